@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace InferencePlanner.Json;
+
+/// <summary>Reads named fields from a JSON object with errors that name the file and the field.</summary>
+internal readonly struct JsonFields
+{
+    private readonly JsonElement _root;
+    private readonly string _origin;
+
+    private JsonFields(JsonElement root, string origin)
+    {
+        _root = root;
+        _origin = origin;
+    }
+
+    /// <summary>Parses <paramref name="text"/> as one JSON object; <paramref name="origin"/> names it in errors.</summary>
+    public static JsonFields Parse(string text, string origin)
+    {
+        JsonDocument doc;
+        try
+        {
+            doc = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+        }
+        catch (JsonException e)
+        {
+            throw new InputException($"{origin}: not valid JSON ({FirstLine(e.Message)})", e);
+        }
+
+        if (doc.RootElement.ValueKind != JsonValueKind.Object)
+        {
+            throw new InputException($"{origin}: expected a JSON object at the top level, found {doc.RootElement.ValueKind}");
+        }
+
+        return new JsonFields(doc.RootElement.Clone(), origin);
+    }
+
+    /// <summary>Reads a file and parses it; an unreadable file is an input error.</summary>
+    public static JsonFields ReadFile(string path)
+    {
+        string text;
+        try
+        {
+            text = File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new InputException($"{path}: cannot read the file ({FirstLine(e.Message)})", e);
+        }
+
+        return Parse(text, path);
+    }
+
+    /// <summary>Where the object came from, for messages.</summary>
+    public string Origin => _origin;
+
+    /// <summary>Whether a field is present and not null.</summary>
+    public bool Has(string name) => _root.TryGetProperty(name, out var v) && v.ValueKind != JsonValueKind.Null;
+
+    /// <summary>The names of all fields present.</summary>
+    public IEnumerable<string> Names()
+    {
+        foreach (var p in _root.EnumerateObject())
+        {
+            yield return p.Name;
+        }
+    }
+
+    /// <summary>A required number that must be finite and strictly positive.</summary>
+    public double Positive(string name)
+    {
+        var v = Number(name);
+        if (!(v > 0))
+        {
+            throw new InputException($"{_origin}: field '{name}' must be positive, got {v.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        return v;
+    }
+
+    /// <summary>A required number that must be finite and not negative.</summary>
+    public double NonNegative(string name)
+    {
+        var v = Number(name);
+        if (v < 0)
+        {
+            throw new InputException($"{_origin}: field '{name}' must not be negative, got {v.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        return v;
+    }
+
+    /// <summary>A required whole number, at least <paramref name="min"/>.</summary>
+    public int Integer(string name, int min)
+    {
+        var v = Number(name);
+        if (v != Math.Floor(v) || v < min || v > int.MaxValue)
+        {
+            throw new InputException($"{_origin}: field '{name}' must be a whole number of at least {min}, got {v.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        return (int)v;
+    }
+
+    /// <summary>An optional whole number: null when absent or JSON null.</summary>
+    public int? OptionalInteger(string name, int min) => Has(name) ? Integer(name, min) : null;
+
+    /// <summary>A required number.</summary>
+    public double Number(string name)
+    {
+        if (!_root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            throw new InputException($"{_origin}: missing field '{name}'");
+        }
+
+        if (v.ValueKind != JsonValueKind.Number || !v.TryGetDouble(out var d) || !double.IsFinite(d))
+        {
+            throw new InputException($"{_origin}: field '{name}' must be a number, got {Describe(v)}");
+        }
+
+        return d;
+    }
+
+    /// <summary>A required non-empty string.</summary>
+    public string Text(string name)
+    {
+        if (!_root.TryGetProperty(name, out var v) || v.ValueKind == JsonValueKind.Null)
+        {
+            throw new InputException($"{_origin}: missing field '{name}'");
+        }
+
+        if (v.ValueKind != JsonValueKind.String || string.IsNullOrWhiteSpace(v.GetString()))
+        {
+            throw new InputException($"{_origin}: field '{name}' must be a non-empty string, got {Describe(v)}");
+        }
+
+        return v.GetString()!;
+    }
+
+    /// <summary>An optional string: null when absent.</summary>
+    public string? OptionalText(string name) => Has(name) ? Text(name) : null;
+
+    /// <summary>The first string of an array field, or the string itself; null when absent.</summary>
+    public string? FirstText(string name)
+    {
+        if (!_root.TryGetProperty(name, out var v))
+        {
+            return null;
+        }
+
+        return v.ValueKind switch
+        {
+            JsonValueKind.String => v.GetString(),
+            JsonValueKind.Array when v.GetArrayLength() > 0 && v[0].ValueKind == JsonValueKind.String => v[0].GetString(),
+            _ => null,
+        };
+    }
+
+    private static string Describe(JsonElement v) => v.ValueKind switch
+    {
+        JsonValueKind.String => $"\"{v.GetString()}\"",
+        JsonValueKind.Number => v.GetRawText(),
+        _ => v.ValueKind.ToString().ToLowerInvariant(),
+    };
+
+    private static string FirstLine(string s)
+    {
+        var i = s.IndexOf('\n', StringComparison.Ordinal);
+        return (i < 0 ? s : s[..i]).Trim();
+    }
+}

@@ -1,0 +1,87 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Pricing;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Phases;
+
+/// <summary>One row of the seed's decode table: one GPU at one batch size per GPU.</summary>
+public readonly record struct DecodeRow(
+    int Batch,
+    Duration Tp1,
+    Duration AllReduce,
+    Duration Tp4,
+    Duration Tp8,
+    Duration LoadKvFp8,
+    Duration LoadKvFp16,
+    int ChosenTp,
+    Duration DenseMla,
+    Duration DenseMlp,
+    Duration SparseMla,
+    Duration SharedExpert,
+    Duration RoutedExpert,
+    Duration Dispatch,
+    Duration Combine,
+    Duration TpotOverlap,
+    Duration Tpot,
+    int DenseLayers,
+    int MoeLayers)
+{
+    /// <summary>Tokens per second per user with communication hidden.</summary>
+    public double TpsOverlap => 1000 / TpotOverlap.Milliseconds;
+
+    /// <summary>Tokens per second per user without overlap.</summary>
+    public double Tps => 1000 / Tpot.Milliseconds;
+
+    /// <summary>Tokens per second per GPU with communication hidden.</summary>
+    public double TotalOverlap => TpsOverlap * Batch;
+
+    /// <summary>Tokens per second per GPU without overlap.</summary>
+    public double Total => Tps * Batch;
+
+    /// <summary>Time left to hide dispatch and combine behind attention and the shared expert: SparseMLA + shared - (dispatch + combine).</summary>
+    public Duration TimeBudget => SparseMla + SharedExpert - (Dispatch + Combine);
+}
+
+/// <summary>
+/// The seed's decode phase. Per layer and GPU: absorbed MLA at TP1 (TP4, TP8 = TP1/n + all-reduce), the
+/// FP8 KV read, the chosen TP (quirk D), dense MLP, experts at the grouped-GEMM efficiency, dispatch and
+/// combine over the NIC; TPOT(Overlap) = dense layers x (DenseMLA + DenseMLP) + MoE layers x (SparseMLA +
+/// shared + routed); TPOT adds MoE layers x (dispatch + combine).
+/// </summary>
+public static class SeedDecode
+{
+    /// <summary>Evaluates one batch size. <paramref name="forcedTp"/> overrides the seed's TP choice when set.</summary>
+    public static DecodeRow Evaluate(MlaMoeArchitecture m, GpuSpec gpu, DecodeScenario s, int batch, SeedCostPolicy policy, int? forcedTp = null)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(policy);
+        var o = policy.Options;
+        var work = SeedWork.Decode(m, s.SeqLen, batch, Precision.Fp8, o);
+        var r = policy.Rates(gpu, Phase.Decode);
+
+        var tp1 = SeedCostPolicy.Price(work.MlaGemm, r) + SeedCostPolicy.Price(work.MlaAttention, r);
+        var allReduce = SeedCostPolicy.Price(work.AllReduce, r);
+        var tp4 = SeedPrefill.AtTp(tp1, allReduce, 4);
+        var tp8 = SeedPrefill.AtTp(tp1, allReduce, 8);
+        var kv8 = SeedCostPolicy.Price(work.KvRead, r);
+        var kv16 = SeedCostPolicy.Price(SeedWork.KvRead(m, s.SeqLen, batch, Precision.Bf16), r);
+
+        var tp = forcedTp ?? (tp1 > tp4 ? o.TpWhenFasterFor(gpu.Name) : 1);
+        var denseMla = tp1 + kv8;
+        var sparseMla = SeedPrefill.AtTp(tp1, allReduce, tp) + kv8;
+        var denseMlp = SeedCostPolicy.Price(work.DenseMlp, r);
+        var shared = SeedCostPolicy.Price(work.SharedExpert, r);
+        var routed = SeedCostPolicy.Price(work.RoutedExpert, r);
+        var dispatch = SeedCostPolicy.Price(work.Dispatch, r);
+        var combine = SeedCostPolicy.Price(work.Combine, r);
+
+        var tpotOverlap = (denseMla + denseMlp) * m.DenseLayers + (sparseMla + shared + routed) * m.MoeLayers;
+        var tpot = tpotOverlap + (dispatch + combine) * m.MoeLayers;
+        return new DecodeRow(batch, tp1, allReduce, tp4, tp8, kv8, kv16, tp, denseMla, denseMlp, sparseMla, shared, routed, dispatch, combine,
+            tpotOverlap, tpot, m.DenseLayers, m.MoeLayers);
+    }
+}

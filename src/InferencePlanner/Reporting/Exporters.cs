@@ -1,0 +1,237 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+
+namespace InferencePlanner.Reporting;
+
+/// <summary>Writes a document in one output format.</summary>
+public interface IExporter
+{
+    /// <summary>Writes <paramref name="document"/> to <paramref name="writer"/>.</summary>
+    void Write(Document document, TextWriter writer);
+}
+
+/// <summary>The output formats by name.</summary>
+public static class Exporters
+{
+    /// <summary>Format names accepted by --format.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["table", "markdown", "json", "csv"];
+
+    /// <summary>The exporter for a format name.</summary>
+    public static IExporter For(string name) => name.ToLowerInvariant() switch
+    {
+        "table" => new ConsoleTableExporter(),
+        "markdown" or "md" => new MarkdownExporter(),
+        "json" => new JsonExporter(),
+        "csv" => new CsvExporter(),
+        _ => throw new InputException($"unknown format '{name}': use one of {string.Join(", ", Names)}"),
+    };
+}
+
+/// <summary>Aligned plain-text tables for a terminal, independent of the terminal's width.</summary>
+public sealed class ConsoleTableExporter : IExporter
+{
+    /// <inheritdoc />
+    public void Write(Document document, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteLine(document.Title);
+        if (document.Inputs.Count > 0)
+        {
+            writer.WriteLine(string.Join("; ", document.Inputs.Select(kv => $"{kv.Key}: {kv.Value}")));
+        }
+
+        foreach (var table in document.Tables)
+        {
+            writer.WriteLine();
+            writer.WriteLine(table.Title);
+            var cells = table.Rows.Select(r => r.Select(c => c.Rounded()).ToArray()).ToList();
+            var widths = table.Columns.Select((c, i) => Math.Max(c.Length, cells.Count == 0 ? 0 : cells.Max(r => r[i].Length))).ToArray();
+            var numeric = table.Columns.Select((_, i) => table.Rows.Count > 0 && table.Rows.All(r => r[i].Text is null)).ToArray();
+            writer.WriteLine(Line(table.Columns.ToArray(), widths, numeric));
+            writer.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))).TrimEnd());
+            foreach (var row in cells)
+            {
+                writer.WriteLine(Line(row, widths, numeric));
+            }
+
+            foreach (var note in table.Notes)
+            {
+                writer.WriteLine("  * " + note);
+            }
+        }
+    }
+
+    private static string Line(string[] cells, int[] widths, bool[] rightAlign) =>
+        string.Join("  ", cells.Select((c, i) => rightAlign[i] ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd();
+}
+
+/// <summary>GitHub-flavoured Markdown: a heading and a pipe table per table.</summary>
+public sealed class MarkdownExporter : IExporter
+{
+    /// <inheritdoc />
+    public void Write(Document document, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(writer);
+        writer.WriteLine("# " + document.Title);
+        if (document.Inputs.Count > 0)
+        {
+            writer.WriteLine();
+            foreach (var kv in document.Inputs)
+            {
+                writer.WriteLine($"- {kv.Key}: {kv.Value}");
+            }
+        }
+
+        foreach (var table in document.Tables)
+        {
+            writer.WriteLine();
+            writer.WriteLine("### " + table.Title);
+            writer.WriteLine("| " + string.Join(" | ", table.Columns) + " |");
+            writer.WriteLine("|" + string.Concat(table.Columns.Select(_ => "---|")));
+            foreach (var row in table.Rows)
+            {
+                writer.WriteLine("| " + string.Join(" | ", row.Select(c => c.Rounded())) + " |");
+            }
+
+            if (table.Notes.Count > 0)
+            {
+                writer.WriteLine();
+                foreach (var note in table.Notes)
+                {
+                    writer.WriteLine("- " + note);
+                }
+            }
+        }
+    }
+}
+
+/// <summary>CSV with unrounded numbers: one block per table, headed by a comment line with its title.</summary>
+public sealed class CsvExporter : IExporter
+{
+    /// <inheritdoc />
+    public void Write(Document document, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(writer);
+        var first = true;
+        foreach (var table in document.Tables)
+        {
+            if (!first)
+            {
+                writer.WriteLine();
+            }
+
+            first = false;
+            writer.WriteLine("# " + table.Title);
+            writer.WriteLine(string.Join(",", table.Columns.Select(Quote)));
+            foreach (var row in table.Rows)
+            {
+                writer.WriteLine(string.Join(",", row.Select(c => Quote(c.Exact()))));
+            }
+        }
+    }
+
+    private static string Quote(string s) =>
+        s.IndexOfAny([',', '"', '\n']) >= 0 ? "\"" + s.Replace("\"", "\"\"", StringComparison.Ordinal) + "\"" : s;
+}
+
+/// <summary>One JSON document with unrounded numbers; a cell of several numbers becomes an array.</summary>
+public sealed class JsonExporter : IExporter
+{
+    /// <inheritdoc />
+    public void Write(Document document, TextWriter writer)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        ArgumentNullException.ThrowIfNull(writer);
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteString("title", document.Title);
+            json.WriteStartObject("inputs");
+            foreach (var kv in document.Inputs)
+            {
+                json.WriteString(kv.Key, kv.Value);
+            }
+
+            json.WriteEndObject();
+            json.WriteStartArray("tables");
+            foreach (var table in document.Tables)
+            {
+                WriteTable(json, table);
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        writer.WriteLine(Encoding.UTF8.GetString(stream.ToArray()));
+    }
+
+    private static void WriteTable(Utf8JsonWriter json, Table table)
+    {
+        json.WriteStartObject();
+        json.WriteString("key", table.Key);
+        json.WriteString("title", table.Title);
+        json.WriteStartArray("columns");
+        foreach (var c in table.Columns)
+        {
+            json.WriteStringValue(c);
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("rows");
+        foreach (var row in table.Rows)
+        {
+            json.WriteStartObject();
+            for (var i = 0; i < table.Columns.Count; i++)
+            {
+                json.WritePropertyName(table.Columns[i]);
+                var cell = row[i];
+                if (cell.Text is not null)
+                {
+                    json.WriteStringValue(cell.Text);
+                }
+                else if (cell.Values!.Count == 1)
+                {
+                    json.WriteNumberValue(cell.Values[0]);
+                }
+                else
+                {
+                    json.WriteStartArray();
+                    foreach (var v in cell.Values)
+                    {
+                        json.WriteNumberValue(v);
+                    }
+
+                    json.WriteEndArray();
+                }
+            }
+
+            json.WriteEndObject();
+        }
+
+        json.WriteEndArray();
+        json.WriteStartArray("notes");
+        foreach (var n in table.Notes)
+        {
+            json.WriteStringValue(n);
+        }
+
+        json.WriteEndArray();
+        json.WriteEndObject();
+    }
+}
+
+/// <summary>Formats numbers for titles and inputs.</summary>
+public static class Num
+{
+    /// <summary>Shortest round-trip form with the invariant culture.</summary>
+    public static string S(double v) => v.ToString(CultureInfo.InvariantCulture);
+
+    /// <summary>Integer with the invariant culture.</summary>
+    public static string S(int v) => v.ToString(CultureInfo.InvariantCulture);
+}

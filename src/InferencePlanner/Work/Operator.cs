@@ -1,0 +1,66 @@
+using InferencePlanner.Units;
+
+namespace InferencePlanner.Work;
+
+/// <summary>What an operator does, which decides how a cost policy prices it.</summary>
+public enum OperatorKind
+{
+    /// <summary>A dense matrix multiply (projections, dense MLP).</summary>
+    Gemm,
+
+    /// <summary>Expert feed-forward (shared or routed), run as a grouped GEMM.</summary>
+    ExpertGemm,
+
+    /// <summary>Attention scores, score x V and the output projection.</summary>
+    Attention,
+
+    /// <summary>Reading the KV cache from HBM.</summary>
+    KvRead,
+
+    /// <summary>Tensor-parallel all-reduce.</summary>
+    AllReduce,
+
+    /// <summary>MoE dispatch: tokens sent to the GPUs holding their experts.</summary>
+    Dispatch,
+
+    /// <summary>MoE combine: expert outputs sent back.</summary>
+    Combine,
+}
+
+/// <summary>Which interconnect carries a collective.</summary>
+public enum Link
+{
+    /// <summary>Not a collective.</summary>
+    None,
+
+    /// <summary>The scale-up domain (NVLink inside a node).</summary>
+    ScaleUp,
+
+    /// <summary>The scale-out network (the NIC of each GPU).</summary>
+    ScaleOut,
+}
+
+/// <summary>
+/// One operator's work on one GPU, with its shape reduced to what pricing needs: FLOPs at a compute
+/// precision, bytes read from memory, bytes sent over a link. It knows nothing about GPUs.
+/// </summary>
+/// <param name="Kind">What the operator does.</param>
+/// <param name="Precision">Compute precision of the FLOPs.</param>
+/// <param name="Flops">Floating-point work.</param>
+/// <param name="MemoryBytes">Bytes read from HBM.</param>
+/// <param name="LinkBytes">Bytes sent over <paramref name="Link"/>.</param>
+/// <param name="Link">The interconnect a collective uses.</param>
+public readonly record struct Operator(OperatorKind Kind, Precision Precision, Flops Flops, Bytes MemoryBytes, Bytes LinkBytes, Link Link)
+{
+    /// <summary>A compute operator.</summary>
+    public static Operator Compute(OperatorKind kind, Precision precision, Flops flops) =>
+        new(kind, precision, flops, Bytes.Zero, Bytes.Zero, Link.None);
+
+    /// <summary>A read of <paramref name="bytes"/> from HBM.</summary>
+    public static Operator MemoryRead(OperatorKind kind, Bytes bytes) =>
+        new(kind, Precision.Fp8, Flops.Zero, bytes, Bytes.Zero, Link.None);
+
+    /// <summary>A collective sending <paramref name="bytes"/> per GPU over <paramref name="link"/>.</summary>
+    public static Operator Collective(OperatorKind kind, Bytes bytes, Link link) =>
+        new(kind, Precision.Fp8, Flops.Zero, Bytes.Zero, bytes, link);
+}
