@@ -22,10 +22,13 @@ public static class CommandLine
     {
         ArgumentNullException.ThrowIfNull(stderr);
         var root = Build(stdout);
-        var parsed = root.Parse(args);
+        var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parsed.Errors.Count > 0)
         {
-            stderr.WriteLine($"error: {parsed.Errors[0].Message} (see infer-plan --help)");
+            // One line: System.CommandLine lists allowed values on separate lines.
+            var message = string.Join("; ", parsed.Errors.Select(e =>
+                string.Join(" ", e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.')));
+            stderr.WriteLine($"error: {message} (see infer-plan --help)");
             return BadInput;
         }
 

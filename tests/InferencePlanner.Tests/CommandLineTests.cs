@@ -1,0 +1,179 @@
+using System.Text.Json;
+
+namespace InferencePlanner.Tests;
+
+/// <summary>The command line parsed from argument strings, with its output and exit code captured.</summary>
+public sealed class CommandLineTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("infer-plan-tests").FullName;
+
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private const string UserGpu = """
+        {"name": "X", "sms": 132, "commSms": 24, "fp16Tflops": 791.6, "fp8Tflops": 1583.2, "memoryGB": 80,
+         "memoryBandwidthGBps": 3350, "scaleUpBandwidthGBps": 200, "scaleOutBandwidthGBps": 50, "gpusPerNode": 8}
+        """;
+
+    private string Write(string name, string text)
+    {
+        var path = Path.Combine(_dir, name);
+        File.WriteAllText(path, text);
+        return path;
+    }
+
+    public static TheoryData<string[], string> BadInputs() => new()
+    {
+        { ["prefill", "--gpu", "X100"], "unknown GPU 'X100': built-in GPUs are H20, H20_3e, H800" },
+        { ["blocks", "--model", "llama"], "unknown model 'llama': built-in models are deepseek-v3" },
+        { ["prefill", "--gpu", "/no/such/gpu.json"], "cannot read the file" },
+        { ["prefill", "--tp", "3"], "TP 3 does not divide the model's 128 attention heads" },
+        { ["prefill", "--tp", "16"], "TP 16 does not divide the 8 GPUs per node of H800" },
+        { ["prefill", "--cache-hit", "1.5"], "--cache-hit must lie in [0, 1]" },
+        { ["prefill", "--cache-hit", "-0.1"], "--cache-hit must lie in [0, 1]" },
+        { ["prefill", "--cache-hit", "NaN"], "--cache-hit must lie in [0, 1]" },
+        { ["prefill", "--cache-hit", "half"], "'half'" },
+        { ["prefill", "--seq-len", "0"], "--seq-len must be a positive whole number" },
+        { ["prefill", "--nodes", "-1"], "--nodes must be a positive whole number" },
+        { ["prefill", "--dp", "3"], "TP x DP must use every GPU" },
+        { ["prefill", "--nic", "-25"], "--nic must be a positive bandwidth" },
+        { ["prefill", "--discount", "0"], "--discount must lie in (0, 1]" },
+        { ["prefill", "--discount", "1.5"], "--discount must lie in (0, 1]" },
+        { ["prefill", "--preset", "fast"], "unknown preset 'fast'" },
+        { ["prefill", "--format", "xml"], "'xml'" },
+        { ["decode", "--batch", ""], "--batch needs at least one batch size" },
+        { ["decode", "--batch", ","], "--batch needs at least one batch size" },
+        { ["decode", "--batch", "32,-64"], "'-64' is not a positive whole number" },
+        { ["decode", "--batch", "32,abc"], "'abc' is not a positive whole number" },
+        { ["decode", "--ep", "0"], "--ep must be a positive whole number" },
+        { ["decode", "--decode-tp", "3"], "TP 3 does not divide" },
+        { ["decode", "--decode-len", "0"], "--decode-len must be a positive whole number" },
+        { ["decode", "--min-tps", "-1"], "--min-tps must be a non-negative number" },
+        { ["batch", "--tp", "5"], "TP 5 does not divide" },
+        { ["nonsense"], "nonsense" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadInputs))]
+    public void Bad_input_gets_one_line_on_stderr_and_exit_code_2(string[] args, string expected)
+    {
+        var (exit, output, err) = Cli.Run(args);
+        Assert.Equal(2, exit);
+        Assert.Equal("", output);
+        var lines = err.TrimEnd().Split('\n');
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
+        Assert.Contains(expected, lines[0], StringComparison.Ordinal);
+        Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+
+    public static TheoryData<string, string> BadGpuFiles() => new()
+    {
+        { "{ not json", "not valid JSON" },
+        { "[1, 2]", "expected a JSON object" },
+        { UserGpu.Replace("\"sms\": 132, ", "", StringComparison.Ordinal), "missing field 'sms'" },
+        { UserGpu.Replace("\"fp8Tflops\": 1583.2", "\"fp8Tflops\": -1", StringComparison.Ordinal), "field 'fp8Tflops' must be positive" },
+        { UserGpu.Replace("\"memoryGB\": 80", "\"memoryGB\": 0", StringComparison.Ordinal), "field 'memoryGB' must be positive" },
+        { UserGpu.Replace("\"memoryBandwidthGBps\": 3350", "\"memoryBandwidthGBps\": \"fast\"", StringComparison.Ordinal), "field 'memoryBandwidthGBps' must be a number, got \"fast\"" },
+        { UserGpu.Replace("\"gpusPerNode\": 8", "\"gpusPerNode\": 2.5", StringComparison.Ordinal), "field 'gpusPerNode' must be a whole number" },
+        { UserGpu.Replace("\"commSms\": 24", "\"commSms\": 200", StringComparison.Ordinal), "'commSms' (200) must be less than 'sms' (132)" },
+        { UserGpu.Replace("\"sms\"", "\"smz\"", StringComparison.Ordinal), "unknown field 'smz'" },
+    };
+
+    [Theory]
+    [MemberData(nameof(BadGpuFiles))]
+    public void A_bad_gpu_file_is_named_with_what_is_wrong(string json, string expected)
+    {
+        var path = Write("gpu.json", json);
+        var (exit, _, err) = Cli.Run("prefill", "--gpu", path);
+        Assert.Equal(2, exit);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.Contains(path, err, StringComparison.Ordinal);
+        Assert.Contains(expected, err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_config_json_missing_a_field_is_named()
+    {
+        var config = File.ReadAllText(Files.Reference("deepseek-v3-config.json")).Replace("\"kv_lora_rank\": 512,", "", StringComparison.Ordinal);
+        var (exit, _, err) = Cli.Run("blocks", "--model", Write("config.json", config));
+        Assert.Equal(2, exit);
+        Assert.Contains("missing field 'kv_lora_rank'", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_config_json_of_another_family_is_refused_by_name()
+    {
+        var (exit, _, err) = Cli.Run("blocks", "--model", Write("config.json", """{"model_type": "llama", "hidden_size": 4096}"""));
+        Assert.Equal(2, exit);
+        Assert.Contains("model_type 'llama' is not supported", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_user_gpu_file_with_the_H800_figures_gives_the_H800_prefill()
+    {
+        var file = Cli.Run("prefill", "--gpu", Write("x.json", UserGpu), "--format", "csv");
+        var builtIn = Cli.Run("prefill", "--gpu", "H800", "--format", "csv");
+        Assert.Equal(0, file.Exit);
+        Assert.Equal(builtIn.Out.Replace("H800", "X", StringComparison.Ordinal), file.Out);
+    }
+
+    [Fact]
+    public void The_shipped_config_json_gives_the_article_numbers_by_path()
+    {
+        var byName = Cli.Run("report", "--format", "json");
+        var byPath = Cli.Run("report", "--format", "json", "--model", Files.Reference("deepseek-v3-config.json"));
+        Assert.Equal(0, byPath.Exit);
+        static string Tables(string json) => JsonDocument.Parse(json).RootElement.GetProperty("tables").GetRawText();
+        Assert.Equal(Tables(byName.Out), Tables(byPath.Out));
+    }
+
+    [Theory]
+    [InlineData("table")]
+    [InlineData("markdown")]
+    [InlineData("json")]
+    [InlineData("csv")]
+    public void Every_command_writes_every_format(string format)
+    {
+        string[][] commands =
+        [
+            ["blocks"], ["prefill"], ["decode"], ["batch"], ["report"], ["list", "gpus"], ["list", "models"],
+            ["decode", "--min-tps", "20", "--ep", "144"], ["prefill", "--tp", "8", "--seq-len", "1000", "--cache-hit", "0"],
+        ];
+        foreach (var command in commands)
+        {
+            var (exit, output, err) = Cli.Run([.. command, "--format", format]);
+            Assert.True(exit == 0, $"{string.Join(' ', command)}: {err}");
+            Assert.Equal("", err);
+            Assert.DoesNotContain("NaN", output, StringComparison.Ordinal);
+            Assert.DoesNotContain("Infinity", output, StringComparison.Ordinal);
+            if (format == "json")
+            {
+                using var _ = JsonDocument.Parse(output);
+            }
+        }
+    }
+
+    [Fact]
+    public void Min_tps_keeps_only_the_rows_a_user_accepts()
+    {
+        var (_, output, _) = Cli.Run("decode", "--min-tps", "20", "--format", "json");
+        var rows = JsonDocument.Parse(output).RootElement.GetProperty("tables")[0].GetProperty("rows").EnumerateArray().ToList();
+        Assert.NotEmpty(rows);
+        Assert.All(rows, r => Assert.True(r.GetProperty("TPS_O").GetDouble() > 20));
+
+        // The article: H800 needs batch <= 128, H20 batch 32, H20_3e batch <= 64 for more than 20 tokens/s.
+        var kept = rows.Select(r => $"{r.GetProperty("GPU").GetString()}:{r.GetProperty("BatchSize").GetDouble()}").ToList();
+        Assert.Equal(["H800(TP1):32", "H800(TP1):64", "H800(TP1):128", "H20(TP4):32", "H20_3e(TP8):32", "H20_3e(TP8):64"], kept);
+    }
+
+    [Fact]
+    public void Ep_flags_the_rows_that_do_not_fit()
+    {
+        var (_, output, _) = Cli.Run("decode", "--gpu", "H800", "--ep", "144", "--format", "json");
+        var rows = JsonDocument.Parse(output).RootElement.GetProperty("tables")[0].GetProperty("rows").EnumerateArray().ToList();
+
+        // The seed's max-batch table: H800, FP8 KV, absorbed MLA, EP144 -> 141.9 requests at TP1.
+        Assert.All(rows.Take(3), r => Assert.Equal(141, r.GetProperty("MaxBatch_EP144").GetDouble()));
+        Assert.Equal(["yes", "yes", "yes", "NO"], rows.Select(r => r.GetProperty("Fits").GetString()));
+    }
+}
