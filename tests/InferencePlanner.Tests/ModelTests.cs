@@ -47,3 +47,17 @@ public sealed class ModelTests
         Assert.InRange(ParameterSummary.Total(m) / 1e9, 15.7 * 0.98, 15.7 * 1.02);
     }
 }
+
+public sealed class ParameterSummaryTests
+{
+    [Fact]
+    public void Other_parameters_are_the_summary_lines_outside_MLA_and_experts()
+    {
+        var m = MlaMoeArchitecture.DeepSeekV3;
+        var lines = ParameterSummary.Lines(m).Where(l => l.Block is not ("MLA" or "Expert")).Sum(l => l.Total);
+        Assert.Equal(lines, ParameterSummary.OtherParameters(m));
+
+        // The article: 671.16B - MLA x 61 - experts x 257 x 58 = 3.13B (from its rounded total); exact counting gives 3.149B.
+        Assert.InRange(ParameterSummary.OtherParameters(m) / 1e9, 3.13, 3.15);
+    }
+}

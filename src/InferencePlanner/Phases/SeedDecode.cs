@@ -52,16 +52,34 @@ public readonly record struct DecodeRow(
 /// </summary>
 public static class SeedDecode
 {
+    /// <summary>What decode needs of one GPU under one policy, resolved once so that evaluating a layout does no lookups.</summary>
+    /// <param name="Rates">The policy's decode rates for the GPU.</param>
+    /// <param name="TpWhenFaster">The TP a row uses when TP4 beats TP1 (quirk D).</param>
+    public readonly record struct Context(EffectiveRates Rates, int TpWhenFaster);
+
+    /// <summary>Resolves the decode rates and TP rule for <paramref name="gpu"/>.</summary>
+    public static Context Prepare(GpuSpec gpu, SeedCostPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(policy);
+        return new Context(policy.Rates(gpu, Phase.Decode), policy.Options.TpWhenFasterFor(gpu.Name));
+    }
+
     /// <summary>Evaluates one batch size. <paramref name="forcedTp"/> overrides the seed's TP choice when set.</summary>
     public static DecodeRow Evaluate(MlaMoeArchitecture m, GpuSpec gpu, DecodeScenario s, int batch, SeedCostPolicy policy, int? forcedTp = null)
     {
-        ArgumentNullException.ThrowIfNull(m);
-        ArgumentNullException.ThrowIfNull(gpu);
-        ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(policy);
-        var o = policy.Options;
+        return Evaluate(m, Prepare(gpu, policy), s, batch, policy.Options, forcedTp);
+    }
+
+    /// <summary>Evaluates one batch size on a prepared GPU: no allocation, no string handling.</summary>
+    public static DecodeRow Evaluate(MlaMoeArchitecture m, in Context gpu, DecodeScenario s, int batch, SeedOptions o, int? forcedTp = null)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(s);
+        ArgumentNullException.ThrowIfNull(o);
         var work = SeedWork.Decode(m, s.SeqLen, batch, Precision.Fp8, o);
-        var r = policy.Rates(gpu, Phase.Decode);
+        var r = gpu.Rates;
 
         var tp1 = SeedCostPolicy.Price(work.MlaGemm, r) + SeedCostPolicy.Price(work.MlaAttention, r);
         var allReduce = SeedCostPolicy.Price(work.AllReduce, r);
@@ -70,7 +88,7 @@ public static class SeedDecode
         var kv8 = SeedCostPolicy.Price(work.KvRead, r);
         var kv16 = SeedCostPolicy.Price(SeedWork.KvRead(m, s.SeqLen, batch, Precision.Bf16), r);
 
-        var tp = forcedTp ?? (tp1 > tp4 ? o.TpWhenFasterFor(gpu.Name) : 1);
+        var tp = forcedTp ?? (tp1 > tp4 ? gpu.TpWhenFaster : 1);
         var denseMla = tp1 + kv8;
         var sparseMla = SeedPrefill.AtTp(tp1, allReduce, tp) + kv8;
         var denseMlp = SeedCostPolicy.Price(work.DenseMlp, r);

@@ -35,6 +35,9 @@ public static class ParameterSummary
     public static double Total(MlaMoeArchitecture m) => Lines(m).Sum(l => l.Total);
 
     /// <summary>Parameters outside the MLA blocks and the experts: dense MLPs, gates, embedding and output.</summary>
-    public static double OtherParameters(MlaMoeArchitecture m) =>
-        Lines(m).Where(l => l.Block is not ("MLA" or "Expert")).Sum(l => l.Total);
+    public static double OtherParameters(MlaMoeArchitecture m)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        return FeedForwardWork.DenseMlpParameters(m) * m.DenseLayers + FeedForwardWork.GateParameters(m) * m.MoeLayers + 2.0 * m.Vocab * m.Dim;
+    }
 }
