@@ -184,7 +184,7 @@ public static class CommandLine
             throw new InputException("--gpu needs at least one GPU");
         }
 
-        var gpus = names.Select(GpuCatalog.Resolve).ToList();
+        var gpus = names.Select(n => GpuCatalog.Resolve(n, seed: true)).ToList();
         if (nic is not null && p.GetValue(nic) is { } bw)
         {
             if (!(bw > 0) || !double.IsFinite(bw))

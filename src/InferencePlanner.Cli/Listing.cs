@@ -11,7 +11,7 @@ internal static class Listing
     [
         new Table("gpus", "GPUs (figures as the files give them; the seed preset discounts them)",
             ["name", "SMs", "comm SMs", "FP16 TFLOPS", "FP8 TFLOPS", "memory GB", "mem BW GB/s", "scale-up GB/s", "scale-out GB/s", "GPUs/node", "source"],
-            GpuCatalog.BuiltIn.Select(g => (IReadOnlyList<Cell>)
+            GpuCatalog.SeedBuiltIn.Concat(GpuCatalog.BuiltIn).Select(g => (IReadOnlyList<Cell>)
             [
                 g.Name, Cell.Of(g.Sms, 0), Cell.Of(g.CommSms, 0), Cell.Of(g.Fp16Tflops, 1), Cell.Of(g.Fp8Tflops, 1), Cell.Of(g.MemoryGB, 0),
                 Cell.Of(g.MemoryBandwidthGBps, 0), Cell.Of(g.ScaleUpBandwidthGBps, 0), Cell.Of(g.ScaleOutBandwidthGBps, 1), Cell.Of(g.GpusPerNode, 0),

@@ -3,85 +3,133 @@ using InferencePlanner.Json;
 namespace InferencePlanner.Hardware;
 
 /// <summary>
-/// The built-in GPUs (the files under data/gpus, embedded at build time) and the loader for a GPU file
-/// a user writes. A name that is not built in is read as a path.
+/// The built-in GPUs and the loader for a GPU file a user writes. Two catalogues are embedded at build time:
+/// data/gpus (datasheet figures, for the default model) and data/gpus/seed (the seed article's three GPUs
+/// exactly as its code defines them). The seed preset looks a name up in its own catalogue first.
+/// A name that is not built in is read as a path.
 /// </summary>
 public static class GpuCatalog
 {
-    private static readonly string[] Fields =
+    private static readonly string[] Required =
     [
-        "name", "sms", "commSms", "fp16Tflops", "fp8Tflops", "memoryGB", "memoryBandwidthGBps",
-        "scaleUpBandwidthGBps", "scaleOutBandwidthGBps", "gpusPerNode",
+        "name", "sms", "fp8Tflops", "memoryGB", "memoryBandwidthGBps", "scaleUpBandwidthGBps", "scaleOutBandwidthGBps", "gpusPerNode",
     ];
 
-    private static readonly string[] Optional = ["source", "notes"];
+    private static readonly string[] Optional =
+        ["commSms", "fp16Tflops", "bf16Tflops", "fp4Tflops", "efficiency", "latencyUs", "vendor", "source", "sources", "notes"];
 
-    private static readonly Lazy<IReadOnlyList<GpuSpec>> BuiltInList = new(LoadBuiltIns);
+    private static readonly Lazy<IReadOnlyList<GpuSpec>> Datasheet = new(() => Load("gpus/"));
+    private static readonly Lazy<IReadOnlyList<GpuSpec>> Seed = new(() => Load("gpus-seed/"));
 
-    /// <summary>The built-in GPUs, in name order.</summary>
-    public static IReadOnlyList<GpuSpec> BuiltIn => BuiltInList.Value;
+    /// <summary>The datasheet GPUs, in name order.</summary>
+    public static IReadOnlyList<GpuSpec> BuiltIn => Datasheet.Value;
 
-    /// <summary>A built-in GPU by name (case-insensitive), or the GPU file at that path.</summary>
-    public static GpuSpec Resolve(string nameOrPath)
+    /// <summary>The seed article's GPUs (H800, H20, H20_3e at 0.8 x datasheet FLOPS), in name order.</summary>
+    public static IReadOnlyList<GpuSpec> SeedBuiltIn => Seed.Value;
+
+    /// <summary>A datasheet GPU by name (case-insensitive), or the GPU file at that path.</summary>
+    public static GpuSpec Resolve(string nameOrPath) => Resolve(nameOrPath, seed: false);
+
+    /// <summary>
+    /// A GPU by name or path. With <paramref name="seed"/>, the seed article's GPUs are looked up first, then
+    /// the datasheet ones.
+    /// </summary>
+    public static GpuSpec Resolve(string nameOrPath, bool seed)
     {
         ArgumentNullException.ThrowIfNull(nameOrPath);
-        foreach (var gpu in BuiltIn)
+        IEnumerable<GpuSpec> known = seed ? [.. SeedBuiltIn, .. BuiltIn] : BuiltIn;
+        var match = known.FirstOrDefault(g => string.Equals(g.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
+        if (match is not null)
         {
-            if (string.Equals(gpu.Name, nameOrPath, StringComparison.OrdinalIgnoreCase))
-            {
-                return gpu;
-            }
+            return match;
         }
 
-        if (LooksLikePath(nameOrPath))
+        if (Catalog.LooksLikePath(nameOrPath))
         {
             return Parse(JsonFields.ReadFile(nameOrPath));
         }
 
-        throw new InputException(
-            $"unknown GPU '{nameOrPath}': built-in GPUs are {string.Join(", ", BuiltIn.Select(g => g.Name))}, or give the path of a GPU JSON file");
+        var names = seed ? SeedBuiltIn.Select(g => g.Name + " (seed)").Concat(BuiltIn.Select(g => g.Name)) : BuiltIn.Select(g => g.Name);
+        throw new InputException($"unknown GPU '{nameOrPath}': built-in GPUs are {string.Join(", ", names)}, or give the path of a GPU JSON file");
     }
 
     /// <summary>Parses a GPU from JSON text; <paramref name="origin"/> names it in errors.</summary>
     public static GpuSpec Parse(string json, string origin) => Parse(JsonFields.Parse(json, origin));
 
-    private static bool LooksLikePath(string s) =>
-        s.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || s.Contains('/', StringComparison.Ordinal) ||
-        s.Contains('\\', StringComparison.Ordinal) || File.Exists(s);
-
     private static GpuSpec Parse(JsonFields f)
     {
         foreach (var name in f.Names())
         {
-            if (!Fields.Contains(name) && !Optional.Contains(name))
+            if (!Required.Contains(name) && !Optional.Contains(name))
             {
-                throw new InputException($"{f.Origin}: unknown field '{name}' (GPU fields are {string.Join(", ", Fields)}; optional: source, notes)");
+                throw new InputException($"{f.Origin}: unknown field '{name}' (GPU fields are {string.Join(", ", Required)}; optional: {string.Join(", ", Optional)})");
             }
         }
 
         var sms = f.Integer("sms", 1);
-        var commSms = f.Integer("commSms", 0);
+        var commSms = f.Has("commSms") ? f.Integer("commSms", 0) : 0;
         if (commSms >= sms)
         {
             throw new InputException($"{f.Origin}: field 'commSms' ({commSms}) must be less than 'sms' ({sms})");
         }
 
+        if (f.Has("fp16Tflops") == f.Has("bf16Tflops"))
+        {
+            throw new InputException(f.Has("fp16Tflops")
+                ? $"{f.Origin}: give one of 'bf16Tflops' and 'fp16Tflops', not both"
+                : $"{f.Origin}: missing field 'bf16Tflops' (or 'fp16Tflops')");
+        }
+
+        var efficiency = f.OptionalObject("efficiency");
+        var latency = f.OptionalObject("latencyUs");
+        var d = GpuEfficiency.Default;
+        var l = GpuLatency.Default;
         return new GpuSpec(
             Name: f.Text("name"),
             Sms: sms,
             CommSms: commSms,
-            Fp16Tflops: f.Positive("fp16Tflops"),
+            Fp16Tflops: f.Positive(f.Has("bf16Tflops") ? "bf16Tflops" : "fp16Tflops"),
             Fp8Tflops: f.Positive("fp8Tflops"),
             MemoryGB: f.Positive("memoryGB"),
             MemoryBandwidthGBps: f.Positive("memoryBandwidthGBps"),
             ScaleUpBandwidthGBps: f.Positive("scaleUpBandwidthGBps"),
             ScaleOutBandwidthGBps: f.Positive("scaleOutBandwidthGBps"),
             GpusPerNode: f.Integer("gpusPerNode", 1),
-            Source: f.OptionalText("source") ?? f.Origin);
+            Source: f.OptionalText("source") ?? f.Origin)
+        {
+            Fp4Tflops = f.OptionalPositive("fp4Tflops"),
+            Efficiency = efficiency is { } e
+                ? new GpuEfficiency(Share(e, "compute", d.Compute), Share(e, "memory", d.Memory), Share(e, "scaleUp", d.ScaleUp), Share(e, "scaleOut", d.ScaleOut))
+                : d,
+            EfficiencyFromFile = efficiency is not null,
+            Latency = latency is { } t
+                ? new GpuLatency(Micro(t, "kernel", l.KernelUs), Micro(t, "scaleUp", l.ScaleUpUs), Micro(t, "scaleOut", l.ScaleOutUs))
+                : l,
+        };
     }
 
-    private static List<GpuSpec> LoadBuiltIns()
+    private static double Share(JsonFields f, string name, double fallback)
     {
-        return [.. EmbeddedData.Under("gpus/").Select(r => Parse(r.Text, "built-in " + r.Name))];
+        if (!f.Has(name))
+        {
+            return fallback;
+        }
+
+        var v = f.Positive(name);
+        return v <= 1 ? v : throw new InputException($"{f.Origin}: field '{name}' is a share of the peak and must lie in (0, 1], got {Reporting.Num.S(v)}");
     }
+
+    private static double Micro(JsonFields f, string name, double fallback) => f.Has(name) ? f.NonNegative(name) : fallback;
+
+    private static List<GpuSpec> Load(string folder) =>
+        [.. EmbeddedData.Under(folder).Select(r => Parse(r.Text, "built-in " + r.Name))];
+}
+
+/// <summary>Shared rules of the catalogues.</summary>
+internal static class Catalog
+{
+    /// <summary>Whether a name given for a built-in should be read as a file path instead.</summary>
+    public static bool LooksLikePath(string s) =>
+        s.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || s.Contains('/', StringComparison.Ordinal) ||
+        s.Contains('\\', StringComparison.Ordinal) || File.Exists(s) || Directory.Exists(s);
 }

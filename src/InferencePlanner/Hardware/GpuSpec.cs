@@ -3,19 +3,47 @@ using InferencePlanner.Units;
 namespace InferencePlanner.Hardware;
 
 /// <summary>
-/// A GPU as the figures of its data file give it. Figures are used as given; cost policies apply their
-/// own efficiency factors on top.
+/// Achievable share of each peak, for the default cost model: empirical factors, named as such, that a GPU
+/// file may override.
+/// </summary>
+/// <param name="Compute">Tensor-core throughput a large GEMM reaches, over the dense peak.</param>
+/// <param name="Memory">HBM bandwidth a streaming kernel reaches, over the peak.</param>
+/// <param name="ScaleUp">NVLink bandwidth an all-to-all or all-reduce reaches, over the per-direction peak.</param>
+/// <param name="ScaleOut">NIC bandwidth RDMA traffic reaches, over the line rate.</param>
+public sealed record GpuEfficiency(double Compute, double Memory, double ScaleUp, double ScaleOut)
+{
+    /// <summary>
+    /// Defaults from DeepSeek's published kernel results on H800: DeepGEMM FP8 GEMMs at 1,100-1,400 of 1,979
+    /// TFLOPS (about 0.7), FlashMLA at 3,000 of 3,350 GB/s (0.9; 0.85 for ordinary kernels), DeepEP at
+    /// about 155 of 200 GB/s over NVLink (0.78) and about 45 of 50 GB/s over RDMA (0.9).
+    /// </summary>
+    public static GpuEfficiency Default { get; } = new(0.70, 0.85, 0.78, 0.90);
+}
+
+/// <summary>Fixed costs the default cost model adds to each operator, microseconds.</summary>
+/// <param name="KernelUs">Launch and tail of one kernel.</param>
+/// <param name="ScaleUpUs">Start-up of one collective inside the scale-up domain.</param>
+/// <param name="ScaleOutUs">Start-up of one collective over the NIC (RDMA round trip and synchronisation).</param>
+public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleOutUs)
+{
+    /// <summary>Defaults: a few microseconds per kernel; NVLink and RDMA collectives of about 10 and 20 us at small sizes (DeepEP low-latency kernels).</summary>
+    public static GpuLatency Default { get; } = new(3, 10, 20);
+}
+
+/// <summary>
+/// A GPU as its data file gives it. Figures are used as given; cost policies apply their own efficiency
+/// factors on top.
 /// </summary>
 /// <param name="Name">Name used on the command line and in tables.</param>
-/// <param name="Sms">Streaming multiprocessors on the chip.</param>
-/// <param name="CommSms">SMs reserved for communication kernels during prefill (the seed's decode reserves none).</param>
-/// <param name="Fp16Tflops">BF16/FP16 tensor throughput, TFLOPS, as the file states it.</param>
-/// <param name="Fp8Tflops">FP8 tensor throughput, TFLOPS, as the file states it.</param>
-/// <param name="MemoryGB">HBM capacity, in the file's "GB" (the seed reads it as GiB).</param>
+/// <param name="Sms">Streaming multiprocessors (or compute units) on the chip.</param>
+/// <param name="CommSms">SMs reserved for communication kernels during prefill (the seed's model; 0 in datasheet files).</param>
+/// <param name="Fp16Tflops">Dense BF16/FP16 tensor throughput, TFLOPS.</param>
+/// <param name="Fp8Tflops">Dense FP8 tensor throughput, TFLOPS.</param>
+/// <param name="MemoryGB">HBM capacity, in the file's GB (the seed reads it as GiB; the default model as 10^9 bytes).</param>
 /// <param name="MemoryBandwidthGBps">HBM bandwidth, GB/s.</param>
-/// <param name="ScaleUpBandwidthGBps">Scale-up link (NVLink) bandwidth per direction, GB/s.</param>
+/// <param name="ScaleUpBandwidthGBps">Scale-up link (NVLink) bandwidth per direction per GPU, GB/s.</param>
 /// <param name="ScaleOutBandwidthGBps">Scale-out NIC bandwidth per GPU, GB/s.</param>
-/// <param name="GpusPerNode">GPUs sharing one scale-up domain (an HGX node).</param>
+/// <param name="GpusPerNode">GPUs in one scale-up domain: 8 for an HGX node, 72 for an NVL72 rack.</param>
 /// <param name="Source">Where the figures come from.</param>
 public sealed record GpuSpec(
     string Name,
@@ -30,11 +58,27 @@ public sealed record GpuSpec(
     int GpusPerNode,
     string Source)
 {
+    /// <summary>Dense FP4 tensor throughput, TFLOPS; null where the GPU has no FP4 tensor cores.</summary>
+    public double? Fp4Tflops { get; init; }
+
+    /// <summary>Achievable shares of the peaks (default model).</summary>
+    public GpuEfficiency Efficiency { get; init; } = GpuEfficiency.Default;
+
+    /// <summary>Whether <see cref="Efficiency"/> comes from the file rather than the named defaults.</summary>
+    public bool EfficiencyFromFile { get; init; }
+
+    /// <summary>Fixed costs per operator (default model).</summary>
+    public GpuLatency Latency { get; init; } = GpuLatency.Default;
+
     /// <summary>Peak rate for a compute precision, as the file gives it.</summary>
     public FlopRate PeakRate(Precision precision) => precision switch
     {
         Precision.Fp8 => FlopRate.FromTeraFlops(Fp8Tflops),
         Precision.Bf16 => FlopRate.FromTeraFlops(Fp16Tflops),
+        Precision.Fp4 => FlopRate.FromTeraFlops(Fp4Tflops ?? Fp8Tflops),
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "no compute rate for this precision"),
     };
+
+    /// <summary>The precision the tensor cores actually run a request for <paramref name="precision"/> at: FP4 without FP4 units runs as FP8.</summary>
+    public Precision ComputePrecision(Precision precision) => precision == Precision.Fp4 && Fp4Tflops is null ? Precision.Fp8 : precision;
 }

@@ -103,6 +103,77 @@ internal readonly struct JsonFields
         return (int)v;
     }
 
+    /// <summary>An optional number that must be positive: null when absent or JSON null.</summary>
+    public double? OptionalPositive(string name) => Has(name) ? Positive(name) : null;
+
+    /// <summary>An optional nested object: null when absent.</summary>
+    public JsonFields? OptionalObject(string name)
+    {
+        if (!Has(name))
+        {
+            return null;
+        }
+
+        var v = _root.GetProperty(name);
+        if (v.ValueKind != JsonValueKind.Object)
+        {
+            throw new InputException($"{_origin}: field '{name}' must be an object, got {Describe(v)}");
+        }
+
+        return new JsonFields(v, $"{_origin}: {name}");
+    }
+
+    /// <summary>An optional boolean: null when absent.</summary>
+    public bool? OptionalBool(string name)
+    {
+        if (!Has(name))
+        {
+            return null;
+        }
+
+        var v = _root.GetProperty(name);
+        return v.ValueKind switch
+        {
+            JsonValueKind.True => true,
+            JsonValueKind.False => false,
+            _ => throw new InputException($"{_origin}: field '{name}' must be true or false, got {Describe(v)}"),
+        };
+    }
+
+    /// <summary>The strings of an optional array field; null when absent.</summary>
+    public IReadOnlyList<string>? OptionalTextArray(string name)
+    {
+        if (!Has(name))
+        {
+            return null;
+        }
+
+        var v = _root.GetProperty(name);
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.String))
+        {
+            throw new InputException($"{_origin}: field '{name}' must be an array of strings");
+        }
+
+        return [.. v.EnumerateArray().Select(e => e.GetString()!)];
+    }
+
+    /// <summary>The whole numbers of an optional array field; null when absent.</summary>
+    public IReadOnlyList<int>? OptionalIntArray(string name)
+    {
+        if (!Has(name))
+        {
+            return null;
+        }
+
+        var v = _root.GetProperty(name);
+        if (v.ValueKind != JsonValueKind.Array || v.EnumerateArray().Any(e => e.ValueKind != JsonValueKind.Number || !e.TryGetInt32(out _)))
+        {
+            throw new InputException($"{_origin}: field '{name}' must be an array of whole numbers");
+        }
+
+        return [.. v.EnumerateArray().Select(e => e.GetInt32())];
+    }
+
     /// <summary>An optional whole number: null when absent or JSON null.</summary>
     public int? OptionalInteger(string name, int min) => Has(name) ? Integer(name, min) : null;
 

@@ -1,3 +1,4 @@
+using InferencePlanner.Hardware;
 using InferencePlanner.Json;
 
 namespace InferencePlanner.Models;
@@ -30,7 +31,7 @@ public static class ModelCatalog
             }
         }
 
-        if (nameOrPath.EndsWith(".json", StringComparison.OrdinalIgnoreCase) || nameOrPath.Contains('/', StringComparison.Ordinal) || File.Exists(nameOrPath))
+        if (Catalog.LooksLikePath(nameOrPath))
         {
             var path = Directory.Exists(nameOrPath) ? Path.Combine(nameOrPath, "config.json") : nameOrPath;
             return Parse(JsonFields.ReadFile(path), name: path);

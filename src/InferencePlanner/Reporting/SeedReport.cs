@@ -112,9 +112,9 @@ public static class SeedReport
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(policy);
         var m = model.Architecture;
-        var h800 = GpuCatalog.Resolve("H800");
-        var h20 = GpuCatalog.Resolve("H20");
-        var h20e = GpuCatalog.Resolve("H20_3e");
+        var h800 = GpuCatalog.Resolve("H800", seed: true);
+        var h20 = GpuCatalog.Resolve("H20", seed: true);
+        var h20e = GpuCatalog.Resolve("H20_3e", seed: true);
         List<GpuSpec> prefillGpus = [h800, h20];
         List<GpuSpec> decodeGpus = [h800, h20, h20e];
 

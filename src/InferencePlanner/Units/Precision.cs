@@ -8,6 +8,9 @@ public enum Precision
 
     /// <summary>16-bit floating point (BF16 or FP16), 2 bytes.</summary>
     Bf16,
+
+    /// <summary>4-bit floating point with a shared scale (NVFP4: one FP8 scale per 16 values; MXFP4: one per 32), about 0.53 bytes.</summary>
+    Fp4,
 }
 
 /// <summary>Sizes of the precisions.</summary>
@@ -18,9 +21,28 @@ public static class PrecisionExtensions
     {
         Precision.Fp8 => 1.0,
         Precision.Bf16 => 2.0,
+        Precision.Fp4 => 0.5 + 1.0 / 32,
         _ => throw new ArgumentOutOfRangeException(nameof(p), p, "unknown precision"),
     };
 
     /// <summary>Short label: FP8 or FP16 (the seed's naming for 16-bit).</summary>
-    public static string Label(this Precision p) => p == Precision.Fp8 ? "FP8" : "FP16";
+    public static string Label(this Precision p) => p switch
+    {
+        Precision.Fp8 => "FP8",
+        Precision.Fp4 => "FP4",
+        _ => "FP16",
+    };
+
+    /// <summary>Parses a precision name: fp4, fp8, bf16 or fp16.</summary>
+    public static Precision Parse(string text, string option)
+    {
+        ArgumentNullException.ThrowIfNull(text);
+        return text.ToLowerInvariant() switch
+        {
+            "fp8" or "e4m3" => Precision.Fp8,
+            "bf16" or "fp16" => Precision.Bf16,
+            "fp4" or "nvfp4" or "mxfp4" => Precision.Fp4,
+            _ => throw new InputException($"{option}: unknown precision '{text}' (use fp4, fp8 or bf16)"),
+        };
+    }
 }
