@@ -22,13 +22,18 @@ internal static class Listing
     public static Document Models() => new("Built-in models", [],
     [
         new Table("models", "Models (HuggingFace config.json under data/models)",
-            ["name", "layers", "dense layers", "hidden", "heads", "routed experts", "shared", "top-k", "kv_lora_rank", "params (B)"],
-            ModelCatalog.BuiltIn.Select(m => (IReadOnlyList<Cell>)
-            [
-                m.Name, Cell.Of(m.Architecture.Layers, 0), Cell.Of(m.Architecture.DenseLayers, 0), Cell.Of(m.Architecture.Dim, 0),
-                Cell.Of(m.Architecture.Heads, 0), Cell.Of(m.Architecture.RoutedExperts, 0), Cell.Of(m.Architecture.SharedExperts, 0),
-                Cell.Of(m.Architecture.ActivatedExperts, 0), Cell.Of(m.Architecture.KvLoraRank, 0),
-                Cell.Of(Work.ParameterSummary.Total(m.Architecture) / 1e9, 2),
-            ]).ToList()),
+            ["name", "type", "attention", "layers", "hidden", "heads", "KV heads", "experts", "shared", "top-k", "total params (B)", "active params (B)"],
+            ModelCatalog.BuiltIn.Select(m =>
+            {
+                var t = m.Transformer;
+                return (IReadOnlyList<Cell>)
+                [
+                    m.Name, t.Family, t.Attention.Kind.ToString().ToUpperInvariant() + (t.Attention.SlidingLayers > 0 ? $" + sliding {t.Attention.SlidingWindow}" : ""),
+                    Cell.Of(t.Layers, 0), Cell.Of(t.Hidden, 0), Cell.Of(t.Attention.Heads, 0), Cell.Of(t.Attention.KvHeads, 0),
+                    Cell.Of(t.FeedForward.RoutedExperts, 0), Cell.Of(t.FeedForward.SharedExperts, 0), Cell.Of(t.FeedForward.TopK, 0),
+                    Cell.Of(Work.TransformerParameters.Total(t) / 1e9, 1), Cell.Of(Work.TransformerParameters.Active(t) / 1e9, 1),
+                ];
+            }).ToList(),
+            ["Parameters as the checkpoint stores them, without multi-token-prediction modules; active = all but the routed experts a token is not sent to (input embedding included)."]),
     ]);
 }

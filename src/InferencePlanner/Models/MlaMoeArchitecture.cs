@@ -56,9 +56,3 @@ public sealed record MlaMoeArchitecture(
         RoutedExperts: 256, SharedExperts: 1, ActivatedExperts: 8, ExpertGroups: 8, LimitedGroups: 4,
         QLoraRank: 1536, KvLoraRank: 512, QkNopeHeadDim: 128, QkRopeHeadDim: 64, VHeadDim: 128, Vocab: 129280);
 }
-
-/// <summary>A named model: where it came from and its shapes.</summary>
-/// <param name="Name">Name in tables (the built-in name, or the file's model_type and path).</param>
-/// <param name="Source">Where the configuration was read from.</param>
-/// <param name="Architecture">The shapes.</param>
-public sealed record ModelSpec(string Name, string Source, MlaMoeArchitecture Architecture);

@@ -48,6 +48,6 @@ public sealed class SeedCostPolicy
         OperatorKind.Gemm or OperatorKind.Attention => op.Flops / rates.Compute(op.Precision),
         OperatorKind.ExpertGemm => op.Flops / rates.Compute(op.Precision) / rates.ExpertEfficiency,
         OperatorKind.KvRead => op.MemoryBytes / rates.Memory,
-        _ => op.LinkBytes / (op.Link == Link.ScaleUp ? rates.ScaleUp : rates.ScaleOut),
+        _ => op.ScaleUpBytes.Value > 0 ? op.ScaleUpBytes / rates.ScaleUp : op.ScaleOutBytes / rates.ScaleOut,
     };
 }

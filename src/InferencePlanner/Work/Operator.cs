@@ -20,6 +20,9 @@ public enum OperatorKind
     /// <summary>Tensor-parallel all-reduce.</summary>
     AllReduce,
 
+    /// <summary>The router's gate projection and top-k.</summary>
+    Router,
+
     /// <summary>MoE dispatch: tokens sent to the GPUs holding their experts.</summary>
     Dispatch,
 
@@ -48,19 +51,33 @@ public enum Link
 /// <param name="Precision">Compute precision of the FLOPs.</param>
 /// <param name="Flops">Floating-point work.</param>
 /// <param name="MemoryBytes">Bytes read from HBM.</param>
-/// <param name="LinkBytes">Bytes sent over <paramref name="Link"/>.</param>
-/// <param name="Link">The interconnect a collective uses.</param>
-public readonly record struct Operator(OperatorKind Kind, Precision Precision, Flops Flops, Bytes MemoryBytes, Bytes LinkBytes, Link Link)
+/// <param name="ScaleUpBytes">Bytes each GPU sends over the scale-up domain (NVLink).</param>
+/// <param name="ScaleOutBytes">Bytes each GPU sends over its NIC.</param>
+public readonly record struct Operator(OperatorKind Kind, Precision Precision, Flops Flops, Bytes MemoryBytes, Bytes ScaleUpBytes, Bytes ScaleOutBytes)
 {
+    /// <summary>An operator that does nothing (a block the layer does not have).</summary>
+    public static Operator None(OperatorKind kind) => new(kind, Precision.Bf16, Flops.Zero, Bytes.Zero, Bytes.Zero, Bytes.Zero);
+
+    /// <summary>Whether the operator has any work.</summary>
+    public bool IsEmpty => Flops.Value == 0 && MemoryBytes.Value == 0 && ScaleUpBytes.Value == 0 && ScaleOutBytes.Value == 0;
+
+    /// <summary>A compute operator that also reads <paramref name="memory"/> bytes from HBM (weights, activations, KV cache).</summary>
+    public static Operator Kernel(OperatorKind kind, Precision precision, Flops flops, Bytes memory) =>
+        new(kind, precision, flops, memory, Bytes.Zero, Bytes.Zero);
+
+    /// <summary>A collective sending bytes over both networks.</summary>
+    public static Operator Exchange(OperatorKind kind, Bytes scaleUp, Bytes scaleOut) =>
+        new(kind, Precision.Fp8, Flops.Zero, Bytes.Zero, scaleUp, scaleOut);
+
     /// <summary>A compute operator.</summary>
     public static Operator Compute(OperatorKind kind, Precision precision, Flops flops) =>
-        new(kind, precision, flops, Bytes.Zero, Bytes.Zero, Link.None);
+        new(kind, precision, flops, Bytes.Zero, Bytes.Zero, Bytes.Zero);
 
     /// <summary>A read of <paramref name="bytes"/> from HBM.</summary>
     public static Operator MemoryRead(OperatorKind kind, Bytes bytes) =>
-        new(kind, Precision.Fp8, Flops.Zero, bytes, Bytes.Zero, Link.None);
+        new(kind, Precision.Fp8, Flops.Zero, bytes, Bytes.Zero, Bytes.Zero);
 
     /// <summary>A collective sending <paramref name="bytes"/> per GPU over <paramref name="link"/>.</summary>
     public static Operator Collective(OperatorKind kind, Bytes bytes, Link link) =>
-        new(kind, Precision.Fp8, Flops.Zero, Bytes.Zero, bytes, link);
+        link == Link.ScaleUp ? Exchange(kind, bytes, Bytes.Zero) : Exchange(kind, Bytes.Zero, bytes);
 }

@@ -1,0 +1,274 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Pricing;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Phases;
+
+/// <summary>Time of one pass through all layers, by component and by what bounds it.</summary>
+public readonly record struct Breakdown(
+    Duration AttentionProjections,
+    Duration AttentionCore,
+    Duration AttentionAllReduce,
+    Duration DenseMlp,
+    Duration MlpAllReduce,
+    Duration Router,
+    Duration SharedExperts,
+    Duration RoutedExperts,
+    Duration Dispatch,
+    Duration Combine,
+    Duration ComputeBound,
+    Duration MemoryBound,
+    Duration ScaleUpBound,
+    Duration ScaleOutBound,
+    Duration LatencyBound,
+    Duration Overlapped)
+{
+    /// <summary>Everything in sequence: no communication hidden.</summary>
+    public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine;
+
+    /// <summary>The bound that accounts for the most time.</summary>
+    public Bound Limit
+    {
+        get
+        {
+            var best = Bound.Compute;
+            var time = ComputeBound;
+            if (MemoryBound > time) { best = Bound.Memory; time = MemoryBound; }
+            if (ScaleUpBound > time) { best = Bound.ScaleUp; time = ScaleUpBound; }
+            if (ScaleOutBound > time) { best = Bound.ScaleOut; time = ScaleOutBound; }
+            if (LatencyBound > time) { best = Bound.Latency; }
+            return best;
+        }
+    }
+}
+
+/// <summary>Options of the default model that are not GPU data.</summary>
+public sealed record DefaultOptions
+{
+    /// <summary>Share of HBM usable for weights and KV cache (the rest: framework, activations, fragmentation).</summary>
+    public double MemoryUtilization { get; init; } = 0.9;
+
+    /// <summary>Expert load imbalance before redundancy (busiest GPU over the mean); an assumption until calibrated.</summary>
+    public double Imbalance { get; init; } = 1.3;
+}
+
+/// <summary>A prefill evaluation under the default model.</summary>
+/// <param name="PerLayers">Times for one prompt per DP group through all layers.</param>
+/// <param name="TokensPerSecondPerGpu">Prompt tokens (cached or not) per second per GPU, communication not hidden.</param>
+/// <param name="TokensPerSecondPerGpuOverlapped">The same with two-micro-batch overlap hiding dispatch and combine.</param>
+public readonly record struct DefaultPrefillResult(Breakdown PerLayers, double TokensPerSecondPerGpu, double TokensPerSecondPerGpuOverlapped);
+
+/// <summary>A decode evaluation under the default model, at one batch per GPU.</summary>
+/// <param name="Batch">Requests per GPU.</param>
+/// <param name="Step">Time of one decode step through all layers.</param>
+/// <param name="MaxBatch">Largest batch per GPU whose KV cache fits beside the weights.</param>
+public readonly record struct DefaultDecodeResult(int Batch, Breakdown Step, double MaxBatch)
+{
+    /// <summary>Tokens per second per user, communication not hidden.</summary>
+    public double TokensPerSecondPerUser => 1 / Step.Total.Seconds;
+
+    /// <summary>Tokens per second per user with two-micro-batch overlap.</summary>
+    public double TokensPerSecondPerUserOverlapped => 1 / Step.Overlapped.Seconds;
+
+    /// <summary>Tokens per second per GPU, communication not hidden.</summary>
+    public double TokensPerSecondPerGpu => Batch * TokensPerSecondPerUser;
+
+    /// <summary>Tokens per second per GPU with overlap.</summary>
+    public double TokensPerSecondPerGpuOverlapped => Batch * TokensPerSecondPerUserOverlapped;
+
+    /// <summary>Whether the batch fits in memory.</summary>
+    public bool Fits => Batch <= MaxBatch;
+}
+
+/// <summary>The default model's phases: prices the layer work and adds it up over the model's layers.</summary>
+public static class DefaultPhases
+{
+    /// <summary>Prefill of one prompt per data-parallel group.</summary>
+    public static DefaultPrefillResult Prefill(TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int seqLen, double cacheHit)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(layout);
+        Check.Positive(seqLen, "--seq-len");
+        Check.CacheHit(cacheHit);
+        layout.Validate(t, policy.Gpu);
+        var work = DefaultWork.Prefill(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, seqLen, cacheHit);
+        var b = Sum(t, policy, work);
+        double tokens = (double)layout.Dp * seqLen;
+        return new DefaultPrefillResult(b, tokens / b.Total.Seconds / layout.Gpus, tokens / b.Overlapped.Seconds / layout.Gpus);
+    }
+
+    /// <summary>One decode step at <paramref name="batchPerGpu"/> requests per GPU over <paramref name="contextLen"/> tokens of context.</summary>
+    public static DefaultDecodeResult Decode(
+        TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int batchPerGpu, int contextLen, int decodeLen, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(o);
+        Check.Positive(batchPerGpu, "--batch sizes");
+        Check.Positive(contextLen, "--seq-len");
+        layout.Validate(t, policy.Gpu);
+        var work = DefaultWork.Decode(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, batchPerGpu, contextLen);
+        return new DefaultDecodeResult(batchPerGpu, Sum(t, policy, work), DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
+    }
+
+    /// <summary>
+    /// Adds the priced layer work over the model's layers. Overlapped: in every MoE layer two micro-batches let
+    /// dispatch and combine run under the other micro-batch's compute, so the layer takes the larger of the two.
+    /// </summary>
+    public static Breakdown Sum(TransformerSpec t, RooflinePolicy policy, in LayerWork work)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(policy);
+        var a = t.Attention;
+        var f = t.FeedForward;
+        double full = t.Layers - a.SlidingLayers, sliding = a.SlidingLayers, dense = f.DenseLayers, moe = f.IsMoe ? f.MoeLayers : 0;
+        var acc = new Accumulator();
+        acc.Add(policy.Price(work.FullAttention.Projections), full, Part.Projections);
+        acc.Add(policy.Price(work.FullAttention.Core), full, Part.Core);
+        acc.Add(policy.Price(work.FullAttention.AllReduce), full, Part.AttentionAllReduce);
+        acc.Add(policy.Price(work.SlidingAttention.Projections), sliding, Part.Projections);
+        acc.Add(policy.Price(work.SlidingAttention.Core), sliding, Part.Core);
+        acc.Add(policy.Price(work.SlidingAttention.AllReduce), sliding, Part.AttentionAllReduce);
+        acc.Add(policy.Price(work.DenseFeedForward.Dense), dense, Part.Dense);
+        acc.Add(policy.Price(work.DenseFeedForward.AllReduce), dense, Part.MlpAllReduce);
+        var router = policy.Price(work.MoeFeedForward.Router);
+        var shared = policy.Price(work.MoeFeedForward.Shared);
+        var routed = policy.Price(work.MoeFeedForward.Routed);
+        var dispatch = policy.Price(work.MoeFeedForward.Dispatch);
+        var combine = policy.Price(work.MoeFeedForward.Combine);
+        acc.Add(router, moe, Part.Router);
+        acc.Add(shared, moe, Part.Shared);
+        acc.Add(routed, moe, Part.Routed);
+        acc.Add(dispatch, moe, Part.Dispatch);
+        acc.Add(combine, moe, Part.Combine);
+
+        var b = acc.Result();
+        var overlapped = b.Total;
+        if (moe > 0)
+        {
+            var comm = dispatch.Time + combine.Time;
+            var attentionPerLayer = (b.AttentionProjections + b.AttentionCore + b.AttentionAllReduce) / t.Layers;
+            var compute = attentionPerLayer + router.Time + shared.Time + routed.Time;
+            var hidden = comm < compute ? comm : compute;
+            overlapped = b.Total - hidden * moe;
+        }
+
+        return b with { Overlapped = overlapped };
+    }
+
+    private enum Part { Projections, Core, AttentionAllReduce, Dense, MlpAllReduce, Router, Shared, Routed, Dispatch, Combine }
+
+    private struct Accumulator
+    {
+        private Duration _projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine;
+        private Duration _compute, _memory, _scaleUp, _scaleOut, _latency;
+
+        public void Add(Priced priced, double layers, Part part)
+        {
+            if (layers == 0)
+            {
+                return;
+            }
+
+            var t = priced.Time * layers;
+            switch (part)
+            {
+                case Part.Projections: _projections += t; break;
+                case Part.Core: _core += t; break;
+                case Part.AttentionAllReduce: _attentionAllReduce += t; break;
+                case Part.Dense: _dense += t; break;
+                case Part.MlpAllReduce: _mlpAllReduce += t; break;
+                case Part.Router: _router += t; break;
+                case Part.Shared: _shared += t; break;
+                case Part.Routed: _routed += t; break;
+                case Part.Dispatch: _dispatch += t; break;
+                default: _combine += t; break;
+            }
+
+            switch (priced.Bound)
+            {
+                case Bound.Compute: _compute += t; break;
+                case Bound.Memory: _memory += t; break;
+                case Bound.ScaleUp: _scaleUp += t; break;
+                case Bound.ScaleOut: _scaleOut += t; break;
+                default: _latency += t; break;
+            }
+        }
+
+        public readonly Breakdown Result() => new(_projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine,
+            _compute, _memory, _scaleUp, _scaleOut, _latency, Duration.Zero);
+    }
+}
+
+/// <summary>The default model's memory budget per GPU.</summary>
+public static class DefaultCapacity
+{
+    /// <summary>Weight bytes one GPU holds: attention, dense MLP and embeddings sharded by TP; its expert copies and the shared experts.</summary>
+    public static Bytes WeightsPerGpu(TransformerSpec t, DefaultLayout layout, PrecisionSet p)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(p);
+        var f = t.FeedForward;
+        double tp = layout.Tp;
+        var w = p.Weights.BytesPerElement();
+        var e = p.ExpertWeights.BytesPerElement();
+        var dense = t.Layers * TransformerParameters.Attention(t) / tp * w
+            + f.DenseLayers * TransformerParameters.DenseMlp(t) / tp * w
+            + TransformerParameters.Embeddings(t) / tp * Precision.Bf16.BytesPerElement();
+        var experts = f.IsMoe
+            ? f.MoeLayers * ((layout.ExpertsPerGpu(t) + f.SharedExperts) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w)
+            : 0;
+        return Bytes.FromBytes(dense + experts);
+    }
+
+    /// <summary>
+    /// KV-cache bytes one GPU holds per request of its batch for <paramref name="tokens"/> tokens of context:
+    /// a TP group keeps the KV of all its GPUs' requests, each GPU for its own KV heads (all of the latent for MLA);
+    /// sliding-window layers keep at most the window.
+    /// </summary>
+    public static Bytes KvPerRequest(TransformerSpec t, int tp, Precision kv, double tokens)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        var a = t.Attention;
+        var perToken = DefaultWork.KvBytesPerTokenPerGpu(a, tp, kv);
+        var windowed = a.SlidingLayers > 0 ? Math.Min(tokens, a.SlidingWindow) : 0;
+        return Bytes.FromBytes(tp * perToken * ((t.Layers - a.SlidingLayers) * tokens + a.SlidingLayers * windowed));
+    }
+
+    /// <summary>Usable HBM per GPU: capacity (decimal GB) x the usable share.</summary>
+    public static Bytes Usable(GpuSpec gpu, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(o);
+        return Bytes.FromGB(gpu.MemoryGB) * o.MemoryUtilization;
+    }
+
+    /// <summary>Largest batch per GPU that fits (unrounded); negative when the weights alone do not fit.</summary>
+    public static double MaxBatch(TransformerSpec t, GpuSpec gpu, DefaultLayout layout, PrecisionSet p, double tokensPerRequest, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(p);
+        var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p);
+        return free / KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest);
+    }
+
+    /// <summary>Throws <see cref="InputException"/> with the reason when the weights do not fit on each GPU.</summary>
+    public static void RequireWeightsFit(ModelSpec model, GpuSpec gpu, DefaultLayout layout, PrecisionSet p, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(layout);
+        var weights = WeightsPerGpu(model.Transformer, layout, p);
+        var usable = Usable(gpu, o);
+        if (weights >= usable)
+        {
+            throw new InputException(
+                $"{model.Name} on {layout.Gpus} x {gpu.Name} (TP{layout.Tp}): the weights need {weights.ToGB():F1} GB per GPU but {o.MemoryUtilization:0.##} x {gpu.MemoryGB:0.#} GB = {usable.ToGB():F1} GB is usable; use more GPUs or smaller weights");
+        }
+    }
+}

@@ -1,0 +1,270 @@
+using InferencePlanner.Models;
+using InferencePlanner.Units;
+
+namespace InferencePlanner.Work;
+
+/// <summary>One layer's attention work on one GPU.</summary>
+/// <param name="Projections">Query, key/value and output projections (for MLA also the latent up- or absorbed projections).</param>
+/// <param name="Core">Scores and score x V over the context, reading the KV cache.</param>
+/// <param name="AllReduce">Tensor-parallel all-reduce of the attention output (none at TP1).</param>
+public readonly record struct AttentionLayerWork(Operator Projections, Operator Core, Operator AllReduce);
+
+/// <summary>One layer's feed-forward work on one GPU: a dense MLP, or experts with their exchange.</summary>
+public readonly record struct FeedForwardLayerWork(
+    Operator Dense, Operator AllReduce, Operator Router, Operator Shared, Operator Routed, Operator Dispatch, Operator Combine);
+
+/// <summary>
+/// The work of every kind of layer the model has, per GPU: full- and sliding-window attention, dense and MoE
+/// feed-forward. Layer counts come from the model.
+/// </summary>
+public readonly record struct LayerWork(
+    AttentionLayerWork FullAttention, AttentionLayerWork SlidingAttention, FeedForwardLayerWork DenseFeedForward, FeedForwardLayerWork MoeFeedForward);
+
+/// <summary>
+/// The default model's description of the work: operators with FLOPs, HBM bytes (weights, activations,
+/// KV cache) and link bytes, per GPU, for any <see cref="TransformerSpec"/>. Pricing is elsewhere.
+/// </summary>
+public static class DefaultWork
+{
+    private const double ActivationBytes = 2; // BF16 activations between kernels
+
+    /// <summary>
+    /// Prefill: each data-parallel group processes one prompt of <paramref name="seqLen"/> tokens of which
+    /// <paramref name="cacheHit"/> are already cached; only the missed tokens are computed, attending causally
+    /// to the whole context.
+    /// </summary>
+    public static LayerWork Prefill(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, int seqLen, double cacheHit)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(p);
+        double seq = seqLen;
+        var cached = Math.Floor(seq * cacheHit);
+        var missed = seq - cached;
+        var full = PrefillAttention(t, layout.Tp, p, missed, cached, seq, window: 0);
+        var sliding = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, seq, t.Attention.SlidingWindow) : default;
+        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, missed), MoeFeedForward(t, layout, gpusPerDomain, p, missed));
+    }
+
+    /// <summary>
+    /// Decode: each GPU serves <paramref name="batchPerGpu"/> requests, each producing one token over a context of
+    /// <paramref name="contextLen"/> tokens; a tensor-parallel group serves the requests of all its GPUs.
+    /// </summary>
+    public static LayerWork Decode(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(p);
+        var groupTokens = batchPerGpu * layout.Tp;
+        var full = DecodeAttention(t, layout.Tp, p, groupTokens, contextLen);
+        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupTokens, Math.Min(contextLen, t.Attention.SlidingWindow)) : default;
+        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens));
+    }
+
+    /// <summary>
+    /// Query-key pairs a causal attention computes for the tokens at positions cached+1 .. seq (1-based), each
+    /// attending to min(position, window) keys; window 0 means no window.
+    /// </summary>
+    public static double CausalPairs(double cached, double seq, double window)
+    {
+        var a = cached + 1;
+        if (a > seq)
+        {
+            return 0;
+        }
+
+        if (window <= 0 || seq <= window)
+        {
+            return (a + seq) * (seq - a + 1) / 2;
+        }
+
+        return a > window ? window * (seq - a + 1) : (a + window) * (window - a + 1) / 2 + window * (seq - window);
+    }
+
+    /// <summary>KV heads each GPU of a TP group holds: heads are split while there are enough, then replicated.</summary>
+    public static int KvHeadsPerGpu(AttentionSpec a, int tp)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        return a.Kind == AttentionKind.Mla ? 1 : (a.KvHeads + tp - 1) / tp;
+    }
+
+    /// <summary>KV-cache bytes one GPU holds per token per layer.</summary>
+    public static double KvBytesPerTokenPerGpu(AttentionSpec a, int tp, Precision kv)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        var elements = a.Kind == AttentionKind.Mla ? a.KvLoraRank + a.QkRopeHeadDim : KvHeadsPerGpu(a, tp) * (double)(a.HeadDim + a.VHeadDim);
+        return elements * kv.BytesPerElement();
+    }
+
+    private static AttentionLayerWork PrefillAttention(TransformerSpec t, int tp, PrecisionSet p, double missed, double cached, double seq, double window)
+    {
+        var a = t.Attention;
+        double heads = a.Heads / (double)tp, h = t.Hidden;
+        var context = window > 0 ? Math.Min(seq, window) : seq;
+        var pairs = CausalPairs(cached, seq, window);
+        var (projParams, projMacsPerToken) = Projections(t, tp);
+        double macs = missed * projMacsPerToken, coreMacs, coreBytes;
+        if (a.Kind == AttentionKind.Mla)
+        {
+            // Standard form in prefill: the latent of every context token is expanded to per-head keys and values.
+            macs += context * a.KvLoraRank * heads * (a.QkNopeHeadDim + a.VHeadDim);
+            coreMacs = pairs * heads * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim);
+            coreBytes = context * (a.KvLoraRank + a.QkRopeHeadDim) * p.KvCache.BytesPerElement()
+                + context * heads * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim) * ActivationBytes;
+        }
+        else
+        {
+            coreMacs = pairs * heads * (a.HeadDim + a.VHeadDim);
+            coreBytes = context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
+        }
+
+        return new AttentionLayerWork(
+            Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + missed * h * ActivationBytes * 3)),
+            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(coreBytes + missed * heads * (a.HeadDim + a.VHeadDim) * ActivationBytes)),
+            AllReduce(tp, missed, h));
+    }
+
+    private static AttentionLayerWork DecodeAttention(TransformerSpec t, int tp, PrecisionSet p, double groupTokens, double context)
+    {
+        var a = t.Attention;
+        double heads = a.Heads / (double)tp, h = t.Hidden;
+        var (projParams, projMacsPerToken) = Projections(t, tp);
+        var macs = groupTokens * projMacsPerToken;
+        double coreMacs;
+        if (a.Kind == AttentionKind.Mla)
+        {
+            // Absorbed on the fly, as FlashMLA-style kernels run it: queries move into the latent space (W_UK),
+            // attention runs as MQA over the cached latent, the result moves back through W_UV.
+            macs += groupTokens * heads * (a.QkNopeHeadDim * (double)a.KvLoraRank + a.KvLoraRank * (double)a.VHeadDim);
+            coreMacs = groupTokens * heads * context * (a.KvLoraRank + a.QkRopeHeadDim + a.KvLoraRank);
+        }
+        else
+        {
+            coreMacs = groupTokens * heads * context * (a.HeadDim + a.VHeadDim);
+        }
+
+        // Every GPU of the group reads the KV of all the group's requests for its own KV heads (all of the latent for MLA).
+        var kvBytes = groupTokens * context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
+        return new AttentionLayerWork(
+            Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3)),
+            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)),
+            AllReduce(tp, groupTokens, h));
+    }
+
+    // Projection weights held by one GPU, and the MACs per token they cost (for MLA the up-projection wkv_b is
+    // held but its MACs depend on the phase, so they are added by the caller).
+    private static (double Params, double MacsPerToken) Projections(TransformerSpec t, int tp)
+    {
+        var a = t.Attention;
+        double h = t.Hidden, heads = a.Heads / (double)tp;
+        if (a.Kind == AttentionKind.Mla)
+        {
+            double qk = a.QkNopeHeadDim + a.QkRopeHeadDim;
+            var qDown = a.QLoraRank > 0 ? h * a.QLoraRank : 0; // replicated on every rank
+            var qUp = (a.QLoraRank > 0 ? a.QLoraRank : h) * heads * qk;
+            var kvDown = h * (a.KvLoraRank + a.QkRopeHeadDim); // replicated on every rank
+            var kvUp = a.KvLoraRank * heads * (a.QkNopeHeadDim + a.VHeadDim);
+            var output = heads * a.VHeadDim * h;
+            return (qDown + qUp + kvDown + kvUp + output, qDown + qUp + kvDown + output);
+        }
+
+        var q = h * heads * a.HeadDim;
+        var kv = h * KvHeadsPerGpu(a, tp) * (double)(a.HeadDim + a.VHeadDim);
+        var o = heads * a.VHeadDim * h;
+        return (q + kv + o, q + kv + o);
+    }
+
+    private static Operator AllReduce(int tp, double tokens, double hidden) =>
+        tp == 1
+            ? Operator.None(OperatorKind.AllReduce)
+            : Operator.Exchange(OperatorKind.AllReduce, Bytes.FromBytes(2.0 * (tp - 1) / tp * tokens * hidden * ActivationBytes), Bytes.Zero);
+
+    private static FeedForwardLayerWork DenseFeedForward(TransformerSpec t, DefaultLayout layout, PrecisionSet p, double groupTokens)
+    {
+        var f = t.FeedForward;
+        if (f.DenseLayers == 0)
+        {
+            return default;
+        }
+
+        double tp = layout.Tp, h = t.Hidden;
+        var weights = 3 * h * f.DenseIntermediate / tp;
+        var dense = Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(groupTokens * weights),
+            Bytes.FromBytes(weights * p.Weights.BytesPerElement() + groupTokens * (2 * h + f.DenseIntermediate / tp) * ActivationBytes));
+        return new FeedForwardLayerWork(dense, AllReduce(layout.Tp, groupTokens, h), Operator.None(OperatorKind.Router),
+            Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.Dispatch), Operator.None(OperatorKind.Combine));
+    }
+
+    private static FeedForwardLayerWork MoeFeedForward(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double groupTokens)
+    {
+        var f = t.FeedForward;
+        if (!f.IsMoe)
+        {
+            return default;
+        }
+
+        double h = t.Hidden, k = f.TopK;
+        var tokens = groupTokens / layout.Tp; // after attention each GPU of the group carries its share of the tokens
+        var expertParams = 3 * h * f.ExpertIntermediate;
+        var expertBytes = expertParams * p.ExpertWeights.BytesPerElement();
+
+        var router = Operator.Kernel(OperatorKind.Router, Precision.Bf16, Flops.FromMacs(tokens * h * f.RoutedExperts),
+            Bytes.FromBytes(h * f.RoutedExperts * ActivationBytes + tokens * h * ActivationBytes));
+        var shared = f.SharedExperts == 0
+            ? Operator.None(OperatorKind.ExpertGemm)
+            : Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(tokens * expertParams * f.SharedExperts),
+                Bytes.FromBytes(f.SharedExperts * expertBytes + tokens * h * ActivationBytes * 2));
+
+        // Each GPU sends its tokens' top-k copies out and receives as many back under balance; the busiest GPU gets
+        // `imbalance` times the mean. It reads the weights of every expert copy it holds.
+        var pairs = tokens * k * layout.EffectiveImbalance(t);
+        var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams),
+            Bytes.FromBytes(Math.Max(1, layout.ExpertsPerGpu(t)) * expertBytes + pairs * (2 * h + f.ExpertIntermediate) * ActivationBytes));
+
+        var (nvlinkCopies, nicCopies) = ExchangeCopies(f, layout.Gpus, gpusPerDomain);
+        return new FeedForwardLayerWork(Operator.None(OperatorKind.Gemm), Operator.None(OperatorKind.AllReduce), router, shared, routed,
+            Exchange(OperatorKind.Dispatch, tokens, h, p.Dispatch, nvlinkCopies, nicCopies),
+            Exchange(OperatorKind.Combine, tokens, h, p.Combine, nvlinkCopies, nicCopies));
+    }
+
+    /// <summary>
+    /// Copies of a token's hidden state one GPU sends per token over NVLink and over its NIC in an all-to-all
+    /// over <paramref name="gpus"/> GPUs in domains of <paramref name="gpusPerDomain"/>. Experts are spread evenly,
+    /// so a copy stays on the GPU with probability 1/G and in the domain with (D-1)/G. A token reaching a remote
+    /// domain crosses the network once and is forwarded over that domain's NVLink (DeepEP's scheme); the remote
+    /// domains a token reaches are the distinct ones among its top-k, at most the routing limit (DeepSeek:
+    /// topk_group nodes).
+    /// </summary>
+    public static (double NvLink, double Nic) ExchangeCopies(FeedForwardSpec f, int gpus, int gpusPerDomain)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (gpus <= 1)
+        {
+            return (0, 0);
+        }
+
+        double g = gpus, d = Math.Min(gpusPerDomain, gpus), k = f.TopK;
+        var domains = Math.Ceiling(g / d);
+        var inDomain = k * (d - 1) / g;
+        if (domains <= 1)
+        {
+            return (inDomain, 0);
+        }
+
+        var remoteDistinct = (domains - 1) * (1 - Math.Pow(1 - 1 / domains, k));
+        if (f.Groups > 1 && f.LimitedGroups < f.Groups)
+        {
+            remoteDistinct = Math.Min(remoteDistinct, f.LimitedGroups * (domains - 1) / domains);
+        }
+
+        var remoteCopies = k * (g - d) / g;
+        return (inDomain + Math.Max(0, remoteCopies - remoteDistinct), remoteDistinct);
+    }
+
+    private static Operator Exchange(OperatorKind kind, double tokens, double hidden, Precision payload, double nvlinkCopies, double nicCopies)
+    {
+        // FP8 payloads carry one FP32 scale per 128 values.
+        var perToken = hidden * payload.BytesPerElement() + (payload == Precision.Fp8 ? hidden / 128 * 4 : 0);
+        return Operator.Exchange(kind, Bytes.FromBytes(tokens * nvlinkCopies * perToken), Bytes.FromBytes(tokens * nicCopies * perToken));
+    }
+}
