@@ -5,6 +5,8 @@ using InferencePlanner.Models;
 using InferencePlanner.Phases;
 using InferencePlanner.Pricing;
 using InferencePlanner.Reporting;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
 
 namespace InferencePlanner.Cli;
 
@@ -20,6 +22,7 @@ public static class CommandLine
     /// <summary>Parses and runs <paramref name="args"/>, writing results to <paramref name="stdout"/> and errors to <paramref name="stderr"/>.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
+        ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stderr);
         var root = Build(stdout);
         var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
@@ -46,11 +49,12 @@ public static class CommandLine
     private static RootCommand Build(TextWriter stdout)
     {
         var root = new RootCommand(
-            "InferencePlanner: prefill and decode performance of Mixture-of-Experts LLM inference with expert parallelism, from first principles.");
+            "InferencePlanner: prefill and decode performance of LLM inference (Mixture-of-Experts with expert parallelism, and dense models) from first principles.");
         root.Subcommands.Add(Blocks(stdout));
         root.Subcommands.Add(Prefill(stdout));
         root.Subcommands.Add(Decode(stdout));
         root.Subcommands.Add(Batch(stdout));
+        root.Subcommands.Add(Compare(stdout));
         root.Subcommands.Add(Report(stdout));
         root.Subcommands.Add(List(stdout));
         return root;
@@ -58,104 +62,184 @@ public static class CommandLine
 
     private static Command Blocks(TextWriter stdout)
     {
-        var common = new CommonOptions("table");
+        var common = new CommonOptions("table", withDiscount: false);
         var cmd = new Command("blocks", "Parameters, FLOPs per token and KV bytes per block, and the parameter summary by block and layer count.");
-        common.AddTo(cmd, withPreset: false);
-        cmd.SetAction(p => Write(stdout, p, common, SeedReport.Blocks(common.Model(p))));
+        common.AddTo(cmd);
+        cmd.SetAction(p => Write(stdout, p, common, common.IsSeed(p) ? SeedReport.Blocks(common.Model(p)) : DefaultReport.Blocks(common.Model(p))));
         return cmd;
     }
 
     private static Command Prefill(TextWriter stdout)
     {
-        var common = new CommonOptions("table");
+        var common = new CommonOptions("table", withDiscount: true);
+        var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20");
         var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention.", DefaultValueFactory = _ => 4 };
-        var dp = new Option<int?>("--dp") { Description = "Data-parallel attention groups (default: all GPUs / TP)." };
-        var nodes = new Option<int>("--nodes") { Description = "Nodes in the deployment.", DefaultValueFactory = _ => 4 };
+        var dp = new Option<int?>("--dp") { Description = "seed: data-parallel attention groups (default: all GPUs / TP)." };
+        var nodes = new Option<int?>("--nodes") { Description = "Nodes (scale-up domains) in the deployment (seed default: 4)." };
+        var gpuCount = new Option<int?>("--gpus") { Description = "default: GPUs in the deployment (default: 32 for MoE models, one TP group for dense ones)." };
         var seq = new Option<int>("--seq-len") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
         var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 };
         var nic = NicOption();
-        var cmd = new Command("prefill", "Per-layer prefill times, totals with and without overlap, tokens/s per node and KV cache produced per node.")
+        var cmd = new Command("prefill", "Per-layer prefill times, totals with and without overlap, tokens/s per GPU and per node, and what limits them.")
         {
-            gpus, tp, dp, nodes, seq, hit, nic,
+            gpus, tp, dp, nodes, gpuCount, seq, hit, nic,
         };
-        common.AddTo(cmd, withPreset: true);
+        common.AddTo(cmd);
+        model.AddTo(cmd);
         cmd.SetAction(p =>
         {
-            var model = common.Model(p);
-            var gpuList = ResolveGpus(p, gpus, nic);
+            var m = common.Model(p);
+            var gpuList = ResolveGpus(p, common, gpus, nic);
             var t = p.GetValue(tp);
-            var n = p.GetValue(nodes);
             Check.Positive(t, "--tp");
-            Check.Positive(n, "--nodes");
-            var gpusPerNode = gpuList[0].GpusPerNode;
-            var scenario = new PrefillScenario(p.GetValue(seq), p.GetValue(hit), t, p.GetValue(dp) ?? Math.Max(1, n * gpusPerNode / t), n);
-            return Write(stdout, p, common, SeedReport.Prefill(model, gpuList, scenario, common.Policy(p)));
+            if (common.IsSeed(p))
+            {
+                var n = p.GetValue(nodes) ?? 4;
+                Check.Positive(n, "--nodes");
+                var scenario = new PrefillScenario(p.GetValue(seq), p.GetValue(hit), t, p.GetValue(dp) ?? Math.Max(1, n * gpuList[0].GpusPerNode / t), n);
+                return Write(stdout, p, common, SeedReport.Prefill(m, gpuList, scenario, common.Seed(p)));
+            }
+
+            var count = GpuCount(p, nodes, gpuCount, gpuList[0]);
+            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), t, count, model.Inputs(p)));
         });
         return cmd;
     }
 
     private static Command Decode(TextWriter stdout)
     {
-        var common = new CommonOptions("table");
+        var common = new CommonOptions("table", withDiscount: true);
+        var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "H20_3e");
         var batch = new Option<string>("--batch") { Description = "Batch sizes per GPU, comma-separated.", DefaultValueFactory = _ => "32,64,128,256" };
         var seq = new Option<int>("--seq-len") { Description = "KV length attended per output token.", DefaultValueFactory = _ => 4383 };
-        var decodeLen = new Option<int>("--decode-len") { Description = "Output tokens per request (for the memory check).", DefaultValueFactory = _ => 1210 };
+        var decodeLen = new Option<int>("--decode-len") { Description = "Output tokens per request (they occupy KV cache too).", DefaultValueFactory = _ => 1210 };
         var minTps = new Option<double?>("--min-tps") { Description = "Keep only rows above this many tokens/s per user (with overlap)." };
-        var ep = new Option<int?>("--ep") { Description = "EP size: add the largest batch that fits for this EP strategy and flag rows that do not fit." };
-        var forcedTp = new Option<int?>("--decode-tp") { Description = "MLA tensor parallelism for every row, instead of the seed's per-row choice." };
+        var ep = new Option<int?>("--ep") { Description = "seed: add the largest batch that fits for this EP strategy and flag rows that do not. default: GPUs the experts are spread over (default: the smallest deployment leaving room for KV cache)." };
+        var tp = new Option<int?>("--tp") { Description = "MLA/attention tensor parallelism. seed: forces it for every row instead of the seed's per-row choice; default: 1 (data-parallel attention)." };
         var nic = NicOption();
-        var cmd = new Command("decode", "Decode per batch size: MLA at TP1/4/8, KV loads, experts, dispatch/combine, TPOT, tokens/s per user and per GPU, time budget.")
+        var cmd = new Command("decode", "Decode per batch size: attention, KV reads, experts, dispatch/combine, TPOT, tokens/s per user and per GPU, memory limit.")
         {
-            gpus, batch, seq, decodeLen, minTps, ep, forcedTp, nic,
+            gpus, batch, seq, decodeLen, minTps, ep, tp, nic,
         };
-        common.AddTo(cmd, withPreset: true);
+        common.AddTo(cmd);
+        model.AddTo(cmd);
         cmd.SetAction(p =>
         {
-            var model = common.Model(p);
-            var gpuList = ResolveGpus(p, gpus, nic);
-            var options = new SeedReport.DecodeOptions(ParseBatches(p.GetValue(batch)!), p.GetValue(minTps), p.GetValue(ep), p.GetValue(forcedTp));
-            var scenario = new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen));
-            return Write(stdout, p, common, SeedReport.Decode(model, gpuList, scenario, options, common.Policy(p)));
+            var m = common.Model(p);
+            var gpuList = ResolveGpus(p, common, gpus, nic);
+            var batches = ParseBatches(p.GetValue(batch)!);
+            var min = p.GetValue(minTps);
+            if (min is { } v && !(v >= 0 && double.IsFinite(v)))
+            {
+                throw new InputException($"--min-tps must be a non-negative number, got {v.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            if (common.IsSeed(p))
+            {
+                var options = new SeedReport.DecodeOptions(batches, min, p.GetValue(ep), p.GetValue(tp));
+                return Write(stdout, p, common, SeedReport.Decode(m, gpuList, new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), options, common.Seed(p)));
+            }
+
+            var attentionTp = p.GetValue(tp) ?? 1;
+            Check.Positive(attentionTp, "--tp");
+            var count = p.GetValue(ep);
+            if (count is { } e)
+            {
+                Check.Positive(e, "--ep");
+            }
+
+            if (!m.Transformer.FeedForward.IsMoe && count is not null)
+            {
+                throw new InputException($"--ep applies to Mixture-of-Experts models; {m.Name} is dense (use --tp)");
+            }
+
+            return Write(stdout, p, common, DefaultReport.Decode(m, gpuList, batches, p.GetValue(seq), p.GetValue(decodeLen),
+                m.Transformer.FeedForward.IsMoe ? attentionTp : p.GetValue(tp) ?? DefaultDeployment.DenseTp(m.Transformer, gpuList[0], model.Inputs(p).Precisions(m.Transformer), model.Inputs(p).Options),
+                count, min, model.Inputs(p)));
         });
         return cmd;
     }
 
     private static Command Batch(TextWriter stdout)
     {
-        var common = new CommonOptions("table");
+        var common = new CommonOptions("table", withDiscount: true);
+        var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "H20_3e");
-        var tp = new Option<int>("--tp") { Description = "Tensor parallelism of MLA (the KV cache is replicated on each rank).", DefaultValueFactory = _ => 1 };
+        var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention (the KV cache of MLA is replicated on each rank).", DefaultValueFactory = _ => 1 };
         var seq = new Option<int>("--seq-len") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
         var decodeLen = new Option<int>("--decode-len") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
-        var cmd = new Command("batch", "Largest decode batch per GPU that fits in memory: EP320/144/72/34 x FP8/FP16 KV x absorbed or not.")
+        var cmd = new Command("batch", "Largest decode batch per GPU that fits in memory, for EP320/144/72/34 and each KV-cache precision (seed: also absorbed or not).")
         {
             gpus, tp, seq, decodeLen,
         };
-        common.AddTo(cmd, withPreset: true);
-        cmd.SetAction(p => Write(stdout, p, common,
-            SeedReport.Batch(common.Model(p), ResolveGpus(p, gpus, null), new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), p.GetValue(tp), common.Policy(p))));
+        common.AddTo(cmd);
+        model.AddTo(cmd);
+        cmd.SetAction(p =>
+        {
+            var m = common.Model(p);
+            var gpuList = ResolveGpus(p, common, gpus, null);
+            return common.IsSeed(p)
+                ? Write(stdout, p, common, SeedReport.Batch(m, gpuList, new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), p.GetValue(tp), common.Seed(p)))
+                : Write(stdout, p, common, DefaultReport.Batch(m, gpuList, p.GetValue(seq), p.GetValue(decodeLen), p.GetValue(tp), model.Inputs(p)));
+        });
+        return cmd;
+    }
+
+    private static Command Compare(TextWriter stdout)
+    {
+        var common = new CommonOptions("table", withDiscount: true, withPreset: false);
+        var model = new ModelOptions();
+        var gpus = GpuOption("H800", "H20", "B200", "GB200");
+        var seq = new Option<int>("--seq-len") { Description = "Prompt length, and decode context, in tokens.", DefaultValueFactory = _ => 4383 };
+        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 };
+        var decodeLen = new Option<int>("--decode-len") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
+        var minTps = new Option<double>("--min-tps") { Description = "Tokens/s every user must get.", DefaultValueFactory = _ => 20 };
+        var cmd = new Command("compare", "Headline figures side by side under both presets: prefill tokens/s per node; decode tokens/s per GPU and per user at the best batch for a per-user rate; what limits each.")
+        {
+            gpus, seq, hit, decodeLen, minTps,
+        };
+        common.AddTo(cmd);
+        model.AddTo(cmd);
+        cmd.SetAction(p =>
+        {
+            var min = p.GetValue(minTps);
+            if (!(min > 0) || !double.IsFinite(min))
+            {
+                throw new InputException($"--min-tps must be a positive number, got {min.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            Check.Positive(p.GetValue(seq), "--seq-len");
+            Check.Positive(p.GetValue(decodeLen), "--decode-len");
+            Check.CacheHit(p.GetValue(hit));
+            var names = p.GetValue(gpus) ?? [];
+            var gpuList = names.Select(n => GpuCatalog.Resolve(n)).ToList();
+            return Write(stdout, p, common, DefaultReport.Compare(common.Model(p), gpuList, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p), common.Seed(p)));
+        });
         return cmd;
     }
 
     private static Command Report(TextWriter stdout)
     {
-        var common = new CommonOptions("markdown");
-        var cmd = new Command("report", "The whole seed analysis in the article's order, as one document (Markdown, or one JSON document).");
-        common.AddTo(cmd, withPreset: true);
-        cmd.SetAction(p => Write(stdout, p, common, SeedReport.Report(common.Model(p), common.Policy(p))));
+        var common = new CommonOptions("markdown", withDiscount: true);
+        var model = new ModelOptions();
+        var cmd = new Command("report", "The whole analysis in the seed article's order, as one document (Markdown, or one JSON document); --preset seed reproduces the article's tables.");
+        common.AddTo(cmd);
+        model.AddTo(cmd);
+        cmd.SetAction(p => Write(stdout, p, common,
+            common.IsSeed(p) ? SeedReport.Report(common.Model(p), common.Seed(p)) : DefaultReport.Report(common.Model(p), model.Inputs(p))));
         return cmd;
     }
 
     private static Command List(TextWriter stdout)
     {
         var list = new Command("list", "List the built-in GPUs or models.");
-        var gpusFormat = new CommonOptions("table");
+        var gpusFormat = new CommonOptions("table", withDiscount: false, withPreset: false);
         var gpus = new Command("gpus", "Built-in GPUs with their figures and sources.");
         gpusFormat.AddFormat(gpus);
         gpus.SetAction(p => Write(stdout, p, gpusFormat, Listing.Gpus()));
-        var modelsFormat = new CommonOptions("table");
+        var modelsFormat = new CommonOptions("table", withDiscount: false, withPreset: false);
         var models = new Command("models", "Built-in models with their shapes.");
         modelsFormat.AddFormat(models);
         models.SetAction(p => Write(stdout, p, modelsFormat, Listing.Models()));
@@ -166,7 +250,7 @@ public static class CommandLine
 
     private static Option<string[]> GpuOption(params string[] defaults) => new("--gpu")
     {
-        Description = $"A built-in GPU name or the path of a GPU JSON file; repeat for several (default: {string.Join(", ", defaults)}).",
+        Description = $"A built-in GPU name or the path of a GPU JSON file; repeat for several (default: {string.Join(", ", defaults)}; H20_3e is H20-3e outside the seed preset).",
         DefaultValueFactory = _ => defaults,
         Arity = ArgumentArity.OneOrMore,
     };
@@ -176,7 +260,30 @@ public static class CommandLine
         Description = "Override every GPU's scale-out (NIC) bandwidth per GPU, GB/s.",
     };
 
-    private static List<GpuSpec> ResolveGpus(ParseResult p, Option<string[]> option, Option<double?>? nic)
+    private static int? GpuCount(ParseResult p, Option<int?> nodes, Option<int?> gpuCount, GpuSpec gpu)
+    {
+        var n = p.GetValue(nodes);
+        var g = p.GetValue(gpuCount);
+        if (n is not null && g is not null)
+        {
+            throw new InputException("give --nodes or --gpus, not both");
+        }
+
+        if (n is { } nn)
+        {
+            Check.Positive(nn, "--nodes");
+            return nn * gpu.GpusPerNode;
+        }
+
+        if (g is { } gg)
+        {
+            Check.Positive(gg, "--gpus");
+        }
+
+        return g;
+    }
+
+    private static List<GpuSpec> ResolveGpus(ParseResult p, CommonOptions common, Option<string[]> option, Option<double?>? nic)
     {
         var names = p.GetValue(option) ?? [];
         if (names.Length == 0)
@@ -184,7 +291,10 @@ public static class CommandLine
             throw new InputException("--gpu needs at least one GPU");
         }
 
-        var gpus = names.Select(n => GpuCatalog.Resolve(n, seed: true)).ToList();
+        var seed = common.IsSeed(p);
+
+        // Outside the seed preset, the article's H20_3e is the datasheet H20-3e.
+        var gpus = names.Select(n => GpuCatalog.Resolve(!seed && string.Equals(n, "H20_3e", StringComparison.OrdinalIgnoreCase) ? "H20-3e" : n, seed)).ToList();
         if (nic is not null && p.GetValue(nic) is { } bw)
         {
             if (!(bw > 0) || !double.IsFinite(bw))
@@ -227,11 +337,16 @@ public static class CommandLine
         return 0;
     }
 
-    /// <summary>Options every command shares: output format, preset, efficiency discount, model.</summary>
+    /// <summary>Options every command shares: output format, preset, the seed's efficiency discount, model.</summary>
     private sealed class CommonOptions
     {
-        public CommonOptions(string defaultFormat)
+        private readonly bool _withDiscount;
+        private readonly bool _withPreset;
+
+        public CommonOptions(string defaultFormat, bool withDiscount, bool withPreset = true)
         {
+            _withDiscount = withDiscount;
+            _withPreset = withPreset;
             Format = new Option<string>("--format")
             {
                 Description = $"Output format: {string.Join(", ", Exporters.Names)} (default: {defaultFormat}).",
@@ -244,13 +359,13 @@ public static class CommandLine
 
         public Option<string> Preset { get; } = new("--preset")
         {
-            Description = "Cost model: seed (the article's model).",
-            DefaultValueFactory = _ => "seed",
+            Description = "Cost model: default (the project's per-operator roofline) or seed (the article's model, reproducing its tables).",
+            DefaultValueFactory = _ => "default",
         };
 
         public Option<double?> Discount { get; } = new("--discount")
         {
-            Description = "Efficiency discount applied to every peak figure, in (0, 1] (seed: 0.85).",
+            Description = "seed: efficiency discount applied to every peak figure, in (0, 1] (the article: 0.85).",
         };
 
         public Option<string> ModelOption { get; } = new("--model")
@@ -261,12 +376,16 @@ public static class CommandLine
 
         public void AddFormat(Command cmd) => cmd.Options.Add(Format);
 
-        public void AddTo(Command cmd, bool withPreset)
+        public void AddTo(Command cmd)
         {
             cmd.Options.Add(ModelOption);
-            if (withPreset)
+            if (_withPreset)
             {
                 cmd.Options.Add(Preset);
+            }
+
+            if (_withDiscount)
+            {
                 cmd.Options.Add(Discount);
             }
 
@@ -275,16 +394,36 @@ public static class CommandLine
 
         public ModelSpec Model(ParseResult p) => ModelCatalog.Resolve(p.GetValue(ModelOption)!);
 
-        public SeedCostPolicy Policy(ParseResult p)
+        public bool IsSeed(ParseResult p)
         {
-            var preset = p.GetValue(Preset)!;
-            if (!string.Equals(preset, "seed", StringComparison.OrdinalIgnoreCase))
+            if (!_withPreset)
             {
-                throw new InputException($"unknown preset '{preset}': known presets are seed");
+                return false;
             }
 
+            var preset = p.GetValue(Preset)!;
+            if (string.Equals(preset, "seed", StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+
+            if (!string.Equals(preset, "default", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new InputException($"unknown preset '{preset}': known presets are default, seed");
+            }
+
+            if (_withDiscount && p.GetValue(Discount) is not null)
+            {
+                throw new InputException("--discount belongs to the seed preset; the default model takes its efficiencies per GPU (the 'efficiency' object of a GPU file)");
+            }
+
+            return false;
+        }
+
+        public SeedCostPolicy Seed(ParseResult p)
+        {
             var options = new SeedOptions();
-            if (p.GetValue(Discount) is { } d)
+            if (_withDiscount && p.GetValue(Discount) is { } d)
             {
                 if (!(d > 0 && d <= 1))
                 {
@@ -296,5 +435,66 @@ public static class CommandLine
 
             return new SeedCostPolicy(options);
         }
+    }
+
+    /// <summary>The default model's inputs: precisions and expert balance.</summary>
+    private sealed class ModelOptions
+    {
+        private readonly Option<string?> _weights = new("--weights") { Description = "default: weight precision, fp4|fp8|bf16 (default: the checkpoint's)." };
+        private readonly Option<string?> _expertWeights = new("--expert-weights") { Description = "default: expert weight precision (default: as --weights, or the checkpoint's)." };
+        private readonly Option<string?> _kv = new("--kv-cache") { Description = "default: KV-cache precision, fp8|bf16 (default: bf16)." };
+        private readonly Option<string?> _attention = new("--attention-precision") { Description = "default: attention compute precision, fp8|bf16 (default: bf16)." };
+        private readonly Option<string?> _dispatch = new("--dispatch") { Description = "default: dispatch payload precision (default: fp8)." };
+        private readonly Option<string?> _combine = new("--combine") { Description = "default: combine payload precision (default: bf16)." };
+        private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: 1.3)." };
+        private readonly Option<int?> _redundant = new("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." };
+
+        public void AddTo(Command cmd)
+        {
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant })
+            {
+                cmd.Options.Add(o);
+            }
+        }
+
+        public DefaultInputs Inputs(ParseResult p)
+        {
+            var weights = Parse(p, _weights, "--weights");
+            var experts = Parse(p, _expertWeights, "--expert-weights");
+            var kv = Parse(p, _kv, "--kv-cache");
+            var attention = Parse(p, _attention, "--attention-precision");
+            var dispatch = Parse(p, _dispatch, "--dispatch");
+            var combine = Parse(p, _combine, "--combine");
+            if (kv == Precision.Fp4)
+            {
+                throw new InputException("--kv-cache: fp4 is not supported; use fp8 or bf16");
+            }
+
+            var options = new DefaultOptions();
+            if (p.GetValue(_imbalance) is { } imbalance)
+            {
+                if (!(imbalance >= 1) || !double.IsFinite(imbalance))
+                {
+                    throw new InputException($"--imbalance is the busiest GPU's load over the mean and must be at least 1, got {imbalance.ToString(CultureInfo.InvariantCulture)}");
+                }
+
+                options = options with { Imbalance = imbalance };
+            }
+
+            var redundant = p.GetValue(_redundant);
+            if (redundant is < 0)
+            {
+                throw new InputException($"--redundant must not be negative, got {redundant}");
+            }
+
+            return new DefaultInputs(t =>
+            {
+                var n = PrecisionSet.NativeFor(t);
+                return new PrecisionSet(weights ?? n.Weights, experts ?? weights ?? n.ExpertWeights, kv ?? n.KvCache, attention ?? n.Attention, dispatch ?? n.Dispatch, combine ?? n.Combine);
+            }, options, redundant);
+        }
+
+        private static Precision? Parse(ParseResult p, Option<string?> option, string name) =>
+            p.GetValue(option) is { } text ? PrecisionExtensions.Parse(text, name) : null;
     }
 }

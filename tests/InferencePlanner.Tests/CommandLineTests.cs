@@ -26,18 +26,31 @@ public sealed class CommandLineTests : IDisposable
         { ["prefill", "--gpu", "X100"], "unknown GPU 'X100': built-in GPUs are" },
         { ["blocks", "--model", "llama"], "unknown model 'llama': built-in models are" },
         { ["prefill", "--gpu", "/no/such/gpu.json"], "cannot read the file" },
-        { ["prefill", "--tp", "3"], "TP 3 does not divide the model's 128 attention heads" },
-        { ["prefill", "--tp", "16"], "TP 16 does not divide the 8 GPUs per node of H800" },
+        { ["prefill", "--preset", "seed", "--tp", "3"], "TP 3 does not divide the model's 128 attention heads" },
+        { ["prefill", "--preset", "seed", "--tp", "16"], "TP 16 does not divide the 8 GPUs per node of H800" },
+        { ["prefill", "--tp", "3"], "TP 3 does not divide" },
+        { ["prefill", "--tp", "16"], "TP 16 does not fit the scale-up domain of H800 (8 GPUs)" },
+        { ["prefill", "--gpus", "12", "--tp", "8"], "TP 8 does not divide the deployment's 12 GPUs" },
+        { ["prefill", "--nodes", "2", "--gpus", "16"], "give --nodes or --gpus, not both" },
+        { ["decode", "--model", "kimi-k2", "--gpu", "H20", "--ep", "8"], "the weights need" },
+        { ["decode", "--model", "llama-3.1-70b", "--ep", "8"], "--ep applies to Mixture-of-Experts models" },
+        { ["decode", "--imbalance", "0.5"], "--imbalance" },
+        { ["decode", "--redundant", "-1"], "--redundant must not be negative" },
+        { ["decode", "--kv-cache", "int3"], "--kv-cache: unknown precision 'int3'" },
+        { ["decode", "--kv-cache", "fp4"], "--kv-cache: fp4 is not supported" },
+        { ["compare", "--min-tps", "0"], "--min-tps must be a positive number" },
+        { ["blocks", "--preset", "seed", "--model", "mixtral-8x7b"], "the seed preset models MLA + MoE models of the DeepSeek-V2/V3 family only" },
         { ["prefill", "--cache-hit", "1.5"], "--cache-hit must lie in [0, 1]" },
         { ["prefill", "--cache-hit", "-0.1"], "--cache-hit must lie in [0, 1]" },
         { ["prefill", "--cache-hit", "NaN"], "--cache-hit must lie in [0, 1]" },
         { ["prefill", "--cache-hit", "half"], "'half'" },
         { ["prefill", "--seq-len", "0"], "--seq-len must be a positive whole number" },
         { ["prefill", "--nodes", "-1"], "--nodes must be a positive whole number" },
-        { ["prefill", "--dp", "3"], "TP x DP must use every GPU" },
+        { ["prefill", "--preset", "seed", "--dp", "3"], "TP x DP must use every GPU" },
         { ["prefill", "--nic", "-25"], "--nic must be a positive bandwidth" },
-        { ["prefill", "--discount", "0"], "--discount must lie in (0, 1]" },
-        { ["prefill", "--discount", "1.5"], "--discount must lie in (0, 1]" },
+        { ["prefill", "--preset", "seed", "--discount", "0"], "--discount must lie in (0, 1]" },
+        { ["prefill", "--preset", "seed", "--discount", "1.5"], "--discount must lie in (0, 1]" },
+        { ["prefill", "--discount", "0.9"], "--discount belongs to the seed preset" },
         { ["prefill", "--preset", "fast"], "unknown preset 'fast'" },
         { ["prefill", "--format", "xml"], "'xml'" },
         { ["decode", "--batch", ""], "--batch needs at least one batch size" },
@@ -45,7 +58,7 @@ public sealed class CommandLineTests : IDisposable
         { ["decode", "--batch", "32,-64"], "'-64' is not a positive whole number" },
         { ["decode", "--batch", "32,abc"], "'abc' is not a positive whole number" },
         { ["decode", "--ep", "0"], "--ep must be a positive whole number" },
-        { ["decode", "--decode-tp", "3"], "TP 3 does not divide" },
+        { ["decode", "--preset", "seed", "--tp", "3"], "TP 3 does not divide" },
         { ["decode", "--decode-len", "0"], "--decode-len must be a positive whole number" },
         { ["decode", "--min-tps", "-1"], "--min-tps must be a non-negative number" },
         { ["batch", "--tp", "5"], "TP 5 does not divide" },
@@ -109,10 +122,18 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void A_user_gpu_file_in_the_short_format_runs_under_the_default_preset()
+    {
+        var (exit, output, err) = Cli.Run("decode", "--gpu", Write("x.json", UserGpu), "--format", "json");
+        Assert.True(exit == 0, err);
+        Assert.Contains("named defaults", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_user_gpu_file_with_the_H800_figures_gives_the_H800_prefill()
     {
-        var file = Cli.Run("prefill", "--gpu", Write("x.json", UserGpu), "--format", "csv");
-        var builtIn = Cli.Run("prefill", "--gpu", "H800", "--format", "csv");
+        var file = Cli.Run("prefill", "--preset", "seed", "--gpu", Write("x.json", UserGpu), "--format", "csv");
+        var builtIn = Cli.Run("prefill", "--preset", "seed", "--gpu", "H800", "--format", "csv");
         Assert.Equal(0, file.Exit);
         Assert.Equal(builtIn.Out.Replace("H800", "X", StringComparison.Ordinal), file.Out);
     }
@@ -120,8 +141,8 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void The_shipped_config_json_gives_the_article_numbers_by_path()
     {
-        var byName = Cli.Run("report", "--format", "json");
-        var byPath = Cli.Run("report", "--format", "json", "--model", Files.Reference("deepseek-v3-config.json"));
+        var byName = Cli.Run("report", "--preset", "seed", "--format", "json");
+        var byPath = Cli.Run("report", "--preset", "seed", "--format", "json", "--model", Files.Reference("deepseek-v3-config.json"));
         Assert.Equal(0, byPath.Exit);
         static string Tables(string json) => JsonDocument.Parse(json).RootElement.GetProperty("tables").GetRawText();
         Assert.Equal(Tables(byName.Out), Tables(byPath.Out));
@@ -136,7 +157,9 @@ public sealed class CommandLineTests : IDisposable
     {
         string[][] commands =
         [
-            ["blocks"], ["prefill"], ["decode"], ["batch"], ["report"], ["list", "gpus"], ["list", "models"],
+            ["blocks"], ["prefill"], ["decode"], ["batch"], ["report"], ["compare"], ["list", "gpus"], ["list", "models"],
+            ["blocks", "--preset", "seed"], ["prefill", "--preset", "seed"], ["decode", "--preset", "seed"], ["batch", "--preset", "seed"], ["report", "--preset", "seed"],
+            ["decode", "--preset", "seed", "--min-tps", "20", "--ep", "144"], ["prefill", "--preset", "seed", "--tp", "8", "--seq-len", "1000", "--cache-hit", "0"],
             ["decode", "--min-tps", "20", "--ep", "144"], ["prefill", "--tp", "8", "--seq-len", "1000", "--cache-hit", "0"],
         ];
         foreach (var command in commands)
@@ -156,7 +179,7 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void Min_tps_keeps_only_the_rows_a_user_accepts()
     {
-        var (_, output, _) = Cli.Run("decode", "--min-tps", "20", "--format", "json");
+        var (_, output, _) = Cli.Run("decode", "--preset", "seed", "--min-tps", "20", "--format", "json");
         var rows = JsonDocument.Parse(output).RootElement.GetProperty("tables")[0].GetProperty("rows").EnumerateArray().ToList();
         Assert.NotEmpty(rows);
         Assert.All(rows, r => Assert.True(r.GetProperty("TPS_O").GetDouble() > 20));
@@ -169,7 +192,7 @@ public sealed class CommandLineTests : IDisposable
     [Fact]
     public void Ep_flags_the_rows_that_do_not_fit()
     {
-        var (_, output, _) = Cli.Run("decode", "--gpu", "H800", "--ep", "144", "--format", "json");
+        var (_, output, _) = Cli.Run("decode", "--preset", "seed", "--gpu", "H800", "--ep", "144", "--format", "json");
         var rows = JsonDocument.Parse(output).RootElement.GetProperty("tables")[0].GetProperty("rows").EnumerateArray().ToList();
 
         // The seed's max-batch table: H800, FP8 KV, absorbed MLA, EP144 -> 141.9 requests at TP1.

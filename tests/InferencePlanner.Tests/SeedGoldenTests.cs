@@ -14,14 +14,14 @@ public sealed class SeedGoldenTests
 
     private static readonly Lazy<List<MarkdownTable>> ReportMarkdown = new(() =>
     {
-        var (exit, output, err) = Cli.Run("report");
+        var (exit, output, err) = Cli.Run("report", "--preset", "seed");
         Assert.True(exit == 0, err);
         return MarkdownTable.ParseAll(output);
     });
 
     private static readonly Lazy<JsonDocument> ReportJson = new(() =>
     {
-        var (exit, output, err) = Cli.Run("report", "--format", "json");
+        var (exit, output, err) = Cli.Run("report", "--preset", "seed", "--format", "json");
         Assert.True(exit == 0, err);
         return JsonDocument.Parse(output);
     });

@@ -57,7 +57,7 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
         if (redundant is null && t.FeedForward.IsMoe)
         {
             r = minRedundant;
-            while ((t.FeedForward.RoutedExperts + r) % gpus != 0 && gpus <= t.FeedForward.RoutedExperts + r)
+            while ((t.FeedForward.RoutedExperts + r) % gpus != 0)
             {
                 r++;
             }

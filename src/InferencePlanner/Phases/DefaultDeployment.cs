@@ -1,0 +1,67 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Phases;
+
+/// <summary>Deployment sizes the default model picks when the user names none.</summary>
+public static class DefaultDeployment
+{
+    /// <summary>Share of usable memory the weights may take in an automatic choice, leaving the rest to the KV cache.</summary>
+    public const double WeightShare = 0.6;
+
+    /// <summary>Prefill GPUs of an MoE model when none are given: DeepSeek's minimum prefill unit (4 nodes of 8).</summary>
+    public const int MoePrefillGpus = 32;
+
+    /// <summary>Tensor-parallel degrees tried for attention.</summary>
+    public static IReadOnlyList<int> TpCandidates { get; } = [1, 2, 4, 8];
+
+    /// <summary>
+    /// The tensor parallelism of a dense model: the smallest of 1, 2, 4, 8 (within the scale-up domain, dividing
+    /// the heads) whose weights fit in <see cref="WeightShare"/> of usable memory; the largest when none does.
+    /// </summary>
+    public static int DenseTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        var candidates = TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0).ToList();
+        foreach (var tp in candidates)
+        {
+            var layout = DefaultLayout.For(t, tp, tp, 0, o.Imbalance);
+            if (DefaultCapacity.WeightsPerGpu(t, layout, p) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
+            {
+                return tp;
+            }
+        }
+
+        return candidates[^1];
+    }
+
+    /// <summary>
+    /// Decode GPUs of an MoE model: the smallest multiple of 8 (of the domain when it is smaller) whose per-GPU
+    /// weights fit in <see cref="WeightShare"/> of usable memory, at most 320.
+    /// </summary>
+    public static int MoeDecodeGpus(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(o);
+        var step = Math.Min(8, gpu.GpusPerNode);
+        var max = Math.Min(320, t.FeedForward.RoutedExperts * 2);
+        for (var g = Math.Max(step, tp); g <= max; g += step)
+        {
+            if (g % tp != 0)
+            {
+                continue;
+            }
+
+            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance);
+            if (DefaultCapacity.WeightsPerGpu(t, layout, p) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
+            {
+                return g;
+            }
+        }
+
+        return max;
+    }
+}

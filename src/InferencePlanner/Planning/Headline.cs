@@ -1,0 +1,206 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Phases;
+using InferencePlanner.Pricing;
+using InferencePlanner.Reporting;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Planning;
+
+/// <summary>
+/// The headline figures of one model on one GPU under one preset: prefill tokens/s per node, and decode
+/// tokens/s per GPU and per user at the best batch that keeps every user above a rate and fits in memory.
+/// A null figure means the preset cannot price it; <see cref="Reason"/> says why.
+/// </summary>
+public sealed record Headline(
+    string PrefillLayout, double? PrefillPerNode, string PrefillLimit,
+    string DecodeLayout, int? Batch, double? DecodePerGpu, double? DecodePerUser, string DecodeLimit, string? Reason)
+{
+    private static readonly int[] DecodeGpuCandidates = [32, 64, 72, 144, 256, 320];
+
+    /// <summary>The row of the comparison table.</summary>
+    public IReadOnlyList<Cell> Cells(GpuSpec gpu, string preset)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        static Cell N(double? v, int d) => v is { } x ? Cell.Of(x, d) : "n/a";
+        return [gpu.Name, preset, PrefillLayout, N(PrefillPerNode, 0), PrefillLimit, DecodeLayout, Batch is { } b ? Cell.Of(b, 0) : "n/a", N(DecodePerGpu, 1), N(DecodePerUser, 2), DecodeLimit];
+    }
+
+    /// <summary>The seed preset: the article's prefill layout; decode with EP144's memory budget at the seed's per-row TP.</summary>
+    public static Headline Seed(ModelSpec model, GpuSpec gpu, int seqLen, double cacheHit, int decodeLen, double minTps, SeedCostPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(policy);
+        if (model.Mla is not { } m)
+        {
+            return new Headline("-", null, "-", "-", null, null, null, "-", "the seed models the DeepSeek family only");
+        }
+
+        if (gpu.GpusPerNode % 8 != 0)
+        {
+            return new Headline("-", null, "-", "-", null, null, null, "-", "the seed's layouts need 8 GPUs per node");
+        }
+
+        var scenario = new PrefillScenario(seqLen, cacheHit, 4, 4 * gpu.GpusPerNode / 4, 4);
+        var prefill = SeedPrefill.Evaluate(m, gpu, scenario, policy);
+        var perNode = prefill.TokensPerSecondPerNodeOverlap * 8 / gpu.GpusPerNode;
+        var prefillCompute = m.DenseLayers * (prefill.Mla.Tp1 + prefill.DenseMlp) + m.MoeLayers * (prefill.Mla.TpN + prefill.SharedExpert + prefill.RoutedExpert);
+        var prefillComm = m.MoeLayers * (prefill.Dispatch + prefill.Combine);
+        var prefillLimit = prefillComm > prefillCompute ? "network (NIC)" : "compute";
+
+        var decode = new DecodeScenario(seqLen, decodeLen);
+        var ep = EpStrategy.For(m, 144, policy.Options.MinRedundantExperts);
+        var context = SeedDecode.Prepare(gpu, policy);
+        DecodeRow? best = null;
+        var cappedByMemory = false;
+        for (var bs = 1; bs <= 4096; bs++)
+        {
+            var row = SeedDecode.Evaluate(m, context, decode, bs, policy.Options);
+            if (!(row.TpsOverlap > minTps))
+            {
+                break;
+            }
+
+            var max = SeedCapacity.MaxBatch(m, gpu, decode, row.ChosenTp, ep.ExpertsPerGpu, true, Precision.Fp8, policy.Options);
+            if (bs > max)
+            {
+                cappedByMemory = true;
+                continue;
+            }
+
+            // The seed reads no weights, so tokens/s per GPU is nearly flat in the batch: among equals take the larger batch.
+            if (best is null || row.TotalOverlap >= best.Value.TotalOverlap * (1 - 1e-9))
+            {
+                best = row;
+            }
+        }
+
+        if (best is not { } b)
+        {
+            return new Headline("TP4 x DP8, 4 nodes", perNode, prefillLimit, "EP144", null, null, null, "-", $"no batch reaches {minTps} tokens/s per user");
+        }
+
+        var kv = b.LoadKvFp8 * (m.DenseLayers + m.MoeLayers);
+        var limit = cappedByMemory ? "memory capacity" : kv > b.TpotOverlap - kv ? "memory bandwidth" : "compute";
+        return new Headline($"TP4 x DP{Num.S(scenario.Dp)}, 4 nodes", perNode, prefillLimit, $"EP144, MLA TP{Num.S(b.ChosenTp)}", b.Batch, b.TotalOverlap, b.TpsOverlap, limit, null);
+    }
+
+    /// <summary>The default preset: searches TP for prefill, and TP, deployment size and batch for decode.</summary>
+    public static Headline Default(ModelSpec model, GpuSpec gpu, int seqLen, double cacheHit, int decodeLen, double minTps, DefaultInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var t = model.Transformer;
+        var p = inputs.Precisions(t);
+        var policy = new RooflinePolicy(gpu);
+        var o = inputs.Options;
+
+        (DefaultLayout Layout, DefaultPrefillResult Result)? prefill = null;
+        foreach (var tp in TpsFor(t, gpu))
+        {
+            var g = t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp;
+            var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance);
+            if (!Fits(model, gpu, layout, p, o))
+            {
+                continue;
+            }
+
+            var r = DefaultPhases.Prefill(t, policy, layout, p, seqLen, cacheHit);
+            if (prefill is null || r.TokensPerSecondPerGpuOverlapped > prefill.Value.Result.TokensPerSecondPerGpuOverlapped)
+            {
+                prefill = (layout, r);
+            }
+        }
+
+        (DefaultLayout Layout, DefaultDecodeResult Result, bool Capped)? decode = null;
+        foreach (var tp in TpsFor(t, gpu))
+        {
+            IEnumerable<int> sizes = t.FeedForward.IsMoe
+                ? DecodeGpuCandidates.Append(DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, o)).Distinct().Where(g => g % tp == 0 && g <= 2 * t.FeedForward.RoutedExperts + 64)
+                : [tp];
+            foreach (var g in sizes)
+            {
+                var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance);
+                if (!Fits(model, gpu, layout, p, o))
+                {
+                    continue;
+                }
+
+                var found = BestBatch(t, policy, layout, p, seqLen, decodeLen, minTps, o);
+                if (found is { } f && (decode is null || f.Result.TokensPerSecondPerGpuOverlapped > decode.Value.Result.TokensPerSecondPerGpuOverlapped))
+                {
+                    decode = (layout, f.Result, f.Capped);
+                }
+            }
+        }
+
+        var prefillText = prefill is { } pf ? DefaultReport.LayoutText(pf.Layout) : "-";
+        double? perNode = prefill is { } pr ? pr.Result.TokensPerSecondPerGpuOverlapped * DefaultReport.NodeGpus(gpu) : null;
+        var prefillLimit = prefill is { } pl ? DefaultReport.LimitText(pl.Result.PerLayers.Limit) : "-";
+        if (decode is not { } d)
+        {
+            return new Headline(prefillText, perNode, prefillLimit, "-", null, null, null, "-", prefill is null ? "the weights do not fit" : $"no batch reaches {minTps} tokens/s per user");
+        }
+
+        return new Headline(prefillText, perNode, prefillLimit, DefaultReport.LayoutText(d.Layout), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,
+            d.Result.TokensPerSecondPerUserOverlapped, d.Capped ? "memory capacity" : DefaultReport.LimitText(d.Result.Step.Limit), null);
+    }
+
+    /// <summary>
+    /// The largest batch that keeps every user above <paramref name="minTps"/> and fits in memory (TPOT grows with
+    /// the batch, so the largest such batch gives the most tokens/s per GPU); null when even one request is too slow.
+    /// </summary>
+    public static (DefaultDecodeResult Result, bool Capped)? BestBatch(
+        TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int seqLen, int decodeLen, double minTps, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(layout);
+        var cap = (int)Math.Min(65536, Math.Floor(DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, seqLen + decodeLen, o)));
+        if (cap < 1)
+        {
+            return null;
+        }
+
+        bool Fast(int bs) => DefaultPhases.Decode(t, policy, layout, p, bs, seqLen, decodeLen, o).TokensPerSecondPerUserOverlapped > minTps;
+        if (!Fast(1))
+        {
+            return null;
+        }
+
+        int lo = 1, hi = cap;
+        while (lo < hi)
+        {
+            var mid = lo + (hi - lo + 1) / 2;
+            if (Fast(mid))
+            {
+                lo = mid;
+            }
+            else
+            {
+                hi = mid - 1;
+            }
+        }
+
+        return (DefaultPhases.Decode(t, policy, layout, p, lo, seqLen, decodeLen, o), lo == cap);
+    }
+
+    private static IEnumerable<int> TpsFor(TransformerSpec t, GpuSpec gpu) =>
+        DefaultDeployment.TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0);
+
+    private static bool Fits(ModelSpec model, GpuSpec gpu, DefaultLayout layout, PrecisionSet p, DefaultOptions o)
+    {
+        try
+        {
+            layout.Validate(model.Transformer, gpu);
+        }
+        catch (InputException)
+        {
+            return false;
+        }
+
+        return DefaultCapacity.WeightsPerGpu(model.Transformer, layout, p) < DefaultCapacity.Usable(gpu, o);
+    }
+}

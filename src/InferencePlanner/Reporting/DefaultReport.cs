@@ -1,0 +1,352 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Phases;
+using InferencePlanner.Pricing;
+using InferencePlanner.Units;
+using InferencePlanner.Planning;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Reporting;
+
+/// <summary>Inputs of the default model a command passes through: precisions, expert balance, memory share.</summary>
+/// <param name="Precisions">Precisions; null for each model's native ones.</param>
+/// <param name="Options">Memory share and expert imbalance.</param>
+/// <param name="Redundant">Redundant experts; null for the fewest that spread the experts evenly.</param>
+public sealed record DefaultInputs(Func<TransformerSpec, PrecisionSet> Precisions, DefaultOptions Options, int? Redundant)
+{
+    /// <summary>Native precisions, default options.</summary>
+    public static DefaultInputs Native { get; } = new(PrecisionSet.NativeFor, new DefaultOptions(), null);
+}
+
+/// <summary>The documents each command prints under the default preset.</summary>
+public static class DefaultReport
+{
+    private const int Ms = 3;
+
+    /// <summary>Blocks: parameters, FLOPs and KV bytes per block, totals and active parameters.</summary>
+    public static Document Blocks(ModelSpec model)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        var t = model.Transformer;
+        var f = t.FeedForward;
+        var a = t.Attention;
+        var rows = new List<IReadOnlyList<Cell>>
+        {
+            Row("Attention (" + a.Kind.ToString().ToUpperInvariant() + ")", TransformerParameters.Attention(t), t.Layers),
+        };
+        if (f.DenseLayers > 0)
+        {
+            rows.Add(Row("Dense MLP", TransformerParameters.DenseMlp(t), f.DenseLayers));
+        }
+
+        if (f.IsMoe)
+        {
+            rows.Add(Row($"Expert x {f.RoutedExperts} routed + {f.SharedExperts} shared", TransformerParameters.Expert(t) * (f.RoutedExperts + f.SharedExperts), f.MoeLayers));
+            rows.Add(Row("Router", TransformerParameters.Router(t), f.MoeLayers));
+        }
+
+        rows.Add(Row(t.TiedEmbeddings ? "Embedding (tied output head)" : "Embedding + output head", TransformerParameters.Embeddings(t), 1));
+        rows.Add(["Total", "-", "-", Cell.Of(TransformerParameters.Total(t) / 1e9, 3)]);
+        rows.Add(["Active per token", "-", "-", Cell.Of(TransformerParameters.Active(t) / 1e9, 3)]);
+        rows.Add(["Active per token, input embedding left out", "-", "-", Cell.Of(TransformerParameters.ActiveWithoutEmbedding(t) / 1e9, 3)]);
+
+        var kv = new List<IReadOnlyList<Cell>>();
+        foreach (var precision in (Precision[])[Precision.Bf16, Precision.Fp8])
+        {
+            var perLayer = DefaultWork.KvBytesPerTokenPerGpu(a, 1, precision);
+            kv.Add([precision.Label(), Cell.Of(perLayer, 0), Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 1).Value, 0),
+                Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 32768).ToGB(), 3)]);
+        }
+
+        return new Document($"Blocks of {model.Name}", [new("model", model.Name), new("family", t.Family), new("preset", "default")],
+        [
+            new Table("parameters", "Parameters by block", ["block", "params per layer (M)", "layers", "total (B)"], rows,
+                ["As the checkpoint stores them (biases and norms where the architecture has them); multi-token-prediction modules not counted."]),
+            new Table("kv-cache", "KV cache per token", ["precision", "bytes per layer", "bytes all layers", "GB for a 32k-token request"], kv,
+                [a.SlidingLayers > 0 ? $"{a.SlidingLayers} of {t.Layers} layers keep at most {a.SlidingWindow} tokens; the per-token figure counts every layer once." : "Every layer keeps the whole context."]),
+        ]);
+
+        static IReadOnlyList<Cell> Row(string name, double perLayer, int layers) => [name, Cell.Of(perLayer / 1e6, 2), Cell.Of(layers, 0), Cell.Of(perLayer * layers / 1e9, 3)];
+    }
+
+    /// <summary>Prefill: per-component times through all layers, tokens/s per GPU and per node, and what limits it.</summary>
+    public static Document Prefill(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int tp, int? gpuCount, DefaultInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpus);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var t = model.Transformer;
+        var p = inputs.Precisions(t);
+        var results = new List<(GpuSpec Gpu, DefaultLayout Layout, DefaultPrefillResult Result)>();
+        foreach (var gpu in gpus)
+        {
+            var layout = PrefillLayout(model, gpu, tp, gpuCount, p, inputs);
+            results.Add((gpu, layout, DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit)));
+        }
+
+        return new Document($"Prefill of {model.Name}",
+            Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("cache hit", Num.S(cacheHit))]),
+        [
+            BreakdownTable("prefill-layers", $"Prefill of one prompt per DP group through all layers (ms), seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}",
+                [.. results.Select(r => (Label(r.Gpu, r.Layout), r.Result.PerLayers))]),
+            new Table("prefill-throughput", "Prefill throughput",
+                ["GPU", "layout", "tokens/s per GPU", "tokens/s per GPU (overlap)", "tokens/s per node", "tokens/s per node (overlap)", "limited by"],
+                [.. results.Select(r => (IReadOnlyList<Cell>)
+                [
+                    r.Gpu.Name, LayoutText(r.Layout), Cell.Of(r.Result.TokensPerSecondPerGpu, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped, 0),
+                    Cell.Of(r.Result.TokensPerSecondPerGpu * NodeGpus(r.Gpu), 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
+                    LimitText(r.Result.PerLayers.Limit),
+                ])],
+                [
+                    "tokens/s counts every prompt token, cached or not; cached tokens are not recomputed but are attended to.",
+                    "A node is 8 GPUs (an HGX node; for NVL72 racks, 8 of the rack's 72).",
+                    "(overlap): two micro-batches hide each MoE layer's dispatch and combine under the other's compute, up to the compute time.",
+                ]),
+        ]);
+    }
+
+    /// <summary>Decode: per GPU and batch size, the step time by component, TPOT, tokens/s per user and per GPU, the memory limit.</summary>
+    public static Document Decode(ModelSpec model, IReadOnlyList<GpuSpec> gpus, IReadOnlyList<int> batches, int seqLen, int decodeLen, int tp, int? gpuCount, double? minTps, DefaultInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpus);
+        ArgumentNullException.ThrowIfNull(inputs);
+        Check.Batches(batches);
+        Check.Positive(seqLen, "--seq-len");
+        Check.Positive(decodeLen, "--decode-len");
+        var t = model.Transformer;
+        var p = inputs.Precisions(t);
+        var rows = new List<IReadOnlyList<Cell>>();
+        var notes = new List<string>();
+        foreach (var gpu in gpus)
+        {
+            var layout = DecodeLayout(model, gpu, tp, gpuCount, p, inputs);
+            var policy = new RooflinePolicy(gpu);
+            var dropped = new List<int>();
+            var slow = 0;
+            foreach (var bs in batches)
+            {
+                var r = DefaultPhases.Decode(t, policy, layout, p, bs, seqLen, decodeLen, inputs.Options);
+                if (!r.Fits)
+                {
+                    dropped.Add(bs);
+                    continue;
+                }
+
+                if (minTps is { } min && !(r.TokensPerSecondPerUserOverlapped > min))
+                {
+                    slow++;
+                    continue;
+                }
+
+                var s = r.Step;
+                rows.Add(
+                [
+                    gpu.Name, LayoutText(layout), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
+                    T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Overlapped), T(s.Total),
+                    Cell.Of(r.TokensPerSecondPerUserOverlapped, 2), Cell.Of(r.TokensPerSecondPerGpuOverlapped, 1), Cell.Of(Math.Floor(r.MaxBatch), 0), LimitText(s.Limit),
+                ]);
+            }
+
+            if (dropped.Count > 0)
+            {
+                notes.Add($"{gpu.Name}: batch {string.Join(", ", dropped)} left out: at most {Math.Max(0, Math.Floor(DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options)))} requests of {Num.S(seqLen + decodeLen)} tokens fit per GPU.");
+            }
+
+            if (slow > 0)
+            {
+                notes.Add($"{gpu.Name}: {slow} row(s) at or below {Num.S(minTps!.Value)} tokens/s per user left out.");
+            }
+        }
+
+        notes.Insert(0, "Times are one decode step through all layers, ms. TPOT_O overlaps dispatch and combine with compute (two micro-batches); TPS and tokens/s per GPU use it.");
+        return new Document($"Decode of {model.Name}",
+            Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
+        [
+            new Table("decode", "Decode per batch size (ms per step, tokens/s)",
+                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by"],
+                rows, notes),
+        ]);
+    }
+
+    /// <summary>Batch: the largest decode batch per GPU for several deployment sizes and KV precisions.</summary>
+    public static Document Batch(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, int decodeLen, int tp, DefaultInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpus);
+        ArgumentNullException.ThrowIfNull(inputs);
+        Check.Positive(seqLen, "--seq-len");
+        Check.Positive(decodeLen, "--decode-len");
+        var t = model.Transformer;
+        var native = inputs.Precisions(t);
+        IReadOnlyList<int> sizes = t.FeedForward.IsMoe ? EpStrategy.ArticleEps : [tp];
+        var rows = new List<IReadOnlyList<Cell>>();
+        foreach (var gpu in gpus)
+        {
+            foreach (var kv in (Precision[])[Precision.Bf16, Precision.Fp8])
+            {
+                var p = native with { KvCache = kv };
+                var cells = new List<Cell> { $"{gpu.Name}_{kv.Label()}" };
+                foreach (var g in sizes)
+                {
+                    var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance);
+                    layout.Validate(t, gpu);
+                    var max = DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options);
+                    cells.Add(max >= 1 ? Cell.Of(Math.Floor(max), 0) : "does not fit");
+                }
+
+                rows.Add(cells);
+            }
+        }
+
+        return new Document($"Decode memory capacity of {model.Name}",
+            Inputs(model, gpus, native, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("tp", Num.S(tp))]),
+        [
+            new Table($"max-batch-tp{tp}", $"Largest decode batch per GPU (TP{Num.S(tp)}, {Num.S(seqLen)} + {Num.S(decodeLen)} tokens per request)",
+                ["config", .. sizes.Select(g => t.FeedForward.IsMoe ? $"EP{Num.S(g)}" : $"TP{Num.S(g)}")], rows,
+                [
+                    $"Usable memory: {Num.S(inputs.Options.MemoryUtilization)} x HBM; weights at {native.Weights.Label()} ({native.ExpertWeights.Label()} experts), embeddings in BF16; an EP layout holds its expert copies (routed and redundant) and the shared experts on every GPU.",
+                    "\"does not fit\": the weights leave no room for one request.",
+                ]),
+        ]);
+    }
+
+    /// <summary>The headline comparison under both presets: prefill tokens/s per node, decode at the best batch for a per-user rate.</summary>
+    public static Document Compare(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int decodeLen, double minTps, DefaultInputs inputs, SeedCostPolicy seed)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpus);
+        ArgumentNullException.ThrowIfNull(inputs);
+        ArgumentNullException.ThrowIfNull(seed);
+        var rows = new List<IReadOnlyList<Cell>>();
+        foreach (var gpu in gpus)
+        {
+            rows.Add(Headline.Seed(model, gpu, seqLen, cacheHit, decodeLen, minTps, seed).Cells(gpu, "seed"));
+            rows.Add(Headline.Default(model, gpu, seqLen, cacheHit, decodeLen, minTps, inputs).Cells(gpu, "default"));
+        }
+
+        return new Document($"Headline figures of {model.Name}",
+            [new("model", model.Name), new("prefill", $"seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}"), new("decode", $"context {Num.S(seqLen)}, output {Num.S(decodeLen)} tokens, at least {Num.S(minTps)} tokens/s per user")],
+        [
+            new Table("compare", "Headline figures by GPU and preset",
+                ["GPU", "preset", "prefill layout", "prefill tokens/s per node", "prefill limited by", "decode layout", "batch", "decode tokens/s per GPU", "tokens/s per user", "decode limited by"],
+                rows,
+                [
+                    "Prefill: tokens/s per node of 8 GPUs with dispatch and combine overlapped. seed: the article's TP4 x DP8 over 4 nodes; default: the best TP of 1, 2, 4, 8 over 32 GPUs (MoE) or one TP replica (dense).",
+                    $"Decode: the batch per GPU that gives the most tokens/s per GPU at more than {Num.S(minTps)} tokens/s per user and fits in memory (seed: EP144 with absorbed MLA and FP8 KV; default: its own layout search).",
+                    "limited by: the resource that accounts for most of the time, or memory capacity when the batch is capped by the KV cache.",
+                ]),
+        ]);
+    }
+
+    /// <summary>The report under the default preset: the seed article's scenarios priced by the default model.</summary>
+    public static Document Report(ModelSpec model, DefaultInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var prefillGpus = new[] { GpuCatalog.Resolve("H800"), GpuCatalog.Resolve("H20") };
+        var decodeGpus = new[] { GpuCatalog.Resolve("H800"), GpuCatalog.Resolve("H20"), GpuCatalog.Resolve("H20-3e") };
+        var moe = model.Transformer.FeedForward.IsMoe;
+        var parts = new[]
+        {
+            Blocks(model),
+            Prefill(model, prefillGpus, PrefillScenario.Article.SeqLen, PrefillScenario.Article.CacheHit, 4, moe ? 32 : null, inputs),
+            Prefill(model, prefillGpus, PrefillScenario.Article.SeqLen, PrefillScenario.Article.CacheHit, 8, moe ? 32 : null, inputs),
+            Decode(model, decodeGpus, DecodeScenario.ArticleBatches, DecodeScenario.Article.SeqLen, DecodeScenario.Article.DecodeLen, 1, moe ? 144 : null, null, inputs),
+            Batch(model, decodeGpus, DecodeScenario.Article.SeqLen, DecodeScenario.Article.DecodeLen, 1, inputs),
+            Compare(model, [.. decodeGpus, GpuCatalog.Resolve("B200"), GpuCatalog.Resolve("GB200")], PrefillScenario.Article.SeqLen, PrefillScenario.Article.CacheHit,
+                DecodeScenario.Article.DecodeLen, 20, inputs, new SeedCostPolicy(new SeedOptions())),
+        };
+        var tables = new List<Table>();
+        foreach (var part in parts)
+        {
+            foreach (var table in part.Tables)
+            {
+                tables.Add(table with { Key = table.Key + "-" + tables.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
+            }
+        }
+
+        return new Document($"{model.Name} on H800 and H20: the seed's scenarios under the default model", parts[1].Inputs, tables);
+    }
+
+    /// <summary>The prefill layout: the given GPUs, or 32 for an MoE model and one TP replica for a dense one.</summary>
+    public static DefaultLayout PrefillLayout(ModelSpec model, GpuSpec gpu, int tp, int? gpuCount, PrecisionSet p, DefaultInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var t = model.Transformer;
+        var g = gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp);
+        var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance);
+        layout.Validate(t, gpu);
+        DefaultCapacity.RequireWeightsFit(model, gpu, layout, p, inputs.Options);
+        return layout;
+    }
+
+    /// <summary>The decode layout: the given GPUs, or the smallest deployment whose weights leave room for KV cache.</summary>
+    public static DefaultLayout DecodeLayout(ModelSpec model, GpuSpec gpu, int tp, int? gpuCount, PrecisionSet p, DefaultInputs inputs)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(inputs);
+        var t = model.Transformer;
+        var g = gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, inputs.Options) : tp);
+        var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance);
+        layout.Validate(t, gpu);
+        DefaultCapacity.RequireWeightsFit(model, gpu, layout, p, inputs.Options);
+        return layout;
+    }
+
+    internal static string LayoutText(DefaultLayout l) =>
+        l.Gpus == l.Tp ? $"TP{Num.S(l.Tp)}" : $"TP{Num.S(l.Tp)} x DP{Num.S(l.Dp)}, EP{Num.S(l.Gpus)}" + (l.RedundantExperts > 0 ? $" (+{Num.S(l.RedundantExperts)})" : "");
+
+    internal static string LimitText(Bound b) => b switch
+    {
+        Bound.Compute => "compute",
+        Bound.Memory => "memory bandwidth",
+        Bound.ScaleUp => "network (NVLink)",
+        Bound.ScaleOut => "network (NIC)",
+        _ => "latency",
+    };
+
+    internal static int NodeGpus(GpuSpec gpu) => 8;
+
+    private static string Label(GpuSpec gpu, DefaultLayout layout) => $"{gpu.Name} {LayoutText(layout)}";
+
+    private static Table BreakdownTable(string key, string title, IReadOnlyList<(string Label, Breakdown B)> columns)
+    {
+        IReadOnlyList<Cell> Row(string name, Func<Breakdown, Duration> pick) => [name, .. columns.Select(c => T(pick(c.B)))];
+        return new Table(key, title, ["component", .. columns.Select(c => c.Label)],
+        [
+            Row("attention projections", b => b.AttentionProjections),
+            Row("attention core (KV read)", b => b.AttentionCore),
+            Row("attention all-reduce", b => b.AttentionAllReduce),
+            Row("dense MLP", b => b.DenseMlp),
+            Row("MLP all-reduce", b => b.MlpAllReduce),
+            Row("router", b => b.Router),
+            Row("shared experts", b => b.SharedExperts),
+            Row("routed experts", b => b.RoutedExperts),
+            Row("dispatch", b => b.Dispatch),
+            Row("combine", b => b.Combine),
+            Row("total", b => b.Total),
+            Row("total (overlap)", b => b.Overlapped),
+            Row("compute-bound part", b => b.ComputeBound),
+            Row("memory-bound part", b => b.MemoryBound),
+            Row("network-bound part", b => b.ScaleUpBound + b.ScaleOutBound),
+            Row("latency-bound part", b => b.LatencyBound),
+        ]);
+    }
+
+    private static List<KeyValuePair<string, string>> Inputs(ModelSpec model, IReadOnlyList<GpuSpec> gpus, PrecisionSet p, DefaultInputs inputs, List<KeyValuePair<string, string>> extra) =>
+    [
+        new("model", model.Name),
+        new("preset", "default (per-operator roofline)"),
+        new("GPUs", string.Join(", ", gpus.Select(g => g.Name))),
+        new("precisions", $"weights {p.Weights.Label()}, experts {p.ExpertWeights.Label()}, KV cache {p.KvCache.Label()}, attention {p.Attention.Label()}, dispatch {p.Dispatch.Label()}, combine {p.Combine.Label()}"),
+        new("efficiency", string.Join("; ", gpus.Select(g => $"{g.Name} {(g.EfficiencyFromFile ? "from its file" : "named defaults")}: compute {Num.S(g.Efficiency.Compute)}, memory {Num.S(g.Efficiency.Memory)}, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)}"))),
+        new("experts", $"imbalance {Num.S(inputs.Options.Imbalance)} before redundancy; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
+        .. extra,
+    ];
+
+    private static Cell T(Duration d) => Cell.Of(d.Milliseconds, Ms);
+}
