@@ -448,10 +448,11 @@ public static class CommandLine
         private readonly Option<string?> _combine = new("--combine") { Description = "default: combine payload precision (default: bf16)." };
         private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: 1.3)." };
         private readonly Option<int?> _redundant = new("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." };
+        private readonly Option<string?> _mlaForm = new("--mla-form") { Description = "default: how MLA runs in decode: on-the-fly (absorbed, as FlashMLA; the default), absorbed (materialised weights) or standard." };
 
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant })
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant, _mlaForm })
             {
                 cmd.Options.Add(o);
             }
@@ -479,6 +480,20 @@ public static class CommandLine
                 }
 
                 options = options with { Imbalance = imbalance };
+            }
+
+            if (p.GetValue(_mlaForm) is { } form)
+            {
+                options = options with
+                {
+                    MlaDecodeForm = form.ToLowerInvariant() switch
+                    {
+                        "on-the-fly" => MlaForm.OnTheFly,
+                        "absorbed" => MlaForm.AbsorbedMaterialised,
+                        "standard" => MlaForm.Standard,
+                        _ => throw new InputException($"--mla-form: unknown form '{form}' (use on-the-fly, absorbed or standard)"),
+                    },
+                };
             }
 
             var redundant = p.GetValue(_redundant);

@@ -52,6 +52,9 @@ public sealed record DefaultOptions
 
     /// <summary>Expert load imbalance before redundancy (busiest GPU over the mean); an assumption until calibrated.</summary>
     public double Imbalance { get; init; } = 1.3;
+
+    /// <summary>How MLA runs in decode (real kernels absorb on the fly).</summary>
+    public MlaForm MlaDecodeForm { get; init; } = MlaForm.OnTheFly;
 }
 
 /// <summary>A prefill evaluation under the default model.</summary>
@@ -111,7 +114,7 @@ public static class DefaultPhases
         Check.Positive(batchPerGpu, "--batch sizes");
         Check.Positive(contextLen, "--seq-len");
         layout.Validate(t, policy.Gpu);
-        var work = DefaultWork.Decode(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, batchPerGpu, contextLen);
+        var work = DefaultWork.Decode(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, batchPerGpu, contextLen, o.MlaDecodeForm);
         return new DefaultDecodeResult(batchPerGpu, Sum(t, policy, work), DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
     }
 
@@ -208,7 +211,7 @@ public static class DefaultPhases
 public static class DefaultCapacity
 {
     /// <summary>Weight bytes one GPU holds: attention, dense MLP and embeddings sharded by TP; its expert copies and the shared experts.</summary>
-    public static Bytes WeightsPerGpu(TransformerSpec t, DefaultLayout layout, PrecisionSet p)
+    public static Bytes WeightsPerGpu(TransformerSpec t, DefaultLayout layout, PrecisionSet p, MlaForm form = MlaForm.OnTheFly)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
@@ -217,7 +220,10 @@ public static class DefaultCapacity
         double tp = layout.Tp;
         var w = p.Weights.BytesPerElement();
         var e = p.ExpertWeights.BytesPerElement();
-        var dense = t.Layers * TransformerParameters.Attention(t) / tp * w
+        var attention = t.Attention.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised
+            ? DefaultWork.MaterialisedAbsorbedParameters(t, layout.Tp)
+            : TransformerParameters.Attention(t) / tp;
+        var dense = t.Layers * attention * w
             + f.DenseLayers * TransformerParameters.DenseMlp(t) / tp * w
             + TransformerParameters.Embeddings(t) / tp * Precision.Bf16.BytesPerElement();
         var experts = f.IsMoe
@@ -253,7 +259,7 @@ public static class DefaultCapacity
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(p);
-        var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p);
+        var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p, o.MlaDecodeForm);
         return free / KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest);
     }
 
@@ -263,7 +269,7 @@ public static class DefaultCapacity
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(layout);
-        var weights = WeightsPerGpu(model.Transformer, layout, p);
+        var weights = WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm);
         var usable = Usable(gpu, o);
         if (weights >= usable)
         {

@@ -201,6 +201,6 @@ public sealed record Headline(
             return false;
         }
 
-        return DefaultCapacity.WeightsPerGpu(model.Transformer, layout, p) < DefaultCapacity.Usable(gpu, o);
+        return DefaultCapacity.WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm) < DefaultCapacity.Usable(gpu, o);
     }
 }

@@ -3,6 +3,19 @@ using InferencePlanner.Units;
 
 namespace InferencePlanner.Work;
 
+/// <summary>How MLA runs in decode.</summary>
+public enum MlaForm
+{
+    /// <summary>Absorbed on the fly (FlashMLA): W_UK and W_UV applied to the queries and outputs, attention over the latent.</summary>
+    OnTheFly,
+
+    /// <summary>Absorbed with the products W_UQ·W_UK and W_UV·W_O stored as weights (the seed's absorbed form).</summary>
+    AbsorbedMaterialised,
+
+    /// <summary>Standard: the cached latent re-expanded into per-head keys and values at every step.</summary>
+    Standard,
+}
+
 /// <summary>One layer's attention work on one GPU.</summary>
 /// <param name="Projections">Query, key/value and output projections (for MLA also the latent up- or absorbed projections).</param>
 /// <param name="Core">Scores and score x V over the context, reading the KV cache.</param>
@@ -50,14 +63,14 @@ public static class DefaultWork
     /// Decode: each GPU serves <paramref name="batchPerGpu"/> requests, each producing one token over a context of
     /// <paramref name="contextLen"/> tokens; a tensor-parallel group serves the requests of all its GPUs.
     /// </summary>
-    public static LayerWork Decode(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen)
+    public static LayerWork Decode(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(p);
         var groupTokens = batchPerGpu * layout.Tp;
-        var full = DecodeAttention(t, layout.Tp, p, groupTokens, contextLen);
-        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupTokens, Math.Min(contextLen, t.Attention.SlidingWindow)) : default;
+        var full = DecodeAttention(t, layout.Tp, p, groupTokens, contextLen, form);
+        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupTokens, Math.Min(contextLen, t.Attention.SlidingWindow), form) : default;
         return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens));
     }
 
@@ -124,7 +137,7 @@ public static class DefaultWork
             AllReduce(tp, missed, h));
     }
 
-    private static AttentionLayerWork DecodeAttention(TransformerSpec t, int tp, PrecisionSet p, double groupTokens, double context)
+    private static AttentionLayerWork DecodeAttention(TransformerSpec t, int tp, PrecisionSet p, double groupTokens, double context, MlaForm form)
     {
         var a = t.Attention;
         double heads = a.Heads / (double)tp, h = t.Hidden;
@@ -133,10 +146,26 @@ public static class DefaultWork
         double coreMacs;
         if (a.Kind == AttentionKind.Mla)
         {
-            // Absorbed on the fly, as FlashMLA-style kernels run it: queries move into the latent space (W_UK),
-            // attention runs as MQA over the cached latent, the result moves back through W_UV.
-            macs += groupTokens * heads * (a.QkNopeHeadDim * (double)a.KvLoraRank + a.KvLoraRank * (double)a.VHeadDim);
-            coreMacs = groupTokens * heads * context * (a.KvLoraRank + a.QkRopeHeadDim + a.KvLoraRank);
+            var latent = (double)a.KvLoraRank;
+            switch (form)
+            {
+                case MlaForm.Standard:
+                    // Every step re-expands each request's cached latent into per-head keys and values.
+                    macs += groupTokens * context * latent * heads * (a.QkNopeHeadDim + a.VHeadDim);
+                    coreMacs = groupTokens * heads * context * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim);
+                    break;
+                case MlaForm.AbsorbedMaterialised:
+                    // W_UK folded into the query projection and W_UV into the output projection as stored matrices.
+                    (projParams, macs) = MaterialisedAbsorbed(t, tp, groupTokens);
+                    coreMacs = groupTokens * heads * context * (latent + a.QkRopeHeadDim + latent);
+                    break;
+                default:
+                    // Absorbed on the fly, as FlashMLA-style kernels run it: queries move into the latent space (W_UK),
+                    // attention runs as MQA over the cached latent, the result moves back through W_UV.
+                    macs += groupTokens * heads * (a.QkNopeHeadDim * latent + latent * a.VHeadDim);
+                    coreMacs = groupTokens * heads * context * (latent + a.QkRopeHeadDim + latent);
+                    break;
+            }
         }
         else
         {
@@ -149,6 +178,27 @@ public static class DefaultWork
             Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3)),
             Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)),
             AllReduce(tp, groupTokens, h));
+    }
+
+    /// <summary>Attention weights one GPU holds per layer for MLA in the materialised absorbed form.</summary>
+    public static double MaterialisedAbsorbedParameters(TransformerSpec t, int tp)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        return MaterialisedAbsorbed(t, tp, 0).Params;
+    }
+
+    // The absorbed MLA with materialised matrices: weights per GPU and MACs for the group's tokens.
+    private static (double Params, double Macs) MaterialisedAbsorbed(TransformerSpec t, int tp, double tokens)
+    {
+        var a = t.Attention;
+        double h = t.Hidden, heads = a.Heads / (double)tp, latent = a.KvLoraRank;
+        var qIn = a.QLoraRank > 0 ? a.QLoraRank : h;
+        var weights = (a.QLoraRank > 0 ? h * a.QLoraRank : 0) // wq_a
+            + qIn * heads * a.QkRopeHeadDim // rotary part of wq_b
+            + heads * qIn * latent // q_absorb
+            + h * (latent + a.QkRopeHeadDim) // wkv_a
+            + heads * latent * h; // o_absorb
+        return (weights, tokens * weights);
     }
 
     // Projection weights held by one GPU, and the MACs per token they cost (for MLA the up-projection wkv_b is
