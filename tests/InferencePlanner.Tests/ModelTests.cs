@@ -9,8 +9,8 @@ public sealed class ModelTests
     public void The_shipped_config_json_reads_as_the_article_ModelArgs()
     {
         var model = ModelCatalog.Resolve("deepseek-v3");
-        Assert.Equal(MlaMoeArchitecture.DeepSeekV3, model.Architecture);
-        Assert.Equal(MlaMoeArchitecture.DeepSeekV3, ModelCatalog.Resolve(Files.Reference("deepseek-v3-config.json")).Architecture);
+        Assert.Equal(MlaMoeArchitecture.DeepSeekV3, model.RequireMla());
+        Assert.Equal(MlaMoeArchitecture.DeepSeekV3, ModelCatalog.Resolve(Files.Reference("deepseek-v3-config.json")).RequireMla());
     }
 
     [Fact]
@@ -36,7 +36,7 @@ public sealed class ModelTests
              "n_shared_experts": 2, "num_experts_per_tok": 6, "n_group": 1, "topk_group": 1, "q_lora_rank": null,
              "kv_lora_rank": 512, "qk_nope_head_dim": 128, "qk_rope_head_dim": 64, "v_head_dim": 128, "vocab_size": 102400}
             """;
-        var m = ModelCatalog.Parse(config, "v2-lite", "v2-lite").Architecture;
+        var m = ModelCatalog.Parse(config, "v2-lite", "v2-lite").RequireMla();
         Assert.Equal(0, m.QLoraRank);
 
         // wq: 2048 x 16 x 192 with bias; no q_norm.

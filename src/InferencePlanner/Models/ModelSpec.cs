@@ -8,7 +8,7 @@ namespace InferencePlanner.Models;
 public sealed record ModelSpec(string Name, string Source, TransformerSpec Transformer, MlaMoeArchitecture? Mla)
 {
     /// <summary>The model in the seed's terms; the seed preset models only the DeepSeek-V2/V3 family.</summary>
-    public MlaMoeArchitecture Architecture =>
+    public MlaMoeArchitecture RequireMla() =>
         Mla ?? throw new InputException(
             $"the seed preset models MLA + MoE models of the DeepSeek-V2/V3 family only; {Name} is {Transformer.Family} (use --preset default)");
 }

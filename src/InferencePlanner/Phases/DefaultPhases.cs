@@ -156,8 +156,9 @@ public static class DefaultPhases
             var comm = dispatch.Time + combine.Time;
             var attentionPerLayer = (b.AttentionProjections + b.AttentionCore + b.AttentionAllReduce) / t.Layers;
             var compute = attentionPerLayer + router.Time + shared.Time + routed.Time;
-            var hidden = comm < compute ? comm : compute;
-            overlapped = b.Total - hidden * moe;
+            var exposed = comm > compute ? comm - compute : Duration.Zero;
+            overlapped = b.AttentionProjections + b.AttentionCore + b.AttentionAllReduce + b.DenseMlp + b.MlpAllReduce + b.Router + b.SharedExperts + b.RoutedExperts
+                + exposed * moe;
         }
 
         return b with { Overlapped = overlapped };

@@ -19,7 +19,7 @@ public static class SeedReport
     public static Document Blocks(ModelSpec model)
     {
         ArgumentNullException.ThrowIfNull(model);
-        var m = model.Architecture;
+        var m = model.RequireMla();
         return new Document($"Blocks of {model.Name}", [new("model", model.Name)],
             [SeedTables.Blocks(m), SeedTables.BlockCosts(m), SeedTables.ParameterSummaryTable(m)]);
     }
@@ -30,7 +30,7 @@ public static class SeedReport
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
         ArgumentNullException.ThrowIfNull(s);
-        var results = gpus.Select(g => (g, SeedPrefill.Evaluate(model.Architecture, g, s, policy))).ToList();
+        var results = gpus.Select(g => (g, SeedPrefill.Evaluate(model.RequireMla(), g, s, policy))).ToList();
         return new Document($"Prefill of {model.Name}", Inputs(model, policy, gpus, PrefillInputs(model, s, policy)),
             [SeedTables.PrefillMla(s, results), SeedTables.PrefillLayers(s, results), SeedTables.PrefillTotals(s, results)]);
     }
@@ -43,7 +43,7 @@ public static class SeedReport
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(d);
         ArgumentNullException.ThrowIfNull(policy);
-        var m = model.Architecture;
+        var m = model.RequireMla();
         s.Validate();
         Check.Batches(d.Batches);
         if (d.MinTps is { } min && !(min >= 0 && double.IsFinite(min)))
@@ -93,7 +93,7 @@ public static class SeedReport
         ArgumentNullException.ThrowIfNull(gpus);
         ArgumentNullException.ThrowIfNull(s);
         ArgumentNullException.ThrowIfNull(policy);
-        var m = model.Architecture;
+        var m = model.RequireMla();
         s.Validate();
         foreach (var gpu in gpus)
         {
@@ -111,7 +111,7 @@ public static class SeedReport
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(policy);
-        var m = model.Architecture;
+        var m = model.RequireMla();
         var h800 = GpuCatalog.Resolve("H800", seed: true);
         var h20 = GpuCatalog.Resolve("H20", seed: true);
         var h20e = GpuCatalog.Resolve("H20_3e", seed: true);
@@ -152,7 +152,7 @@ public static class SeedReport
     private static List<KeyValuePair<string, string>> PrefillInputs(ModelSpec model, PrefillScenario s, SeedCostPolicy policy) =>
     [
         new("seq_len", Num.S(s.SeqLen)), new("cache hit", Num.S(s.CacheHit)),
-        new("layout", $"TP{Num.S(s.Tp)} x DP{Num.S(s.Dp)} over {Num.S(s.Nodes)} nodes, a token's experts on at most {Num.S(Math.Min(Work.SeedWork.DispatchNodes(model.Architecture, s, policy.Options), s.Nodes))} nodes"),
+        new("layout", $"TP{Num.S(s.Tp)} x DP{Num.S(s.Dp)} over {Num.S(s.Nodes)} nodes, a token's experts on at most {Num.S(Math.Min(Work.SeedWork.DispatchNodes(model.RequireMla(), s, policy.Options), s.Nodes))} nodes"),
     ];
 
     private static List<KeyValuePair<string, string>> Inputs(ModelSpec model, SeedCostPolicy policy, IReadOnlyList<GpuSpec> gpus, List<KeyValuePair<string, string>> extra) =>

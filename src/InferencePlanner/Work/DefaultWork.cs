@@ -301,7 +301,10 @@ public static class DefaultWork
             return (inDomain, 0);
         }
 
-        var remoteDistinct = (domains - 1) * (1 - Math.Pow(1 - 1 / domains, k));
+        // A copy lands outside the sender's domain with probability (G - D) / G, spread over the other domains.
+        var remoteDomains = domains - 1;
+        var remoteShare = (g - d) / g;
+        var remoteDistinct = remoteDomains * (1 - Math.Pow(1 - remoteShare / remoteDomains, k));
         if (f.Groups > 1 && f.LimitedGroups < f.Groups)
         {
             remoteDistinct = Math.Min(remoteDistinct, f.LimitedGroups * (domains - 1) / domains);

@@ -1,0 +1,166 @@
+using CsCheck;
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Phases;
+using InferencePlanner.Pricing;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Tests;
+
+/// <summary>Invariants of the default model at random inputs, over every built-in model and GPU.</summary>
+public sealed class DefaultPropertyTests
+{
+    private static readonly ModelSpec[] Models = [.. ModelCatalog.BuiltIn];
+    private static readonly GpuSpec[] Gpus = [.. GpuCatalog.BuiltIn];
+    private static readonly DefaultOptions Options = new();
+
+    private static readonly Gen<ModelSpec> GenModel = Gen.Int[0, Models.Length - 1].Select(i => Models[i]);
+    private static readonly Gen<GpuSpec> GenGpu = Gen.Int[0, Gpus.Length - 1].Select(i => Gpus[i]);
+
+    private static DefaultLayout Layout(TransformerSpec t, int gpus) => DefaultLayout.For(t, t.FeedForward.IsMoe ? gpus : 1, 1, null, 1.3);
+
+    [Fact]
+    public void Decode_flops_are_linear_in_the_batch()
+    {
+        Gen.Select(GenModel, Gen.Int[1, 512], Gen.Int[1, 512], Gen.Int[1, 32768]).Sample((m, a, b, ctx) =>
+        {
+            var t = m.Transformer;
+            var layout = Layout(t, 64);
+            var p = PrecisionSet.NativeFor(t);
+            double Flops(int bs)
+            {
+                var w = DefaultWork.Decode(t, layout, 8, p, bs, ctx);
+                return w.FullAttention.Projections.Flops.Value + w.FullAttention.Core.Flops.Value + w.DenseFeedForward.Dense.Flops.Value
+                    + w.MoeFeedForward.Routed.Flops.Value + w.MoeFeedForward.Shared.Flops.Value + w.MoeFeedForward.Router.Flops.Value;
+            }
+
+            Close(Flops(a + b), Flops(a) + Flops(b));
+        });
+    }
+
+    [Fact]
+    public void More_bandwidth_or_compute_is_never_slower()
+    {
+        Gen.Select(GenModel, GenGpu, Gen.Double[1, 4], Gen.Int[0, 3], Gen.Int[1, 256], Gen.Int[128, 16384]).Sample((m, gpu, factor, which, bs, seq) =>
+        {
+            var faster = which switch
+            {
+                0 => gpu with { Fp8Tflops = gpu.Fp8Tflops * factor, Fp16Tflops = gpu.Fp16Tflops * factor, Fp4Tflops = gpu.Fp4Tflops * factor },
+                1 => gpu with { MemoryBandwidthGBps = gpu.MemoryBandwidthGBps * factor },
+                2 => gpu with { ScaleUpBandwidthGBps = gpu.ScaleUpBandwidthGBps * factor },
+                _ => gpu with { ScaleOutBandwidthGBps = gpu.ScaleOutBandwidthGBps * factor },
+            };
+            var t = m.Transformer;
+            var layout = Layout(t, 64);
+            var p = PrecisionSet.NativeFor(t);
+            var slow = DefaultPhases.Decode(t, new RooflinePolicy(gpu), layout, p, bs, seq, 100, Options);
+            var fast = DefaultPhases.Decode(t, new RooflinePolicy(faster), layout, p, bs, seq, 100, Options);
+            Assert.True(fast.Step.Total <= slow.Step.Total);
+            Assert.True(fast.Step.Overlapped <= slow.Step.Overlapped);
+            var prefillSlow = DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seq, 0.5);
+            var prefillFast = DefaultPhases.Prefill(t, new RooflinePolicy(faster), layout, p, seq, 0.5);
+            Assert.True(prefillFast.TokensPerSecondPerGpu >= prefillSlow.TokensPerSecondPerGpu);
+        });
+    }
+
+    [Fact]
+    public void More_memory_never_gives_a_smaller_batch()
+    {
+        Gen.Select(GenModel, GenGpu, Gen.Double[0, 200], Gen.Int[128, 65536]).Sample((m, gpu, extra, tokens) =>
+        {
+            var t = m.Transformer;
+            var layout = Layout(t, 128);
+            var p = PrecisionSet.NativeFor(t);
+            var small = DefaultCapacity.MaxBatch(t, gpu, layout, p, tokens, Options);
+            var large = DefaultCapacity.MaxBatch(t, gpu with { MemoryGB = gpu.MemoryGB + extra }, layout, p, tokens, Options);
+            Assert.True(large >= small);
+        });
+    }
+
+    [Fact]
+    public void The_experts_of_an_EP_layout_add_up_to_all_experts_and_their_copies()
+    {
+        Gen.Select(GenModel, Gen.Int[1, 400]).Sample((m, gpus) =>
+        {
+            var t = m.Transformer;
+            if (!t.FeedForward.IsMoe)
+            {
+                return;
+            }
+
+            var layout = DefaultLayout.For(t, gpus, 1, null, 1.3);
+            Assert.Equal(t.FeedForward.RoutedExperts + layout.RedundantExperts, layout.ExpertsPerGpu(t) * gpus, 6);
+            Assert.Equal(Math.Round(layout.ExpertsPerGpu(t)), layout.ExpertsPerGpu(t), 9);
+            Assert.InRange(layout.EffectiveImbalance(t), 1, 1.3);
+        });
+    }
+
+    [Fact]
+    public void TPOT_grows_with_batch_and_with_context()
+    {
+        Gen.Select(GenModel, GenGpu, Gen.Int[1, 256], Gen.Int[0, 256], Gen.Int[1, 32768], Gen.Int[0, 32768]).Sample((m, gpu, bs, more, ctx, longer) =>
+        {
+            var t = m.Transformer;
+            var layout = Layout(t, 64);
+            var p = PrecisionSet.NativeFor(t);
+            var policy = new RooflinePolicy(gpu);
+            var baseline = DefaultPhases.Decode(t, policy, layout, p, bs, ctx, 100, Options).Step;
+            Assert.True(DefaultPhases.Decode(t, policy, layout, p, bs + more, ctx, 100, Options).Step.Total >= baseline.Total);
+            Assert.True(DefaultPhases.Decode(t, policy, layout, p, bs, ctx + longer, 100, Options).Step.Total >= baseline.Total);
+        });
+    }
+
+    [Fact]
+    public void Tensor_parallel_shards_of_the_attention_weights_add_up_to_the_whole()
+    {
+        Gen.Select(GenModel, Gen.OneOf(2, 4, 8)).Sample((m, tp) =>
+        {
+            var t = m.Transformer;
+            var p = PrecisionSet.NativeFor(t) with { Weights = Units.Precision.Bf16 };
+            var one = DefaultWork.Decode(t, DefaultLayout.For(t, 8, 1, null, 1), 8, p, 1, 1).FullAttention.Projections.MemoryBytes.Value;
+            var shard = DefaultWork.Decode(t, DefaultLayout.For(t, 8, tp, null, 1), 8, p, 1, 1).FullAttention.Projections.MemoryBytes.Value;
+
+            // Heads split over TP; MLA's down-projections and GQA's KV heads beyond the TP degree are replicated, so shards add up to at least the whole.
+            Assert.True(shard * tp >= one * (1 - 1e-9));
+            Assert.True(shard <= one);
+        });
+    }
+
+    [Fact]
+    public void Causal_pairs_match_a_direct_count()
+    {
+        Gen.Select(Gen.Int[0, 300], Gen.Int[1, 300], Gen.Int[0, 200]).Sample((cached, extra, window) =>
+        {
+            var seq = cached + extra;
+            double direct = 0;
+            for (var pos = cached + 1; pos <= seq; pos++)
+            {
+                direct += window > 0 ? Math.Min(pos, window) : pos;
+            }
+
+            Assert.Equal(direct, DefaultWork.CausalPairs(cached, seq, window));
+        });
+    }
+
+    [Fact]
+    public void All_to_all_copies_stay_within_top_k_and_cross_the_network_only_between_domains()
+    {
+        Gen.Select(GenModel, Gen.Int[1, 400], Gen.OneOf(8, 72)).Sample((m, gpus, domain) =>
+        {
+            var f = m.Transformer.FeedForward;
+            if (!f.IsMoe)
+            {
+                return;
+            }
+
+            var (nvlink, nic) = DefaultWork.ExchangeCopies(f, gpus, domain);
+            Assert.InRange(nvlink + nic, 0, f.TopK);
+            if (gpus <= domain)
+            {
+                Assert.Equal(0, nic);
+            }
+        });
+    }
+
+    private static void Close(double a, double b) => Assert.True(Math.Abs(a - b) <= 1e-9 * Math.Max(Math.Abs(a), Math.Abs(b)), $"{a:R} vs {b:R}");
+}
