@@ -214,8 +214,12 @@ public static class CommandLine
             Check.Positive(p.GetValue(decodeLen), "--decode-len");
             Check.CacheHit(p.GetValue(hit));
             var names = p.GetValue(gpus) ?? [];
-            var gpuList = names.Select(n => GpuCatalog.Resolve(n)).ToList();
-            return Write(stdout, p, common, DefaultReport.Compare(common.Model(p), gpuList, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p), common.Seed(p)));
+            if (names.Length == 0)
+            {
+                throw new InputException("--gpu needs at least one GPU");
+            }
+
+            return Write(stdout, p, common, DefaultReport.Compare(common.Model(p), names, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p), common.Seed(p)));
         });
         return cmd;
     }
@@ -293,8 +297,7 @@ public static class CommandLine
 
         var seed = common.IsSeed(p);
 
-        // Outside the seed preset, the article's H20_3e is the datasheet H20-3e.
-        var gpus = names.Select(n => GpuCatalog.Resolve(!seed && string.Equals(n, "H20_3e", StringComparison.OrdinalIgnoreCase) ? "H20-3e" : n, seed)).ToList();
+        var gpus = names.Select(n => GpuCatalog.Resolve(n, seed)).ToList();
         if (nic is not null && p.GetValue(nic) is { } bw)
         {
             if (!(bw > 0) || !double.IsFinite(bw))

@@ -56,7 +56,8 @@ public sealed class DefaultPropertyTests
             var slow = DefaultPhases.Decode(t, new RooflinePolicy(gpu), layout, p, bs, seq, 100, Options);
             var fast = DefaultPhases.Decode(t, new RooflinePolicy(faster), layout, p, bs, seq, 100, Options);
             Assert.True(fast.Step.Total <= slow.Step.Total);
-            Assert.True(fast.Step.Overlapped <= slow.Step.Overlapped);
+            // The overlapped time subtracts per-layer terms, so equal times may differ in the last bits.
+            Assert.True(fast.Step.Overlapped.Seconds <= slow.Step.Overlapped.Seconds * (1 + 1e-12));
             var prefillSlow = DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seq, 0.5);
             var prefillFast = DefaultPhases.Prefill(t, new RooflinePolicy(faster), layout, p, seq, 0.5);
             Assert.True(prefillFast.TokensPerSecondPerGpu >= prefillSlow.TokensPerSecondPerGpu);

@@ -37,6 +37,13 @@ public static class GpuCatalog
     public static GpuSpec Resolve(string nameOrPath, bool seed)
     {
         ArgumentNullException.ThrowIfNull(nameOrPath);
+
+        // The article writes H20_3e, the datasheet catalogue H20-3e: each preset accepts both spellings.
+        if (string.Equals(nameOrPath, "H20_3e", StringComparison.OrdinalIgnoreCase) || string.Equals(nameOrPath, "H20-3e", StringComparison.OrdinalIgnoreCase))
+        {
+            nameOrPath = seed ? "H20_3e" : "H20-3e";
+        }
+
         IEnumerable<GpuSpec> known = seed ? [.. SeedBuiltIn, .. BuiltIn] : BuiltIn;
         var match = known.FirstOrDefault(g => string.Equals(g.Name, nameOrPath, StringComparison.OrdinalIgnoreCase));
         if (match is not null)

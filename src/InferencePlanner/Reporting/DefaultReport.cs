@@ -58,12 +58,32 @@ public static class DefaultReport
                 Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 32768).ToGB(), 3)]);
         }
 
+        // One decode token of one layer at a 4096-token context, on one GPU without parallelism, in each form the attention can run.
+        const int context = 4096;
+        var single = DefaultLayout.For(t, 1, 1, 0, 1);
+        var native = PrecisionSet.NativeFor(t) with { Weights = Precision.Bf16, KvCache = Precision.Bf16 };
+        IEnumerable<MlaForm> forms = a.Kind == AttentionKind.Mla ? [MlaForm.Standard, MlaForm.AbsorbedMaterialised, MlaForm.OnTheFly] : [MlaForm.OnTheFly];
+        var attention = forms.Select(form =>
+        {
+            var w = DefaultWork.Decode(t, single, 1, native, 1, context, form).FullAttention;
+            var weights = a.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised ? DefaultWork.MaterialisedAbsorbedParameters(t, 1) : TransformerParameters.Attention(t);
+            return (IReadOnlyList<Cell>)
+            [
+                a.Kind == AttentionKind.Mla ? FormText(form) : a.Kind.ToString().ToUpperInvariant(),
+                Cell.Of(weights / 1e6, 2), Cell.Of((w.Projections.Flops + w.Core.Flops).ToGiga(), 4), Cell.Of(w.Core.MemoryBytes.Value / 1e6, 3),
+            ];
+        }).ToList();
+
         return new Document($"Blocks of {model.Name}", [new("model", model.Name), new("family", t.Family), new("preset", "default")],
         [
             new Table("parameters", "Parameters by block", ["block", "params per layer (M)", "layers", "total (B)"], rows,
                 ["As the checkpoint stores them (biases and norms where the architecture has them); multi-token-prediction modules not counted."]),
             new Table("kv-cache", "KV cache per token", ["precision", "bytes per layer", "bytes all layers", "GB for a 32k-token request"], kv,
                 [a.SlidingLayers > 0 ? $"{a.SlidingLayers} of {t.Layers} layers keep at most {a.SlidingWindow} tokens; the per-token figure counts every layer once." : "Every layer keeps the whole context."]),
+            new Table("attention-forms", $"Attention of one decode token in one layer, context {Num.S(context)}", ["form", "weights (M)", "GFLOP", "KV read (MB, BF16)"], attention,
+                [a.Kind == AttentionKind.Mla
+                    ? "standard: the latent re-expanded into per-head keys and values every step; absorbed: W_UK and W_UV folded into stored weights; on the fly: applied to the query and output (FlashMLA), the default."
+                    : $"{t.Attention.Heads} query heads over {t.Attention.KvHeads} KV heads of {t.Attention.HeadDim}."]),
         ]);
 
         static IReadOnlyList<Cell> Row(string name, double perLayer, int layers) => [name, Cell.Of(perLayer / 1e6, 2), Cell.Of(layers, 0), Cell.Of(perLayer * layers / 1e9, 3)];
@@ -212,16 +232,19 @@ public static class DefaultReport
     }
 
     /// <summary>The headline comparison under both presets: prefill tokens/s per node, decode at the best batch for a per-user rate.</summary>
-    public static Document Compare(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int decodeLen, double minTps, DefaultInputs inputs, SeedCostPolicy seed)
+    public static Document Compare(ModelSpec model, IReadOnlyList<string> gpus, int seqLen, double cacheHit, int decodeLen, double minTps, DefaultInputs inputs, SeedCostPolicy seed)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(seed);
         var rows = new List<IReadOnlyList<Cell>>();
-        foreach (var gpu in gpus)
+        foreach (var name in gpus)
         {
-            rows.Add(Headline.Seed(model, gpu, seqLen, cacheHit, decodeLen, minTps, seed).Cells(gpu, "seed"));
+            // Each preset sees a name as its own catalogue has it: the seed the article's H800/H20/H20_3e, the default the datasheets.
+            var seedGpu = GpuCatalog.Resolve(name, seed: true);
+            var gpu = GpuCatalog.Resolve(name);
+            rows.Add(Headline.Seed(model, seedGpu, seqLen, cacheHit, decodeLen, minTps, seed).Cells(seedGpu, "seed"));
             rows.Add(Headline.Default(model, gpu, seqLen, cacheHit, decodeLen, minTps, inputs).Cells(gpu, "default"));
         }
 
@@ -233,6 +256,7 @@ public static class DefaultReport
                 rows,
                 [
                     "Prefill: tokens/s per node of 8 GPUs with dispatch and combine overlapped. seed: the article's TP4 x DP8 over 4 nodes; default: the best TP of 1, 2, 4, 8 over 32 GPUs (MoE) or one TP replica (dense).",
+                    "Each preset reads a GPU from its own catalogue: the seed the article's H800, H20 and H20_3e (0.8 x datasheet FLOPS, discounted again by 0.85) and datasheet files for the rest; the default the datasheet files with its named efficiencies.",
                     $"Decode: the batch per GPU that gives the most tokens/s per GPU at more than {Num.S(minTps)} tokens/s per user and fits in memory (seed: EP144 with absorbed MLA and FP8 KV; default: its own layout search).",
                     "limited by: the resource that accounts for most of the time, or memory capacity when the batch is capped by the KV cache.",
                 ]),
@@ -254,7 +278,7 @@ public static class DefaultReport
             Prefill(model, prefillGpus, PrefillScenario.Article.SeqLen, PrefillScenario.Article.CacheHit, 8, moe ? 32 : null, inputs),
             Decode(model, decodeGpus, DecodeScenario.ArticleBatches, DecodeScenario.Article.SeqLen, DecodeScenario.Article.DecodeLen, 1, moe ? 144 : null, null, inputs),
             Batch(model, decodeGpus, DecodeScenario.Article.SeqLen, DecodeScenario.Article.DecodeLen, 1, inputs),
-            Compare(model, [.. decodeGpus, GpuCatalog.Resolve("B200"), GpuCatalog.Resolve("GB200")], PrefillScenario.Article.SeqLen, PrefillScenario.Article.CacheHit,
+            Compare(model, ["H800", "H20", "H20-3e", "B200", "GB200"], PrefillScenario.Article.SeqLen, PrefillScenario.Article.CacheHit,
                 DecodeScenario.Article.DecodeLen, 20, inputs, new SeedCostPolicy(new SeedOptions())),
         };
         var tables = new List<Table>();
@@ -310,6 +334,13 @@ public static class DefaultReport
     };
 
     internal static int NodeGpus(GpuSpec gpu) => 8;
+
+    private static string FormText(MlaForm form) => form switch
+    {
+        MlaForm.Standard => "MLA standard",
+        MlaForm.AbsorbedMaterialised => "MLA absorbed (materialised)",
+        _ => "MLA absorbed on the fly",
+    };
 
     private static string Label(GpuSpec gpu, DefaultLayout layout) => $"{gpu.Name} {LayoutText(layout)}";
 
