@@ -4,6 +4,7 @@ using InferencePlanner.Hardware;
 using InferencePlanner.Models;
 using InferencePlanner.Phases;
 using InferencePlanner.Pricing;
+using InferencePlanner.Work;
 
 namespace InferencePlanner.Benchmarks;
 
@@ -15,14 +16,34 @@ namespace InferencePlanner.Benchmarks;
 public class EvaluationBenchmarks
 {
     private readonly MlaMoeArchitecture _model = MlaMoeArchitecture.DeepSeekV3;
-    private readonly GpuSpec _gpu = GpuCatalog.Resolve("H800");
+    private readonly GpuSpec _gpu = GpuCatalog.Resolve("H800", seed: true);
     private readonly SeedCostPolicy _policy = new(new SeedOptions());
     private readonly DecodeScenario _decode = DecodeScenario.Article;
     private readonly PrefillScenario _prefill = PrefillScenario.Article;
     private SeedDecode.Context _context;
 
+    private readonly TransformerSpec _transformer = ModelCatalog.Resolve("deepseek-v3").Transformer;
+    private readonly DefaultOptions _options = new();
+    private RooflinePolicy _roofline = null!;
+    private DefaultLayout _layout = null!;
+    private PrecisionSet _precisions = null!;
+
     [GlobalSetup]
-    public void Setup() => _context = SeedDecode.Prepare(_gpu, _policy);
+    public void Setup()
+    {
+        _context = SeedDecode.Prepare(_gpu, _policy);
+        _roofline = new RooflinePolicy(GpuCatalog.Resolve("H800"));
+        _layout = DefaultLayout.For(_transformer, 144, 1, null, 1.3);
+        _precisions = PrecisionSet.NativeFor(_transformer);
+    }
+
+    /// <summary>One decode step of the default model: describe every operator, price it, add up, check memory.</summary>
+    [Benchmark]
+    public double DefaultDecode() => DefaultPhases.Decode(_transformer, _roofline, _layout, _precisions, 64, 4383, 1210, _options).Step.Overlapped.Seconds;
+
+    /// <summary>One prefill layout of the default model.</summary>
+    [Benchmark]
+    public double DefaultPrefill() => DefaultPhases.Prefill(_transformer, _roofline, _layout, _precisions, 4383, 0.563).TokensPerSecondPerGpu;
 
     /// <summary>One decode row on a prepared GPU.</summary>
     [Benchmark]
