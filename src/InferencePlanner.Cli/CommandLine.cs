@@ -55,6 +55,7 @@ public static class CommandLine
         root.Subcommands.Add(Decode(stdout));
         root.Subcommands.Add(Batch(stdout));
         root.Subcommands.Add(Compare(stdout));
+        root.Subcommands.Add(Validate(stdout));
         root.Subcommands.Add(Report(stdout));
         root.Subcommands.Add(List(stdout));
         return root;
@@ -220,6 +221,42 @@ public static class CommandLine
             }
 
             return Write(stdout, p, common, DefaultReport.Compare(common.Model(p), names, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p), common.Seed(p)));
+        });
+        return cmd;
+    }
+
+    private static Command Validate(TextWriter stdout)
+    {
+        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)} (default: table).", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong([.. Exporters.Names]);
+        var band = new Option<bool>("--band") { Description = "Add a low and a high prediction from the spread of the kernel data." };
+        var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy (default: 1.3)." };
+        var cmd = new Command("validate", "Predicted against measured for the bundled measurements of DeepSeek-V3/R1 deployments and kernels, under both presets, with the median and worst error.")
+        {
+            format, band, imbalance,
+        };
+        cmd.SetAction(p =>
+        {
+            var options = new DefaultOptions();
+            if (p.GetValue(imbalance) is { } i)
+            {
+                if (!(i >= 1) || !double.IsFinite(i))
+                {
+                    throw new InputException($"--imbalance is the busiest GPU's load over the mean and must be at least 1, got {i.ToString(CultureInfo.InvariantCulture)}");
+                }
+
+                options = options with { Imbalance = i };
+            }
+
+            var rows = Validation.Validator.Run(Validation.Measurement.BuiltIn, options, p.GetValue(band));
+            if (p.GetValue(format) == "json")
+            {
+                stdout.WriteLine(ValidationReport.Json(rows));
+                return 0;
+            }
+
+            Exporters.For(p.GetValue(format)!).Write(ValidationReport.Document(rows, p.GetValue(band)), stdout);
+            return 0;
         });
         return cmd;
     }

@@ -16,7 +16,7 @@ public static class GpuCatalog
     ];
 
     private static readonly string[] Optional =
-        ["commSms", "fp16Tflops", "bf16Tflops", "fp4Tflops", "efficiency", "latencyUs", "vendor", "source", "sources", "notes"];
+        ["commSms", "fp16Tflops", "bf16Tflops", "fp4Tflops", "efficiency", "latencyUs", "kernelProfile", "vendor", "source", "sources", "notes"];
 
     private static readonly Lazy<IReadOnlyList<GpuSpec>> Datasheet = new(() => Load("gpus/"));
     private static readonly Lazy<IReadOnlyList<GpuSpec>> Seed = new(() => Load("gpus-seed/"));
@@ -105,6 +105,7 @@ public static class GpuCatalog
             Source: f.OptionalText("source") ?? f.Origin)
         {
             Fp4Tflops = f.OptionalPositive("fp4Tflops"),
+            KernelProfile = f.OptionalText("kernelProfile"),
             Efficiency = efficiency is { } e
                 ? new GpuEfficiency(Share(e, "compute", d.Compute), Share(e, "memory", d.Memory), Share(e, "scaleUp", d.ScaleUp), Share(e, "scaleOut", d.ScaleOut))
                 : d,

@@ -6,18 +6,19 @@ namespace InferencePlanner.Hardware;
 /// Achievable share of each peak, for the default cost model: empirical factors, named as such, that a GPU
 /// file may override.
 /// </summary>
-/// <param name="Compute">Tensor-core throughput a large GEMM reaches, over the dense peak.</param>
-/// <param name="Memory">HBM bandwidth a streaming kernel reaches, over the peak.</param>
+/// <param name="Compute">Share of its roofline a GEMM reaches (compute- or memory-bound alike).</param>
+/// <param name="Memory">HBM bandwidth a streaming kernel (norms, activations, KV reads) reaches, over the peak.</param>
 /// <param name="ScaleUp">NVLink bandwidth an all-to-all or all-reduce reaches, over the per-direction peak.</param>
 /// <param name="ScaleOut">NIC bandwidth RDMA traffic reaches, over the line rate.</param>
 public sealed record GpuEfficiency(double Compute, double Memory, double ScaleUp, double ScaleOut)
 {
     /// <summary>
-    /// Defaults from DeepSeek's published kernel results on H800: DeepGEMM FP8 GEMMs at 1,100-1,400 of 1,979
-    /// TFLOPS (about 0.7), FlashMLA at 3,000 of 3,350 GB/s (0.9; 0.85 for ordinary kernels), DeepEP at
-    /// about 155 of 200 GB/s over NVLink (0.78) and about 45 of 50 GB/s over RDMA (0.9).
+    /// Defaults derived from DeepSeek's published kernel results on H800 (data/kernels/hopper.json): DeepGEMM's
+    /// GEMMs reach a median 0.63 of their roofline (0.45 to 0.80 over 26 shapes, dense and grouped); streaming
+    /// kernels 0.85 of HBM bandwidth (FlashMLA reaches 0.9); DeepEP about 155 of 200 GB/s over NVLink (0.78) and
+    /// about 45 of 50 GB/s over RDMA (0.9).
     /// </summary>
-    public static GpuEfficiency Default { get; } = new(0.70, 0.85, 0.78, 0.90);
+    public static GpuEfficiency Default { get; } = new(0.63, 0.85, 0.78, 0.90);
 }
 
 /// <summary>Fixed costs the default cost model adds to each operator, microseconds.</summary>
@@ -66,6 +67,9 @@ public sealed record GpuSpec(
 
     /// <summary>Whether <see cref="Efficiency"/> comes from the file rather than the named defaults.</summary>
     public bool EfficiencyFromFile { get; init; }
+
+    /// <summary>Kernel profile named by the file (data/kernels); null to use the profile that lists this GPU, or none.</summary>
+    public string? KernelProfile { get; init; }
 
     /// <summary>Fixed costs per operator (default model).</summary>
     public GpuLatency Latency { get; init; } = GpuLatency.Default;

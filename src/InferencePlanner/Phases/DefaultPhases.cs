@@ -18,6 +18,7 @@ public readonly record struct Breakdown(
     Duration RoutedExperts,
     Duration Dispatch,
     Duration Combine,
+    Duration Glue,
     Duration ComputeBound,
     Duration MemoryBound,
     Duration ScaleUpBound,
@@ -25,8 +26,15 @@ public readonly record struct Breakdown(
     Duration LatencyBound,
     Duration Overlapped)
 {
+    /// <summary>
+    /// Two-micro-batch overlap, per MoE layer: stage 1 runs one micro-batch's attention while the other's combine
+    /// is in flight, stage 2 its experts while the other's dispatch is; slack = compute - communication (negative:
+    /// exposed communication).
+    /// </summary>
+    public StageOverlap Stages { get; init; }
+
     /// <summary>Everything in sequence: no communication hidden.</summary>
-    public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine;
+    public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine + Glue;
 
     /// <summary>The bound that accounts for the most time.</summary>
     public Bound Limit
@@ -44,6 +52,21 @@ public readonly record struct Breakdown(
     }
 }
 
+/// <summary>The overlap of one MoE layer under two micro-batches.</summary>
+/// <param name="Attention">Stage 1 compute: attention (projections, core, all-reduce), slowed by the SMs communication takes.</param>
+/// <param name="Combine">Stage 1 communication: combine.</param>
+/// <param name="Experts">Stage 2 compute: router, shared and routed experts.</param>
+/// <param name="Dispatch">Stage 2 communication: dispatch.</param>
+/// <param name="RequiredNicGBps">NIC bandwidth per GPU (achieved) at which both stages' communication hides entirely; 0 when nothing crosses the NIC.</param>
+public readonly record struct StageOverlap(Duration Attention, Duration Combine, Duration Experts, Duration Dispatch, double RequiredNicGBps)
+{
+    /// <summary>Stage 1 slack: attention - combine.</summary>
+    public Duration AttentionSlack => Attention - Combine;
+
+    /// <summary>Stage 2 slack: experts - dispatch.</summary>
+    public Duration ExpertSlack => Experts - Dispatch;
+}
+
 /// <summary>Options of the default model that are not GPU data.</summary>
 public sealed record DefaultOptions
 {
@@ -55,6 +78,9 @@ public sealed record DefaultOptions
 
     /// <summary>How MLA runs in decode (real kernels absorb on the fly).</summary>
     public MlaForm MlaDecodeForm { get; init; } = MlaForm.OnTheFly;
+
+    /// <summary>Whether two micro-batches overlap communication with compute (DeepSeek's two-batch overlap).</summary>
+    public bool TwoBatchOverlap { get; init; } = true;
 }
 
 /// <summary>A prefill evaluation under the default model.</summary>
@@ -88,18 +114,27 @@ public readonly record struct DefaultDecodeResult(int Batch, Breakdown Step, dou
 /// <summary>The default model's phases: prices the layer work and adds it up over the model's layers.</summary>
 public static class DefaultPhases
 {
+    private static readonly DefaultOptions Defaults = new();
+
     /// <summary>Prefill of one prompt per data-parallel group.</summary>
-    public static DefaultPrefillResult Prefill(TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int seqLen, double cacheHit)
+    public static DefaultPrefillResult Prefill(
+        TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int seqLen, double cacheHit, DefaultOptions? o = null, double promptsPerGroup = 1)
     {
+        o ??= Defaults;
+        if (!(promptsPerGroup >= 1) || !double.IsFinite(promptsPerGroup))
+        {
+            throw new InputException($"a prefill step needs at least one prompt per data-parallel group, got {Reporting.Num.S(promptsPerGroup)}");
+        }
+
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(policy);
         ArgumentNullException.ThrowIfNull(layout);
         Check.Positive(seqLen, "--seq-len");
         Check.CacheHit(cacheHit);
         layout.Validate(t, policy.Gpu);
-        var work = DefaultWork.Prefill(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, seqLen, cacheHit);
-        var b = Sum(t, policy, work);
-        double tokens = (double)layout.Dp * seqLen;
+        var work = DefaultWork.Prefill(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, seqLen, cacheHit, promptsPerGroup);
+        var b = Sum(t, policy, work, o.TwoBatchOverlap ? policy.Kernels.CommSmShare : -1);
+        var tokens = layout.Dp * promptsPerGroup * seqLen;
         return new DefaultPrefillResult(b, tokens / b.Total.Seconds / layout.Gpus, tokens / b.Overlapped.Seconds / layout.Gpus);
     }
 
@@ -115,14 +150,16 @@ public static class DefaultPhases
         Check.Positive(contextLen, "--seq-len");
         layout.Validate(t, policy.Gpu);
         var work = DefaultWork.Decode(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, batchPerGpu, contextLen, o.MlaDecodeForm);
-        return new DefaultDecodeResult(batchPerGpu, Sum(t, policy, work), DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
+        return new DefaultDecodeResult(batchPerGpu, Sum(t, policy, work, o.TwoBatchOverlap ? 0 : -1), DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
     }
 
     /// <summary>
-    /// Adds the priced layer work over the model's layers. Overlapped: in every MoE layer two micro-batches let
-    /// dispatch and combine run under the other micro-batch's compute, so the layer takes the larger of the two.
+    /// Adds the priced layer work over the model's layers. With <paramref name="commSmShare"/> of 0 or more, two
+    /// micro-batches overlap each MoE layer (see <see cref="StageOverlap"/>): the layer takes max(attention,
+    /// combine) + max(experts, dispatch), compute slowed by the share of SMs the communication kernels hold.
+    /// A negative share means no overlap: everything in sequence.
     /// </summary>
-    public static Breakdown Sum(TransformerSpec t, RooflinePolicy policy, in LayerWork work)
+    public static Breakdown Sum(TransformerSpec t, RooflinePolicy policy, in LayerWork work, double commSmShare = 0)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(policy);
@@ -138,6 +175,9 @@ public static class DefaultPhases
         acc.Add(policy.Price(work.SlidingAttention.AllReduce), sliding, Part.AttentionAllReduce);
         acc.Add(policy.Price(work.DenseFeedForward.Dense), dense, Part.Dense);
         acc.Add(policy.Price(work.DenseFeedForward.AllReduce), dense, Part.MlpAllReduce);
+        acc.Add(policy.Price(work.DenseFeedForward.Glue), dense, Part.Glue);
+        var moeGlue = policy.Price(work.MoeFeedForward.Glue);
+        acc.Add(moeGlue, moe, Part.Glue);
         var router = policy.Price(work.MoeFeedForward.Router);
         var shared = policy.Price(work.MoeFeedForward.Shared);
         var routed = policy.Price(work.MoeFeedForward.Routed);
@@ -150,25 +190,31 @@ public static class DefaultPhases
         acc.Add(combine, moe, Part.Combine);
 
         var b = acc.Result();
-        var overlapped = b.Total;
-        if (moe > 0)
+        if (moe == 0 || commSmShare < 0)
         {
-            var comm = dispatch.Time + combine.Time;
-            var attentionPerLayer = (b.AttentionProjections + b.AttentionCore + b.AttentionAllReduce) / t.Layers;
-            var compute = attentionPerLayer + router.Time + shared.Time + routed.Time;
-            var exposed = comm > compute ? comm - compute : Duration.Zero;
-            overlapped = b.AttentionProjections + b.AttentionCore + b.AttentionAllReduce + b.DenseMlp + b.MlpAllReduce + b.Router + b.SharedExperts + b.RoutedExperts
-                + exposed * moe;
+            return b with { Overlapped = b.Total };
         }
 
-        return b with { Overlapped = overlapped };
+        var slowdown = 1 / (1 - commSmShare);
+        var attentionAll = b.AttentionProjections + b.AttentionCore + b.AttentionAllReduce;
+        var attentionPerLayer = attentionAll / t.Layers;
+        var stage1 = attentionPerLayer * slowdown;
+        var stage2 = (router.Time + shared.Time + routed.Time + moeGlue.Time) * slowdown;
+        var nicBytes = Math.Max(work.MoeFeedForward.Combine.ScaleOutBytes.Value / stage1.Seconds, work.MoeFeedForward.Dispatch.ScaleOutBytes.Value / stage2.Seconds);
+        var perLayer = (stage1 >= combine.Time ? stage1 : combine.Time) + (stage2 >= dispatch.Time ? stage2 : dispatch.Time);
+        var overlapped = attentionAll - attentionPerLayer * moe + b.DenseMlp + b.MlpAllReduce + (b.Glue - moeGlue.Time * moe) + perLayer * moe;
+        return b with
+        {
+            Overlapped = overlapped,
+            Stages = new StageOverlap(stage1, combine.Time, stage2, dispatch.Time, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0),
+        };
     }
 
-    private enum Part { Projections, Core, AttentionAllReduce, Dense, MlpAllReduce, Router, Shared, Routed, Dispatch, Combine }
+    private enum Part { Projections, Core, AttentionAllReduce, Dense, MlpAllReduce, Router, Shared, Routed, Dispatch, Combine, Glue }
 
     private struct Accumulator
     {
-        private Duration _projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine;
+        private Duration _projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine, _glue;
         private Duration _compute, _memory, _scaleUp, _scaleOut, _latency;
 
         public void Add(Priced priced, double layers, Part part)
@@ -190,6 +236,7 @@ public static class DefaultPhases
                 case Part.Shared: _shared += t; break;
                 case Part.Routed: _routed += t; break;
                 case Part.Dispatch: _dispatch += t; break;
+                case Part.Glue: _glue += t; break;
                 default: _combine += t; break;
             }
 
@@ -203,7 +250,7 @@ public static class DefaultPhases
             }
         }
 
-        public readonly Breakdown Result() => new(_projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine,
+        public readonly Breakdown Result() => new(_projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine, _glue,
             _compute, _memory, _scaleUp, _scaleOut, _latency, Duration.Zero);
     }
 }

@@ -50,7 +50,25 @@ public sealed record Headline(
         var prefillComm = m.MoeLayers * (prefill.Dispatch + prefill.Combine);
         var prefillLimit = prefillComm > prefillCompute ? "network (NIC)" : "compute";
 
-        var decode = new DecodeScenario(seqLen, decodeLen);
+        var (found, cappedByMemory) = SeedBestBatch(m, gpu, new DecodeScenario(seqLen, decodeLen), minTps, policy);
+        if (found is not { } b)
+        {
+            return new Headline("TP4 x DP8, 4 nodes", perNode, prefillLimit, "EP144", null, null, null, "-", $"no batch reaches {minTps} tokens/s per user");
+        }
+
+        var kv = b.LoadKvFp8 * (m.DenseLayers + m.MoeLayers);
+        var limit = cappedByMemory ? "memory capacity" : kv > b.TpotOverlap - kv ? "memory bandwidth" : "compute";
+        return new Headline($"TP4 x DP{Num.S(scenario.Dp)}, 4 nodes", perNode, prefillLimit, $"EP144, MLA TP{Num.S(b.ChosenTp)}", b.Batch, b.TotalOverlap, b.TpsOverlap, limit, null);
+    }
+
+    /// <summary>
+    /// The seed's best decode batch: the one with the most tokens/s per GPU (with overlap) among those above
+    /// <paramref name="minTps"/> per user that fit EP144's memory budget at the row's TP; the larger batch among equals.
+    /// </summary>
+    public static (DecodeRow? Best, bool CappedByMemory) SeedBestBatch(MlaMoeArchitecture m, GpuSpec gpu, DecodeScenario decode, double minTps, SeedCostPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(policy);
         var ep = EpStrategy.For(m, 144, policy.Options.MinRedundantExperts);
         var context = SeedDecode.Prepare(gpu, policy);
         DecodeRow? best = null;
@@ -77,14 +95,7 @@ public sealed record Headline(
             }
         }
 
-        if (best is not { } b)
-        {
-            return new Headline("TP4 x DP8, 4 nodes", perNode, prefillLimit, "EP144", null, null, null, "-", $"no batch reaches {minTps} tokens/s per user");
-        }
-
-        var kv = b.LoadKvFp8 * (m.DenseLayers + m.MoeLayers);
-        var limit = cappedByMemory ? "memory capacity" : kv > b.TpotOverlap - kv ? "memory bandwidth" : "compute";
-        return new Headline($"TP4 x DP{Num.S(scenario.Dp)}, 4 nodes", perNode, prefillLimit, $"EP144, MLA TP{Num.S(b.ChosenTp)}", b.Batch, b.TotalOverlap, b.TpsOverlap, limit, null);
+        return (best, cappedByMemory);
     }
 
     /// <summary>The default preset: searches TP for prefill, and TP, deployment size and batch for decode.</summary>

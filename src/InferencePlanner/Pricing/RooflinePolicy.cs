@@ -1,4 +1,5 @@
 using InferencePlanner.Hardware;
+using InferencePlanner.Kernels;
 using InferencePlanner.Units;
 using InferencePlanner.Work;
 
@@ -29,30 +30,38 @@ public enum Bound
 public readonly record struct Priced(Duration Time, Bound Bound);
 
 /// <summary>
-/// The default model's pricing, one roofline per operator: time = max(FLOPs / achievable compute,
-/// HBM bytes / achievable bandwidth) + a kernel latency; a collective takes the slower of its NVLink and NIC
-/// parts plus that network's start-up latency. Achievable = peak x the GPU's named efficiency factors; decimal
-/// units throughout (GB/s = 10^9 B/s).
+/// The default model's pricing, one roofline per operator: time = max(FLOPs / achievable compute, HBM bytes /
+/// achievable bandwidth). Where the GPU's kernel profile has measurements near the operator's shape, the
+/// achievable share of the roofline comes from them (interpolated by shape; measured times include launch
+/// costs); otherwise from the GPU's named efficiency factors plus a kernel latency. A collective takes the
+/// slower of its NVLink and NIC parts plus that network's start-up latency, at the bandwidths DeepEP reaches
+/// where there is data. Decimal units throughout (GB/s = 10^9 B/s).
 /// </summary>
 public sealed class RooflinePolicy
 {
     private readonly GpuSpec _gpu;
     private readonly FlopRate _fp4, _fp8, _bf16;
-    private readonly Bandwidth _memory, _scaleUp, _scaleOut;
+    private readonly Bandwidth _memory;
     private readonly Duration _kernel, _scaleUpLatency, _scaleOutLatency;
+    private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute;
+    private readonly Bandwidth _allReduce, _nvlinkDispatch, _nvlinkCombine;
 
-    /// <summary>Rates for <paramref name="gpu"/>, resolved once.</summary>
-    public RooflinePolicy(GpuSpec gpu)
+    /// <summary>Rates for <paramref name="gpu"/> at one end of the kernel data's band, resolved once.</summary>
+    public RooflinePolicy(GpuSpec gpu, Band band = Band.Mid)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         _gpu = gpu;
-        var e = gpu.Efficiency;
-        _fp4 = gpu.PeakRate(gpu.ComputePrecision(Precision.Fp4)) * e.Compute;
-        _fp8 = gpu.PeakRate(Precision.Fp8) * e.Compute;
-        _bf16 = gpu.PeakRate(Precision.Bf16) * e.Compute;
-        _memory = Bandwidth.FromGBps(gpu.MemoryBandwidthGBps) * e.Memory;
-        _scaleUp = Bandwidth.FromGBps(gpu.ScaleUpBandwidthGBps) * e.ScaleUp;
-        _scaleOut = Bandwidth.FromGBps(gpu.ScaleOutBandwidthGBps) * e.ScaleOut;
+        Kernels = new KernelModel(gpu, band);
+        _fp4 = gpu.PeakRate(gpu.ComputePrecision(Precision.Fp4));
+        _fp8 = gpu.PeakRate(Precision.Fp8);
+        _bf16 = gpu.PeakRate(Precision.Bf16);
+        _memory = Bandwidth.FromGBps(gpu.MemoryBandwidthGBps);
+        _gemmShare = Kernels.DefaultGemmShare;
+        _streamingShare = Kernels.StreamingShare;
+        (_attentionMemory, _attentionCompute) = Kernels.AttentionShares();
+        _allReduce = Bandwidth.FromGBps(gpu.ScaleUpBandwidthGBps * gpu.Efficiency.ScaleUp);
+        _nvlinkDispatch = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: false));
+        _nvlinkCombine = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: true));
         _kernel = Duration.FromMilliseconds(gpu.Latency.KernelUs / 1000);
         _scaleUpLatency = Duration.FromMilliseconds(gpu.Latency.ScaleUpUs / 1000);
         _scaleOutLatency = Duration.FromMilliseconds(gpu.Latency.ScaleOutUs / 1000);
@@ -61,8 +70,11 @@ public sealed class RooflinePolicy
     /// <summary>The GPU this policy prices for.</summary>
     public GpuSpec Gpu => _gpu;
 
-    /// <summary>The achievable compute rate for a precision (FP4 without FP4 units runs at the FP8 rate).</summary>
-    public FlopRate Compute(Precision p) => p switch
+    /// <summary>The kernel efficiencies in use.</summary>
+    public KernelModel Kernels { get; }
+
+    /// <summary>The peak compute rate for a precision (FP4 without FP4 units runs at the FP8 rate).</summary>
+    public FlopRate Peak(Precision p) => p switch
     {
         Precision.Fp4 => _fp4,
         Precision.Fp8 => _fp8,
@@ -77,18 +89,57 @@ public sealed class RooflinePolicy
             return new Priced(Duration.Zero, Bound.Latency);
         }
 
-        if (op.ScaleUpBytes.Value > 0 || op.ScaleOutBytes.Value > 0)
+        return op.Kind switch
         {
-            var up = op.ScaleUpBytes / _scaleUp;
-            var outward = op.ScaleOutBytes / _scaleOut;
-            var latency = op.ScaleOutBytes.Value > 0 ? _scaleOutLatency : _scaleUpLatency;
-            var link = up >= outward ? up : outward;
-            return new Priced(link + latency, latency > link ? Bound.Latency : up >= outward ? Bound.ScaleUp : Bound.ScaleOut);
+            OperatorKind.AllReduce => Link(op.ScaleUpBytes / _allReduce, Duration.Zero, _scaleUpLatency),
+            OperatorKind.Dispatch or OperatorKind.Combine => Exchange(op),
+            OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * _attentionCompute), op.MemoryBytes / (_memory * _attentionMemory),
+                Kernels.Profile is null ? _kernel : Duration.Zero),
+            OperatorKind.Glue => Roof(Duration.Zero, op.MemoryBytes / (_memory * _streamingShare), _kernel * op.Launches),
+            _ => Gemm(op),
+        };
+    }
+
+    private Priced Gemm(in Operator op)
+    {
+        var compute = op.Flops / Peak(op.Precision);
+        var memory = op.MemoryBytes / _memory;
+        if (Kernels.GemmShare(op.Table, op.M, op.N, op.K) is { } share)
+        {
+            return Roof(compute / share, memory / share, Duration.Zero);
         }
 
-        var compute = op.Flops / Compute(op.Precision);
-        var memory = op.MemoryBytes / _memory;
+        return Roof(compute / _gemmShare, memory / _gemmShare, _kernel);
+    }
+
+    private Priced Exchange(in Operator op)
+    {
+        var combine = op.Kind == OperatorKind.Combine;
+        if (op.LowLatency && Kernels.LowLatencyGBps(op.Groups, combine, _gpu.Latency.ScaleOutUs) is { } gbps)
+        {
+            return Link(Duration.Zero, op.ScaleOutBytes / Bandwidth.FromGBps(gbps), _scaleOutLatency);
+        }
+
+        if (op.ScaleOutBytes.Value > 0 && Kernels.HasRdmaData)
+        {
+            // Measured internode kernels report their RDMA bandwidth with the NVLink forwarding inside the time.
+            return Link(Duration.Zero, op.ScaleOutBytes / Bandwidth.FromGBps(Kernels.RdmaGBps(op.Groups, combine)), _scaleOutLatency);
+        }
+
+        var up = op.ScaleUpBytes / (combine ? _nvlinkCombine : _nvlinkDispatch);
+        var outward = op.ScaleOutBytes.Value > 0 ? op.ScaleOutBytes / Bandwidth.FromGBps(Kernels.RdmaGBps(op.Groups, combine)) : Duration.Zero;
+        return Link(up, outward, op.ScaleOutBytes.Value > 0 ? _scaleOutLatency : _scaleUpLatency);
+    }
+
+    private static Priced Link(Duration up, Duration outward, Duration latency)
+    {
+        var link = up >= outward ? up : outward;
+        return new Priced(link + latency, latency > link ? Bound.Latency : up >= outward ? Bound.ScaleUp : Bound.ScaleOut);
+    }
+
+    private static Priced Roof(Duration compute, Duration memory, Duration latency)
+    {
         var roof = compute >= memory ? compute : memory;
-        return new Priced(roof + _kernel, _kernel > roof ? Bound.Latency : compute >= memory ? Bound.Compute : Bound.Memory);
+        return new Priced(roof + latency, latency > roof ? Bound.Latency : compute >= memory ? Bound.Compute : Bound.Memory);
     }
 }

@@ -122,8 +122,22 @@ public static class DefaultReport
                     "A node is 8 GPUs (an HGX node; for NVL72 racks, 8 of the rack's 72).",
                     "(overlap): two micro-batches hide each MoE layer's dispatch and combine under the other's compute, up to the compute time.",
                 ]),
+            OverlapTable("prefill-overlap", [.. results.Select(r => (r.Gpu.Name, r.Result.PerLayers.Stages))]),
         ]);
     }
+
+    private static Table OverlapTable(string key, IReadOnlyList<(string Label, StageOverlap Stages)> rows) => new(key,
+        "Two-micro-batch overlap per MoE layer (ms)",
+        ["GPU", "attention", "combine", "slack 1", "experts", "dispatch", "slack 2", "NIC GB/s to hide all"],
+        [.. rows.Select(r => (IReadOnlyList<Cell>)
+        [
+            r.Label, T(r.Stages.Attention), T(r.Stages.Combine), T(r.Stages.AttentionSlack), T(r.Stages.Experts), T(r.Stages.Dispatch), T(r.Stages.ExpertSlack),
+            Cell.Of(r.Stages.RequiredNicGBps, 1),
+        ])],
+        [
+            "Stage 1: one micro-batch's attention runs while the other's combine is in flight; stage 2: its experts while the other's dispatch is. Compute is slowed by the SMs the communication kernels hold.",
+            "Slack = compute - communication: negative slack is communication left exposed. NIC GB/s to hide all: the achieved NIC bandwidth per GPU at which neither stage exposes communication.",
+        ]);
 
     /// <summary>Decode: per GPU and batch size, the step time by component, TPOT, tokens/s per user and per GPU, the memory limit.</summary>
     public static Document Decode(ModelSpec model, IReadOnlyList<GpuSpec> gpus, IReadOnlyList<int> batches, int seqLen, int decodeLen, int tp, int? gpuCount, double? minTps, DefaultInputs inputs)
@@ -138,6 +152,7 @@ public static class DefaultReport
         var p = inputs.Precisions(t);
         var rows = new List<IReadOnlyList<Cell>>();
         var notes = new List<string>();
+        var stages = new List<(string, StageOverlap)>();
         foreach (var gpu in gpus)
         {
             var layout = DecodeLayout(model, gpu, tp, gpuCount, p, inputs);
@@ -160,10 +175,11 @@ public static class DefaultReport
                 }
 
                 var s = r.Step;
+                stages.Add(($"{gpu.Name} batch {Num.S(bs)}", s.Stages));
                 rows.Add(
                 [
                     gpu.Name, LayoutText(layout), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
-                    T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Overlapped), T(s.Total),
+                    T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue), T(s.Overlapped), T(s.Total),
                     Cell.Of(r.TokensPerSecondPerUserOverlapped, 2), Cell.Of(r.TokensPerSecondPerGpuOverlapped, 1), Cell.Of(Math.Floor(r.MaxBatch), 0), LimitText(s.Limit),
                 ]);
             }
@@ -184,8 +200,9 @@ public static class DefaultReport
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
         [
             new Table("decode", "Decode per batch size (ms per step, tokens/s)",
-                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by"],
+                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by"],
                 rows, notes),
+            OverlapTable("decode-overlap", stages),
         ]);
     }
 
@@ -359,6 +376,7 @@ public static class DefaultReport
             Row("routed experts", b => b.RoutedExperts),
             Row("dispatch", b => b.Dispatch),
             Row("combine", b => b.Combine),
+            Row("norms, activations, layouts", b => b.Glue),
             Row("total", b => b.Total),
             Row("total (overlap)", b => b.Overlapped),
             Row("compute-bound part", b => b.ComputeBound),
@@ -374,7 +392,8 @@ public static class DefaultReport
         new("preset", "default (per-operator roofline)"),
         new("GPUs", string.Join(", ", gpus.Select(g => g.Name))),
         new("precisions", $"weights {p.Weights.Label()}, experts {p.ExpertWeights.Label()}, KV cache {p.KvCache.Label()}, attention {p.Attention.Label()}, dispatch {p.Dispatch.Label()}, combine {p.Combine.Label()}"),
-        new("efficiency", string.Join("; ", gpus.Select(g => $"{g.Name} {(g.EfficiencyFromFile ? "from its file" : "named defaults")}: compute {Num.S(g.Efficiency.Compute)}, memory {Num.S(g.Efficiency.Memory)}, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)}"))),
+        new("kernels", string.Join("; ", gpus.Select(g => $"{g.Name}: {new Kernels.KernelModel(g).Description}"))),
+        new("efficiency", string.Join("; ", gpus.Select(g => $"{g.Name} {(g.EfficiencyFromFile ? "from its file" : "named defaults")}: GEMM {Num.S(g.Efficiency.Compute)} of roofline, streaming {Num.S(g.Efficiency.Memory)} of HBM, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)} (where kernel data is missing)"))),
         new("experts", $"imbalance {Num.S(inputs.Options.Imbalance)} before redundancy; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
         .. extra,
     ];

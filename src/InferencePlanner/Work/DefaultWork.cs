@@ -22,9 +22,12 @@ public enum MlaForm
 /// <param name="AllReduce">Tensor-parallel all-reduce of the attention output (none at TP1).</param>
 public readonly record struct AttentionLayerWork(Operator Projections, Operator Core, Operator AllReduce);
 
-/// <summary>One layer's feed-forward work on one GPU: a dense MLP, or experts with their exchange.</summary>
+/// <summary>
+/// One layer's feed-forward work on one GPU: a dense MLP, or experts with their exchange; and the layer's
+/// memory-bound glue between GEMMs.
+/// </summary>
 public readonly record struct FeedForwardLayerWork(
-    Operator Dense, Operator AllReduce, Operator Router, Operator Shared, Operator Routed, Operator Dispatch, Operator Combine);
+    Operator Dense, Operator AllReduce, Operator Router, Operator Shared, Operator Routed, Operator Dispatch, Operator Combine, Operator Glue);
 
 /// <summary>
 /// The work of every kind of layer the model has, per GPU: full- and sliding-window attention, dense and MoE
@@ -41,12 +44,23 @@ public static class DefaultWork
 {
     private const double ActivationBytes = 2; // BF16 activations between kernels
 
+    // SwiGLU on one intermediate element: read gate and up (BF16), write the product (BF16) and its FP8 copy.
+    private const double GluBytesPerElement = 7;
+
+    // Per token and layer: two RMSNorms (read, write), two residual adds (read two, write one), two activation
+    // quantisations before the GEMMs (read BF16, write FP8): 13 hidden-sized BF16 passes.
+    private const double GluePassesPerToken = 13;
+
+    private static Operator Glue(double hidden, double tokens, double extraBytes, double launches) =>
+        new Operator(OperatorKind.Glue, Precision.Bf16, Flops.Zero, Bytes.FromBytes(GluePassesPerToken * tokens * hidden * ActivationBytes + extraBytes), Bytes.Zero, Bytes.Zero)
+            with { Launches = launches };
+
     /// <summary>
     /// Prefill: each data-parallel group processes one prompt of <paramref name="seqLen"/> tokens of which
     /// <paramref name="cacheHit"/> are already cached; only the missed tokens are computed, attending causally
     /// to the whole context.
     /// </summary>
-    public static LayerWork Prefill(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, int seqLen, double cacheHit)
+    public static LayerWork Prefill(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, int seqLen, double cacheHit, double prompts = 1)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
@@ -54,9 +68,10 @@ public static class DefaultWork
         double seq = seqLen;
         var cached = Math.Floor(seq * cacheHit);
         var missed = seq - cached;
-        var full = PrefillAttention(t, layout.Tp, p, missed, cached, seq, window: 0);
-        var sliding = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, seq, t.Attention.SlidingWindow) : default;
-        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, missed), MoeFeedForward(t, layout, gpusPerDomain, p, missed));
+        var tokens = missed * prompts;
+        var full = PrefillAttention(t, layout.Tp, p, missed, cached, seq, window: 0, prompts);
+        var sliding = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, seq, t.Attention.SlidingWindow, prompts) : default;
+        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false));
     }
 
     /// <summary>
@@ -71,7 +86,7 @@ public static class DefaultWork
         var groupTokens = batchPerGpu * layout.Tp;
         var full = DecodeAttention(t, layout.Tp, p, groupTokens, contextLen, form);
         var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupTokens, Math.Min(contextLen, t.Attention.SlidingWindow), form) : default;
-        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens));
+        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true));
     }
 
     /// <summary>
@@ -109,32 +124,34 @@ public static class DefaultWork
         return elements * kv.BytesPerElement();
     }
 
-    private static AttentionLayerWork PrefillAttention(TransformerSpec t, int tp, PrecisionSet p, double missed, double cached, double seq, double window)
+    private static AttentionLayerWork PrefillAttention(TransformerSpec t, int tp, PrecisionSet p, double missed, double cached, double seq, double window, double prompts)
     {
         var a = t.Attention;
         double heads = a.Heads / (double)tp, h = t.Hidden;
         var context = window > 0 ? Math.Min(seq, window) : seq;
-        var pairs = CausalPairs(cached, seq, window);
+        var pairs = CausalPairs(cached, seq, window) * prompts;
+        var tokens = missed * prompts;
         var (projParams, projMacsPerToken) = Projections(t, tp);
-        double macs = missed * projMacsPerToken, coreMacs, coreBytes;
+        double macs = tokens * projMacsPerToken, coreMacs, coreBytes;
         if (a.Kind == AttentionKind.Mla)
         {
             // Standard form in prefill: the latent of every context token is expanded to per-head keys and values.
-            macs += context * a.KvLoraRank * heads * (a.QkNopeHeadDim + a.VHeadDim);
+            macs += prompts * context * a.KvLoraRank * heads * (a.QkNopeHeadDim + a.VHeadDim);
             coreMacs = pairs * heads * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim);
-            coreBytes = context * (a.KvLoraRank + a.QkRopeHeadDim) * p.KvCache.BytesPerElement()
-                + context * heads * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim) * ActivationBytes;
+            coreBytes = prompts * (context * (a.KvLoraRank + a.QkRopeHeadDim) * p.KvCache.BytesPerElement()
+                + context * heads * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim) * ActivationBytes);
         }
         else
         {
             coreMacs = pairs * heads * (a.HeadDim + a.VHeadDim);
-            coreBytes = context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
+            coreBytes = prompts * context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
         }
 
         return new AttentionLayerWork(
-            Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + missed * h * ActivationBytes * 3)),
-            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(coreBytes + missed * heads * (a.HeadDim + a.VHeadDim) * ActivationBytes)),
-            AllReduce(tp, missed, h));
+            Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + tokens * h * ActivationBytes * 3))
+                with { M = tokens, N = projParams / h, K = h },
+            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(coreBytes + tokens * heads * (a.HeadDim + a.VHeadDim) * ActivationBytes)),
+            AllReduce(tp, tokens, h));
     }
 
     private static AttentionLayerWork DecodeAttention(TransformerSpec t, int tp, PrecisionSet p, double groupTokens, double context, MlaForm form)
@@ -175,7 +192,8 @@ public static class DefaultWork
         // Every GPU of the group reads the KV of all the group's requests for its own KV heads (all of the latent for MLA).
         var kvBytes = groupTokens * context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
         return new AttentionLayerWork(
-            Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3)),
+            Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3))
+                with { M = groupTokens, N = projParams / h, K = h },
             Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)),
             AllReduce(tp, groupTokens, h));
     }
@@ -240,12 +258,14 @@ public static class DefaultWork
         double tp = layout.Tp, h = t.Hidden;
         var weights = 3 * h * f.DenseIntermediate / tp;
         var dense = Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(groupTokens * weights),
-            Bytes.FromBytes(weights * p.Weights.BytesPerElement() + groupTokens * (2 * h + f.DenseIntermediate / tp) * ActivationBytes));
+            Bytes.FromBytes(weights * p.Weights.BytesPerElement() + groupTokens * (2 * h + f.DenseIntermediate / tp) * ActivationBytes))
+            with { M = groupTokens, N = 2 * f.DenseIntermediate / tp, K = h };
+        var glue = Glue(h, groupTokens / tp, GluBytesPerElement * groupTokens * f.DenseIntermediate / tp, launches: 8);
         return new FeedForwardLayerWork(dense, AllReduce(layout.Tp, groupTokens, h), Operator.None(OperatorKind.Router),
-            Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.Dispatch), Operator.None(OperatorKind.Combine));
+            Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.Dispatch), Operator.None(OperatorKind.Combine), glue);
     }
 
-    private static FeedForwardLayerWork MoeFeedForward(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double groupTokens)
+    private static FeedForwardLayerWork MoeFeedForward(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double groupTokens, bool decode)
     {
         var f = t.FeedForward;
         if (!f.IsMoe)
@@ -259,22 +279,34 @@ public static class DefaultWork
         var expertBytes = expertParams * p.ExpertWeights.BytesPerElement();
 
         var router = Operator.Kernel(OperatorKind.Router, Precision.Bf16, Flops.FromMacs(tokens * h * f.RoutedExperts),
-            Bytes.FromBytes(h * f.RoutedExperts * ActivationBytes + tokens * h * ActivationBytes));
+            Bytes.FromBytes(h * f.RoutedExperts * ActivationBytes + tokens * h * ActivationBytes)) with { M = tokens, N = f.RoutedExperts, K = h };
         var shared = f.SharedExperts == 0
             ? Operator.None(OperatorKind.ExpertGemm)
             : Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(tokens * expertParams * f.SharedExperts),
-                Bytes.FromBytes(f.SharedExperts * expertBytes + tokens * h * ActivationBytes * 2));
+                Bytes.FromBytes(f.SharedExperts * expertBytes + tokens * h * ActivationBytes * 2)) with { M = tokens, N = 2.0 * f.ExpertIntermediate * f.SharedExperts, K = h };
 
         // Each GPU sends its tokens' top-k copies out and receives as many back under balance; the busiest GPU gets
         // `imbalance` times the mean. It reads the weights of every expert copy it holds.
         var pairs = tokens * k * layout.EffectiveImbalance(t);
+        var localExperts = Math.Max(1, layout.ExpertsPerGpu(t));
         var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams),
-            Bytes.FromBytes(Math.Max(1, layout.ExpertsPerGpu(t)) * expertBytes + pairs * (2 * h + f.ExpertIntermediate) * ActivationBytes));
+            Bytes.FromBytes(localExperts * expertBytes + pairs * (2 * h + f.ExpertIntermediate) * ActivationBytes))
+            with { M = pairs / localExperts, N = 2.0 * f.ExpertIntermediate, K = h, Groups = localExperts, Table = decode ? Kernels.GemmTable.Masked : Kernels.GemmTable.Contiguous };
 
-        var (nvlinkCopies, nicCopies) = ExchangeCopies(f, layout.Gpus, gpusPerDomain);
+        // Decode across several scale-up domains runs the low-latency all-to-all (DeepEP): every copy goes straight
+        // over RDMA, none is merged per node. Otherwise the normal kernels merge copies per node and forward over NVLink.
+        // The busiest GPU also receives `imbalance` times the mean in dispatch and sends as much back in combine.
+        var lowLatency = decode && layout.Gpus > gpusPerDomain;
+        var (nvlinkCopies, nicCopies) = lowLatency ? (0, k * (layout.Gpus - 1.0) / layout.Gpus) : ExchangeCopies(f, layout.Gpus, gpusPerDomain);
+        var busiest = tokens * layout.EffectiveImbalance(t);
+
+        // Glue: the layer's norms and residuals per token; per expert copy the SwiGLU activation, the layout into
+        // expert order and the weighted reduction of the returned copies; the shared experts' activations.
+        var glue = Glue(h, tokens, pairs * (GluBytesPerElement * f.ExpertIntermediate + 4 * h) + tokens * f.SharedExperts * GluBytesPerElement * f.ExpertIntermediate, launches: 10);
         return new FeedForwardLayerWork(Operator.None(OperatorKind.Gemm), Operator.None(OperatorKind.AllReduce), router, shared, routed,
-            Exchange(OperatorKind.Dispatch, tokens, h, p.Dispatch, nvlinkCopies, nicCopies),
-            Exchange(OperatorKind.Combine, tokens, h, p.Combine, nvlinkCopies, nicCopies));
+            Exchange(OperatorKind.Dispatch, busiest, h, p.Dispatch, nvlinkCopies, nicCopies) with { M = tokens, Groups = layout.Gpus, LowLatency = lowLatency },
+            Exchange(OperatorKind.Combine, busiest, h, p.Combine, nvlinkCopies, nicCopies) with { M = tokens, Groups = layout.Gpus, LowLatency = lowLatency },
+            glue);
     }
 
     /// <summary>

@@ -23,6 +23,12 @@ public enum OperatorKind
     /// <summary>The router's gate projection and top-k.</summary>
     Router,
 
+    /// <summary>
+    /// Memory-bound kernels between the GEMMs: norms, residual adds, rotary embedding, activation quantisation,
+    /// the SwiGLU activation, and laying expert inputs out and reducing their outputs.
+    /// </summary>
+    Glue,
+
     /// <summary>MoE dispatch: tokens sent to the GPUs holding their experts.</summary>
     Dispatch,
 
@@ -55,6 +61,27 @@ public enum Link
 /// <param name="ScaleOutBytes">Bytes each GPU sends over its NIC.</param>
 public readonly record struct Operator(OperatorKind Kind, Precision Precision, Flops Flops, Bytes MemoryBytes, Bytes ScaleUpBytes, Bytes ScaleOutBytes)
 {
+    /// <summary>GEMM rows (tokens; tokens per expert for grouped GEMMs); tokens per GPU for an exchange.</summary>
+    public double M { get; init; }
+
+    /// <summary>GEMM output columns.</summary>
+    public double N { get; init; }
+
+    /// <summary>GEMM reduction depth.</summary>
+    public double K { get; init; }
+
+    /// <summary>GEMM groups (local experts); GPUs taking part for an exchange.</summary>
+    public double Groups { get; init; } = 1;
+
+    /// <summary>Which kernel measurements describe it: dense, or grouped in the contiguous (prefill) or masked (decode) layout.</summary>
+    public Kernels.GemmTable Table { get; init; }
+
+    /// <summary>For an exchange: the low-latency mode (pure RDMA, every copy sent directly), as decode runs it.</summary>
+    public bool LowLatency { get; init; }
+
+    /// <summary>Kernels the operator launches (each pays the launch latency where the latency is modelled).</summary>
+    public double Launches { get; init; } = 1;
+
     /// <summary>An operator that does nothing (a block the layer does not have).</summary>
     public static Operator None(OperatorKind kind) => new(kind, Precision.Bf16, Flops.Zero, Bytes.Zero, Bytes.Zero, Bytes.Zero);
 

@@ -1,0 +1,219 @@
+using InferencePlanner.Hardware;
+
+namespace InferencePlanner.Kernels;
+
+/// <summary>Which end of the kernel data's spread to price with.</summary>
+public enum Band
+{
+    /// <summary>The interpolated value.</summary>
+    Mid,
+
+    /// <summary>The least efficient measurement near the shape (slow end).</summary>
+    Low,
+
+    /// <summary>The most efficient measurement near the shape (fast end).</summary>
+    High,
+}
+
+/// <summary>Which grouped-GEMM layout experts run in.</summary>
+public enum GemmTable
+{
+    /// <summary>Dense GEMM.</summary>
+    Dense,
+
+    /// <summary>Grouped, contiguous layout (prefill).</summary>
+    Contiguous,
+
+    /// <summary>Grouped, masked layout (decode).</summary>
+    Masked,
+}
+
+/// <summary>
+/// Kernel efficiencies for one GPU: interpolated by shape from its profile's measurements, as shares of the
+/// roofline; or, without a profile, the named defaults of its datasheet (<see cref="GpuEfficiency"/>).
+/// </summary>
+public sealed class KernelModel
+{
+    /// <summary>Relative spread of the named defaults: DeepGEMM's shares run from 0.45 to 0.80 around their median 0.63.</summary>
+    public const double DefaultLowFactor = 0.45 / 0.63, DefaultHighFactor = 0.80 / 0.63;
+
+    /// <summary>Named defaults for attention kernels: FlashMLA's 3,000 of 3,350 GB/s and 660 of 989.5 TFLOPS on H800.</summary>
+    public const double DefaultAttentionMemoryShare = 3000 / 3350.0, DefaultAttentionComputeShare = 660 / 989.5;
+
+    private readonly GpuSpec _gpu;
+
+    /// <summary>Kernel efficiencies of <paramref name="gpu"/> at one end of the band.</summary>
+    public KernelModel(GpuSpec gpu, Band band = Band.Mid)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        _gpu = gpu;
+        Band = band;
+        Profile = KernelCatalog.For(gpu);
+    }
+
+    /// <summary>The profile in use, or null for named defaults.</summary>
+    public KernelProfile? Profile { get; }
+
+    /// <summary>The band end priced.</summary>
+    public Band Band { get; }
+
+    /// <summary>What the model uses for this GPU, for the output.</summary>
+    public string Description => Profile is { } p
+        ? $"{p.Name} kernel data measured on {p.MeasuredOn.Name}"
+        : "named datasheet defaults (no kernel data)";
+
+    /// <summary>Scales a share by the band for named defaults.</summary>
+    private double DefaultBand(double share) => Band switch
+    {
+        Band.Low => share * DefaultLowFactor,
+        Band.High => Math.Min(1, share * DefaultHighFactor),
+        _ => share,
+    };
+
+    /// <summary>Share of the GEMM roofline (peaks) a GEMM of this shape reaches; null when there is no data.</summary>
+    public double? GemmShare(GemmTable table, double m, double n, double k)
+    {
+        var points = Profile is null ? [] : table switch
+        {
+            GemmTable.Dense => Profile.Dense,
+            GemmTable.Contiguous => Profile.Contiguous.Count > 0 ? Profile.Contiguous : Profile.Dense,
+            _ => Profile.Masked.Count > 0 ? Profile.Masked : Profile.Dense,
+        };
+        if (points.Count == 0 || m <= 0 || n <= 0 || k <= 0)
+        {
+            return null;
+        }
+
+        if (Band != Band.Mid)
+        {
+            // The spread of the measurements at the nearest M.
+            var nearestM = points.MinBy(p => Math.Abs(Math.Log2(p.M / m)))!.M;
+            var atM = points.Where(p => p.M == nearestM).Select(p => p.Share).ToList();
+            return Band == Band.Low ? atM.Min() : atM.Max();
+        }
+
+        // Inverse-distance weighting in log space, M counted four times as heavily: efficiency follows M first.
+        double sum = 0, weights = 0;
+        foreach (var p in points)
+        {
+            var dm = Math.Log2(p.M / m);
+            var dn = Math.Log2(p.N / n);
+            var dk = Math.Log2(p.K / k);
+            var d2 = 4 * dm * dm + dn * dn + dk * dk;
+            if (d2 < 1e-12)
+            {
+                return p.Share;
+            }
+
+            var w = 1 / (d2 * d2);
+            sum += w * p.Share;
+            weights += w;
+        }
+
+        return sum / weights;
+    }
+
+    /// <summary>Attention kernel shares (memory, compute), from data or the named defaults.</summary>
+    public (double Memory, double Compute) AttentionShares()
+    {
+        if (Profile is { AttentionMemoryShare: { } mem, AttentionComputeShare: { } compute })
+        {
+            return (mem, compute);
+        }
+
+        return (DefaultBand(DefaultAttentionMemoryShare), DefaultBand(DefaultAttentionComputeShare));
+    }
+
+    /// <summary>Share of the roofline a GEMM without kernel data reaches (the GPU's named factor).</summary>
+    public double DefaultGemmShare => DefaultBand(_gpu.Efficiency.Compute);
+
+    /// <summary>Share of HBM bandwidth a streaming kernel reaches (the GPU's named factor).</summary>
+    public double StreamingShare => _gpu.Efficiency.Memory;
+
+    /// <summary>Achieved NVLink bandwidth of a normal-mode all-to-all, GB/s per GPU.</summary>
+    public double NvLinkGBps(bool combine)
+    {
+        if (Profile is { NvLink: { } nv })
+        {
+            var measured = combine ? nv.CombineGBps : nv.DispatchGBps;
+            return measured / Profile.MeasuredOn.ScaleUpBandwidthGBps * _gpu.ScaleUpBandwidthGBps;
+        }
+
+        return DefaultBand(_gpu.Efficiency.ScaleUp) * _gpu.ScaleUpBandwidthGBps;
+    }
+
+    /// <summary>Achieved RDMA bandwidth of a normal-mode all-to-all at an EP size, GB/s per GPU.</summary>
+    public double RdmaGBps(double ep, bool combine)
+    {
+        if (Profile is { Rdma.Count: > 0 } p)
+        {
+            var values = p.Rdma.Select(r => (r.Ep, Value: combine ? r.CombineGBps : r.DispatchGBps)).OrderBy(r => r.Ep).ToList();
+            var measured = Band switch
+            {
+                Band.Low => values.Min(v => v.Value),
+                Band.High => values.Max(v => v.Value),
+                _ => InterpolateLog(values, ep),
+            };
+            return measured / p.MeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
+        }
+
+        return DefaultBand(_gpu.Efficiency.ScaleOut) * _gpu.ScaleOutBandwidthGBps;
+    }
+
+    /// <summary>
+    /// Achieved RDMA bandwidth of a low-latency all-to-all at an EP size, GB/s per GPU: the measured bytes over the
+    /// measured time less the fixed latency the model adds back; null without data.
+    /// </summary>
+    public double? LowLatencyGBps(double ep, bool combine, double latencyUs)
+    {
+        if (Profile is not { LowLatency.Count: > 0 } p)
+        {
+            return null;
+        }
+
+        var points = p.LowLatency.Select(l => (l.Ep, Value: combine ? l.CombineUs : l.DispatchUs)).OrderBy(l => l.Ep).ToList();
+        var us = Band switch
+        {
+            Band.Low => points.Max(v => v.Value),
+            Band.High => points.Min(v => v.Value),
+            _ => InterpolateLog(points, ep),
+        };
+        var payload = combine ? 2.0 : 1.0 + 4.0 / 128;
+        var bytes = p.LowLatencyTokens * p.LowLatencyTopK * (ep - 1) / ep * p.LowLatencyHidden * payload;
+        var measured = bytes / ((us - latencyUs) * 1e-6) / 1e9;
+        return measured / p.MeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
+    }
+
+    /// <summary>Whether the profile measured the normal-mode all-to-all over RDMA.</summary>
+    public bool HasRdmaData => Profile is { Rdma.Count: > 0 };
+
+    /// <summary>Share of the SMs a normal-mode all-to-all takes while overlapping prefill compute.</summary>
+    public double CommSmShare => Profile?.CommSmShare ?? DefaultCommSmShare;
+
+    /// <summary>Named default: DeepSeek reserves 24 of H800's 132 SMs for DeepEP in prefill.</summary>
+    public const double DefaultCommSmShare = 24.0 / 132;
+
+    private static double InterpolateLog(List<(double X, double Value)> points, double x)
+    {
+        if (x <= points[0].X)
+        {
+            return points[0].Value;
+        }
+
+        if (x >= points[^1].X)
+        {
+            return points[^1].Value;
+        }
+
+        for (var i = 1; i < points.Count; i++)
+        {
+            if (x <= points[i].X)
+            {
+                var t = Math.Log(x / points[i - 1].X) / Math.Log(points[i].X / points[i - 1].X);
+                return points[i - 1].Value + t * (points[i].Value - points[i - 1].Value);
+            }
+        }
+
+        return points[^1].Value;
+    }
+}

@@ -1,0 +1,190 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Json;
+
+namespace InferencePlanner.Kernels;
+
+/// <summary>A measured GEMM: its shape and its share of the roofline of the GPU it was measured on.</summary>
+/// <param name="Groups">Groups (1 for a dense GEMM).</param>
+/// <param name="M">Rows per group (tokens, or tokens per expert).</param>
+/// <param name="N">Output columns.</param>
+/// <param name="K">Reduction depth.</param>
+/// <param name="Share">Time at the peaks over the measured time.</param>
+/// <param name="Tflops">The measured throughput.</param>
+public readonly record struct GemmPoint(double Groups, double M, double N, double K, double Share, double Tflops);
+
+/// <summary>Measured low-latency all-to-all times at one EP size, for a fixed token count.</summary>
+/// <param name="Ep">EP size.</param>
+/// <param name="DispatchUs">Dispatch time, microseconds.</param>
+/// <param name="CombineUs">Combine time, microseconds.</param>
+public readonly record struct LowLatencyPoint(double Ep, double DispatchUs, double CombineUs);
+
+/// <summary>Measured normal-mode RDMA bandwidth at one EP size.</summary>
+/// <param name="Ep">EP size.</param>
+/// <param name="DispatchGBps">Dispatch bottleneck bandwidth, GB/s.</param>
+/// <param name="CombineGBps">Combine bottleneck bandwidth, GB/s.</param>
+public readonly record struct RdmaPoint(double Ep, double DispatchGBps, double CombineGBps);
+
+/// <summary>
+/// Kernel measurements of one GPU architecture (data/kernels/*.json): GEMMs by shape, the attention kernel, the
+/// all-to-all in its two modes. Throughputs are kept as measured and as shares of the measuring GPU's peaks.
+/// </summary>
+public sealed class KernelProfile
+{
+    /// <summary>Profile name.</summary>
+    public required string Name { get; init; }
+
+    /// <summary>Where the data comes from.</summary>
+    public required string Source { get; init; }
+
+    /// <summary>The GPU the data was measured on (its peaks turn throughputs into shares).</summary>
+    public required GpuSpec MeasuredOn { get; init; }
+
+    /// <summary>Built-in GPUs this profile applies to.</summary>
+    public required IReadOnlyList<string> AppliesTo { get; init; }
+
+    /// <summary>Dense FP8 GEMMs.</summary>
+    public IReadOnlyList<GemmPoint> Dense { get; init; } = [];
+
+    /// <summary>Grouped GEMMs, contiguous layout (prefill experts).</summary>
+    public IReadOnlyList<GemmPoint> Contiguous { get; init; } = [];
+
+    /// <summary>Grouped GEMMs, masked layout (decode experts).</summary>
+    public IReadOnlyList<GemmPoint> Masked { get; init; } = [];
+
+    /// <summary>Attention kernel: achieved share of HBM bandwidth when memory-bound; null without data.</summary>
+    public double? AttentionMemoryShare { get; init; }
+
+    /// <summary>Attention kernel: achieved share of BF16 peak when compute-bound; null without data.</summary>
+    public double? AttentionComputeShare { get; init; }
+
+    /// <summary>Attention kernel as measured, GB/s and TFLOPS.</summary>
+    public (double GBps, double Tflops)? AttentionMeasured { get; init; }
+
+    /// <summary>Normal-mode all-to-all over NVLink inside a node: (EP, dispatch GB/s, combine GB/s); null without data.</summary>
+    public (double Ep, double DispatchGBps, double CombineGBps)? NvLink { get; init; }
+
+    /// <summary>Normal-mode all-to-all over RDMA by EP size.</summary>
+    public IReadOnlyList<RdmaPoint> Rdma { get; init; } = [];
+
+    /// <summary>Share of the SMs the normal-mode all-to-all takes while it overlaps compute.</summary>
+    public double CommSmShare { get; init; }
+
+    /// <summary>Token count of the low-latency measurements.</summary>
+    public double LowLatencyTokens { get; init; }
+
+    /// <summary>Hidden size of the low-latency measurements.</summary>
+    public double LowLatencyHidden { get; init; }
+
+    /// <summary>Copies per token (top-k) of the low-latency measurements.</summary>
+    public double LowLatencyTopK { get; init; }
+
+    /// <summary>Low-latency all-to-all times by EP size.</summary>
+    public IReadOnlyList<LowLatencyPoint> LowLatency { get; init; } = [];
+
+    /// <summary>Reads a profile; throughputs become shares of the measuring GPU's peaks.</summary>
+    internal static KernelProfile Parse(string json, string origin, Func<string, GpuSpec> resolve)
+    {
+        var f = JsonFields.Parse(json, origin);
+        var gpu = resolve(f.Text("measuredOn"));
+        using var doc = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { AllowTrailingCommas = true });
+        var root = doc.RootElement;
+        IReadOnlyList<GemmPoint> Gemms(string table)
+        {
+            if (!root.TryGetProperty(table, out var t))
+            {
+                return [];
+            }
+
+            return [.. t.GetProperty("points").EnumerateArray().Select(p =>
+            {
+                var groups = p.TryGetProperty("groups", out var g) ? g.GetDouble() : 1;
+                var (m, n, k, tflops) = (Positive(p, "m", origin), Positive(p, "n", origin), Positive(p, "k", origin), Positive(p, "tflops", origin));
+                return new GemmPoint(groups, m, n, k, GemmRoofline.Share(gpu, groups, m, n, k, tflops), tflops);
+            })];
+        }
+
+        double? memShare = null, computeShare = null;
+        (double, double)? attention = null;
+        if (root.TryGetProperty("mlaDecode", out var mla))
+        {
+            var gbps = Positive(mla, "memoryGBps", origin);
+            var tflops = Positive(mla, "tflops", origin);
+            memShare = gbps / gpu.MemoryBandwidthGBps;
+            computeShare = tflops / gpu.Fp16Tflops;
+            attention = (gbps, tflops);
+        }
+
+        (double, double, double)? nvlink = null;
+        IReadOnlyList<RdmaPoint> rdma = [];
+        double commShare = 0;
+        if (root.TryGetProperty("allToAllNormal", out var normal))
+        {
+            var nv = normal.GetProperty("nvlink");
+            nvlink = (Positive(nv, "ep", origin), Positive(nv, "dispatchGBps", origin), Positive(nv, "combineGBps", origin));
+            rdma = [.. normal.GetProperty("rdma").EnumerateArray().Select(p => new RdmaPoint(Positive(p, "ep", origin), Positive(p, "dispatchGBps", origin), Positive(p, "combineGBps", origin)))];
+            commShare = normal.TryGetProperty("commSms", out var sms) ? sms.GetDouble() / gpu.Sms : 0;
+        }
+
+        double llTokens = 0, llHidden = 0, llTopK = 0;
+        IReadOnlyList<LowLatencyPoint> ll = [];
+        if (root.TryGetProperty("allToAllLowLatency", out var low))
+        {
+            llTokens = Positive(low, "tokens", origin);
+            llHidden = Positive(low, "hidden", origin);
+            llTopK = Positive(low, "topK", origin);
+            ll = [.. low.GetProperty("points").EnumerateArray().Select(p => new LowLatencyPoint(Positive(p, "ep", origin), Positive(p, "dispatchUs", origin), Positive(p, "combineUs", origin)))];
+        }
+
+        return new KernelProfile
+        {
+            Name = f.Text("name"),
+            Source = f.Text("source"),
+            MeasuredOn = gpu,
+            AppliesTo = f.OptionalTextArray("appliesTo") ?? [],
+            Dense = Gemms("gemmFp8"),
+            Contiguous = Gemms("groupedContiguous"),
+            Masked = Gemms("groupedMasked"),
+            AttentionMemoryShare = memShare,
+            AttentionComputeShare = computeShare,
+            AttentionMeasured = attention,
+            NvLink = nvlink,
+            Rdma = rdma,
+            CommSmShare = commShare,
+            LowLatencyTokens = llTokens,
+            LowLatencyHidden = llHidden,
+            LowLatencyTopK = llTopK,
+            LowLatency = ll,
+        };
+    }
+
+    private static double Positive(System.Text.Json.JsonElement e, string name, string origin)
+    {
+        if (!e.TryGetProperty(name, out var v) || v.ValueKind != System.Text.Json.JsonValueKind.Number || !(v.GetDouble() > 0))
+        {
+            throw new InputException($"{origin}: every point needs a positive number '{name}'");
+        }
+
+        return v.GetDouble();
+    }
+}
+
+/// <summary>The roofline of a GEMM in FP8 with BF16 output: the basis of the shares.</summary>
+public static class GemmRoofline
+{
+    /// <summary>FLOPs of a grouped GEMM.</summary>
+    public static double Flops(double groups, double m, double n, double k) => 2 * groups * m * n * k;
+
+    /// <summary>Bytes it moves: FP8 inputs and weights, BF16 output.</summary>
+    public static double Bytes(double groups, double m, double n, double k) => groups * (m * k + n * k + 2 * m * n);
+
+    /// <summary>Time at the GPU's FP8 and HBM peaks, seconds.</summary>
+    public static double PeakSeconds(GpuSpec gpu, double groups, double m, double n, double k)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        return Math.Max(Flops(groups, m, n, k) / (gpu.Fp8Tflops * 1e12), Bytes(groups, m, n, k) / (gpu.MemoryBandwidthGBps * 1e9));
+    }
+
+    /// <summary>Share of the roofline a measurement reached: time at the peaks over measured time.</summary>
+    public static double Share(GpuSpec gpu, double groups, double m, double n, double k, double tflops) =>
+        PeakSeconds(gpu, groups, m, n, k) / (Flops(groups, m, n, k) / (tflops * 1e12));
+}

@@ -1,0 +1,121 @@
+using System.Text;
+using System.Text.Json;
+using InferencePlanner.Validation;
+
+namespace InferencePlanner.Reporting;
+
+/// <summary>The validate command's output: predicted against measured for every row and preset, and the error summary.</summary>
+public static class ValidationReport
+{
+    private static readonly string[] Presets = ["default", "seed"];
+    private static readonly string[] Kinds = ["end-to-end", "kernel"];
+
+    /// <summary>Error summaries by preset and kind of row.</summary>
+    public static IReadOnlyList<ErrorSummary> Summaries(IReadOnlyList<ValidationRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        return [.. from preset in Presets
+                   from kind in Kinds
+                   let set = rows.Where(r => r.Preset == preset && r.Measurement.Kind == kind).ToList()
+                   where set.Count > 0
+                   select ErrorSummary.Of(preset, kind, set)];
+    }
+
+    /// <summary>The rows and summary as tables.</summary>
+    public static Document Document(IReadOnlyList<ValidationRow> rows, bool band)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        List<string> columns = ["id", "case", "preset", "measured", "predicted", "error %"];
+        if (band)
+        {
+            columns.AddRange(["low", "high"]);
+        }
+
+        columns.AddRange(["unit", "kernel data"]);
+        var table = rows.Select(r =>
+        {
+            var d = r.Measurement.Kind == "kernel" ? 1 : 0;
+            List<Cell> cells = [r.Measurement.Id, r.Measurement.Case, r.Preset, Cell.Of(r.Measurement.Measured, d), Cell.Of(r.Predicted, d), Cell.Of(r.ErrorPercent, 1)];
+            if (band)
+            {
+                cells.Add(Cell.Of(r.Low ?? r.Predicted, d));
+                cells.Add(Cell.Of(r.High ?? r.Predicted, d));
+            }
+
+            cells.Add(r.Measurement.Unit + (r.Measurement.Derived ? " (derived)" : ""));
+            cells.Add(r.Kernels);
+            return (IReadOnlyList<Cell>)cells;
+        }).ToList();
+        var summary = Summaries(rows).Select(s => (IReadOnlyList<Cell>)
+            [s.Preset, s.Kind, Cell.Of(s.Rows, 0), Cell.Of(s.MedianAbsErrorPercent, 1), Cell.Of(s.MaxAbsErrorPercent, 1)]).ToList();
+        return new Document("Validation against published measurements", [new("measurements", "data/measurements (shared/docs/measurements.md)")],
+        [
+            new Table("validation", "Predicted against measured", columns, table,
+                ["error % = (predicted - measured) / measured x 100. End-to-end rows run the model on the row's layout and workload; kernel rows price the kernel the row measured.",
+                 "The default model's kernel rows reproduce the kernel data it is built from (a check of its interpolation); its end-to-end rows are predictions."]),
+            new Table("summary", "Absolute error by preset and kind of row", ["preset", "kind", "rows", "median |error| %", "worst |error| %"], summary),
+        ]);
+    }
+
+    /// <summary>
+    /// The JSON form: {"rows": [{"id", "case", "preset", "kind", "measured", "predicted", "errorPercent", ...}],
+    /// "medianAbsErrorPercent", "maxAbsErrorPercent" (the default preset's end-to-end rows), "summary": [...]}.
+    /// </summary>
+    public static string Json(IReadOnlyList<ValidationRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        using var stream = new MemoryStream();
+        using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            json.WriteStartObject();
+            json.WriteStartArray("rows");
+            foreach (var r in rows)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", r.Measurement.Id);
+                json.WriteString("case", r.Measurement.Case);
+                json.WriteString("preset", r.Preset);
+                json.WriteString("kind", r.Measurement.Kind);
+                json.WriteString("gpu", r.Measurement.Gpu);
+                json.WriteString("metric", r.Measurement.Metric);
+                json.WriteString("unit", r.Measurement.Unit);
+                json.WriteNumber("measured", r.Measurement.Measured);
+                json.WriteNumber("predicted", r.Predicted);
+                json.WriteNumber("errorPercent", r.ErrorPercent);
+                if (r.Low is { } low && r.High is { } high)
+                {
+                    json.WriteNumber("low", low);
+                    json.WriteNumber("high", high);
+                }
+
+                json.WriteBoolean("derived", r.Measurement.Derived);
+                json.WriteString("includes", r.Measurement.Includes);
+                json.WriteString("source", r.Measurement.Source);
+                json.WriteString("kernelData", r.Kernels);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            var summaries = Summaries(rows);
+            var headline = summaries.First(s => s.Preset == "default" && s.Kind == "end-to-end");
+            json.WriteNumber("medianAbsErrorPercent", headline.MedianAbsErrorPercent);
+            json.WriteNumber("maxAbsErrorPercent", headline.MaxAbsErrorPercent);
+            json.WriteStartArray("summary");
+            foreach (var s in summaries)
+            {
+                json.WriteStartObject();
+                json.WriteString("preset", s.Preset);
+                json.WriteString("kind", s.Kind);
+                json.WriteNumber("rows", s.Rows);
+                json.WriteNumber("medianAbsErrorPercent", s.MedianAbsErrorPercent);
+                json.WriteNumber("maxAbsErrorPercent", s.MaxAbsErrorPercent);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

@@ -1,0 +1,228 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Kernels;
+using InferencePlanner.Models;
+using InferencePlanner.Phases;
+using InferencePlanner.Planning;
+using InferencePlanner.Pricing;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Validation;
+
+/// <summary>One prediction against one measurement.</summary>
+/// <param name="Measurement">The measurement.</param>
+/// <param name="Preset">"default" or "seed".</param>
+/// <param name="Predicted">The model's value in the measurement's unit.</param>
+/// <param name="Low">Low end of the prediction's band (the least efficient kernel data), when asked for.</param>
+/// <param name="High">High end of the band, when asked for.</param>
+/// <param name="Kernels">Which kernel data the prediction used.</param>
+public sealed record ValidationRow(Measurement Measurement, string Preset, double Predicted, double? Low, double? High, string Kernels)
+{
+    /// <summary>Signed error, percent of the measured value: (predicted - measured) / measured x 100.</summary>
+    public double ErrorPercent => (Predicted - Measurement.Measured) / Measurement.Measured * 100;
+}
+
+/// <summary>Median and worst absolute error of a set of rows.</summary>
+/// <param name="Preset">Preset.</param>
+/// <param name="Kind">"end-to-end" or "kernel".</param>
+/// <param name="Rows">Rows counted.</param>
+/// <param name="MedianAbsErrorPercent">Median absolute error, percent.</param>
+/// <param name="MaxAbsErrorPercent">Worst absolute error, percent.</param>
+public sealed record ErrorSummary(string Preset, string Kind, int Rows, double MedianAbsErrorPercent, double MaxAbsErrorPercent)
+{
+    /// <summary>Summarises rows.</summary>
+    public static ErrorSummary Of(string preset, string kind, IReadOnlyList<ValidationRow> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var errors = rows.Select(r => Math.Abs(r.ErrorPercent)).Order().ToList();
+        var median = errors.Count == 0 ? 0 : errors.Count % 2 == 1 ? errors[errors.Count / 2] : (errors[errors.Count / 2 - 1] + errors[errors.Count / 2]) / 2;
+        return new ErrorSummary(preset, kind, rows.Count, median, errors.Count == 0 ? 0 : errors[^1]);
+    }
+}
+
+/// <summary>
+/// Runs both presets on every measurement's configuration. End-to-end rows run the phases on the row's layout
+/// and workload; kernel rows price the one kernel the row measured.
+/// </summary>
+public static class Validator
+{
+    /// <summary>Predictions for every measurement under both presets; with <paramref name="band"/>, low and high ends too.</summary>
+    public static IReadOnlyList<ValidationRow> Run(IReadOnlyList<Measurement> measurements, DefaultOptions options, bool band)
+    {
+        ArgumentNullException.ThrowIfNull(measurements);
+        ArgumentNullException.ThrowIfNull(options);
+        var rows = new List<ValidationRow>();
+        foreach (var m in measurements)
+        {
+            var gpu = GpuCatalog.Resolve(m.Gpu);
+            var mid = new RooflinePolicy(gpu);
+            double? low = band ? Default(m, new RooflinePolicy(gpu, Band.Low), options) : null;
+            double? high = band ? Default(m, new RooflinePolicy(gpu, Band.High), options) : null;
+
+            // For a time (lower is better) the slow kernel end gives the high value.
+            if (band && m.Metric == "alltoall-us")
+            {
+                (low, high) = (high, low);
+            }
+
+            rows.Add(new ValidationRow(m, "default", Default(m, mid, options), low, high, mid.Kernels.Description));
+        }
+
+        foreach (var m in measurements)
+        {
+            var v = Seed(m, new SeedCostPolicy(new SeedOptions()));
+            rows.Add(new ValidationRow(m, "seed", v, band ? v : null, band ? v : null, "one 0.85 discount"));
+        }
+
+        return rows;
+    }
+
+    private static ModelSpec Model(Measurement m) => ModelCatalog.Resolve(m.Settings.ContainsKey("model") ? m.Text("model") : "deepseek-v3");
+
+    /// <summary>The default model's value for a measurement.</summary>
+    public static double Default(Measurement m, RooflinePolicy policy, DefaultOptions options)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(policy);
+        ArgumentNullException.ThrowIfNull(options);
+        if (m.Kind == "kernel")
+        {
+            return Kernel(m, policy);
+        }
+
+        var t = Model(m).Transformer;
+        var o = options with { TwoBatchOverlap = m.Flag("overlap", true) };
+        var layout = new DefaultLayout((int)m.Number("gpus"), (int)m.Number("tp"), (int)m.Number("redundant", 0), o.Imbalance);
+        var p = PrecisionSet.NativeFor(t);
+        const int nodeGpus = 8;
+        switch (m.Metric)
+        {
+            case "prefill-tokens-per-node":
+                var prefill = DefaultPhases.Prefill(t, policy, layout, p, (int)m.Number("seqLen"), m.Number("cacheHit"), o, m.Number("promptsPerGroup", 1));
+                return prefill.TokensPerSecondPerGpuOverlapped * nodeGpus;
+            case "decode-tokens-per-gpu-at-rate":
+                var best = Headline.BestBatch(t, policy, layout, p, (int)m.Number("context"), (int)m.Number("outputLen"), m.Number("minTps"), o);
+                return best is { } b ? b.Result.TokensPerSecondPerGpuOverlapped : 0;
+            case "decode-tokens-per-gpu":
+            case "decode-tokens-per-node":
+                var decode = DefaultPhases.Decode(t, policy, layout, p, (int)m.Number("batch"), (int)m.Number("context"), (int)m.Number("outputLen"), o);
+                return decode.TokensPerSecondPerGpuOverlapped * (m.Metric == "decode-tokens-per-node" ? nodeGpus : 1);
+            default:
+                throw new InputException($"measurement {m.Id}: unknown metric '{m.Metric}'");
+        }
+    }
+
+    private static double Kernel(Measurement m, RooflinePolicy policy)
+    {
+        var gpu = policy.Gpu;
+        switch (m.Metric)
+        {
+            case "gemm-tflops":
+            {
+                double g = m.Number("groups"), mm = m.Number("m"), n = m.Number("n"), k = m.Number("k");
+                var table = m.Text("table") switch { "contiguous" => GemmTable.Contiguous, "masked" => GemmTable.Masked, _ => GemmTable.Dense };
+                var op = Operator.Kernel(OperatorKind.Gemm, Precision.Fp8, Flops.FromGemm(g, mm, n, k), Bytes.FromBytes(GemmRoofline.Bytes(g, mm, n, k)))
+                    with { M = mm, N = n, K = k, Groups = g, Table = table };
+                return GemmRoofline.Flops(g, mm, n, k) / policy.Price(op).Time.Seconds / 1e12;
+            }
+
+            case "attention-gbps":
+            {
+                // A purely memory-bound attention read: 1 GB of KV cache, negligible FLOPs.
+                var op = Operator.Kernel(OperatorKind.Attention, Precision.Bf16, Flops.Zero, Bytes.FromGB(1));
+                return 1 / policy.Price(op).Time.Seconds;
+            }
+
+            case "attention-tflops":
+            {
+                var op = Operator.Kernel(OperatorKind.Attention, Precision.Bf16, Flops.FromGiga(1000), Bytes.Zero);
+                return 1 / policy.Price(op).Time.Seconds;
+            }
+
+            case "alltoall-gbps":
+            case "alltoall-us":
+            {
+                var ep = (int)m.Number("ep");
+                var tokens = m.Number("tokens");
+                var combine = m.Text("direction") == "combine";
+                var f = ModelCatalog.Resolve("deepseek-v3").Transformer.FeedForward;
+                var lowLatency = m.Text("path") == "low-latency";
+                var (nvlink, nic) = lowLatency ? (0, f.TopK * (ep - 1.0) / ep) : DefaultWork.ExchangeCopies(f, ep, Math.Min(gpu.GpusPerNode, ep));
+                var payload = combine ? 2.0 : 1.0 + 4.0 / 128;
+                var perToken = 7168 * payload;
+                var op = Operator.Exchange(combine ? OperatorKind.Combine : OperatorKind.Dispatch, Bytes.FromBytes(tokens * nvlink * perToken), Bytes.FromBytes(tokens * nic * perToken))
+                    with { M = tokens, Groups = ep, LowLatency = lowLatency };
+                var seconds = policy.Price(op).Time.Seconds;
+                if (m.Metric == "alltoall-us")
+                {
+                    return seconds * 1e6;
+                }
+
+                // DeepEP's figure: the bytes on the measured link over the kernel's time.
+                return (m.Text("link") == "rdma" ? op.ScaleOutBytes.Value : op.ScaleUpBytes.Value) / seconds / 1e9;
+            }
+
+            default:
+                throw new InputException($"measurement {m.Id}: unknown metric '{m.Metric}'");
+        }
+    }
+
+    /// <summary>The seed's value for a measurement: its own formulas and discount on the row's configuration.</summary>
+    public static double Seed(Measurement m, SeedCostPolicy policy)
+    {
+        ArgumentNullException.ThrowIfNull(m);
+        ArgumentNullException.ThrowIfNull(policy);
+        var gpu = GpuCatalog.Resolve(m.Gpu, seed: true);
+        var d = policy.Options.Discount;
+        if (m.Kind == "kernel")
+        {
+            // The seed prices every kernel at its discounted peak: FLOPS in TFLOPS, links in 1000 x MiB/s, HBM in GiB/s.
+            const double mibPerGB = Bytes.BytesPerMiB * 1000 / 1e9;
+            return m.Metric switch
+            {
+                "gemm-tflops" => gpu.Fp8Tflops * d * (m.Text("table") == "masked" ? policy.Options.DecodeExpertEfficiency : 1),
+                "attention-gbps" => gpu.MemoryBandwidthGBps * d * Bytes.BytesPerGiB / 1e9,
+                "attention-tflops" => gpu.Fp16Tflops * d,
+                "alltoall-gbps" => gpu.ScaleOutBandwidthGBps * d * mibPerGB, // the seed sends all-to-all over the NIC only
+                "alltoall-us" => SeedAllToAllMicroseconds(m, gpu, policy),
+                _ => throw new InputException($"measurement {m.Id}: unknown metric '{m.Metric}'"),
+            };
+        }
+
+        var arch = Model(m).RequireMla();
+        var gpus = (int)m.Number("gpus");
+        var tp = (int)m.Number("tp");
+        var overlap = m.Flag("overlap", true);
+        switch (m.Metric)
+        {
+            case "prefill-tokens-per-node":
+            {
+                var s = new PrefillScenario((int)m.Number("seqLen"), m.Number("cacheHit"), tp, gpus / tp, Math.Max(1, gpus / gpu.GpusPerNode));
+                var r = SeedPrefill.Evaluate(arch, gpu, s, policy);
+                return overlap ? r.TokensPerSecondPerNodeOverlap : r.TokensPerSecondPerNode;
+            }
+
+            case "decode-tokens-per-gpu-at-rate":
+            {
+                var (best, _) = Headline.SeedBestBatch(arch, gpu, new DecodeScenario((int)m.Number("context"), (int)m.Number("outputLen")), m.Number("minTps"), policy);
+                return best is { } b ? b.TotalOverlap : 0;
+            }
+
+            default:
+            {
+                var row = SeedDecode.Evaluate(arch, gpu, new DecodeScenario((int)m.Number("context"), (int)m.Number("outputLen")), (int)m.Number("batch"), policy);
+                var perGpu = overlap ? row.TotalOverlap : row.Total;
+                return perGpu * (m.Metric == "decode-tokens-per-node" ? 8 : 1);
+            }
+        }
+    }
+
+    private static double SeedAllToAllMicroseconds(Measurement m, GpuSpec gpu, SeedCostPolicy policy)
+    {
+        // The seed's decode all-to-all: batch x dim x top-k bytes over the NIC, combine twice that.
+        var arch = MlaMoeArchitecture.DeepSeekV3;
+        var work = SeedWork.Decode(arch, 1, (int)m.Number("tokens"), Precision.Fp8, policy.Options);
+        var op = m.Text("direction") == "combine" ? work.Combine : work.Dispatch;
+        return SeedCostPolicy.Price(op, policy.Rates(gpu, Phase.Decode)).Seconds * 1e6;
+    }
+}
