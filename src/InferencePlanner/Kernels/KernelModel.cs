@@ -42,6 +42,12 @@ public sealed class KernelModel
 
     private readonly GpuSpec _gpu;
 
+    // Link measurements sorted by EP size, resolved once so that pricing allocates nothing.
+    private readonly (double X, double Value)[] _rdmaDispatch, _rdmaCombine, _llDispatch, _llCombine;
+
+    // GEMM measurements with their shapes in log2, for the interpolation.
+    private readonly (double LogM, double LogN, double LogK, double M, double Share)[] _dense, _contiguous, _masked;
+
     /// <summary>Kernel efficiencies of <paramref name="gpu"/> at one end of the band.</summary>
     public KernelModel(GpuSpec gpu, Band band = Band.Mid)
     {
@@ -49,7 +55,19 @@ public sealed class KernelModel
         _gpu = gpu;
         Band = band;
         Profile = KernelCatalog.For(gpu);
+        var rdma = Profile?.Rdma ?? [];
+        var ll = Profile?.LowLatency ?? [];
+        _rdmaDispatch = [.. rdma.Select(r => (r.Ep, r.DispatchGBps)).OrderBy(r => r.Ep)];
+        _rdmaCombine = [.. rdma.Select(r => (r.Ep, r.CombineGBps)).OrderBy(r => r.Ep)];
+        _llDispatch = [.. ll.Select(l => (l.Ep, l.DispatchUs)).OrderBy(l => l.Ep)];
+        _llCombine = [.. ll.Select(l => (l.Ep, l.CombineUs)).OrderBy(l => l.Ep)];
+        _dense = Logs(Profile?.Dense ?? []);
+        _contiguous = Profile is { Contiguous.Count: > 0 } ? Logs(Profile.Contiguous) : _dense;
+        _masked = Profile is { Masked.Count: > 0 } ? Logs(Profile.Masked) : _dense;
     }
+
+    private static (double, double, double, double, double)[] Logs(IReadOnlyList<GemmPoint> points) =>
+        [.. points.Select(p => (Math.Log2(p.M), Math.Log2(p.N), Math.Log2(p.K), p.M, p.Share))];
 
     /// <summary>The profile in use, or null for named defaults.</summary>
     public KernelProfile? Profile { get; }
@@ -73,32 +91,48 @@ public sealed class KernelModel
     /// <summary>Share of the GEMM roofline (peaks) a GEMM of this shape reaches; null when there is no data.</summary>
     public double? GemmShare(GemmTable table, double m, double n, double k)
     {
-        var points = Profile is null ? [] : table switch
+        var points = table switch
         {
-            GemmTable.Dense => Profile.Dense,
-            GemmTable.Contiguous => Profile.Contiguous.Count > 0 ? Profile.Contiguous : Profile.Dense,
-            _ => Profile.Masked.Count > 0 ? Profile.Masked : Profile.Dense,
+            GemmTable.Dense => _dense,
+            GemmTable.Contiguous => _contiguous,
+            _ => _masked,
         };
-        if (points.Count == 0 || m <= 0 || n <= 0 || k <= 0)
+        if (points.Length == 0 || m <= 0 || n <= 0 || k <= 0)
         {
             return null;
         }
 
+        double lm = Math.Log2(m), ln = Math.Log2(n), lk = Math.Log2(k);
         if (Band != Band.Mid)
         {
             // The spread of the measurements at the nearest M.
-            var nearestM = points.MinBy(p => Math.Abs(Math.Log2(p.M / m)))!.M;
-            var atM = points.Where(p => p.M == nearestM).Select(p => p.Share).ToList();
-            return Band == Band.Low ? atM.Min() : atM.Max();
+            var nearest = points[0].LogM;
+            foreach (var p in points)
+            {
+                if (Math.Abs(p.LogM - lm) < Math.Abs(nearest - lm))
+                {
+                    nearest = p.LogM;
+                }
+            }
+
+            double low = double.MaxValue, high = double.MinValue;
+            foreach (var p in points)
+            {
+                if (p.LogM == nearest)
+                {
+                    low = Math.Min(low, p.Share);
+                    high = Math.Max(high, p.Share);
+                }
+            }
+
+            return Band == Band.Low ? low : high;
         }
 
         // Inverse-distance weighting in log space, M counted four times as heavily: efficiency follows M first.
         double sum = 0, weights = 0;
         foreach (var p in points)
         {
-            var dm = Math.Log2(p.M / m);
-            var dn = Math.Log2(p.N / n);
-            var dk = Math.Log2(p.K / k);
+            double dm = p.LogM - lm, dn = p.LogN - ln, dk = p.LogK - lk;
             var d2 = 4 * dm * dm + dn * dn + dk * dk;
             if (d2 < 1e-12)
             {
@@ -147,11 +181,11 @@ public sealed class KernelModel
     {
         if (Profile is { Rdma.Count: > 0 } p)
         {
-            var values = p.Rdma.Select(r => (r.Ep, Value: combine ? r.CombineGBps : r.DispatchGBps)).OrderBy(r => r.Ep).ToList();
+            var values = combine ? _rdmaCombine : _rdmaDispatch;
             var measured = Band switch
             {
-                Band.Low => values.Min(v => v.Value),
-                Band.High => values.Max(v => v.Value),
+                Band.Low => Min(values),
+                Band.High => Max(values),
                 _ => InterpolateLog(values, ep),
             };
             return measured / p.MeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
@@ -171,17 +205,39 @@ public sealed class KernelModel
             return null;
         }
 
-        var points = p.LowLatency.Select(l => (l.Ep, Value: combine ? l.CombineUs : l.DispatchUs)).OrderBy(l => l.Ep).ToList();
+        var points = combine ? _llCombine : _llDispatch;
         var us = Band switch
         {
-            Band.Low => points.Max(v => v.Value),
-            Band.High => points.Min(v => v.Value),
+            Band.Low => Max(points),
+            Band.High => Min(points),
             _ => InterpolateLog(points, ep),
         };
         var payload = combine ? 2.0 : 1.0 + 4.0 / 128;
         var bytes = p.LowLatencyTokens * p.LowLatencyTopK * (ep - 1) / ep * p.LowLatencyHidden * payload;
         var measured = bytes / ((us - latencyUs) * 1e-6) / 1e9;
         return measured / p.MeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
+    }
+
+    private static double Min((double X, double Value)[] points)
+    {
+        var m = double.MaxValue;
+        foreach (var p in points)
+        {
+            m = Math.Min(m, p.Value);
+        }
+
+        return m;
+    }
+
+    private static double Max((double X, double Value)[] points)
+    {
+        var m = double.MinValue;
+        foreach (var p in points)
+        {
+            m = Math.Max(m, p.Value);
+        }
+
+        return m;
     }
 
     /// <summary>Whether the profile measured the normal-mode all-to-all over RDMA.</summary>
@@ -193,7 +249,7 @@ public sealed class KernelModel
     /// <summary>Named default: DeepSeek reserves 24 of H800's 132 SMs for DeepEP in prefill.</summary>
     public const double DefaultCommSmShare = 24.0 / 132;
 
-    private static double InterpolateLog(List<(double X, double Value)> points, double x)
+    private static double InterpolateLog((double X, double Value)[] points, double x)
     {
         if (x <= points[0].X)
         {
@@ -205,7 +261,7 @@ public sealed class KernelModel
             return points[^1].Value;
         }
 
-        for (var i = 1; i < points.Count; i++)
+        for (var i = 1; i < points.Length; i++)
         {
             if (x <= points[i].X)
             {
