@@ -237,16 +237,7 @@ public static class CommandLine
         };
         cmd.SetAction(p =>
         {
-            var options = new DefaultOptions();
-            if (p.GetValue(imbalance) is { } i)
-            {
-                if (!(i >= 1) || !double.IsFinite(i))
-                {
-                    throw new InputException($"--imbalance is the busiest GPU's load over the mean and must be at least 1, got {i.ToString(CultureInfo.InvariantCulture)}");
-                }
-
-                options = options with { Imbalance = i };
-            }
+            var options = WithImbalance(new DefaultOptions(), p.GetValue(imbalance));
 
             var rows = Validation.Validator.Run(Validation.Measurement.BuiltIn, options, p.GetValue(band));
             if (p.GetValue(format) == "json")
@@ -346,6 +337,21 @@ public static class CommandLine
         }
 
         return gpus;
+    }
+
+    private static DefaultOptions WithImbalance(DefaultOptions options, double? imbalance)
+    {
+        if (imbalance is not { } i)
+        {
+            return options;
+        }
+
+        if (!(i >= 1) || !double.IsFinite(i))
+        {
+            throw new InputException($"--imbalance is the busiest GPU's load over the mean and must be at least 1, got {i.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        return options with { Imbalance = i };
     }
 
     /// <summary>Parses "32,64,128" into batch sizes; anything else is an input error.</summary>
@@ -511,16 +517,7 @@ public static class CommandLine
                 throw new InputException("--kv-cache: fp4 is not supported; use fp8 or bf16");
             }
 
-            var options = new DefaultOptions();
-            if (p.GetValue(_imbalance) is { } imbalance)
-            {
-                if (!(imbalance >= 1) || !double.IsFinite(imbalance))
-                {
-                    throw new InputException($"--imbalance is the busiest GPU's load over the mean and must be at least 1, got {imbalance.ToString(CultureInfo.InvariantCulture)}");
-                }
-
-                options = options with { Imbalance = imbalance };
-            }
+            var options = WithImbalance(new DefaultOptions(), p.GetValue(_imbalance));
 
             if (p.GetValue(_mlaForm) is { } form)
             {

@@ -317,11 +317,7 @@ public static class DefaultReport
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(inputs);
         var t = model.Transformer;
-        var g = gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp);
-        var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance);
-        layout.Validate(t, gpu);
-        DefaultCapacity.RequireWeightsFit(model, gpu, layout, p, inputs.Options);
-        return layout;
+        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp), tp, p, inputs);
     }
 
     /// <summary>The decode layout: the given GPUs, or the smallest deployment whose weights leave room for KV cache.</summary>
@@ -331,9 +327,14 @@ public static class DefaultReport
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(inputs);
         var t = model.Transformer;
-        var g = gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, inputs.Options) : tp);
-        var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance);
-        layout.Validate(t, gpu);
+        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, inputs.Options) : tp), tp, p, inputs);
+    }
+
+    // A layout of `gpus` GPUs that divides the model and whose weights fit, or an input error saying why not.
+    private static DefaultLayout Checked(ModelSpec model, GpuSpec gpu, int gpus, int tp, PrecisionSet p, DefaultInputs inputs)
+    {
+        var layout = DefaultLayout.For(model.Transformer, gpus, tp, inputs.Redundant, inputs.Options.Imbalance);
+        layout.Validate(model.Transformer, gpu);
         DefaultCapacity.RequireWeightsFit(model, gpu, layout, p, inputs.Options);
         return layout;
     }
