@@ -494,11 +494,12 @@ public static class CommandLine
         private readonly Option<string?> _combine = new("--combine") { Description = "default: combine payload precision (default: bf16)." };
         private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: 1.3)." };
         private readonly Option<int?> _redundant = new("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." };
+        private readonly Option<bool> _band = new("--band") { Description = "default: add low and high predictions from the spread of the kernel data." };
         private readonly Option<string?> _mlaForm = new("--mla-form") { Description = "default: how MLA runs in decode: on-the-fly (absorbed, as FlashMLA; the default), absorbed (materialised weights) or standard." };
 
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant, _mlaForm })
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant, _mlaForm, _band })
             {
                 cmd.Options.Add(o);
             }
@@ -543,7 +544,7 @@ public static class CommandLine
             {
                 var n = PrecisionSet.NativeFor(t);
                 return new PrecisionSet(weights ?? n.Weights, experts ?? weights ?? n.ExpertWeights, kv ?? n.KvCache, attention ?? n.Attention, dispatch ?? n.Dispatch, combine ?? n.Combine);
-            }, options, redundant);
+            }, options, redundant) { Band = p.GetValue(_band) };
         }
 
         private static Precision? Parse(ParseResult p, Option<string?> option, string name) =>

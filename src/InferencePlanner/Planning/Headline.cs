@@ -119,7 +119,7 @@ public sealed record Headline(
                 continue;
             }
 
-            var r = DefaultPhases.Prefill(t, policy, layout, p, seqLen, cacheHit);
+            var r = DefaultPhases.Prefill(t, policy, layout, p, seqLen, cacheHit, o);
             if (prefill is null || r.TokensPerSecondPerGpuOverlapped > prefill.Value.Result.TokensPerSecondPerGpuOverlapped)
             {
                 prefill = (layout, r);

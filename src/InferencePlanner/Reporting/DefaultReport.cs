@@ -14,6 +14,9 @@ namespace InferencePlanner.Reporting;
 /// <param name="Redundant">Redundant experts; null for the fewest that spread the experts evenly.</param>
 public sealed record DefaultInputs(Func<TransformerSpec, PrecisionSet> Precisions, DefaultOptions Options, int? Redundant)
 {
+    /// <summary>Whether to add low and high predictions from the spread of the kernel data.</summary>
+    public bool Band { get; init; }
+
     /// <summary>Native precisions, default options.</summary>
     public static DefaultInputs Native { get; } = new(PrecisionSet.NativeFor, new DefaultOptions(), null);
 }
@@ -101,7 +104,7 @@ public static class DefaultReport
         foreach (var gpu in gpus)
         {
             var layout = PrefillLayout(model, gpu, tp, gpuCount, p, inputs);
-            results.Add((gpu, layout, DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit)));
+            results.Add((gpu, layout, DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit, inputs.Options)));
         }
 
         return new Document($"Prefill of {model.Name}",
@@ -123,8 +126,20 @@ public static class DefaultReport
                     "(overlap): two micro-batches hide each MoE layer's dispatch and combine under the other's compute, up to the compute time.",
                 ]),
             OverlapTable("prefill-overlap", [.. results.Select(r => (r.Gpu.Name, r.Result.PerLayers.Stages))]),
+            .. inputs.Band ? [PrefillBand(t, results, p, seqLen, cacheHit, inputs)] : Array.Empty<Table>(),
         ]);
     }
+
+    private static Table PrefillBand(TransformerSpec t, IReadOnlyList<(GpuSpec Gpu, DefaultLayout Layout, DefaultPrefillResult Result)> results, PrecisionSet p, int seqLen, double cacheHit, DefaultInputs inputs) =>
+        new("prefill-band", "Prefill tokens/s per node (overlap) across the spread of the kernel data", ["GPU", "low", "predicted", "high"],
+        [.. results.Select(r => (IReadOnlyList<Cell>)
+        [
+            r.Gpu.Name,
+            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.Low), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
+            Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
+            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.High), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
+        ])],
+        ["low: every kernel at the least efficient measurement near its shape; high: at the most efficient. GPUs without kernel data use the spread of the Hopper data around its median."]);
 
     private static Table OverlapTable(string key, IReadOnlyList<(string Label, StageOverlap Stages)> rows) => new(key,
         "Two-micro-batch overlap per MoE layer (ms)",
@@ -157,6 +172,8 @@ public static class DefaultReport
         {
             var layout = DecodeLayout(model, gpu, tp, gpuCount, p, inputs);
             var policy = new RooflinePolicy(gpu);
+            var low = inputs.Band ? new RooflinePolicy(gpu, Kernels.Band.Low) : null;
+            var high = inputs.Band ? new RooflinePolicy(gpu, Kernels.Band.High) : null;
             var dropped = new List<int>();
             var slow = 0;
             foreach (var bs in batches)
@@ -181,6 +198,10 @@ public static class DefaultReport
                     gpu.Name, LayoutText(layout), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
                     T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue), T(s.Overlapped), T(s.Total),
                     Cell.Of(r.TokensPerSecondPerUserOverlapped, 2), Cell.Of(r.TokensPerSecondPerGpuOverlapped, 1), Cell.Of(Math.Floor(r.MaxBatch), 0), LimitText(s.Limit),
+                    .. inputs.Band
+                        ? [Cell.Of(DefaultPhases.Decode(t, low!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1),
+                           Cell.Of(DefaultPhases.Decode(t, high!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1)]
+                        : Array.Empty<Cell>(),
                 ]);
             }
 
@@ -200,7 +221,8 @@ public static class DefaultReport
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
         [
             new Table("decode", "Decode per batch size (ms per step, tokens/s)",
-                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by"],
+                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by",
+                    .. inputs.Band ? ["Total_O low", "Total_O high"] : Array.Empty<string>()],
                 rows, notes),
             OverlapTable("decode-overlap", stages),
         ]);
