@@ -96,6 +96,7 @@ public static class CommandLine
             Check.Positive(t, "--tp");
             if (common.IsSeed(p))
             {
+                model.RejectUnderSeed(p);
                 var n = p.GetValue(nodes) ?? 4;
                 Check.Positive(n, "--nodes");
                 var scenario = new PrefillScenario(p.GetValue(seq), p.GetValue(hit), t, p.GetValue(dp) ?? Math.Max(1, n * gpuList[0].GpusPerNode / t), n);
@@ -139,6 +140,7 @@ public static class CommandLine
 
             if (common.IsSeed(p))
             {
+                model.RejectUnderSeed(p);
                 var options = new SeedReport.DecodeOptions(batches, min, p.GetValue(ep), p.GetValue(tp));
                 return Write(stdout, p, common, SeedReport.Decode(m, gpuList, new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), options, common.Seed(p)));
             }
@@ -181,6 +183,11 @@ public static class CommandLine
         {
             var m = common.Model(p);
             var gpuList = ResolveGpus(p, common, gpus, null);
+            if (common.IsSeed(p))
+            {
+                model.RejectUnderSeed(p);
+            }
+
             return common.IsSeed(p)
                 ? Write(stdout, p, common, SeedReport.Batch(m, gpuList, new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), p.GetValue(tp), common.Seed(p)))
                 : Write(stdout, p, common, DefaultReport.Batch(m, gpuList, p.GetValue(seq), p.GetValue(decodeLen), p.GetValue(tp), model.Inputs(p)));
@@ -259,8 +266,16 @@ public static class CommandLine
         var cmd = new Command("report", "The whole analysis in the seed article's order, as one document (Markdown, or one JSON document); --preset seed reproduces the article's tables.");
         common.AddTo(cmd);
         model.AddTo(cmd);
-        cmd.SetAction(p => Write(stdout, p, common,
-            common.IsSeed(p) ? SeedReport.Report(common.Model(p), common.Seed(p)) : DefaultReport.Report(common.Model(p), model.Inputs(p))));
+        cmd.SetAction(p =>
+        {
+            if (common.IsSeed(p))
+            {
+                model.RejectUnderSeed(p);
+                return Write(stdout, p, common, SeedReport.Report(common.Model(p), common.Seed(p)));
+            }
+
+            return Write(stdout, p, common, DefaultReport.Report(common.Model(p), model.Inputs(p)));
+        });
         return cmd;
     }
 
@@ -502,6 +517,18 @@ public static class CommandLine
             foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant, _mlaForm, _band })
             {
                 cmd.Options.Add(o);
+            }
+        }
+
+        /// <summary>Throws when an option of the default model is given under the seed preset, which would ignore it.</summary>
+        public void RejectUnderSeed(ParseResult p)
+        {
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant, _mlaForm, _band })
+            {
+                if (p.GetResult(o) is { Implicit: false })
+                {
+                    throw new InputException($"{o.Name} belongs to the default preset; the seed preset has its own fixed assumptions");
+                }
             }
         }
 

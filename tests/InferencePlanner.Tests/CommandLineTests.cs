@@ -51,6 +51,8 @@ public sealed class CommandLineTests : IDisposable
         { ["prefill", "--preset", "seed", "--discount", "0"], "--discount must lie in (0, 1]" },
         { ["prefill", "--preset", "seed", "--discount", "1.5"], "--discount must lie in (0, 1]" },
         { ["prefill", "--discount", "0.9"], "--discount belongs to the seed preset" },
+        { ["decode", "--preset", "seed", "--kv-cache", "fp8"], "--kv-cache belongs to the default preset" },
+        { ["report", "--preset", "seed", "--imbalance", "1.5"], "--imbalance belongs to the default preset" },
         { ["prefill", "--preset", "fast"], "unknown preset 'fast'" },
         { ["prefill", "--format", "xml"], "'xml'" },
         { ["decode", "--batch", ""], "--batch needs at least one batch size" },
