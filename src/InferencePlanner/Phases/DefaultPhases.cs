@@ -19,6 +19,7 @@ public readonly record struct Breakdown(
     Duration Dispatch,
     Duration Combine,
     Duration Glue,
+    Duration Head,
     Duration ComputeBound,
     Duration MemoryBound,
     Duration ScaleUpBound,
@@ -34,7 +35,7 @@ public readonly record struct Breakdown(
     public StageOverlap Stages { get; init; }
 
     /// <summary>Everything in sequence: no communication hidden.</summary>
-    public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine + Glue;
+    public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine + Glue + Head;
 
     /// <summary>The bound that accounts for the most time.</summary>
     public Bound Limit
@@ -176,6 +177,7 @@ public static class DefaultPhases
         acc.Add(policy.Price(work.DenseFeedForward.Dense), dense, Part.Dense);
         acc.Add(policy.Price(work.DenseFeedForward.AllReduce), dense, Part.MlpAllReduce);
         acc.Add(policy.Price(work.DenseFeedForward.Glue), dense, Part.Glue);
+        acc.Add(policy.Price(work.Head), 1, Part.Head);
         var moeGlue = policy.Price(work.MoeFeedForward.Glue);
         acc.Add(moeGlue, moe, Part.Glue);
         var router = policy.Price(work.MoeFeedForward.Router);
@@ -202,7 +204,7 @@ public static class DefaultPhases
         var stage2 = (router.Time + shared.Time + routed.Time + moeGlue.Time) * slowdown;
         var nicBytes = Math.Max(work.MoeFeedForward.Combine.ScaleOutBytes.Value / stage1.Seconds, work.MoeFeedForward.Dispatch.ScaleOutBytes.Value / stage2.Seconds);
         var perLayer = (stage1 >= combine.Time ? stage1 : combine.Time) + (stage2 >= dispatch.Time ? stage2 : dispatch.Time);
-        var overlapped = attentionAll - attentionPerLayer * moe + b.DenseMlp + b.MlpAllReduce + (b.Glue - moeGlue.Time * moe) + perLayer * moe;
+        var overlapped = attentionAll - attentionPerLayer * moe + b.DenseMlp + b.MlpAllReduce + (b.Glue - moeGlue.Time * moe) + b.Head + perLayer * moe;
         return b with
         {
             Overlapped = overlapped,
@@ -210,11 +212,11 @@ public static class DefaultPhases
         };
     }
 
-    private enum Part { Projections, Core, AttentionAllReduce, Dense, MlpAllReduce, Router, Shared, Routed, Dispatch, Combine, Glue }
+    private enum Part { Projections, Core, AttentionAllReduce, Dense, MlpAllReduce, Router, Shared, Routed, Dispatch, Combine, Glue, Head }
 
     private struct Accumulator
     {
-        private Duration _projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine, _glue;
+        private Duration _projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine, _glue, _head;
         private Duration _compute, _memory, _scaleUp, _scaleOut, _latency;
 
         public void Add(Priced priced, double layers, Part part)
@@ -237,6 +239,7 @@ public static class DefaultPhases
                 case Part.Routed: _routed += t; break;
                 case Part.Dispatch: _dispatch += t; break;
                 case Part.Glue: _glue += t; break;
+                case Part.Head: _head += t; break;
                 default: _combine += t; break;
             }
 
@@ -250,7 +253,7 @@ public static class DefaultPhases
             }
         }
 
-        public readonly Breakdown Result() => new(_projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine, _glue,
+        public readonly Breakdown Result() => new(_projections, _core, _attentionAllReduce, _dense, _mlpAllReduce, _router, _shared, _routed, _dispatch, _combine, _glue, _head,
             _compute, _memory, _scaleUp, _scaleOut, _latency, Duration.Zero);
     }
 }

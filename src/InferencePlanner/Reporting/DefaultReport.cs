@@ -196,7 +196,7 @@ public static class DefaultReport
                 rows.Add(
                 [
                     gpu.Name, LayoutText(layout), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
-                    T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue), T(s.Overlapped), T(s.Total),
+                    T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue + s.Head), T(s.Overlapped), T(s.Total),
                     Cell.Of(r.TokensPerSecondPerUserOverlapped, 2), Cell.Of(r.TokensPerSecondPerGpuOverlapped, 1), Cell.Of(Math.Floor(r.MaxBatch), 0), LimitText(s.Limit),
                     .. inputs.Band
                         ? [Cell.Of(DefaultPhases.Decode(t, low!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1),
@@ -221,7 +221,7 @@ public static class DefaultReport
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
         [
             new Table("decode", "Decode per batch size (ms per step, tokens/s)",
-                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by",
+                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue+Head", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by",
                     .. inputs.Band ? ["Total_O low", "Total_O high"] : Array.Empty<string>()],
                 rows, notes),
             OverlapTable("decode-overlap", stages),
@@ -400,6 +400,7 @@ public static class DefaultReport
             Row("dispatch", b => b.Dispatch),
             Row("combine", b => b.Combine),
             Row("norms, activations, layouts", b => b.Glue),
+            Row("output head", b => b.Head),
             Row("total", b => b.Total),
             Row("total (overlap)", b => b.Overlapped),
             Row("compute-bound part", b => b.ComputeBound),

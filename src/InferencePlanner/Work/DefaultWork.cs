@@ -31,10 +31,14 @@ public readonly record struct FeedForwardLayerWork(
 
 /// <summary>
 /// The work of every kind of layer the model has, per GPU: full- and sliding-window attention, dense and MoE
-/// feed-forward. Layer counts come from the model.
+/// feed-forward, and the output head once per step. Layer counts come from the model.
 /// </summary>
 public readonly record struct LayerWork(
-    AttentionLayerWork FullAttention, AttentionLayerWork SlidingAttention, FeedForwardLayerWork DenseFeedForward, FeedForwardLayerWork MoeFeedForward);
+    AttentionLayerWork FullAttention, AttentionLayerWork SlidingAttention, FeedForwardLayerWork DenseFeedForward, FeedForwardLayerWork MoeFeedForward)
+{
+    /// <summary>The output head (vocabulary projection), for the tokens that produce a next token.</summary>
+    public Operator Head { get; init; }
+}
 
 /// <summary>
 /// The default model's description of the work: operators with FLOPs, HBM bytes (weights, activations,
@@ -50,6 +54,14 @@ public static class DefaultWork
     // Per token and layer: two RMSNorms (read, write), two residual adds (read two, write one), two activation
     // quantisations before the GEMMs (read BF16, write FP8): 13 hidden-sized BF16 passes.
     private const double GluePassesPerToken = 13;
+
+    // The vocabulary projection in BF16, split over the TP group (vocabulary-parallel).
+    private static Operator Head(TransformerSpec t, int tp, double tokens)
+    {
+        var weights = (double)t.Vocab * t.Hidden / tp;
+        return Operator.Kernel(OperatorKind.Gemm, Precision.Bf16, Flops.FromMacs(tokens * weights),
+            Bytes.FromBytes(weights * ActivationBytes + tokens * (t.Hidden + t.Vocab / (double)tp) * ActivationBytes)) with { M = tokens, N = t.Vocab / (double)tp, K = t.Hidden };
+    }
 
     private static Operator Glue(double hidden, double tokens, double extraBytes, double launches) =>
         new Operator(OperatorKind.Glue, Precision.Bf16, Flops.Zero, Bytes.FromBytes(GluePassesPerToken * tokens * hidden * ActivationBytes + extraBytes), Bytes.Zero, Bytes.Zero)
@@ -71,7 +83,10 @@ public static class DefaultWork
         var tokens = missed * prompts;
         var full = PrefillAttention(t, layout.Tp, p, missed, cached, seq, window: 0, prompts);
         var sliding = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, seq, t.Attention.SlidingWindow, prompts) : default;
-        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false));
+        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false))
+        {
+            Head = Head(t, layout.Tp, prompts), // only each prompt's last token goes through the head
+        };
     }
 
     /// <summary>
@@ -86,7 +101,10 @@ public static class DefaultWork
         var groupTokens = batchPerGpu * layout.Tp;
         var full = DecodeAttention(t, layout.Tp, p, groupTokens, contextLen, form);
         var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupTokens, Math.Min(contextLen, t.Attention.SlidingWindow), form) : default;
-        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true));
+        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
+        {
+            Head = Head(t, layout.Tp, groupTokens),
+        };
     }
 
     /// <summary>
