@@ -212,8 +212,9 @@ public sealed class KernelModel
             Band.High => Min(points),
             _ => InterpolateLog(points, ep),
         };
-        var payload = combine ? 2.0 : 1.0 + 4.0 / 128;
-        var bytes = p.LowLatencyTokens * p.LowLatencyTopK * (ep - 1) / ep * p.LowLatencyHidden * payload;
+        // DeepEP's formats: FP8 dispatch, BF16 combine.
+        var perToken = Work.DefaultWork.PayloadBytesPerToken(p.LowLatencyHidden, combine ? Units.Precision.Bf16 : Units.Precision.Fp8);
+        var bytes = p.LowLatencyTokens * p.LowLatencyTopK * (ep - 1) / ep * perToken;
         var measured = bytes / ((us - latencyUs) * 1e-6) / 1e9;
         return measured / p.MeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
     }

@@ -115,6 +115,9 @@ public readonly record struct DefaultDecodeResult(int Batch, Breakdown Step, dou
 /// <summary>The default model's phases: prices the layer work and adds it up over the model's layers.</summary>
 public static class DefaultPhases
 {
+    /// <summary>GPUs in a "node" when throughput is quoted per node: an HGX node (for NVL72 racks, 8 of the rack's 72).</summary>
+    public const int NodeGpus = 8;
+
     private static readonly DefaultOptions Defaults = new();
 
     /// <summary>Prefill of one prompt per data-parallel group.</summary>

@@ -149,7 +149,7 @@ public sealed record Headline(
         }
 
         var prefillText = prefill is { } pf ? DefaultReport.LayoutText(pf.Layout) : "-";
-        double? perNode = prefill is { } pr ? pr.Result.TokensPerSecondPerGpuOverlapped * DefaultReport.NodeGpus(gpu) : null;
+        double? perNode = prefill is { } pr ? pr.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus : null;
         var prefillLimit = prefill is { } pl ? DefaultReport.LimitText(pl.Result.PerLayers.Limit) : "-";
         if (decode is not { } d)
         {

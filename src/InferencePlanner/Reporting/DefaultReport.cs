@@ -117,7 +117,7 @@ public static class DefaultReport
                 [.. results.Select(r => (IReadOnlyList<Cell>)
                 [
                     r.Gpu.Name, LayoutText(r.Layout), Cell.Of(r.Result.TokensPerSecondPerGpu, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped, 0),
-                    Cell.Of(r.Result.TokensPerSecondPerGpu * NodeGpus(r.Gpu), 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
+                    Cell.Of(r.Result.TokensPerSecondPerGpu * DefaultPhases.NodeGpus, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
                     LimitText(r.Result.PerLayers.Limit),
                 ])],
                 [
@@ -135,9 +135,9 @@ public static class DefaultReport
         [.. results.Select(r => (IReadOnlyList<Cell>)
         [
             r.Gpu.Name,
-            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.Low), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
-            Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
-            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.High), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * NodeGpus(r.Gpu), 0),
+            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.Low), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
+            Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
+            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.High), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
         ])],
         ["low: every kernel at the least efficient measurement near its shape; high: at the most efficient. GPUs without kernel data use the spread of the Hopper data around its median."]);
 
@@ -372,8 +372,6 @@ public static class DefaultReport
         Bound.ScaleOut => "network (NIC)",
         _ => "latency",
     };
-
-    internal static int NodeGpus(GpuSpec gpu) => 8;
 
     private static string FormText(MlaForm form) => form switch
     {

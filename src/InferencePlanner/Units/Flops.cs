@@ -9,9 +9,6 @@ public readonly record struct Flops(double Value)
     /// <summary>From multiply-accumulate operations: FLOPs = 2 x MACs.</summary>
     public static Flops FromMacs(double macs) => new(2.0 * macs);
 
-    /// <summary>Of a (grouped) GEMM of <paramref name="groups"/> x (m x k) times (k x n): 2 x groups x m x n x k.</summary>
-    public static Flops FromGemm(double groups, double m, double n, double k) => new(2 * groups * m * n * k);
-
     /// <summary>From GFLOP (10^9 FLOP).</summary>
     public static Flops FromGiga(double gflop) => new(gflop * 1e9);
 

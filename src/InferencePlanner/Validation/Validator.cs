@@ -94,19 +94,18 @@ public static class Validator
         var o = options with { TwoBatchOverlap = m.Flag("overlap", true) };
         var layout = new DefaultLayout((int)m.Number("gpus"), (int)m.Number("tp"), (int)m.Number("redundant", 0), o.Imbalance);
         var p = PrecisionSet.NativeFor(t);
-        const int nodeGpus = 8;
         switch (m.Metric)
         {
             case "prefill-tokens-per-node":
                 var prefill = DefaultPhases.Prefill(t, policy, layout, p, (int)m.Number("seqLen"), m.Number("cacheHit"), o, m.Number("promptsPerGroup", 1));
-                return prefill.TokensPerSecondPerGpuOverlapped * nodeGpus;
+                return prefill.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus;
             case "decode-tokens-per-gpu-at-rate":
                 var best = Headline.BestBatch(t, policy, layout, p, (int)m.Number("context"), (int)m.Number("outputLen"), m.Number("minTps"), o);
                 return best is { } b ? b.Result.TokensPerSecondPerGpuOverlapped : 0;
             case "decode-tokens-per-gpu":
             case "decode-tokens-per-node":
                 var decode = DefaultPhases.Decode(t, policy, layout, p, (int)m.Number("batch"), (int)m.Number("context"), (int)m.Number("outputLen"), o);
-                return decode.TokensPerSecondPerGpuOverlapped * (m.Metric == "decode-tokens-per-node" ? nodeGpus : 1);
+                return decode.TokensPerSecondPerGpuOverlapped * (m.Metric == "decode-tokens-per-node" ? DefaultPhases.NodeGpus : 1);
             default:
                 throw new InputException($"measurement {m.Id}: unknown metric '{m.Metric}'");
         }
@@ -121,7 +120,7 @@ public static class Validator
             {
                 double g = m.Number("groups"), mm = m.Number("m"), n = m.Number("n"), k = m.Number("k");
                 var table = m.Text("table") switch { "contiguous" => GemmTable.Contiguous, "masked" => GemmTable.Masked, _ => GemmTable.Dense };
-                var op = Operator.Kernel(OperatorKind.Gemm, Precision.Fp8, Flops.FromGemm(g, mm, n, k), Bytes.FromBytes(GemmRoofline.Bytes(g, mm, n, k)))
+                var op = Operator.Kernel(OperatorKind.Gemm, Precision.Fp8, new Flops(GemmRoofline.Flops(g, mm, n, k)), Bytes.FromBytes(GemmRoofline.Bytes(g, mm, n, k)))
                     with { M = mm, N = n, K = k, Groups = g, Table = table };
                 return GemmRoofline.Flops(g, mm, n, k) / policy.Price(op).Time.Seconds / 1e12;
             }
@@ -148,8 +147,7 @@ public static class Validator
                 var f = ModelCatalog.Resolve("deepseek-v3").Transformer.FeedForward;
                 var lowLatency = m.Text("path") == "low-latency";
                 var (nvlink, nic) = lowLatency ? (0, f.TopK * (ep - 1.0) / ep) : DefaultWork.ExchangeCopies(f, ep, Math.Min(gpu.GpusPerNode, ep));
-                var payload = combine ? 2.0 : 1.0 + 4.0 / 128;
-                var perToken = 7168 * payload;
+                var perToken = DefaultWork.PayloadBytesPerToken(7168, combine ? Precision.Bf16 : Precision.Fp8);
                 var op = Operator.Exchange(combine ? OperatorKind.Combine : OperatorKind.Dispatch, Bytes.FromBytes(tokens * nvlink * perToken), Bytes.FromBytes(tokens * nic * perToken))
                     with { M = tokens, Groups = ep, LowLatency = lowLatency };
                 var seconds = policy.Price(op).Time.Seconds;

@@ -364,10 +364,13 @@ public static class DefaultWork
         return (inDomain + Math.Max(0, remoteCopies - remoteDistinct), remoteDistinct);
     }
 
+    /// <summary>Bytes of one token's hidden state in an all-to-all: FP8 payloads carry one FP32 scale per 128 values.</summary>
+    public static double PayloadBytesPerToken(double hidden, Precision payload) =>
+        hidden * payload.BytesPerElement() + (payload == Precision.Fp8 ? hidden / 128 * 4 : 0);
+
     private static Operator Exchange(OperatorKind kind, double tokens, double hidden, Precision payload, double nvlinkCopies, double nicCopies)
     {
-        // FP8 payloads carry one FP32 scale per 128 values.
-        var perToken = hidden * payload.BytesPerElement() + (payload == Precision.Fp8 ? hidden / 128 * 4 : 0);
+        var perToken = PayloadBytesPerToken(hidden, payload);
         return Operator.Exchange(kind, Bytes.FromBytes(tokens * nvlinkCopies * perToken), Bytes.FromBytes(tokens * nicCopies * perToken));
     }
 }
