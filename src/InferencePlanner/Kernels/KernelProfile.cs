@@ -84,8 +84,29 @@ public sealed class KernelProfile
     /// <summary>Reads a profile; throughputs become shares of the measuring GPU's peaks.</summary>
     internal static KernelProfile Parse(string json, string origin, Func<string, GpuSpec> resolve)
     {
+        try
+        {
+            return ParseChecked(json, origin, resolve);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InputException($"{origin}: not a kernel profile ({e.Message})", e);
+        }
+    }
+
+    private static KernelProfile ParseChecked(string json, string origin, Func<string, GpuSpec> resolve)
+    {
         var f = JsonFields.Parse(json, origin);
-        var gpu = resolve(f.Text("measuredOn"));
+        GpuSpec gpu;
+        try
+        {
+            gpu = resolve(f.Text("measuredOn"));
+        }
+        catch (InputException e) when (!e.Message.StartsWith(origin, StringComparison.Ordinal))
+        {
+            throw new InputException($"{origin}: measuredOn: {e.Message}", e);
+        }
+
         using var doc = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { AllowTrailingCommas = true });
         var root = doc.RootElement;
         IReadOnlyList<GemmPoint> Gemms(string table)

@@ -71,43 +71,56 @@ public sealed record Measurement
             throw new InputException($"{origin}: not valid JSON ({e.Message.Split('\n')[0]})", e);
         }
 
-        using (doc)
+        try
         {
-            var sources = doc.RootElement.GetProperty("sources");
-            var list = new List<Measurement>();
-            foreach (var r in doc.RootElement.GetProperty("rows").EnumerateArray())
+            return Rows(doc);
+        }
+        catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InputException($"{origin}: not a measurements file ({e.Message})", e);
+        }
+        finally
+        {
+            doc.Dispose();
+        }
+    }
+
+    private static List<Measurement> Rows(JsonDocument doc)
+    {
+        var sources = doc.RootElement.GetProperty("sources");
+        var list = new List<Measurement>();
+        foreach (var r in doc.RootElement.GetProperty("rows").EnumerateArray())
+        {
+            var settings = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
+            foreach (var group in new[] { "layout", "workload", "kernel" })
             {
-                var settings = new Dictionary<string, JsonElement>(StringComparer.Ordinal);
-                foreach (var group in new[] { "layout", "workload", "kernel" })
+                if (r.TryGetProperty(group, out var g))
                 {
-                    if (r.TryGetProperty(group, out var g))
+                    foreach (var p in g.EnumerateObject())
                     {
-                        foreach (var p in g.EnumerateObject())
-                        {
-                            settings[p.Name] = p.Value.Clone();
-                        }
+                        settings[p.Name] = p.Value.Clone();
                     }
                 }
-
-                var key = r.GetProperty("source").GetString()!;
-                list.Add(new Measurement
-                {
-                    Id = r.GetProperty("id").GetString()!,
-                    Case = r.TryGetProperty("case", out var c) ? c.GetString()! : "",
-                    Kind = r.GetProperty("kind").GetString()!,
-                    Source = sources.TryGetProperty(key, out var s) ? $"{key}: {s.GetString()}" : key,
-                    Gpu = r.GetProperty("gpu").GetString()!,
-                    Metric = r.GetProperty("metric").GetString()!,
-                    Unit = r.GetProperty("unit").GetString()!,
-                    Measured = r.GetProperty("measured").GetDouble(),
-                    Derived = r.TryGetProperty("derived", out var d) && d.GetBoolean(),
-                    Includes = r.TryGetProperty("includes", out var i) ? i.GetString()! : "",
-                    Settings = settings,
-                });
             }
 
-            return list;
+            var key = r.GetProperty("source").GetString()!;
+            list.Add(new Measurement
+            {
+                Id = r.GetProperty("id").GetString()!,
+                Case = r.TryGetProperty("case", out var c) ? c.GetString()! : "",
+                Kind = r.GetProperty("kind").GetString()!,
+                Source = sources.TryGetProperty(key, out var s) ? $"{key}: {s.GetString()}" : key,
+                Gpu = r.GetProperty("gpu").GetString()!,
+                Metric = r.GetProperty("metric").GetString()!,
+                Unit = r.GetProperty("unit").GetString()!,
+                Measured = r.GetProperty("measured").GetDouble(),
+                Derived = r.TryGetProperty("derived", out var d) && d.GetBoolean(),
+                Includes = r.TryGetProperty("includes", out var i) ? i.GetString()! : "",
+                Settings = settings,
+            });
         }
+
+        return list;
     }
 
     /// <summary>The bundled measurements of DeepSeek-V3/R1.</summary>

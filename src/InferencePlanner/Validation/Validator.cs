@@ -144,10 +144,11 @@ public static class Validator
                 var ep = (int)m.Number("ep");
                 var tokens = m.Number("tokens");
                 var combine = m.Text("direction") == "combine";
-                var f = ModelCatalog.Resolve("deepseek-v3").Transformer.FeedForward;
+                var model = ModelCatalog.Resolve("deepseek-v3").Transformer; // the shapes DeepEP was measured with
+                var f = model.FeedForward;
                 var lowLatency = m.Text("path") == "low-latency";
                 var (nvlink, nic) = lowLatency ? (0, f.TopK * (ep - 1.0) / ep) : DefaultWork.ExchangeCopies(f, ep, Math.Min(gpu.GpusPerNode, ep));
-                var perToken = DefaultWork.PayloadBytesPerToken(7168, combine ? Precision.Bf16 : Precision.Fp8);
+                var perToken = DefaultWork.PayloadBytesPerToken(model.Hidden, combine ? Precision.Bf16 : Precision.Fp8);
                 var op = Operator.Exchange(combine ? OperatorKind.Combine : OperatorKind.Dispatch, Bytes.FromBytes(tokens * nvlink * perToken), Bytes.FromBytes(tokens * nic * perToken))
                     with { M = tokens, Groups = ep, LowLatency = lowLatency };
                 var seconds = policy.Price(op).Time.Seconds;
