@@ -19,6 +19,9 @@ public static class CommandLine
     /// <summary>Exit code for input the tool cannot use.</summary>
     public const int BadInput = 2;
 
+    /// <summary>Exit code for a defect in the tool.</summary>
+    public const int InternalError = 1;
+
     /// <summary>Parses and runs <paramref name="args"/>, writing results to <paramref name="stdout"/> and errors to <paramref name="stderr"/>.</summary>
     public static int Run(string[] args, TextWriter stdout, TextWriter stderr)
     {
@@ -43,6 +46,12 @@ public static class CommandLine
         {
             stderr.WriteLine("error: " + e.Message);
             return BadInput;
+        }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            // A defect, not the user's input: one line, and a different exit code.
+            stderr.WriteLine($"internal error: {e.GetType().Name}: {e.Message.Split('\n')[0]} (please report it with the command line)");
+            return InternalError;
         }
     }
 

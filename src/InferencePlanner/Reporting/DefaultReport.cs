@@ -248,6 +248,12 @@ public static class DefaultReport
                 var cells = new List<Cell> { $"{gpu.Name}_{kv.Label()}" };
                 foreach (var g in sizes)
                 {
+                    if (g % tp != 0)
+                    {
+                        cells.Add($"n/a: TP{Num.S(tp)} does not divide {Num.S(g)} GPUs");
+                        continue;
+                    }
+
                     var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance);
                     layout.Validate(t, gpu);
                     var max = DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options);
