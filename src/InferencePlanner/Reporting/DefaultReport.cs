@@ -57,7 +57,7 @@ public static class DefaultReport
         foreach (var precision in (Precision[])[Precision.Bf16, Precision.Fp8])
         {
             var perLayer = DefaultWork.KvBytesPerTokenPerGpu(a, 1, precision);
-            kv.Add([precision.Label(), Cell.Of(perLayer, 0), Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 1).Value, 0),
+            kv.Add([precision.Name(), Cell.Of(perLayer, 0), Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 1).Value, 0),
                 Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 32768).ToGB(), 3)]);
         }
 
@@ -245,7 +245,7 @@ public static class DefaultReport
             foreach (var kv in (Precision[])[Precision.Bf16, Precision.Fp8])
             {
                 var p = native with { KvCache = kv };
-                var cells = new List<Cell> { $"{gpu.Name}_{kv.Label()}" };
+                var cells = new List<Cell> { $"{gpu.Name}_{kv.Name()}" };
                 foreach (var g in sizes)
                 {
                     if (g % tp != 0)
@@ -270,7 +270,7 @@ public static class DefaultReport
             new Table($"max-batch-tp{tp}", $"Largest decode batch per GPU (TP{Num.S(tp)}, {Num.S(seqLen)} + {Num.S(decodeLen)} tokens per request)",
                 ["config", .. sizes.Select(g => t.FeedForward.IsMoe ? $"EP{Num.S(g)}" : $"TP{Num.S(g)}")], rows,
                 [
-                    $"Usable memory: {Num.S(inputs.Options.MemoryUtilization)} x HBM; weights at {native.Weights.Label()} ({native.ExpertWeights.Label()} experts), embeddings in BF16; an EP layout holds its expert copies (routed and redundant) and the shared experts on every GPU.",
+                    $"Usable memory: {Num.S(inputs.Options.MemoryUtilization)} x HBM; weights at {native.Weights.Name()} ({native.ExpertWeights.Name()} experts), embeddings in BF16; an EP layout holds its expert copies (routed and redundant) and the shared experts on every GPU.",
                     "\"does not fit\": the weights leave no room for one request.",
                 ]),
         ]);
@@ -419,12 +419,16 @@ public static class DefaultReport
         new("model", model.Name),
         new("preset", "default (per-operator roofline)"),
         new("GPUs", string.Join(", ", gpus.Select(g => g.Name))),
-        new("precisions", $"weights {p.Weights.Label()}, experts {p.ExpertWeights.Label()}, KV cache {p.KvCache.Label()}, attention {p.Attention.Label()}, dispatch {p.Dispatch.Label()}, combine {p.Combine.Label()}"),
-        new("kernels", string.Join("; ", gpus.Select(g => $"{g.Name}: {new Kernels.KernelModel(g).Description}"))),
-        new("efficiency", string.Join("; ", gpus.Select(g => $"{g.Name} {(g.EfficiencyFromFile ? "from its file" : "named defaults")}: GEMM {Num.S(g.Efficiency.Compute)} of roofline, streaming {Num.S(g.Efficiency.Memory)} of HBM, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)} (where kernel data is missing)"))),
+        new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}, attention {p.Attention.Name()}, dispatch {p.Dispatch.Name()}, combine {p.Combine.Name()}"),
+        new("kernels", PerGpu(gpus, g => new Kernels.KernelModel(g).Description)),
+        new("efficiency", PerGpu(gpus, g => $"{(g.EfficiencyFromFile ? "from its file" : "named defaults")}: GEMM {Num.S(g.Efficiency.Compute)} of roofline, streaming {Num.S(g.Efficiency.Memory)} of HBM, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)} where kernel data is missing")),
         new("experts", $"imbalance {Num.S(inputs.Options.Imbalance)} before redundancy; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
         .. extra,
     ];
 
     private static Cell T(Duration d) => Cell.Of(d.Milliseconds, Ms);
+
+    // One description per group of GPUs that share it.
+    private static string PerGpu(IReadOnlyList<GpuSpec> gpus, Func<GpuSpec, string> describe) =>
+        string.Join("; ", gpus.GroupBy(describe).Select(g => $"{string.Join(", ", g.Select(x => x.Name))}: {g.Key}"));
 }

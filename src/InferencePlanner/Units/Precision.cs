@@ -25,13 +25,16 @@ public static class PrecisionExtensions
         _ => throw new ArgumentOutOfRangeException(nameof(p), p, "unknown precision"),
     };
 
-    /// <summary>Short label: FP8 or FP16 (the seed's naming for 16-bit).</summary>
+    /// <summary>Short label as the seed prints it: FP8, or FP16 for 16-bit.</summary>
     public static string Label(this Precision p) => p switch
     {
         Precision.Fp8 => "FP8",
         Precision.Fp4 => "FP4",
         _ => "FP16",
     };
+
+    /// <summary>Name as the default model prints it: FP4, FP8 or BF16.</summary>
+    public static string Name(this Precision p) => p == Precision.Bf16 ? "BF16" : p.Label();
 
     /// <summary>Parses a precision name: fp4, fp8, bf16 or fp16.</summary>
     public static Precision Parse(string text, string option)
