@@ -17,7 +17,7 @@ public sealed record Headline(
     string PrefillLayout, double? PrefillPerNode, string PrefillLimit,
     string DecodeLayout, int? Batch, double? DecodePerGpu, double? DecodePerUser, string DecodeLimit, string? Reason)
 {
-    private static readonly int[] DecodeGpuCandidates = [32, 64, 72, 144, 256, 320];
+    private static readonly int[] DecodeGpuCandidates = [8, 16, 32, 64, 72, 144, 256, 320];
 
     /// <summary>The row of the comparison table.</summary>
     public IReadOnlyList<Cell> Cells(GpuSpec gpu, string preset)
@@ -130,7 +130,8 @@ public sealed record Headline(
         foreach (var tp in TpsFor(t, gpu))
         {
             IEnumerable<int> sizes = t.FeedForward.IsMoe
-                ? DecodeGpuCandidates.Append(DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, o)).Distinct().Where(g => g % tp == 0 && g <= 2 * t.FeedForward.RoutedExperts + 64)
+                ? DecodeGpuCandidates.Append(gpu.GpusPerNode).Append(DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, o)).Distinct()
+                    .Where(g => g % tp == 0 && g <= 2 * t.FeedForward.RoutedExperts + 64)
                 : [tp];
             foreach (var g in sizes)
             {

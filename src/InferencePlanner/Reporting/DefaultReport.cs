@@ -110,7 +110,7 @@ public static class DefaultReport
         return new Document($"Prefill of {model.Name}",
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("cache hit", Num.S(cacheHit))]),
         [
-            BreakdownTable("prefill-layers", $"Prefill of one prompt per DP group through all layers (ms), seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}",
+            BreakdownTable("prefill-layers", $"Prefill of one prompt per DP group through all layers (ms), TP{Num.S(tp)}, seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}",
                 [.. results.Select(r => (Label(r.Gpu, r.Layout), r.Result.PerLayers))]),
             new Table("prefill-throughput", "Prefill throughput",
                 ["GPU", "layout", "tokens/s per GPU", "tokens/s per GPU (overlap)", "tokens/s per node", "tokens/s per node (overlap)", "limited by"],
