@@ -9,8 +9,7 @@ namespace InferencePlanner.Kernels;
 /// <param name="N">Output columns.</param>
 /// <param name="K">Reduction depth.</param>
 /// <param name="Share">Time at the peaks over the measured time.</param>
-/// <param name="Tflops">The measured throughput.</param>
-public readonly record struct GemmPoint(double Groups, double M, double N, double K, double Share, double Tflops);
+public readonly record struct GemmPoint(double Groups, double M, double N, double K, double Share);
 
 /// <summary>Measured low-latency all-to-all times at one EP size, for a fixed token count.</summary>
 /// <param name="Ep">EP size.</param>
@@ -56,9 +55,6 @@ public sealed class KernelProfile
 
     /// <summary>Attention kernel: achieved share of BF16 peak when compute-bound; null without data.</summary>
     public double? AttentionComputeShare { get; init; }
-
-    /// <summary>Attention kernel as measured, GB/s and TFLOPS.</summary>
-    public (double GBps, double Tflops)? AttentionMeasured { get; init; }
 
     /// <summary>Normal-mode all-to-all over NVLink inside a node: (EP, dispatch GB/s, combine GB/s); null without data.</summary>
     public (double Ep, double DispatchGBps, double CombineGBps)? NvLink { get; init; }
@@ -120,19 +116,17 @@ public sealed class KernelProfile
             {
                 var groups = p.TryGetProperty("groups", out var g) ? g.GetDouble() : 1;
                 var (m, n, k, tflops) = (Positive(p, "m", origin), Positive(p, "n", origin), Positive(p, "k", origin), Positive(p, "tflops", origin));
-                return new GemmPoint(groups, m, n, k, GemmRoofline.Share(gpu, groups, m, n, k, tflops), tflops);
+                return new GemmPoint(groups, m, n, k, GemmRoofline.Share(gpu, groups, m, n, k, tflops));
             })];
         }
 
         double? memShare = null, computeShare = null;
-        (double, double)? attention = null;
         if (root.TryGetProperty("mlaDecode", out var mla))
         {
             var gbps = Positive(mla, "memoryGBps", origin);
             var tflops = Positive(mla, "tflops", origin);
             memShare = gbps / gpu.MemoryBandwidthGBps;
             computeShare = tflops / gpu.Fp16Tflops;
-            attention = (gbps, tflops);
         }
 
         (double, double, double)? nvlink = null;
@@ -167,7 +161,6 @@ public sealed class KernelProfile
             Masked = Gemms("groupedMasked"),
             AttentionMemoryShare = memShare,
             AttentionComputeShare = computeShare,
-            AttentionMeasured = attention,
             NvLink = nvlink,
             Rdma = rdma,
             CommSmShare = commShare,

@@ -46,9 +46,8 @@ public sealed record Headline(
         var scenario = new PrefillScenario(seqLen, cacheHit, 4, 4 * gpu.GpusPerNode / 4, 4);
         var prefill = SeedPrefill.Evaluate(m, gpu, scenario, policy);
         var perNode = prefill.TokensPerSecondPerNodeOverlap * 8 / gpu.GpusPerNode;
-        var prefillCompute = m.DenseLayers * (prefill.Mla.Tp1 + prefill.DenseMlp) + m.MoeLayers * (prefill.Mla.TpN + prefill.SharedExpert + prefill.RoutedExpert);
-        var prefillComm = m.MoeLayers * (prefill.Dispatch + prefill.Combine);
-        var prefillLimit = prefillComm > prefillCompute ? "network (NIC)" : "compute";
+        // The seed's Sum(Overlap) is all compute; Sum adds the dispatch and combine.
+        var prefillLimit = prefill.Sum - prefill.SumOverlap > prefill.SumOverlap ? "network (NIC)" : "compute";
 
         var (found, cappedByMemory) = SeedBestBatch(m, gpu, new DecodeScenario(seqLen, decodeLen), minTps, policy);
         if (found is not { } b)

@@ -16,9 +16,6 @@ public sealed record DefaultInputs(Func<TransformerSpec, PrecisionSet> Precision
 {
     /// <summary>Whether to add low and high predictions from the spread of the kernel data.</summary>
     public bool Band { get; init; }
-
-    /// <summary>Native precisions, default options.</summary>
-    public static DefaultInputs Native { get; } = new(PrecisionSet.NativeFor, new DefaultOptions(), null);
 }
 
 /// <summary>The documents each command prints under the default preset.</summary>

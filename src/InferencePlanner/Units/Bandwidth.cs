@@ -12,8 +12,6 @@ public readonly record struct Bandwidth(double BytesPerSecond)
     /// <summary>From mebibytes per millisecond (2^20 B/ms = 1000 x 2^20 B/s).</summary>
     public static Bandwidth FromMiBPerMillisecond(double mibPerMs) => new(mibPerMs * Bytes.BytesPerMiB * 1000.0);
 
-    /// <summary>In decimal gigabytes per second.</summary>
-    public double ToGBps() => BytesPerSecond / Bytes.BytesPerGB;
 
 
     /// <summary>Scaled rate (an efficiency factor, or several links in parallel).</summary>

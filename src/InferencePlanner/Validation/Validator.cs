@@ -146,11 +146,8 @@ public static class Validator
                 var combine = m.Text("direction") == "combine";
                 var model = ModelCatalog.Resolve("deepseek-v3").Transformer; // the shapes DeepEP was measured with
                 var f = model.FeedForward;
-                var lowLatency = m.Text("path") == "low-latency";
-                var (nvlink, nic) = lowLatency ? (0, f.TopK * (ep - 1.0) / ep) : DefaultWork.ExchangeCopies(f, ep, Math.Min(gpu.GpusPerNode, ep));
-                var perToken = DefaultWork.PayloadBytesPerToken(model.Hidden, combine ? Precision.Bf16 : Precision.Fp8);
-                var op = Operator.Exchange(combine ? OperatorKind.Combine : OperatorKind.Dispatch, Bytes.FromBytes(tokens * nvlink * perToken), Bytes.FromBytes(tokens * nic * perToken))
-                    with { M = tokens, Groups = ep, LowLatency = lowLatency };
+                var op = DefaultWork.Exchange(combine ? OperatorKind.Combine : OperatorKind.Dispatch, f, ep, Math.Min(gpu.GpusPerNode, ep),
+                    m.Text("path") == "low-latency", tokens, model.Hidden, combine ? Precision.Bf16 : Precision.Fp8);
                 var seconds = policy.Price(op).Time.Seconds;
                 if (m.Metric == "alltoall-us")
                 {
@@ -172,17 +169,16 @@ public static class Validator
         ArgumentNullException.ThrowIfNull(m);
         ArgumentNullException.ThrowIfNull(policy);
         var gpu = GpuCatalog.Resolve(m.Gpu, seed: true);
-        var d = policy.Options.Discount;
         if (m.Kind == "kernel")
         {
-            // The seed prices every kernel at its discounted peak: FLOPS in TFLOPS, links in 1000 x MiB/s, HBM in GiB/s.
-            const double mibPerGB = Bytes.BytesPerMiB * 1000 / 1e9;
+            // The seed prices a kernel on its own at its decode rates (no SMs reserved): the discounted peaks, in its units.
+            var r = policy.Rates(gpu, Phase.Decode);
             return m.Metric switch
             {
-                "gemm-tflops" => gpu.Fp8Tflops * d * (m.Text("table") == "masked" ? policy.Options.DecodeExpertEfficiency : 1),
-                "attention-gbps" => gpu.MemoryBandwidthGBps * d * Bytes.BytesPerGiB / 1e9,
-                "attention-tflops" => gpu.Fp16Tflops * d,
-                "alltoall-gbps" => gpu.ScaleOutBandwidthGBps * d * mibPerGB, // the seed sends all-to-all over the NIC only
+                "gemm-tflops" => r.Fp8.ToTeraFlops() * (m.Text("table") == "masked" ? r.ExpertEfficiency : 1),
+                "attention-gbps" => r.Memory.BytesPerSecond / 1e9,
+                "attention-tflops" => r.Bf16.ToTeraFlops(),
+                "alltoall-gbps" => r.ScaleOut.BytesPerSecond / 1e9, // the seed sends all-to-all over the NIC only
                 "alltoall-us" => SeedAllToAllMicroseconds(m, gpu, policy),
                 _ => throw new InputException($"measurement {m.Id}: unknown metric '{m.Metric}'"),
             };

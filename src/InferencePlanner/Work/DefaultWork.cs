@@ -315,15 +315,14 @@ public static class DefaultWork
         // over RDMA, none is merged per node. Otherwise the normal kernels merge copies per node and forward over NVLink.
         // The busiest GPU also receives `imbalance` times the mean in dispatch and sends as much back in combine.
         var lowLatency = decode && layout.Gpus > gpusPerDomain;
-        var (nvlinkCopies, nicCopies) = lowLatency ? (0, k * (layout.Gpus - 1.0) / layout.Gpus) : ExchangeCopies(f, layout.Gpus, gpusPerDomain);
         var busiest = tokens * layout.EffectiveImbalance(t);
 
         // Glue: the layer's norms and residuals per token; per expert copy the SwiGLU activation, the layout into
         // expert order and the weighted reduction of the returned copies; the shared experts' activations.
         var glue = Glue(h, tokens, pairs * (GluBytesPerElement * f.ExpertIntermediate + 4 * h) + tokens * f.SharedExperts * GluBytesPerElement * f.ExpertIntermediate, launches: 10);
         return new FeedForwardLayerWork(Operator.None(OperatorKind.Gemm), Operator.None(OperatorKind.AllReduce), router, shared, routed,
-            Exchange(OperatorKind.Dispatch, busiest, h, p.Dispatch, nvlinkCopies, nicCopies) with { M = tokens, Groups = layout.Gpus, LowLatency = lowLatency },
-            Exchange(OperatorKind.Combine, busiest, h, p.Combine, nvlinkCopies, nicCopies) with { M = tokens, Groups = layout.Gpus, LowLatency = lowLatency },
+            Exchange(OperatorKind.Dispatch, f, layout.Gpus, gpusPerDomain, lowLatency, busiest, h, p.Dispatch) with { M = tokens },
+            Exchange(OperatorKind.Combine, f, layout.Gpus, gpusPerDomain, lowLatency, busiest, h, p.Combine) with { M = tokens },
             glue);
     }
 
@@ -368,9 +367,17 @@ public static class DefaultWork
     public static double PayloadBytesPerToken(double hidden, Precision payload) =>
         hidden * payload.BytesPerElement() + (payload == Precision.Fp8 ? hidden / 128 * 4 : 0);
 
-    private static Operator Exchange(OperatorKind kind, double tokens, double hidden, Precision payload, double nvlinkCopies, double nicCopies)
+    /// <summary>
+    /// One GPU's dispatch or combine of <paramref name="tokens"/> tokens over <paramref name="gpus"/> GPUs. The
+    /// low-latency mode (DeepEP's decode kernels) sends every top-k copy straight over RDMA; the normal mode merges
+    /// copies per node and forwards them over NVLink (<see cref="ExchangeCopies"/>).
+    /// </summary>
+    public static Operator Exchange(OperatorKind kind, FeedForwardSpec f, int gpus, int gpusPerDomain, bool lowLatency, double tokens, double hidden, Precision payload)
     {
+        ArgumentNullException.ThrowIfNull(f);
+        var (nvlinkCopies, nicCopies) = lowLatency ? (0, f.TopK * (gpus - 1.0) / gpus) : ExchangeCopies(f, gpus, gpusPerDomain);
         var perToken = PayloadBytesPerToken(hidden, payload);
-        return Operator.Exchange(kind, Bytes.FromBytes(tokens * nvlinkCopies * perToken), Bytes.FromBytes(tokens * nicCopies * perToken));
+        return Operator.Exchange(kind, Bytes.FromBytes(tokens * nvlinkCopies * perToken), Bytes.FromBytes(tokens * nicCopies * perToken))
+            with { M = tokens, Groups = gpus, LowLatency = lowLatency };
     }
 }
