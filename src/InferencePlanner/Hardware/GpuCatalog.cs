@@ -111,7 +111,7 @@ public static class GpuCatalog
                 : d,
             EfficiencyFromFile = efficiency is not null,
             Latency = latency is { } t
-                ? new GpuLatency(Micro(t, "kernel", l.KernelUs), Micro(t, "scaleUp", l.ScaleUpUs), Micro(t, "scaleOut", l.ScaleOutUs))
+                ? new GpuLatency(Micro(t, "kernel", l.KernelUs), Micro(t, "scaleUp", l.ScaleUpUs), Micro(t, "scaleOut", l.ScaleOutUs), Micro(t, "launch", l.LaunchUs))
                 : l,
         };
     }

@@ -45,6 +45,9 @@ public sealed class KernelModel
     // Link measurements sorted by EP size, resolved once so that pricing allocates nothing.
     private readonly (double X, double Value)[] _rdmaDispatch, _rdmaCombine, _llDispatch, _llCombine;
 
+    // Causal prefill attention shares by sequence length.
+    private readonly (double X, double Value)[] _prefillAttention;
+
     // GEMM measurements with their shapes in log2, for the interpolation.
     private readonly (double LogM, double LogN, double LogK, double M, double Share)[] _dense, _contiguous, _masked;
 
@@ -61,6 +64,7 @@ public sealed class KernelModel
         _rdmaCombine = [.. rdma.Select(r => (r.Ep, r.CombineGBps)).OrderBy(r => r.Ep)];
         _llDispatch = [.. ll.Select(l => (l.Ep, l.DispatchUs)).OrderBy(l => l.Ep)];
         _llCombine = [.. ll.Select(l => (l.Ep, l.CombineUs)).OrderBy(l => l.Ep)];
+        _prefillAttention = [.. (Profile?.PrefillAttention ?? []).Select(p => (p.SeqLen, p.Share))];
         _dense = Logs(Profile?.Dense ?? []);
         _contiguous = Profile is { Contiguous.Count: > 0 } ? Logs(Profile.Contiguous) : _dense;
         _masked = Profile is { Masked.Count: > 0 } ? Logs(Profile.Masked) : _dense;
@@ -156,6 +160,35 @@ public sealed class KernelModel
         }
 
         return (DefaultBand(DefaultAttentionMemoryShare), DefaultBand(DefaultAttentionComputeShare));
+    }
+
+    /// <summary>
+    /// Share of the BF16 peak a causal prefill attention over <paramref name="keys"/> keys per prompt reaches:
+    /// interpolated in log length between the measured sequence lengths (held at the ends); at the band's ends the
+    /// slower or faster of the two neighbouring measurements. Null without data (the caller then uses the
+    /// attention kernel's compute share).
+    /// </summary>
+    public double? PrefillAttentionShare(double keys)
+    {
+        var points = _prefillAttention;
+        if (points.Length == 0 || !(keys > 0))
+        {
+            return null;
+        }
+
+        if (Band == Band.Mid)
+        {
+            return InterpolateLog(points, keys);
+        }
+
+        var i = 1;
+        while (i < points.Length - 1 && points[i].X < keys)
+        {
+            i++;
+        }
+
+        var (a, b) = (points[i - 1].Value, points[i].Value);
+        return Band == Band.Low ? Math.Min(a, b) : Math.Max(a, b);
     }
 
     /// <summary>Share of the roofline a GEMM without kernel data reaches (the GPU's named factor).</summary>

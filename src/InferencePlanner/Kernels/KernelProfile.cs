@@ -56,6 +56,12 @@ public sealed class KernelProfile
     /// <summary>Attention kernel: achieved share of BF16 peak when compute-bound; null without data.</summary>
     public double? AttentionComputeShare { get; init; }
 
+    /// <summary>
+    /// Causal prefill attention: (keys attended, share of the BF16 peak of the GPU it was measured on), by
+    /// sequence length; empty without data.
+    /// </summary>
+    public IReadOnlyList<(double SeqLen, double Share)> PrefillAttention { get; init; } = [];
+
     /// <summary>Normal-mode all-to-all over NVLink inside a node: (EP, dispatch GB/s, combine GB/s); null without data.</summary>
     public (double Ep, double DispatchGBps, double CombineGBps)? NvLink { get; init; }
 
@@ -129,6 +135,28 @@ public sealed class KernelProfile
             computeShare = tflops / gpu.Fp16Tflops;
         }
 
+        IReadOnlyList<(double, double)> prefill = [];
+        if (root.TryGetProperty("prefillAttention", out var pa))
+        {
+            // A table may be measured on another GPU of the architecture than the rest of the profile.
+            var on = gpu;
+            if (pa.TryGetProperty("measuredOn", out var o) && o.ValueKind == System.Text.Json.JsonValueKind.String)
+            {
+                try
+                {
+                    on = resolve(o.GetString()!);
+                }
+                catch (InputException e) when (!e.Message.StartsWith(origin, StringComparison.Ordinal))
+                {
+                    throw new InputException($"{origin}: prefillAttention.measuredOn: {e.Message}", e);
+                }
+            }
+
+            prefill = [.. pa.GetProperty("points").EnumerateArray()
+                .Select(p => (Positive(p, "seqLen", origin), Positive(p, "tflops", origin) / on.Fp16Tflops))
+                .OrderBy(p => p.Item1)];
+        }
+
         (double, double, double)? nvlink = null;
         IReadOnlyList<RdmaPoint> rdma = [];
         double commShare = 0;
@@ -161,6 +189,7 @@ public sealed class KernelProfile
             Masked = Gemms("groupedMasked"),
             AttentionMemoryShare = memShare,
             AttentionComputeShare = computeShare,
+            PrefillAttention = prefill,
             NvLink = nvlink,
             Rdma = rdma,
             CommSmShare = commShare,

@@ -136,8 +136,14 @@ public static class DefaultPhases
         Check.Positive(seqLen, "--seq-len");
         Check.CacheHit(cacheHit);
         layout.Validate(t, policy.Gpu);
-        var work = DefaultWork.Prefill(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, seqLen, cacheHit, promptsPerGroup);
-        var b = Sum(t, policy, work, o.TwoBatchOverlap ? policy.Kernels.CommSmShare : -1);
+        var domain = Math.Min(policy.Gpu.GpusPerNode, layout.Gpus);
+        var b = Sum(t, policy, DefaultWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup));
+        if (o.TwoBatchOverlap)
+        {
+            // Each micro-batch carries half the prompts' tokens (with one prompt, half its tokens and attention pairs).
+            b = Overlap(t, policy, b, DefaultWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup / 2), policy.Kernels.CommSmShare);
+        }
+
         var tokens = layout.Dp * promptsPerGroup * seqLen;
         return new DefaultPrefillResult(b, tokens / b.Total.Seconds / layout.Gpus, tokens / b.Overlapped.Seconds / layout.Gpus);
     }
@@ -153,20 +159,70 @@ public static class DefaultPhases
         Check.Positive(batchPerGpu, "--batch sizes");
         Check.Positive(contextLen, "--seq-len");
         layout.Validate(t, policy.Gpu);
-        var work = DefaultWork.Decode(t, layout, Math.Min(policy.Gpu.GpusPerNode, layout.Gpus), p, batchPerGpu, contextLen, o.MlaDecodeForm);
-        return new DefaultDecodeResult(batchPerGpu, Sum(t, policy, work, o.TwoBatchOverlap ? 0 : -1), DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
+        var domain = Math.Min(policy.Gpu.GpusPerNode, layout.Gpus);
+        var b = Sum(t, policy, DefaultWork.Decode(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm));
+        if (o.TwoBatchOverlap)
+        {
+            b = Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm), commSmShare: 0);
+        }
+
+        return new DefaultDecodeResult(batchPerGpu, b, DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
     }
 
     /// <summary>
-    /// Adds the priced layer work over the model's layers. With <paramref name="commSmShare"/> of 0 or more, two
-    /// micro-batches overlap each MoE layer (see <see cref="StageOverlap"/>): the layer takes max(attention,
-    /// combine) + max(experts, dispatch), compute slowed by the share of SMs the communication kernels hold.
-    /// A negative share means no overlap: everything in sequence.
+    /// Adds the priced layer work over the model's layers, everything in sequence (one batch, no communication
+    /// hidden); <see cref="Breakdown.Overlapped"/> is set to the same total.
     /// </summary>
-    public static Breakdown Sum(TransformerSpec t, RooflinePolicy policy, in LayerWork work, double commSmShare = 0)
+    public static Breakdown Sum(TransformerSpec t, RooflinePolicy policy, in LayerWork work)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(policy);
+        var b = Accumulate(t, policy, work, out _);
+        return b with { Overlapped = b.Total };
+    }
+
+    /// <summary>
+    /// Two-micro-batch overlap as DeepSeek runs it. The batch is split in two and <paramref name="microBatch"/> is
+    /// the work of one half, priced at its own size: each half reads the weights again, its GEMMs run at half the
+    /// rows and its all-to-all carries half the tokens. Per MoE layer the two halves alternate through two stages,
+    /// one half's attention while the other's combine is in flight, then its experts while the other's dispatch
+    /// is, so the layer takes 2 x (max(attention, combine) + max(experts, dispatch)), compute slowed by the share
+    /// of SMs the communication kernels hold (<paramref name="commSmShare"/>). Layers without experts and the head
+    /// run both halves in sequence. Returns <paramref name="whole"/> (the one-batch sums) with the overlapped time
+    /// and the per-micro-batch stages set.
+    /// </summary>
+    public static Breakdown Overlap(TransformerSpec t, RooflinePolicy policy, Breakdown whole, in LayerWork microBatch, double commSmShare)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(policy);
+        var f = t.FeedForward;
+        double moe = f.IsMoe ? f.MoeLayers : 0;
+        var half = Accumulate(t, policy, microBatch, out var m);
+        if (moe == 0)
+        {
+            return whole;
+        }
+
+        var slowdown = 1 / (1 - commSmShare);
+        var attentionAll = half.AttentionProjections + half.AttentionCore + half.AttentionAllReduce;
+        var attentionPerLayer = attentionAll / t.Layers;
+        var stage1 = attentionPerLayer * slowdown;
+        var stage2 = (m.Router + m.Shared + m.Routed + m.Glue) * slowdown;
+        var nicBytes = Math.Max(microBatch.MoeFeedForward.Combine.ScaleOutBytes.Value / stage1.Seconds, microBatch.MoeFeedForward.Dispatch.ScaleOutBytes.Value / stage2.Seconds);
+        var perLayer = (stage1 >= m.Combine ? stage1 : m.Combine) + (stage2 >= m.Dispatch ? stage2 : m.Dispatch);
+        var sequential = attentionAll - attentionPerLayer * moe + half.DenseMlp + half.MlpAllReduce + (half.Glue - m.Glue * moe) + half.Head;
+        return whole with
+        {
+            Overlapped = (sequential + perLayer * moe) * 2,
+            Stages = new StageOverlap(stage1, m.Combine, stage2, m.Dispatch, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0),
+        };
+    }
+
+    // One MoE layer's priced parts, for the overlap.
+    private readonly record struct MoeLayerTimes(Duration Router, Duration Shared, Duration Routed, Duration Dispatch, Duration Combine, Duration Glue);
+
+    private static Breakdown Accumulate(TransformerSpec t, RooflinePolicy policy, in LayerWork work, out MoeLayerTimes moeLayer)
+    {
         var a = t.Attention;
         var f = t.FeedForward;
         double full = t.Layers - a.SlidingLayers, sliding = a.SlidingLayers, dense = f.DenseLayers, moe = f.IsMoe ? f.MoeLayers : 0;
@@ -193,26 +249,8 @@ public static class DefaultPhases
         acc.Add(routed, moe, Part.Routed);
         acc.Add(dispatch, moe, Part.Dispatch);
         acc.Add(combine, moe, Part.Combine);
-
-        var b = acc.Result();
-        if (moe == 0 || commSmShare < 0)
-        {
-            return b with { Overlapped = b.Total };
-        }
-
-        var slowdown = 1 / (1 - commSmShare);
-        var attentionAll = b.AttentionProjections + b.AttentionCore + b.AttentionAllReduce;
-        var attentionPerLayer = attentionAll / t.Layers;
-        var stage1 = attentionPerLayer * slowdown;
-        var stage2 = (router.Time + shared.Time + routed.Time + moeGlue.Time) * slowdown;
-        var nicBytes = Math.Max(work.MoeFeedForward.Combine.ScaleOutBytes.Value / stage1.Seconds, work.MoeFeedForward.Dispatch.ScaleOutBytes.Value / stage2.Seconds);
-        var perLayer = (stage1 >= combine.Time ? stage1 : combine.Time) + (stage2 >= dispatch.Time ? stage2 : dispatch.Time);
-        var overlapped = attentionAll - attentionPerLayer * moe + b.DenseMlp + b.MlpAllReduce + (b.Glue - moeGlue.Time * moe) + b.Head + perLayer * moe;
-        return b with
-        {
-            Overlapped = overlapped,
-            Stages = new StageOverlap(stage1, combine.Time, stage2, dispatch.Time, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0),
-        };
+        moeLayer = new MoeLayerTimes(router.Time, shared.Time, routed.Time, dispatch.Time, combine.Time, moeGlue.Time);
+        return acc.Result();
     }
 
     private enum Part { Projections, Core, AttentionAllReduce, Dense, MlpAllReduce, Router, Shared, Routed, Dispatch, Combine, Glue, Head }

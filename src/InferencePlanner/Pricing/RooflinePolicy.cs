@@ -42,7 +42,7 @@ public sealed class RooflinePolicy
     private readonly GpuSpec _gpu;
     private readonly FlopRate _fp4, _fp8, _bf16;
     private readonly Bandwidth _memory;
-    private readonly Duration _kernel, _scaleUpLatency, _scaleOutLatency;
+    private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency;
     private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute;
     private readonly Bandwidth _allReduce, _nvlinkDispatch, _nvlinkCombine;
 
@@ -63,6 +63,7 @@ public sealed class RooflinePolicy
         _nvlinkDispatch = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: false));
         _nvlinkCombine = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: true));
         _kernel = Duration.FromMilliseconds(gpu.Latency.KernelUs / 1000);
+        _launch = Duration.FromMilliseconds(gpu.Latency.LaunchUs / 1000);
         _scaleUpLatency = Duration.FromMilliseconds(gpu.Latency.ScaleUpUs / 1000);
         _scaleOutLatency = Duration.FromMilliseconds(gpu.Latency.ScaleOutUs / 1000);
     }
@@ -93,12 +94,16 @@ public sealed class RooflinePolicy
         {
             OperatorKind.AllReduce => Link(op.ScaleUpBytes / _allReduce, Duration.Zero, _scaleUpLatency),
             OperatorKind.Dispatch or OperatorKind.Combine => Exchange(op),
-            OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * _attentionCompute), op.MemoryBytes / (_memory * _attentionMemory),
-                Kernels.Profile is null ? _kernel : Duration.Zero),
-            OperatorKind.Glue => Roof(Duration.Zero, op.MemoryBytes / (_memory * _streamingShare), _kernel * op.Launches),
+            OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * AttentionComputeShare(op)), op.MemoryBytes / (_memory * _attentionMemory),
+                Fixed(op, measured: Kernels.Profile is not null)),
+            OperatorKind.Glue => Roof(Duration.Zero, op.MemoryBytes / (_memory * _streamingShare), Fixed(op, measured: false)),
             _ => Gemm(op),
         };
     }
+
+    // Prefill attention runs causal kernels whose efficiency grows with the prompt; decode runs the MLA decode kernel.
+    private double AttentionComputeShare(in Operator op) =>
+        op.Causal && Kernels.PrefillAttentionShare(op.K) is { } share ? share : _attentionCompute;
 
     private Priced Gemm(in Operator op)
     {
@@ -106,11 +111,14 @@ public sealed class RooflinePolicy
         var memory = op.MemoryBytes / _memory;
         if (Kernels.GemmShare(op.Table, op.M, op.N, op.K) is { } share)
         {
-            return Roof(compute / share, memory / share, Duration.Zero);
+            return Roof(compute / share, memory / share, Fixed(op, measured: true));
         }
 
-        return Roof(compute / _gemmShare, memory / _gemmShare, _kernel);
+        return Roof(compute / _gemmShare, memory / _gemmShare, Fixed(op, measured: false));
     }
+
+    // Fixed time of an operator's kernels: each pays its launch; one whose efficiency is not measured also its prologue and tail.
+    private Duration Fixed(in Operator op, bool measured) => (measured ? _launch : _launch + _kernel) * op.Launches;
 
     private Priced Exchange(in Operator op)
     {

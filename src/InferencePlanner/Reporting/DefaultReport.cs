@@ -120,7 +120,7 @@ public static class DefaultReport
                 [
                     "tokens/s counts every prompt token, cached or not; cached tokens are not recomputed but are attended to.",
                     "A node is 8 GPUs (an HGX node; for NVL72 racks, 8 of the rack's 72).",
-                    "(overlap): two micro-batches hide each MoE layer's dispatch and combine under the other's compute, up to the compute time.",
+                    "(overlap): the batch runs as two micro-batches, each priced at half the tokens; each MoE layer's dispatch and combine of one hide under the other's compute, up to the compute time.",
                 ]),
             OverlapTable("prefill-overlap", [.. results.Select(r => (r.Gpu.Name, r.Result.PerLayers.Stages))]),
             .. inputs.Band ? [PrefillBand(t, results, p, seqLen, cacheHit, inputs)] : Array.Empty<Table>(),
@@ -139,7 +139,7 @@ public static class DefaultReport
         ["low: every kernel at the least efficient measurement near its shape; high: at the most efficient. GPUs without kernel data use the spread of the Hopper data around its median."]);
 
     private static Table OverlapTable(string key, IReadOnlyList<(string Label, StageOverlap Stages)> rows) => new(key,
-        "Two-micro-batch overlap per MoE layer (ms)",
+        "Two-micro-batch overlap per MoE layer, one micro-batch (ms)",
         ["GPU", "attention", "combine", "slack 1", "experts", "dispatch", "slack 2", "NIC GB/s to hide all"],
         [.. rows.Select(r => (IReadOnlyList<Cell>)
         [
@@ -147,7 +147,7 @@ public static class DefaultReport
             Cell.Of(r.Stages.RequiredNicGBps, 1),
         ])],
         [
-            "Stage 1: one micro-batch's attention runs while the other's combine is in flight; stage 2: its experts while the other's dispatch is. Compute is slowed by the SMs the communication kernels hold.",
+            "Each micro-batch is half the batch. Stage 1: one micro-batch's attention runs while the other's combine is in flight; stage 2: its experts while the other's dispatch is; a layer runs each stage twice. Compute is slowed by the SMs the communication kernels hold.",
             "Slack = compute - communication: negative slack is communication left exposed. NIC GB/s to hide all: the achieved NIC bandwidth per GPU at which neither stage exposes communication.",
         ]);
 
@@ -213,7 +213,7 @@ public static class DefaultReport
             }
         }
 
-        notes.Insert(0, "Times are one decode step through all layers, ms. TPOT_O overlaps dispatch and combine with compute (two micro-batches); TPS and tokens/s per GPU use it.");
+        notes.Insert(0, "Times are one decode step through all layers as one batch, ms. TPOT_O runs the batch as two micro-batches of half the requests, overlapping dispatch and combine with compute; TPS and tokens/s per GPU use it.");
         return new Document($"Decode of {model.Name}",
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
         [

@@ -63,6 +63,11 @@ public static class DefaultWork
             Bytes.FromBytes(weights * ActivationBytes + tokens * (t.Hidden + t.Vocab / (double)tp) * ActivationBytes)) with { M = tokens, N = t.Vocab / (double)tp, K = t.Hidden };
     }
 
+    // GEMM kernels behind one attention's projections: for MLA the query down and up, the joint KV down, the KV up
+    // (prefill) or the two absorbed products (decode on the fly), and the output; otherwise QKV and output.
+    private static double ProjectionKernels(AttentionSpec a, bool decode) =>
+        a.Kind != AttentionKind.Mla ? 2 : (a.QLoraRank > 0 ? 2 : 1) + 1 + (decode ? 2 : 1) + 1;
+
     private static Operator Glue(double hidden, double tokens, double extraBytes, double launches) =>
         new Operator(OperatorKind.Glue, Precision.Bf16, Flops.Zero, Bytes.FromBytes(GluePassesPerToken * tokens * hidden * ActivationBytes + extraBytes), Bytes.Zero, Bytes.Zero)
             with { Launches = launches };
@@ -167,8 +172,9 @@ public static class DefaultWork
 
         return new AttentionLayerWork(
             Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + tokens * h * ActivationBytes * 3))
-                with { M = tokens, N = projParams / h, K = h },
-            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(coreBytes + tokens * heads * (a.HeadDim + a.VHeadDim) * ActivationBytes)),
+                with { M = tokens, N = projParams / h, K = h, Launches = ProjectionKernels(a, decode: false) },
+            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(coreBytes + tokens * heads * (a.HeadDim + a.VHeadDim) * ActivationBytes))
+                with { Causal = true, M = missed, K = context },
             AllReduce(tp, tokens, h));
     }
 
@@ -211,8 +217,9 @@ public static class DefaultWork
         var kvBytes = groupTokens * context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
         return new AttentionLayerWork(
             Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3))
-                with { M = groupTokens, N = projParams / h, K = h },
-            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)),
+                with { M = groupTokens, N = projParams / h, K = h, Launches = ProjectionKernels(a, decode: form == MlaForm.OnTheFly) },
+            // A split-KV decode kernel (FlashMLA, FlashDecoding) runs as the attention pass and a combine of the splits.
+            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)) with { Launches = 2 },
             AllReduce(tp, groupTokens, h));
     }
 
@@ -277,7 +284,7 @@ public static class DefaultWork
         var weights = 3 * h * f.DenseIntermediate / tp;
         var dense = Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(groupTokens * weights),
             Bytes.FromBytes(weights * p.Weights.BytesPerElement() + groupTokens * (2 * h + f.DenseIntermediate / tp) * ActivationBytes))
-            with { M = groupTokens, N = 2 * f.DenseIntermediate / tp, K = h };
+            with { M = groupTokens, N = 2 * f.DenseIntermediate / tp, K = h, Launches = 2 };
         var glue = Glue(h, groupTokens / tp, GluBytesPerElement * groupTokens * f.DenseIntermediate / tp, launches: 8);
         return new FeedForwardLayerWork(dense, AllReduce(layout.Tp, groupTokens, h), Operator.None(OperatorKind.Router),
             Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.Dispatch), Operator.None(OperatorKind.Combine), glue);
@@ -297,11 +304,11 @@ public static class DefaultWork
         var expertBytes = expertParams * p.ExpertWeights.BytesPerElement();
 
         var router = Operator.Kernel(OperatorKind.Router, Precision.Bf16, Flops.FromMacs(tokens * h * f.RoutedExperts),
-            Bytes.FromBytes(h * f.RoutedExperts * ActivationBytes + tokens * h * ActivationBytes)) with { M = tokens, N = f.RoutedExperts, K = h };
+            Bytes.FromBytes(h * f.RoutedExperts * ActivationBytes + tokens * h * ActivationBytes)) with { M = tokens, N = f.RoutedExperts, K = h, Launches = 2 };
         var shared = f.SharedExperts == 0
             ? Operator.None(OperatorKind.ExpertGemm)
             : Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(tokens * expertParams * f.SharedExperts),
-                Bytes.FromBytes(f.SharedExperts * expertBytes + tokens * h * ActivationBytes * 2)) with { M = tokens, N = 2.0 * f.ExpertIntermediate * f.SharedExperts, K = h };
+                Bytes.FromBytes(f.SharedExperts * expertBytes + tokens * h * ActivationBytes * 2)) with { M = tokens, N = 2.0 * f.ExpertIntermediate * f.SharedExperts, K = h, Launches = 2 };
 
         // Each GPU sends its tokens' top-k copies out and receives as many back under balance; the busiest GPU gets
         // `imbalance` times the mean. It reads the weights of every expert copy it holds.
@@ -309,7 +316,7 @@ public static class DefaultWork
         var localExperts = Math.Max(1, layout.ExpertsPerGpu(t));
         var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams),
             Bytes.FromBytes(localExperts * expertBytes + pairs * (2 * h + f.ExpertIntermediate) * ActivationBytes))
-            with { M = pairs / localExperts, N = 2.0 * f.ExpertIntermediate, K = h, Groups = localExperts, Table = decode ? Kernels.GemmTable.Masked : Kernels.GemmTable.Contiguous };
+            with { M = pairs / localExperts, N = 2.0 * f.ExpertIntermediate, K = h, Groups = localExperts, Table = decode ? Kernels.GemmTable.Masked : Kernels.GemmTable.Contiguous, Launches = 2 };
 
         // Decode across several scale-up domains runs the low-latency all-to-all (DeepEP): every copy goes straight
         // over RDMA, none is merged per node. Otherwise the normal kernels merge copies per node and forward over NVLink.

@@ -79,6 +79,9 @@ public readonly record struct Operator(OperatorKind Kind, Precision Precision, F
     /// <summary>For an exchange: the low-latency mode (pure RDMA, every copy sent directly), as decode runs it.</summary>
     public bool LowLatency { get; init; }
 
+    /// <summary>For attention: a causal pass over prompts (prefill), keys attended per prompt in <see cref="K"/>.</summary>
+    public bool Causal { get; init; }
+
     /// <summary>Kernels the operator launches (each pays the launch latency where the latency is modelled).</summary>
     public double Launches { get; init; } = 1;
 
