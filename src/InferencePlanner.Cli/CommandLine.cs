@@ -246,7 +246,7 @@ public static class CommandLine
         var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)} (default: table).", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong([.. Exporters.Names]);
         var band = new Option<bool>("--band") { Description = "Add a low and a high prediction from the spread of the kernel data." };
-        var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy (default: 1.3)." };
+        var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." };
         var cmd = new Command("validate", "Predicted against measured for the bundled measurements of DeepSeek-V3/R1 deployments and kernels, under both presets, with the median and worst error.")
         {
             format, band, imbalance,
@@ -516,7 +516,7 @@ public static class CommandLine
         private readonly Option<string?> _attention = new("--attention-precision") { Description = "default: attention compute precision, fp8|bf16 (default: bf16)." };
         private readonly Option<string?> _dispatch = new("--dispatch") { Description = "default: dispatch payload precision (default: fp8)." };
         private readonly Option<string?> _combine = new("--combine") { Description = "default: combine payload precision (default: bf16)." };
-        private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: 1.3)." };
+        private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." };
         private readonly Option<int?> _redundant = new("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." };
         private readonly Option<bool> _band = new("--band") { Description = "default: add low and high predictions from the spread of the kernel data." };
         private readonly Option<string?> _mlaForm = new("--mla-form") { Description = "default: how MLA runs in decode: on-the-fly (absorbed, as FlashMLA; the default), absorbed (materialised weights) or standard." };

@@ -92,7 +92,29 @@ public sealed class DefaultPropertyTests
             var layout = DefaultLayout.For(t, gpus, 1, null, 1.3);
             Assert.Equal(t.FeedForward.RoutedExperts + layout.RedundantExperts, layout.ExpertsPerGpu(t) * gpus, 6);
             Assert.Equal(Math.Round(layout.ExpertsPerGpu(t)), layout.ExpertsPerGpu(t), 9);
-            Assert.InRange(layout.EffectiveImbalance(t), 1, 1.3);
+            Assert.InRange(layout.EffectiveImbalance(t, 64), 1, 1.3);
+        });
+    }
+
+    [Fact]
+    public void The_derived_imbalance_is_at_least_one_and_falls_with_the_batch_and_with_experts_per_GPU()
+    {
+        Gen.Select(GenModel, Gen.Int[1, 400], Gen.Double[1, 1e5], Gen.Double[1, 1e5]).Sample((m, gpus, a, b) =>
+        {
+            var t = m.Transformer;
+            if (!t.FeedForward.IsMoe || gpus > t.FeedForward.RoutedExperts)
+            {
+                return;
+            }
+
+            var layout = DefaultLayout.For(t, gpus, 1, null, null);
+            var (small, large) = (Math.Min(a, b), Math.Max(a, b));
+            Assert.InRange(layout.EffectiveImbalance(t, large), 1, layout.EffectiveImbalance(t, small));
+            Assert.Equal(1, DefaultLayout.For(t, 1, 1, null, null).EffectiveImbalance(t, small));
+
+            // More redundant copies spread the same load over more slots.
+            var more = layout with { RedundantExperts = layout.RedundantExperts + gpus };
+            Assert.True(more.EffectiveImbalance(t, small) <= layout.EffectiveImbalance(t, small));
         });
     }
 

@@ -30,6 +30,16 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void The_default_model_meets_the_accuracy_bounds_on_the_deployments()
+    {
+        // The bounds of the validation requirement: median absolute error at most 15%, no row beyond 35%.
+        var e2e = Reporting.ValidationReport.Summaries(Rows.Value).Single(s => s.Preset == "default" && s.Kind == "end-to-end");
+        Assert.Equal(7, e2e.Rows);
+        Assert.True(e2e.MedianAbsErrorPercent <= 15, $"median {e2e.MedianAbsErrorPercent:F1}%");
+        Assert.True(e2e.MaxAbsErrorPercent <= 35, $"worst {e2e.MaxAbsErrorPercent:F1}%");
+    }
+
+    [Fact]
     public void The_default_model_predicts_the_deployments_better_than_the_seed()
     {
         var summaries = Reporting.ValidationReport.Summaries(Rows.Value);

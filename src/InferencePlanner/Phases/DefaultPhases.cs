@@ -74,8 +74,8 @@ public sealed record DefaultOptions
     /// <summary>Share of HBM usable for weights and KV cache (the rest: framework, activations, fragmentation).</summary>
     public double MemoryUtilization { get; init; } = 0.9;
 
-    /// <summary>Expert load imbalance before redundancy (busiest GPU over the mean); an assumption until calibrated.</summary>
-    public double Imbalance { get; init; } = 1.3;
+    /// <summary>Expert load imbalance before redundancy (busiest GPU over the mean) as given; null to derive it (<see cref="DefaultLayout.EffectiveImbalance"/>).</summary>
+    public double? Imbalance { get; init; }
 
     /// <summary>How MLA runs in decode (real kernels absorb on the fly).</summary>
     public MlaForm MlaDecodeForm { get; init; } = MlaForm.OnTheFly;

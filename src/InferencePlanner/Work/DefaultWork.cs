@@ -312,7 +312,8 @@ public static class DefaultWork
 
         // Each GPU sends its tokens' top-k copies out and receives as many back under balance; the busiest GPU gets
         // `imbalance` times the mean. It reads the weights of every expert copy it holds.
-        var pairs = tokens * k * layout.EffectiveImbalance(t);
+        var imbalance = layout.EffectiveImbalance(t, tokens);
+        var pairs = tokens * k * imbalance;
         var localExperts = Math.Max(1, layout.ExpertsPerGpu(t));
         var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams),
             Bytes.FromBytes(localExperts * expertBytes + pairs * (2 * h + f.ExpertIntermediate) * ActivationBytes))
@@ -322,7 +323,7 @@ public static class DefaultWork
         // over RDMA, none is merged per node. Otherwise the normal kernels merge copies per node and forward over NVLink.
         // The busiest GPU also receives `imbalance` times the mean in dispatch and sends as much back in combine.
         var lowLatency = decode && layout.Gpus > gpusPerDomain;
-        var busiest = tokens * layout.EffectiveImbalance(t);
+        var busiest = tokens * imbalance;
 
         // Glue: the layer's norms and residuals per token; per expert copy the SwiGLU activation, the layout into
         // expert order and the weighted reduction of the returned copies; the shared experts' activations.
