@@ -256,13 +256,14 @@ public static class CommandLine
             var options = WithImbalance(new DefaultOptions(), p.GetValue(imbalance));
 
             var rows = Validation.Validator.Run(Validation.Measurement.BuiltIn, options, p.GetValue(band));
+            var calibration = Validation.Calibration.Run(Validation.Measurement.BuiltIn, options);
             if (p.GetValue(format) == "json")
             {
-                stdout.WriteLine(ValidationReport.Json(rows));
+                stdout.WriteLine(ValidationReport.Json(rows, calibration));
                 return 0;
             }
 
-            Exporters.For(p.GetValue(format)!).Write(ValidationReport.Document(rows, p.GetValue(band)), stdout);
+            Exporters.For(p.GetValue(format)!).Write(ValidationReport.Document(rows, p.GetValue(band), calibration), stdout);
             return 0;
         });
         return cmd;

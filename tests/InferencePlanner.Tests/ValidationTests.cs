@@ -40,6 +40,18 @@ public sealed class ValidationTests
     }
 
     [Fact]
+    public void The_calibrated_spread_is_what_the_calibration_finds_in_the_bundled_data()
+    {
+        var c = Calibration.Run(Measurement.BuiltIn, new DefaultOptions());
+        Assert.Equal(Work.DefaultLayout.ExpertLoadSpread, c.Best);
+        Assert.Equal(Calibration.Candidates.Count, c.Scan.Count);
+        Assert.Equal(7, c.HeldOut.Count);
+
+        // Held out, no deployment is predicted worse than the in-sample bound allows.
+        Assert.All(c.HeldOut, h => Assert.True(Math.Abs(h.ErrorPercent) <= 35, $"{h.Measurement.Id}: {h.ErrorPercent:F1}%"));
+    }
+
+    [Fact]
     public void The_default_model_predicts_the_deployments_better_than_the_seed()
     {
         var summaries = Reporting.ValidationReport.Summaries(Rows.Value);
@@ -79,6 +91,10 @@ public sealed class ValidationTests
         Assert.True(root.GetProperty("medianAbsErrorPercent").GetDouble() >= 0);
         Assert.True(root.GetProperty("maxAbsErrorPercent").GetDouble() >= root.GetProperty("medianAbsErrorPercent").GetDouble());
         Assert.Equal(4, root.GetProperty("summary").GetArrayLength());
+        var calibration = root.GetProperty("calibration");
+        Assert.Equal(10, calibration.GetProperty("scan").GetArrayLength());
+        Assert.Equal(7, calibration.GetProperty("heldOut").GetArrayLength());
+        Assert.True(calibration.GetProperty("heldOutMaxAbsErrorPercent").GetDouble() >= calibration.GetProperty("heldOutMedianAbsErrorPercent").GetDouble());
     }
 
     [Fact]

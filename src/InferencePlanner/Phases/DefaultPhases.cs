@@ -77,6 +77,9 @@ public sealed record DefaultOptions
     /// <summary>Expert load imbalance before redundancy (busiest GPU over the mean) as given; null to derive it (<see cref="DefaultLayout.EffectiveImbalance"/>).</summary>
     public double? Imbalance { get; init; }
 
+    /// <summary>Spread of load across experts from which the imbalance is derived (the calibrated constant unless calibrating).</summary>
+    public double ExpertLoadSpread { get; init; } = DefaultLayout.ExpertLoadSpread;
+
     /// <summary>How MLA runs in decode (real kernels absorb on the fly).</summary>
     public MlaForm MlaDecodeForm { get; init; } = MlaForm.OnTheFly;
 

@@ -21,9 +21,10 @@ public static class ValidationReport
                    select ErrorSummary.Of(preset, kind, set)];
     }
 
-    /// <summary>The rows and summary as tables.</summary>
-    public static Document Document(IReadOnlyList<ValidationRow> rows, bool band)
+    /// <summary>The rows and summary as tables, and how the calibrated constant follows from the end-to-end rows.</summary>
+    public static Document Document(IReadOnlyList<ValidationRow> rows, bool band, CalibrationResult calibration)
     {
+        ArgumentNullException.ThrowIfNull(calibration);
         ArgumentNullException.ThrowIfNull(rows);
         List<string> columns = ["id", "case", "preset", "measured", "predicted", "error %"];
         if (band)
@@ -46,7 +47,7 @@ public static class ValidationReport
             cells.Add(r.Kernels);
             return (IReadOnlyList<Cell>)cells;
         }).ToList();
-        var summary = Summaries(rows).Select(s => (IReadOnlyList<Cell>)
+        var summary = Summaries(rows).Append(calibration.HeldOutSummary).Select(s => (IReadOnlyList<Cell>)
             [s.Preset, s.Kind, Cell.Of(s.Rows, 0), Cell.Of(s.MedianAbsErrorPercent, 1), Cell.Of(s.MaxAbsErrorPercent, 1)]).ToList();
         return new Document("Validation against published measurements", [new("measurements", "data/measurements (shared/docs/measurements.md)")],
         [
@@ -54,6 +55,12 @@ public static class ValidationReport
                 ["error % = (predicted - measured) / measured x 100. End-to-end rows run the model on the row's layout and workload; kernel rows price the kernel the row measured.",
                  "The default model's kernel rows reproduce the kernel data it is built from (a check of its interpolation); its end-to-end rows are predictions."]),
             new Table("summary", "Absolute error by preset and kind of row", ["preset", "kind", "rows", "median |error| %", "worst |error| %"], summary),
+            new Table("calibration", "Calibration of the expert load spread on the end-to-end rows", ["spread", "sum of ln(predicted / measured)^2", "chosen"],
+                [.. calibration.Scan.Select(c => (IReadOnlyList<Cell>)[Cell.Of(c.Spread, 1), Cell.Of(c.SquaredLogError, 4), c.Spread == calibration.Best ? "yes" : ""])],
+                [$"The spread of load across experts is the default model's one calibrated constant; the model uses {Num.S(Work.DefaultLayout.ExpertLoadSpread)}. The calibration ignores --imbalance."]),
+            new Table("held-out", "Each end-to-end row predicted with the spread calibrated on the other rows", ["id", "spread", "measured", "predicted", "error %"],
+                [.. calibration.HeldOut.Select(h => (IReadOnlyList<Cell>)[h.Measurement.Id, Cell.Of(h.Spread, 1), Cell.Of(h.Measurement.Measured, 0), Cell.Of(h.Predicted, 0), Cell.Of(h.ErrorPercent, 1)])],
+                ["A row held out plays no part in choosing the spread it is predicted with: the error of a deployment the model was not fitted to."]),
         ]);
     }
 
@@ -61,9 +68,10 @@ public static class ValidationReport
     /// The JSON form: {"rows": [{"id", "case", "preset", "kind", "measured", "predicted", "errorPercent", ...}],
     /// "medianAbsErrorPercent", "maxAbsErrorPercent" (the default preset's end-to-end rows), "summary": [...]}.
     /// </summary>
-    public static string Json(IReadOnlyList<ValidationRow> rows)
+    public static string Json(IReadOnlyList<ValidationRow> rows, CalibrationResult calibration)
     {
         ArgumentNullException.ThrowIfNull(rows);
+        ArgumentNullException.ThrowIfNull(calibration);
         using var stream = new MemoryStream();
         using (var json = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
@@ -113,6 +121,35 @@ public static class ValidationReport
             }
 
             json.WriteEndArray();
+            json.WriteStartObject("calibration");
+            json.WriteNumber("expertLoadSpread", Work.DefaultLayout.ExpertLoadSpread);
+            json.WriteNumber("bestSpread", calibration.Best);
+            json.WriteStartArray("scan");
+            foreach (var c in calibration.Scan)
+            {
+                json.WriteStartObject();
+                json.WriteNumber("spread", c.Spread);
+                json.WriteNumber("squaredLogError", c.SquaredLogError);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteStartArray("heldOut");
+            foreach (var h in calibration.HeldOut)
+            {
+                json.WriteStartObject();
+                json.WriteString("id", h.Measurement.Id);
+                json.WriteNumber("spread", h.Spread);
+                json.WriteNumber("measured", h.Measurement.Measured);
+                json.WriteNumber("predicted", h.Predicted);
+                json.WriteNumber("errorPercent", h.ErrorPercent);
+                json.WriteEndObject();
+            }
+
+            json.WriteEndArray();
+            json.WriteNumber("heldOutMedianAbsErrorPercent", calibration.HeldOutSummary.MedianAbsErrorPercent);
+            json.WriteNumber("heldOutMaxAbsErrorPercent", calibration.HeldOutSummary.MaxAbsErrorPercent);
+            json.WriteEndObject();
             json.WriteEndObject();
         }
 

@@ -92,7 +92,7 @@ public static class Validator
 
         var t = Model(m).Transformer;
         var o = options with { TwoBatchOverlap = m.Flag("overlap", true) };
-        var layout = new DefaultLayout((int)m.Number("gpus"), (int)m.Number("tp"), (int)m.Number("redundant", 0), o.Imbalance);
+        var layout = new DefaultLayout((int)m.Number("gpus"), (int)m.Number("tp"), (int)m.Number("redundant", 0), o.Imbalance) { LoadSpread = o.ExpertLoadSpread };
         var p = PrecisionSet.NativeFor(t);
         switch (m.Metric)
         {

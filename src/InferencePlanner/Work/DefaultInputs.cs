@@ -50,6 +50,9 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
     /// </summary>
     public const double ExpertLoadSpread = 0.5;
 
+    /// <summary>The expert load spread this layout derives its imbalance from (<see cref="ExpertLoadSpread"/> unless calibrating).</summary>
+    public double LoadSpread { get; init; } = ExpertLoadSpread;
+
     /// <summary>Data-parallel attention groups.</summary>
     public int Dp => Gpus / Tp;
 
@@ -147,7 +150,7 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
             return 1 + (given - 1) * routed / slots;
         }
 
-        var spread = ExpertLoadSpread * routed / slots;
+        var spread = LoadSpread * routed / slots;
         var copies = Math.Max(tokensPerGpu * f.TopK, 1);
         var sd = Math.Sqrt(spread * spread / (slots / Gpus) + 1 / copies);
         return 1 + Math.Sqrt(2 * Math.Log(Gpus)) * sd;
