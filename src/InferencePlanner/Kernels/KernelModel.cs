@@ -53,11 +53,17 @@ public sealed class KernelModel
 
     /// <summary>Kernel efficiencies of <paramref name="gpu"/> at one end of the band.</summary>
     public KernelModel(GpuSpec gpu, Band band = Band.Mid)
+        : this(gpu, KernelCatalog.For(gpu), band)
+    {
+    }
+
+    /// <summary>Kernel efficiencies of <paramref name="gpu"/> from <paramref name="profile"/> (null: named defaults), as when holding data out.</summary>
+    public KernelModel(GpuSpec gpu, KernelProfile? profile, Band band = Band.Mid)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         _gpu = gpu;
         Band = band;
-        Profile = KernelCatalog.For(gpu);
+        Profile = profile;
         var rdma = Profile?.Rdma ?? [];
         var ll = Profile?.LowLatency ?? [];
         _rdmaDispatch = [.. rdma.Select(r => (r.Ep, r.DispatchGBps)).OrderBy(r => r.Ep)];

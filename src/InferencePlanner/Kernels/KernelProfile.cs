@@ -27,7 +27,7 @@ public readonly record struct RdmaPoint(double Ep, double DispatchGBps, double C
 /// Kernel measurements of one GPU architecture (data/kernels/*.json): GEMMs by shape, the attention kernel, the
 /// all-to-all in its two modes. Throughputs are kept as measured and as shares of the measuring GPU's peaks.
 /// </summary>
-public sealed class KernelProfile
+public sealed record KernelProfile
 {
     /// <summary>Profile name.</summary>
     public required string Name { get; init; }

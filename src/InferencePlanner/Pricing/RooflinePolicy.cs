@@ -48,10 +48,17 @@ public sealed class RooflinePolicy
 
     /// <summary>Rates for <paramref name="gpu"/> at one end of the kernel data's band, resolved once.</summary>
     public RooflinePolicy(GpuSpec gpu, Band band = Band.Mid)
+        : this(gpu, new KernelModel(gpu, band))
+    {
+    }
+
+    /// <summary>Rates for <paramref name="gpu"/> with the given kernel efficiencies.</summary>
+    public RooflinePolicy(GpuSpec gpu, KernelModel kernels)
     {
         ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(kernels);
         _gpu = gpu;
-        Kernels = new KernelModel(gpu, band);
+        Kernels = kernels;
         _fp4 = gpu.PeakRate(gpu.ComputePrecision(Precision.Fp4));
         _fp8 = gpu.PeakRate(Precision.Fp8);
         _bf16 = gpu.PeakRate(Precision.Bf16);

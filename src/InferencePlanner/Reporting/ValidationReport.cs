@@ -32,7 +32,7 @@ public static class ValidationReport
             columns.AddRange(["low", "high"]);
         }
 
-        columns.AddRange(["unit", "kernel data"]);
+        columns.AddRange(["held out", "held-out error %", "unit", "kernel data"]);
         var table = rows.Select(r =>
         {
             var d = r.Measurement.Kind == "kernel" ? 1 : 0;
@@ -43,17 +43,22 @@ public static class ValidationReport
                 cells.Add(Cell.Of(r.High ?? r.Predicted, d));
             }
 
+            cells.Add(r.HeldOut is { } h ? Cell.Of(h, d) : "");
+            cells.Add(r.HeldOutErrorPercent is { } he ? Cell.Of(he, 1) : "");
             cells.Add(r.Measurement.Unit + (r.Measurement.Derived ? " (derived)" : ""));
             cells.Add(r.Kernels);
             return (IReadOnlyList<Cell>)cells;
         }).ToList();
-        var summary = Summaries(rows).Append(calibration.HeldOutSummary).Select(s => (IReadOnlyList<Cell>)
+        var kernelHeldOut = rows.Where(r => r.HeldOut is not null).ToList();
+        var heldOutKernels = ErrorSummary.Of("default", "kernel, held out", [.. kernelHeldOut.Select(r => r with { Predicted = r.HeldOut!.Value })]);
+        var summary = Summaries(rows).Append(calibration.HeldOutSummary).Append(heldOutKernels).Select(s => (IReadOnlyList<Cell>)
             [s.Preset, s.Kind, Cell.Of(s.Rows, 0), Cell.Of(s.MedianAbsErrorPercent, 1), Cell.Of(s.MaxAbsErrorPercent, 1)]).ToList();
         return new Document("Validation against published measurements", [new("measurements", "data/measurements (shared/docs/measurements.md)")],
         [
             new Table("validation", "Predicted against measured", columns, table,
                 ["error % = (predicted - measured) / measured x 100. End-to-end rows run the model on the row's layout and workload; kernel rows price the kernel the row measured.",
-                 "The default model's kernel rows reproduce the kernel data it is built from (a check of its interpolation); its end-to-end rows are predictions."]),
+                 "The default model's kernel rows reproduce the kernel data it is built from (a check of its interpolation); its end-to-end rows are predictions.",
+                 "held out: the default model's prediction of a kernel row with that row's own measurement removed from the kernel data, reached from its neighbours (blank where it has none)."]),
             new Table("summary", "Absolute error by preset and kind of row", ["preset", "kind", "rows", "median |error| %", "worst |error| %"], summary),
             new Table("calibration", "Calibration of the expert load spread on the end-to-end rows", ["spread", "sum of ln(predicted / measured)^2", "chosen"],
                 [.. calibration.Scan.Select(c => (IReadOnlyList<Cell>)[Cell.Of(c.Spread, 1), Cell.Of(c.SquaredLogError, 4), c.Spread == calibration.Best ? "yes" : ""])],
@@ -94,6 +99,12 @@ public static class ValidationReport
                 {
                     json.WriteNumber("low", low);
                     json.WriteNumber("high", high);
+                }
+
+                if (r.HeldOut is { } held)
+                {
+                    json.WriteNumber("heldOutPredicted", held);
+                    json.WriteNumber("heldOutErrorPercent", r.HeldOutErrorPercent!.Value);
                 }
 
                 json.WriteBoolean("derived", r.Measurement.Derived);

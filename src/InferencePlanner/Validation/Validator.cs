@@ -20,6 +20,15 @@ public sealed record ValidationRow(Measurement Measurement, string Preset, doubl
 {
     /// <summary>Signed error, percent of the measured value: (predicted - measured) / measured x 100.</summary>
     public double ErrorPercent => (Predicted - Measurement.Measured) / Measurement.Measured * 100;
+
+    /// <summary>
+    /// For a default-model kernel row: the prediction with the row's own measurement removed from the kernel data,
+    /// so the interpolation must reach it from its neighbours; null where the point has no neighbours.
+    /// </summary>
+    public double? HeldOut { get; init; }
+
+    /// <summary>Signed error of <see cref="HeldOut"/>, percent.</summary>
+    public double? HeldOutErrorPercent => HeldOut is { } h ? (h - Measurement.Measured) / Measurement.Measured * 100 : null;
 }
 
 /// <summary>Median and worst absolute error of a set of rows.</summary>
@@ -65,7 +74,10 @@ public static class Validator
                 (low, high) = (high, low);
             }
 
-            rows.Add(new ValidationRow(m, "default", Default(m, mid, options), low, high, mid.Kernels.Description));
+            var heldOut = m.Kind == "kernel" && mid.Kernels.Profile is { } profile && Without(profile, m) is { } reduced
+                ? Default(m, new RooflinePolicy(gpu, new KernelModel(gpu, reduced)), options)
+                : (double?)null;
+            rows.Add(new ValidationRow(m, "default", Default(m, mid, options), low, high, mid.Kernels.Description) { HeldOut = heldOut });
         }
 
         foreach (var m in measurements)
@@ -75,6 +87,38 @@ public static class Validator
         }
 
         return rows;
+    }
+
+    // The profile without the measurement a kernel row compares with; null when that would leave its table empty.
+    private static KernelProfile? Without(KernelProfile p, Measurement m)
+    {
+        static IReadOnlyList<T>? Drop<T>(IReadOnlyList<T> points, Func<T, bool> match)
+        {
+            var kept = points.Where(x => !match(x)).ToList();
+            return kept.Count == points.Count || kept.Count == 0 ? null : kept;
+        }
+
+        switch (m.Metric)
+        {
+            case "gemm-tflops":
+            {
+                double g = m.Number("groups"), mm = m.Number("m"), n = m.Number("n"), k = m.Number("k");
+                bool Same(GemmPoint x) => x.Groups == g && x.M == mm && x.N == n && x.K == k;
+                return m.Text("table") switch
+                {
+                    "contiguous" => Drop(p.Contiguous, Same) is { } c ? p with { Contiguous = c } : null,
+                    "masked" => Drop(p.Masked, Same) is { } c ? p with { Masked = c } : null,
+                    _ => Drop(p.Dense, Same) is { } c ? p with { Dense = c } : null,
+                };
+            }
+
+            case "alltoall-gbps" when m.Text("link") == "rdma":
+                return Drop(p.Rdma, x => x.Ep == m.Number("ep")) is { } r ? p with { Rdma = r } : null;
+            case "alltoall-us":
+                return Drop(p.LowLatency, x => x.Ep == m.Number("ep")) is { } l ? p with { LowLatency = l } : null;
+            default:
+                return null; // a single measurement (FlashMLA, DeepEP over NVLink) has no neighbours
+        }
     }
 
     private static ModelSpec Model(Measurement m) => ModelCatalog.Resolve(m.Settings.ContainsKey("model") ? m.Text("model") : "deepseek-v3");
