@@ -61,6 +61,12 @@ public readonly record struct Breakdown(
 /// <param name="RequiredNicGBps">NIC bandwidth per GPU (achieved) at which both stages' communication hides entirely; 0 when nothing crosses the NIC.</param>
 public readonly record struct StageOverlap(Duration Attention, Duration Combine, Duration Experts, Duration Dispatch, double RequiredNicGBps)
 {
+    /// <summary>Communication left exposed per MoE layer, both micro-batches together.</summary>
+    public Duration Exposed { get; init; }
+
+    /// <summary>Whether the stages form decode's five-stage pipeline (any compute hides any communication) rather than prefill's fixed pairs.</summary>
+    public bool Pipelined { get; init; }
+
     /// <summary>Stage 1 slack: attention - combine.</summary>
     public Duration AttentionSlack => Attention - Combine;
 
@@ -166,7 +172,7 @@ public static class DefaultPhases
         var b = Sum(t, policy, DefaultWork.Decode(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm));
         if (o.TwoBatchOverlap)
         {
-            b = Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm), commSmShare: 0);
+            b = Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm), commSmShare: 0, pipelined: true);
         }
 
         return new DefaultDecodeResult(batchPerGpu, b, DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
@@ -187,14 +193,18 @@ public static class DefaultPhases
     /// <summary>
     /// Two-micro-batch overlap as DeepSeek runs it. The batch is split in two and <paramref name="microBatch"/> is
     /// the work of one half, priced at its own size: each half reads the weights again, its GEMMs run at half the
-    /// rows and its all-to-all carries half the tokens. Per MoE layer the two halves alternate through two stages,
-    /// one half's attention while the other's combine is in flight, then its experts while the other's dispatch
-    /// is, so the layer takes 2 x (max(attention, combine) + max(experts, dispatch)), compute slowed by the share
-    /// of SMs the communication kernels hold (<paramref name="commSmShare"/>). Layers without experts and the head
-    /// run both halves in sequence. Returns <paramref name="whole"/> (the one-batch sums) with the overlapped time
-    /// and the per-micro-batch stages set.
+    /// rows and its all-to-all carries half the tokens. In prefill (the default) the two halves alternate through
+    /// two stages per MoE layer, one half's attention while the other's combine is in flight, then its experts
+    /// while the other's dispatch is, so the layer takes 2 x (max(attention, combine) + max(experts, dispatch)),
+    /// compute slowed by the share of SMs the communication kernels hold (<paramref name="commSmShare"/>). In
+    /// decode (<paramref name="pipelined"/>) the attention is split in two and five stages interleave, and the
+    /// low-latency all-to-all holds no SMs once its messages are issued, so either communication of one half can
+    /// hide under any compute of the other: the layer takes the longer of both halves' compute in sequence and
+    /// one half's own chain (attention, dispatch, experts, combine). Layers without experts and the head run both
+    /// halves in sequence. Returns <paramref name="whole"/> (the one-batch sums) with the overlapped time and the
+    /// per-micro-batch stages set.
     /// </summary>
-    public static Breakdown Overlap(TransformerSpec t, RooflinePolicy policy, Breakdown whole, in LayerWork microBatch, double commSmShare)
+    public static Breakdown Overlap(TransformerSpec t, RooflinePolicy policy, Breakdown whole, in LayerWork microBatch, double commSmShare, bool pipelined = false)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(policy);
@@ -211,13 +221,28 @@ public static class DefaultPhases
         var attentionPerLayer = attentionAll / t.Layers;
         var stage1 = attentionPerLayer * slowdown;
         var stage2 = (m.Router + m.Shared + m.Routed + m.Glue) * slowdown;
-        var nicBytes = Math.Max(microBatch.MoeFeedForward.Combine.ScaleOutBytes.Value / stage1.Seconds, microBatch.MoeFeedForward.Dispatch.ScaleOutBytes.Value / stage2.Seconds);
-        var perLayer = (stage1 >= m.Combine ? stage1 : m.Combine) + (stage2 >= m.Dispatch ? stage2 : m.Dispatch);
+        double combineNic = microBatch.MoeFeedForward.Combine.ScaleOutBytes.Value, dispatchNic = microBatch.MoeFeedForward.Dispatch.ScaleOutBytes.Value;
+        var compute = stage1 + stage2;
+        Duration perLayer;
+        double nicBytes;
+        if (pipelined)
+        {
+            // Per micro-batch: the compute stream runs both halves' stages, and each half waits for its own chain.
+            var chain = (stage1 + m.Dispatch + stage2 + m.Combine) / 2;
+            perLayer = compute >= chain ? compute : chain;
+            nicBytes = (combineNic + dispatchNic) / compute.Seconds;
+        }
+        else
+        {
+            perLayer = (stage1 >= m.Combine ? stage1 : m.Combine) + (stage2 >= m.Dispatch ? stage2 : m.Dispatch);
+            nicBytes = Math.Max(combineNic / stage1.Seconds, dispatchNic / stage2.Seconds);
+        }
+
         var sequential = attentionAll - attentionPerLayer * moe + half.DenseMlp + half.MlpAllReduce + (half.Glue - m.Glue * moe) + half.Head;
         return whole with
         {
             Overlapped = (sequential + perLayer * moe) * 2,
-            Stages = new StageOverlap(stage1, m.Combine, stage2, m.Dispatch, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0),
+            Stages = new StageOverlap(stage1, m.Combine, stage2, m.Dispatch, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0) { Exposed = (perLayer - compute) * 2, Pipelined = pipelined },
         };
     }
 

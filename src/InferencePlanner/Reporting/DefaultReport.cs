@@ -138,18 +138,25 @@ public static class DefaultReport
         ])],
         ["low: every kernel at the least efficient measurement near its shape; high: at the most efficient. GPUs without kernel data use the spread of the Hopper data around its median."]);
 
-    private static Table OverlapTable(string key, IReadOnlyList<(string Label, StageOverlap Stages)> rows) => new(key,
+    private static Table OverlapTable(string key, List<(string Label, StageOverlap Stages)> rows) => new(key,
         "Two-micro-batch overlap per MoE layer, one micro-batch (ms)",
-        ["GPU", "attention", "combine", "slack 1", "experts", "dispatch", "slack 2", "NIC GB/s to hide all"],
+        ["GPU", "attention", "combine", "slack 1", "experts", "dispatch", "slack 2", "exposed per layer", "NIC GB/s to hide all"],
         [.. rows.Select(r => (IReadOnlyList<Cell>)
         [
             r.Label, T(r.Stages.Attention), T(r.Stages.Combine), T(r.Stages.AttentionSlack), T(r.Stages.Experts), T(r.Stages.Dispatch), T(r.Stages.ExpertSlack),
-            Cell.Of(r.Stages.RequiredNicGBps, 1),
+            T(r.Stages.Exposed), Cell.Of(r.Stages.RequiredNicGBps, 1),
         ])],
-        [
-            "Each micro-batch is half the batch. Stage 1: one micro-batch's attention runs while the other's combine is in flight; stage 2: its experts while the other's dispatch is; a layer runs each stage twice. Compute is slowed by the SMs the communication kernels hold.",
-            "Slack = compute - communication: negative slack is communication left exposed. NIC GB/s to hide all: the achieved NIC bandwidth per GPU at which neither stage exposes communication.",
-        ]);
+        rows.Count > 0 && rows[0].Stages.Pipelined
+            ?
+            [
+                "Each micro-batch is half the batch. Decode splits attention in two and interleaves five stages; the low-latency all-to-all holds no SMs once sent, so one micro-batch's dispatch and combine hide under any compute of the other. A layer takes the longer of both micro-batches' compute and one micro-batch's chain (attention, dispatch, experts, combine).",
+                "Slack = compute - communication of the pair as prefill would run it. Exposed per layer: communication the pipeline cannot hide (both micro-batches). NIC GB/s to hide all: the achieved NIC bandwidth per GPU at which dispatch and combine fit under one micro-batch's compute.",
+            ]
+            :
+            [
+                "Each micro-batch is half the batch. Stage 1: one micro-batch's attention runs while the other's combine is in flight; stage 2: its experts while the other's dispatch is; a layer runs each stage twice. Compute is slowed by the SMs the communication kernels hold.",
+                "Slack = compute - communication: negative slack is communication left exposed. Exposed per layer: that exposure for both micro-batches. NIC GB/s to hide all: the achieved NIC bandwidth per GPU at which neither stage exposes communication.",
+            ]);
 
     /// <summary>Decode: per GPU and batch size, the step time by component, TPOT, tokens/s per user and per GPU, the memory limit.</summary>
     public static Document Decode(ModelSpec model, IReadOnlyList<GpuSpec> gpus, IReadOnlyList<int> batches, int seqLen, int decodeLen, int tp, int? gpuCount, double? minTps, DefaultInputs inputs)
