@@ -37,16 +37,32 @@ public readonly record struct Breakdown(
     /// <summary>Everything in sequence: no communication hidden.</summary>
     public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine + Glue + Head;
 
-    /// <summary>The bound that accounts for the most time.</summary>
+    /// <summary>
+    /// Communication left exposed under two-micro-batch overlap, over all layers; null when the batch runs as one
+    /// (then all communication counts).
+    /// </summary>
+    public Duration? ExposedCommunication { get; init; }
+
+    /// <summary>
+    /// The bound that accounts for the most time. Under overlap only the communication left exposed counts
+    /// against the network, shared between NVLink and NIC as their times are.
+    /// </summary>
     public Bound Limit
     {
         get
         {
+            double up = ScaleUpBound.Seconds, outward = ScaleOutBound.Seconds;
+            if (ExposedCommunication is { } exposed && up + outward > 0)
+            {
+                var share = Math.Min(1, exposed.Seconds / (up + outward));
+                (up, outward) = (up * share, outward * share);
+            }
+
             var best = Bound.Compute;
             var time = ComputeBound;
             if (MemoryBound > time) { best = Bound.Memory; time = MemoryBound; }
-            if (ScaleUpBound > time) { best = Bound.ScaleUp; time = ScaleUpBound; }
-            if (ScaleOutBound > time) { best = Bound.ScaleOut; time = ScaleOutBound; }
+            if (up > time.Seconds) { best = Bound.ScaleUp; time = Duration.FromSeconds(up); }
+            if (outward > time.Seconds) { best = Bound.ScaleOut; time = Duration.FromSeconds(outward); }
             if (LatencyBound > time) { best = Bound.Latency; }
             return best;
         }
@@ -242,6 +258,7 @@ public static class DefaultPhases
         return whole with
         {
             Overlapped = (sequential + perLayer * moe) * 2,
+            ExposedCommunication = (perLayer - compute) * 2 * moe,
             Stages = new StageOverlap(stage1, m.Combine, stage2, m.Dispatch, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0) { Exposed = (perLayer - compute) * 2, Pipelined = pipelined },
         };
     }
