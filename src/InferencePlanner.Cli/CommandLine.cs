@@ -90,10 +90,11 @@ public static class CommandLine
         var gpuCount = new Option<int?>("--gpus") { Description = "default: GPUs in the deployment (default: 32 for MoE models, one TP group for dense ones)." };
         var seq = new Option<int>("--seq-len") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
         var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 };
+        var prompts = new Option<double?>("--prompts") { Description = "default: prompts per data-parallel group in one prefill step, as a server batches them (default: 1)." };
         var nic = NicOption();
         var cmd = new Command("prefill", "Per-layer prefill times, totals with and without overlap, tokens/s per GPU and per node, and what limits them.")
         {
-            gpus, tp, dp, nodes, gpuCount, seq, hit, nic,
+            gpus, tp, dp, nodes, gpuCount, seq, hit, prompts, nic,
         };
         common.AddTo(cmd);
         model.AddTo(cmd);
@@ -106,6 +107,11 @@ public static class CommandLine
             if (common.IsSeed(p))
             {
                 model.RejectUnderSeed(p);
+                if (p.GetValue(prompts) is not null)
+                {
+                    throw new InputException("--prompts applies to the default preset only: the seed prefills one prompt per group");
+                }
+
                 var n = p.GetValue(nodes) ?? 4;
                 Check.Positive(n, "--nodes");
                 var scenario = new PrefillScenario(p.GetValue(seq), p.GetValue(hit), t, p.GetValue(dp) ?? Math.Max(1, n * gpuList[0].GpusPerNode / t), n);
@@ -113,7 +119,7 @@ public static class CommandLine
             }
 
             var count = GpuCount(p, nodes, gpuCount, gpuList[0]);
-            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), t, count, model.Inputs(p)));
+            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), t, count, model.Inputs(p), p.GetValue(prompts) ?? 1));
         });
         return cmd;
     }

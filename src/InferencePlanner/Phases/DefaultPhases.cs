@@ -347,7 +347,7 @@ public static class DefaultPhases
 /// <summary>The default model's memory budget per GPU.</summary>
 public static class DefaultCapacity
 {
-    /// <summary>Weight bytes one GPU holds: attention, dense MLP and embeddings sharded by TP; its expert copies and the shared experts.</summary>
+    /// <summary>Weight bytes one GPU holds: attention, dense MLP, shared experts and embeddings sharded by TP; its routed expert copies.</summary>
     public static Bytes WeightsPerGpu(TransformerSpec t, DefaultLayout layout, PrecisionSet p, MlaForm form = MlaForm.OnTheFly)
     {
         ArgumentNullException.ThrowIfNull(t);
@@ -364,7 +364,7 @@ public static class DefaultCapacity
             + f.DenseLayers * TransformerParameters.DenseMlp(t) / tp * w
             + TransformerParameters.Embeddings(t) / tp * Precision.Bf16.BytesPerElement();
         var experts = f.IsMoe
-            ? f.MoeLayers * ((layout.ExpertsPerGpu(t) + f.SharedExperts) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w)
+            ? f.MoeLayers * ((layout.ExpertsPerGpu(t) + f.SharedExperts / tp) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w)
             : 0;
         return Bytes.FromBytes(dense + experts);
     }

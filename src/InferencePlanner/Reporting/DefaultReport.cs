@@ -90,7 +90,7 @@ public static class DefaultReport
     }
 
     /// <summary>Prefill: per-component times through all layers, tokens/s per GPU and per node, and what limits it.</summary>
-    public static Document Prefill(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int tp, int? gpuCount, DefaultInputs inputs)
+    public static Document Prefill(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int tp, int? gpuCount, DefaultInputs inputs, double prompts = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
@@ -101,13 +101,13 @@ public static class DefaultReport
         foreach (var gpu in gpus)
         {
             var layout = PrefillLayout(model, gpu, tp, gpuCount, p, inputs);
-            results.Add((gpu, layout, DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit, inputs.Options)));
+            results.Add((gpu, layout, DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit, inputs.Options, prompts)));
         }
 
         return new Document($"Prefill of {model.Name}",
-            Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("cache hit", Num.S(cacheHit))]),
+            Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("cache hit", Num.S(cacheHit)), new("prompts per DP group", Num.S(prompts))]),
         [
-            BreakdownTable("prefill-layers", $"Prefill of one prompt per DP group through all layers (ms), TP{Num.S(tp)}, seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}",
+            BreakdownTable("prefill-layers", $"Prefill of {(prompts == 1 ? "one prompt" : Num.S(prompts) + " prompts")} per DP group through all layers (ms), TP{Num.S(tp)}, seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}",
                 [.. results.Select(r => (Label(r.Gpu, r.Layout), r.Result.PerLayers))]),
             new Table("prefill-throughput", "Prefill throughput",
                 ["GPU", "layout", "tokens/s per GPU", "tokens/s per GPU (overlap)", "tokens/s per node", "tokens/s per node (overlap)", "limited by"],
@@ -123,18 +123,18 @@ public static class DefaultReport
                     "(overlap): the batch runs as two micro-batches, each priced at half the tokens; each MoE layer's dispatch and combine of one hide under the other's compute, up to the compute time.",
                 ]),
             OverlapTable("prefill-overlap", [.. results.Select(r => (r.Gpu.Name, r.Result.PerLayers.Stages))]),
-            .. inputs.Band ? [PrefillBand(t, results, p, seqLen, cacheHit, inputs)] : Array.Empty<Table>(),
+            .. inputs.Band ? [PrefillBand(t, results, p, seqLen, cacheHit, inputs, prompts)] : Array.Empty<Table>(),
         ]);
     }
 
-    private static Table PrefillBand(TransformerSpec t, IReadOnlyList<(GpuSpec Gpu, DefaultLayout Layout, DefaultPrefillResult Result)> results, PrecisionSet p, int seqLen, double cacheHit, DefaultInputs inputs) =>
+    private static Table PrefillBand(TransformerSpec t, IReadOnlyList<(GpuSpec Gpu, DefaultLayout Layout, DefaultPrefillResult Result)> results, PrecisionSet p, int seqLen, double cacheHit, DefaultInputs inputs, double prompts) =>
         new("prefill-band", "Prefill tokens/s per node (overlap) across the spread of the kernel data", ["GPU", "low", "predicted", "high"],
         [.. results.Select(r => (IReadOnlyList<Cell>)
         [
             r.Gpu.Name,
-            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.Low), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
+            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.Low), r.Layout, p, seqLen, cacheHit, inputs.Options, prompts).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
             Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
-            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.High), r.Layout, p, seqLen, cacheHit, inputs.Options).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
+            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.High), r.Layout, p, seqLen, cacheHit, inputs.Options, prompts).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
         ])],
         ["low: every kernel at the least efficient measurement near its shape; high: at the most efficient. GPUs without kernel data use the spread of the Hopper data around its median."]);
 
@@ -304,7 +304,7 @@ public static class DefaultReport
                 ["GPU", "preset", "prefill layout", "prefill tokens/s per node", "prefill limited by", "decode layout", "batch", "decode tokens/s per GPU", "tokens/s per user", "decode limited by"],
                 rows,
                 [
-                    "Prefill: tokens/s per node of 8 GPUs with dispatch and combine overlapped. seed: the article's TP4 x DP8 over 4 nodes; default: the best TP of 1, 2, 4, 8 over 32 GPUs (MoE) or one TP replica (dense).",
+                    "Prefill: tokens/s per node of 8 GPUs. seed: the article's TP4 x DP8 over 4 nodes, dispatch and combine overlapped; default: the best TP of 1, 2, 4, 8 over 32 GPUs (MoE) or one TP replica (dense), with two-batch overlap (TBO in the layout) where it is faster than one batch, in prefill and decode alike.",
                     "Each preset reads a GPU from its own catalogue: the seed the article's H800, H20 and H20_3e (0.8 x datasheet FLOPS, discounted again by 0.85) and datasheet files for the rest; the default the datasheet files with its named efficiencies.",
                     $"Decode: the batch per GPU that gives the most tokens/s per GPU at more than {Num.S(minTps)} tokens/s per user and fits in memory (seed: EP144 with absorbed MLA and FP8 KV; default: its own layout search).",
                     "limited by: the resource that accounts for most of the time, or memory capacity when the batch is capped by the KV cache.",

@@ -305,10 +305,14 @@ public static class DefaultWork
 
         var router = Operator.Kernel(OperatorKind.Router, Precision.Bf16, Flops.FromMacs(tokens * h * f.RoutedExperts),
             Bytes.FromBytes(h * f.RoutedExperts * ActivationBytes + tokens * h * ActivationBytes)) with { M = tokens, N = f.RoutedExperts, K = h, Launches = 2 };
+        // The shared experts are split over the attention's TP group like the attention (as DeepSeek's prefill
+        // runs them); each GPU computes its slice for the group's tokens: the same FLOPs, 1/TP of the weights.
+        double tp = layout.Tp;
         var shared = f.SharedExperts == 0
             ? Operator.None(OperatorKind.ExpertGemm)
             : Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(tokens * expertParams * f.SharedExperts),
-                Bytes.FromBytes(f.SharedExperts * expertBytes + tokens * h * ActivationBytes * 2)) with { M = tokens, N = 2.0 * f.ExpertIntermediate * f.SharedExperts, K = h, Launches = 2 };
+                Bytes.FromBytes(f.SharedExperts * expertBytes / tp + groupTokens * h * ActivationBytes * 2))
+                with { M = groupTokens, N = 2.0 * f.ExpertIntermediate * f.SharedExperts / tp, K = h, Launches = 2 };
 
         // Each GPU sends its tokens' top-k copies out and receives as many back under balance; the busiest GPU gets
         // `imbalance` times the mean. It reads the weights of every expert copy it holds.
