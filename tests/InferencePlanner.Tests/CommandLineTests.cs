@@ -116,6 +116,26 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Prefill_batches_prompts_per_group_and_refuses_none_or_the_seed()
+    {
+        static double PerGpu(string output) => JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray()
+            .Single(t => t.GetProperty("key").GetString() == "prefill-throughput").GetProperty("rows")[0].GetProperty("tokens/s per GPU").GetDouble();
+        var one = Cli.Run("prefill", "--gpu", "H20", "--tp", "8", "--gpus", "8", "--cache-hit", "0", "--format", "json");
+        var four = Cli.Run("prefill", "--gpu", "H20", "--tp", "8", "--gpus", "8", "--cache-hit", "0", "--prompts", "4", "--format", "json");
+        Assert.True(one.Exit == 0 && four.Exit == 0, one.Err + four.Err);
+
+        // Four prompts share one read of the weights per layer and give the grouped GEMMs more rows.
+        Assert.True(PerGpu(four.Out) > PerGpu(one.Out), $"{PerGpu(four.Out)} vs {PerGpu(one.Out)}");
+
+        var (exit, _, err) = Cli.Run("prefill", "--prompts", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("at least one prompt", err, StringComparison.Ordinal);
+        (exit, _, err) = Cli.Run("prefill", "--preset", "seed", "--prompts", "2");
+        Assert.Equal(2, exit);
+        Assert.Contains("--prompts applies to the default preset only", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_config_json_of_another_family_is_refused_by_name()
     {
         var (exit, _, err) = Cli.Run("blocks", "--model", Write("config.json", """{"model_type": "bert", "hidden_size": 4096}"""));
