@@ -65,6 +65,25 @@ public sealed class DefaultPropertyTests
     }
 
     [Fact]
+    public void Two_batch_overlap_is_used_only_where_it_is_faster_than_one_batch()
+    {
+        Gen.Select(GenModel, GenGpu, Gen.Int[1, 512], Gen.Int[128, 16384], Gen.Int[0, 2]).Sample((m, gpu, bs, seq, size) =>
+        {
+            var t = m.Transformer;
+            var layout = Layout(t, size switch { 0 => 8, 1 => 32, _ => 64 });
+            var p = PrecisionSet.NativeFor(t);
+            var policy = new RooflinePolicy(gpu);
+            var decode = DefaultPhases.Decode(t, policy, layout, p, bs, seq, 100, Options).Step;
+            var prefill = DefaultPhases.Prefill(t, policy, layout, p, seq, 0.5, Options).PerLayers;
+            foreach (var b in new[] { decode, prefill })
+            {
+                Assert.True(b.Overlapped <= b.Total);
+                Assert.Equal(b.TwoBatch, b.Overlapped < b.Total);
+            }
+        });
+    }
+
+    [Fact]
     public void More_memory_never_gives_a_smaller_batch()
     {
         Gen.Select(GenModel, GenGpu, Gen.Double[0, 200], Gen.Int[128, 65536]).Sample((m, gpu, extra, tokens) =>

@@ -43,6 +43,9 @@ public readonly record struct Breakdown(
     /// </summary>
     public Duration? ExposedCommunication { get; init; }
 
+    /// <summary>Whether the batch runs as two overlapped micro-batches (<see cref="Overlapped"/> is their time) rather than as one.</summary>
+    public bool TwoBatch => ExposedCommunication is not null;
+
     /// <summary>
     /// The bound that accounts for the most time. Under overlap only the communication left exposed counts
     /// against the network, shared between NVLink and NIC as their times are.
@@ -105,7 +108,11 @@ public sealed record DefaultOptions
     /// <summary>How MLA runs in decode (real kernels absorb on the fly).</summary>
     public MlaForm MlaDecodeForm { get; init; } = MlaForm.OnTheFly;
 
-    /// <summary>Whether two micro-batches overlap communication with compute (DeepSeek's two-batch overlap).</summary>
+    /// <summary>
+    /// Whether two micro-batches may overlap communication with compute (DeepSeek's two-batch overlap). They are
+    /// used where they are faster than one batch: the second read of the weights and the smaller GEMMs can cost
+    /// more than the communication they hide (SGLang turns the overlap off on NVL72 for this reason).
+    /// </summary>
     public bool TwoBatchOverlap { get; init; } = true;
 }
 
@@ -166,7 +173,7 @@ public static class DefaultPhases
         if (o.TwoBatchOverlap)
         {
             // Each micro-batch carries half the prompts' tokens (with one prompt, half its tokens and attention pairs).
-            b = Overlap(t, policy, b, DefaultWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup / 2), policy.Kernels.CommSmShare);
+            b = Faster(b, Overlap(t, policy, b, DefaultWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup / 2), policy.Kernels.CommSmShare));
         }
 
         var tokens = layout.Dp * promptsPerGroup * seqLen;
@@ -188,11 +195,15 @@ public static class DefaultPhases
         var b = Sum(t, policy, DefaultWork.Decode(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm));
         if (o.TwoBatchOverlap)
         {
-            b = Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm), commSmShare: 0, pipelined: true);
+            b = Faster(b, Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm), commSmShare: 0, pipelined: true));
         }
 
         return new DefaultDecodeResult(batchPerGpu, b, DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
     }
+
+    // Two micro-batches where they beat one batch; otherwise one batch, keeping the stages for the output.
+    private static Breakdown Faster(Breakdown one, Breakdown two) =>
+        two.Overlapped < one.Total ? two : one with { Stages = two.Stages };
 
     /// <summary>
     /// Adds the priced layer work over the model's layers, everything in sequence (one batch, no communication

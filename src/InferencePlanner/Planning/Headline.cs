@@ -108,11 +108,8 @@ public sealed record Headline(
         var policy = new RooflinePolicy(gpu);
         var o = inputs.Options;
 
-        // Two-batch overlap is tried on and off: it pays only where it hides more communication than the second
-        // read of the weights and the smaller GEMMs cost (SGLang turns it off on NVL72 for this reason); one batch wins ties.
-        var modes = o.TwoBatchOverlap ? new[] { o with { TwoBatchOverlap = false }, o } : [o];
-        (DefaultLayout Layout, DefaultPrefillResult Result, bool Overlap)? prefill = null;
-        foreach (var (tp, mode) in TpsFor(t, gpu).SelectMany(tp => modes.Select(m => (tp, m))))
+        (DefaultLayout Layout, DefaultPrefillResult Result)? prefill = null;
+        foreach (var tp in TpsFor(t, gpu))
         {
             var g = t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp;
             var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance);
@@ -121,14 +118,14 @@ public sealed record Headline(
                 continue;
             }
 
-            var r = DefaultPhases.Prefill(t, policy, layout, p, seqLen, cacheHit, mode);
+            var r = DefaultPhases.Prefill(t, policy, layout, p, seqLen, cacheHit, o);
             if (prefill is null || r.TokensPerSecondPerGpuOverlapped > prefill.Value.Result.TokensPerSecondPerGpuOverlapped)
             {
-                prefill = (layout, r, mode.TwoBatchOverlap);
+                prefill = (layout, r);
             }
         }
 
-        (DefaultLayout Layout, DefaultDecodeResult Result, bool Capped, bool Overlap)? decode = null;
+        (DefaultLayout Layout, DefaultDecodeResult Result, bool Capped)? decode = null;
         foreach (var tp in TpsFor(t, gpu))
         {
             IEnumerable<int> sizes = t.FeedForward.IsMoe
@@ -143,19 +140,16 @@ public sealed record Headline(
                     continue;
                 }
 
-                foreach (var mode in modes)
+                var found = BestBatch(t, policy, layout, p, seqLen, decodeLen, minTps, o);
+                if (found is { } f && (decode is null || f.Result.TokensPerSecondPerGpuOverlapped > decode.Value.Result.TokensPerSecondPerGpuOverlapped))
                 {
-                    var found = BestBatch(t, policy, layout, p, seqLen, decodeLen, minTps, mode);
-                    if (found is { } f && (decode is null || f.Result.TokensPerSecondPerGpuOverlapped > decode.Value.Result.TokensPerSecondPerGpuOverlapped))
-                    {
-                        decode = (layout, f.Result, f.Capped, mode.TwoBatchOverlap);
-                    }
+                    decode = (layout, f.Result, f.Capped);
                 }
             }
         }
 
         static string Tbo(bool on) => on ? ", TBO" : "";
-        var prefillText = prefill is { } pf ? DefaultReport.LayoutText(pf.Layout) + Tbo(pf.Overlap) : "-";
+        var prefillText = prefill is { } pf ? DefaultReport.LayoutText(pf.Layout) + Tbo(pf.Result.PerLayers.TwoBatch) : "-";
         double? perNode = prefill is { } pr ? pr.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus : null;
         var prefillLimit = prefill is { } pl ? DefaultReport.LimitText(pl.Result.PerLayers.Limit) : "-";
         if (decode is not { } d)
@@ -163,7 +157,7 @@ public sealed record Headline(
             return new Headline(prefillText, perNode, prefillLimit, "-", null, null, null, "-", prefill is null ? "the weights do not fit" : $"no batch reaches {minTps} tokens/s per user");
         }
 
-        return new Headline(prefillText, perNode, prefillLimit, DefaultReport.LayoutText(d.Layout) + Tbo(d.Overlap), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,
+        return new Headline(prefillText, perNode, prefillLimit, DefaultReport.LayoutText(d.Layout) + Tbo(d.Result.Step.TwoBatch), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,
             d.Result.TokensPerSecondPerUserOverlapped, d.Capped ? "memory capacity" : DefaultReport.LimitText(d.Result.Step.Limit), null);
     }
 

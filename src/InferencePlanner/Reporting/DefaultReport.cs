@@ -113,14 +113,14 @@ public static class DefaultReport
                 ["GPU", "layout", "tokens/s per GPU", "tokens/s per GPU (overlap)", "tokens/s per node", "tokens/s per node (overlap)", "limited by"],
                 [.. results.Select(r => (IReadOnlyList<Cell>)
                 [
-                    r.Gpu.Name, LayoutText(r.Layout), Cell.Of(r.Result.TokensPerSecondPerGpu, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped, 0),
+                    r.Gpu.Name, LayoutText(r.Layout) + (r.Result.PerLayers.TwoBatch ? ", TBO" : ""), Cell.Of(r.Result.TokensPerSecondPerGpu, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped, 0),
                     Cell.Of(r.Result.TokensPerSecondPerGpu * DefaultPhases.NodeGpus, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
                     LimitText(r.Result.PerLayers.Limit),
                 ])],
                 [
                     "tokens/s counts every prompt token, cached or not; cached tokens are not recomputed but are attended to.",
                     "A node is 8 GPUs (an HGX node; for NVL72 racks, 8 of the rack's 72).",
-                    "(overlap): the batch runs as two micro-batches, each priced at half the tokens; each MoE layer's dispatch and combine of one hide under the other's compute, up to the compute time.",
+                    "(overlap): the batch runs as two micro-batches (TBO in the layout), each priced at half the tokens, where that is faster than one batch; each MoE layer's dispatch and combine of one hide under the other's compute, up to the compute time.",
                 ]),
             OverlapTable("prefill-overlap", [.. results.Select(r => (r.Gpu.Name, r.Result.PerLayers.Stages))]),
             .. inputs.Band ? [PrefillBand(t, results, p, seqLen, cacheHit, inputs, prompts)] : Array.Empty<Table>(),
@@ -199,7 +199,7 @@ public static class DefaultReport
                 stages.Add(($"{gpu.Name} batch {Num.S(bs)}", s.Stages));
                 rows.Add(
                 [
-                    gpu.Name, LayoutText(layout), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
+                    gpu.Name, LayoutText(layout) + (s.TwoBatch ? ", TBO" : ""), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
                     T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue + s.Head), T(s.Overlapped), T(s.Total),
                     Cell.Of(r.TokensPerSecondPerUserOverlapped, 2), Cell.Of(r.TokensPerSecondPerGpuOverlapped, 1), Cell.Of(Math.Floor(r.MaxBatch), 0), LimitText(s.Limit),
                     .. inputs.Band
@@ -220,7 +220,7 @@ public static class DefaultReport
             }
         }
 
-        notes.Insert(0, "Times are one decode step through all layers as one batch, ms. TPOT_O runs the batch as two micro-batches of half the requests, overlapping dispatch and combine with compute; TPS and tokens/s per GPU use it.");
+        notes.Insert(0, "Times are one decode step through all layers as one batch, ms. TPOT_O runs the batch as two micro-batches of half the requests (TBO in the layout), overlapping dispatch and combine with compute, where that is faster than one batch, and is TPOT otherwise; TPS and tokens/s per GPU use it.");
         return new Document($"Decode of {model.Name}",
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
         [
