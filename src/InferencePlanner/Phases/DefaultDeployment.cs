@@ -27,7 +27,7 @@ public static class DefaultDeployment
         var candidates = TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0).ToList();
         foreach (var tp in candidates)
         {
-            var layout = DefaultLayout.For(t, tp, tp, 0, o.Imbalance);
+            var layout = DefaultLayout.For(t, tp, tp, 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
             if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
             {
                 return tp;
@@ -55,7 +55,7 @@ public static class DefaultDeployment
                 continue;
             }
 
-            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance);
+            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
             if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
             {
                 return g;

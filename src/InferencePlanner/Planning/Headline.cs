@@ -112,7 +112,7 @@ public sealed record Headline(
         foreach (var tp in TpsFor(t, gpu))
         {
             var g = t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp;
-            var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance);
+            var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
             if (!Fits(model, gpu, layout, p, o))
             {
                 continue;
@@ -134,7 +134,7 @@ public sealed record Headline(
                 : [tp];
             foreach (var g in sizes)
             {
-                var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance);
+                var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
                 if (!Fits(model, gpu, layout, p, o))
                 {
                     continue;

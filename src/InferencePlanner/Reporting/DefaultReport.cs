@@ -258,7 +258,7 @@ public static class DefaultReport
                         continue;
                     }
 
-                    var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance);
+                    var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance) with { LoadSpread = inputs.Options.ExpertLoadSpread };
                     layout.Validate(t, gpu);
                     var max = DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options);
                     cells.Add(max >= 1 ? Cell.Of(Math.Floor(max), 0) : "does not fit");
@@ -365,7 +365,7 @@ public static class DefaultReport
     // A layout of `gpus` GPUs that divides the model and whose weights fit, or an input error saying why not.
     private static DefaultLayout Checked(ModelSpec model, GpuSpec gpu, int gpus, int tp, PrecisionSet p, DefaultInputs inputs)
     {
-        var layout = DefaultLayout.For(model.Transformer, gpus, tp, inputs.Redundant, inputs.Options.Imbalance);
+        var layout = DefaultLayout.For(model.Transformer, gpus, tp, inputs.Redundant, inputs.Options.Imbalance) with { LoadSpread = inputs.Options.ExpertLoadSpread };
         layout.Validate(model.Transformer, gpu);
         DefaultCapacity.RequireWeightsFit(model, gpu, layout, p, inputs.Options);
         return layout;
