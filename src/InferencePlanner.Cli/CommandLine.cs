@@ -524,13 +524,14 @@ public static class CommandLine
         private readonly Option<string?> _dispatch = new("--dispatch") { Description = "default: dispatch payload precision (default: fp8)." };
         private readonly Option<string?> _combine = new("--combine") { Description = "default: combine payload precision (default: bf16)." };
         private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." };
+        private readonly Option<double?> _spread = new("--expert-spread") { Description = "default: spread of load across experts (coefficient of variation) the imbalance is derived from (default: 0.7, calibrated on the bundled measurements)." };
         private readonly Option<int?> _redundant = new("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." };
         private readonly Option<bool> _band = new("--band") { Description = "default: add low and high predictions from the spread of the kernel data." };
         private readonly Option<string?> _mlaForm = new("--mla-form") { Description = "default: how MLA runs in decode: on-the-fly (absorbed, as FlashMLA; the default), absorbed (materialised weights) or standard." };
 
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant, _mlaForm, _band })
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _spread, _redundant, _mlaForm, _band })
             {
                 cmd.Options.Add(o);
             }
@@ -539,7 +540,7 @@ public static class CommandLine
         /// <summary>Throws when an option of the default model is given under the seed preset, which would ignore it.</summary>
         public void RejectUnderSeed(ParseResult p)
         {
-            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _redundant, _mlaForm, _band })
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _spread, _redundant, _mlaForm, _band })
             {
                 if (p.GetResult(o) is { Implicit: false })
                 {
@@ -562,6 +563,20 @@ public static class CommandLine
             }
 
             var options = WithImbalance(new DefaultOptions(), p.GetValue(_imbalance));
+            if (p.GetValue(_spread) is { } spread)
+            {
+                if (!(spread >= 0) || !double.IsFinite(spread))
+                {
+                    throw new InputException($"--expert-spread is a coefficient of variation and must be 0 or more, got {spread.ToString(CultureInfo.InvariantCulture)}");
+                }
+
+                if (options.Imbalance is not null)
+                {
+                    throw new InputException("give --imbalance or --expert-spread, not both: a fixed imbalance ignores the spread");
+                }
+
+                options = options with { ExpertLoadSpread = spread };
+            }
 
             if (p.GetValue(_mlaForm) is { } form)
             {

@@ -136,6 +136,23 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void A_wider_expert_spread_slows_decode_and_bad_spreads_are_refused()
+    {
+        static double Step(string output) => JsonDocument.Parse(output).RootElement.GetProperty("tables")[0].GetProperty("rows")[0].GetProperty("TPOT").GetDouble();
+        var narrow = Cli.Run("decode", "--gpu", "H800", "--ep", "64", "--batch", "64", "--expert-spread", "0.2", "--format", "json");
+        var wide = Cli.Run("decode", "--gpu", "H800", "--ep", "64", "--batch", "64", "--expert-spread", "1", "--format", "json");
+        Assert.True(narrow.Exit == 0 && wide.Exit == 0, narrow.Err + wide.Err);
+        Assert.True(Step(wide.Out) > Step(narrow.Out), $"{Step(wide.Out)} vs {Step(narrow.Out)}");
+
+        var (exit, _, err) = Cli.Run("decode", "--expert-spread", "NaN");
+        Assert.Equal(2, exit);
+        Assert.Contains("--expert-spread", err, StringComparison.Ordinal);
+        (exit, _, err) = Cli.Run("decode", "--expert-spread", "0.5", "--imbalance", "1.2");
+        Assert.Equal(2, exit);
+        Assert.Contains("not both", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_config_json_of_another_family_is_refused_by_name()
     {
         var (exit, _, err) = Cli.Run("blocks", "--model", Write("config.json", """{"model_type": "bert", "hidden_size": 4096}"""));

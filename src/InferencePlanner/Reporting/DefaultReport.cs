@@ -426,7 +426,7 @@ public static class DefaultReport
         new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}, attention {p.Attention.Name()}, dispatch {p.Dispatch.Name()}, combine {p.Combine.Name()}"),
         new("kernels", PerGpu(gpus, g => new Kernels.KernelModel(g).Description)),
         new("efficiency", PerGpu(gpus, g => $"{(g.EfficiencyFromFile ? "from its file" : "named defaults")}: GEMM {Num.S(g.Efficiency.Compute)} of roofline, streaming {Num.S(g.Efficiency.Memory)} of HBM, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)} where kernel data is missing")),
-        new("experts", $"{(inputs.Options.Imbalance is { } imb ? $"imbalance {Num.S(imb)} before redundancy" : $"imbalance derived from an expert load spread of {Num.S(DefaultLayout.ExpertLoadSpread)} (calibrated), the slots per GPU and the batch")}; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
+        new("experts", $"{(inputs.Options.Imbalance is { } imb ? $"imbalance {Num.S(imb)} before redundancy" : $"imbalance derived from an expert load spread of {Num.S(inputs.Options.ExpertLoadSpread)}{(inputs.Options.ExpertLoadSpread == DefaultLayout.ExpertLoadSpread ? " (calibrated)" : "")}, the slots per GPU and the batch")}; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
         .. extra,
     ];
 
