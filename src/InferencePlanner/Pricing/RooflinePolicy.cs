@@ -32,8 +32,10 @@ public readonly record struct Priced(Duration Time, Bound Bound);
 /// <summary>
 /// The default model's pricing, one roofline per operator: time = max(FLOPs / achievable compute, HBM bytes /
 /// achievable bandwidth). Where the GPU's kernel profile has measurements near the operator's shape, the
-/// achievable share of the roofline comes from them (interpolated by shape; measured times include launch
-/// costs); otherwise from the GPU's named efficiency factors plus a kernel latency. A collective takes the
+/// achievable share of the roofline comes from them (interpolated by shape; prefill attention by prompt
+/// length); otherwise from the GPU's named efficiency factors plus each kernel's prologue and tail. Every
+/// kernel an operator stands for also pays the launch gap between dependent kernels, which benchmarks that time
+/// the kernel alone leave out. A collective takes the
 /// slower of its NVLink and NIC parts plus that network's start-up latency, at the bandwidths DeepEP reaches
 /// where there is data. Decimal units throughout (GB/s = 10^9 B/s).
 /// </summary>
