@@ -11,6 +11,8 @@ public sealed class DataFileTests
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gemmFp8": {}}""")]
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gemmFp8": {"points": [{"m": 64, "n": 1, "k": 1}]}}""")]
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "NoSuchGpu"}""")]
+    [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "prefillAttention": {"measuredOn": "NoSuchGpu", "points": [{"seqLen": 512, "tflops": 292}]}}""")]
+    [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "prefillAttention": {"points": [{"seqLen": -1, "tflops": 292}]}}""")]
     public void A_broken_kernel_profile_is_an_input_error(string json)
     {
         var e = Assert.Throws<InputException>(() => KernelProfile.Parse(json, "my-kernels.json", n => Hardware.GpuCatalog.Resolve(n)));
@@ -24,6 +26,24 @@ public sealed class DataFileTests
     {
         var e = Assert.Throws<InputException>(() => Measurement.Parse(json, "my-measurements.json"));
         Assert.Contains("my-measurements.json", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_gpu_file_sets_the_launch_gap_and_prefill_attention_follows_the_prompt_length()
+    {
+        var gpu = Hardware.GpuCatalog.Parse("""
+            {"name": "X", "sms": 132, "fp16Tflops": 989.5, "fp8Tflops": 1979, "memoryGB": 80, "memoryBandwidthGBps": 3350,
+             "scaleUpBandwidthGBps": 200, "scaleOutBandwidthGBps": 50, "gpusPerNode": 8, "kernelProfile": "hopper",
+             "latencyUs": {"launch": 4}}
+            """, "x.json");
+        Assert.Equal(4, gpu.Latency.LaunchUs);
+        Assert.Equal(Hardware.GpuLatency.Default.KernelUs, gpu.Latency.KernelUs);
+
+        // FlashAttention-3's causal figures: 423 TFLOPS at 1k, 579 at 4k over H100-SXM's 989.5 in its file.
+        var kernels = new KernelModel(gpu);
+        Assert.Equal(423 / 989.5, kernels.PrefillAttentionShare(1024)!.Value, 3);
+        Assert.Equal(579 / 989.5, kernels.PrefillAttentionShare(4096)!.Value, 3);
+        Assert.InRange(kernels.PrefillAttentionShare(3000)!.Value, 521 / 989.5, 579 / 989.5);
     }
 
     [Fact]
