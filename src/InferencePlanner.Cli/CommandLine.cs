@@ -525,13 +525,15 @@ public static class CommandLine
         private readonly Option<string?> _combine = new("--combine") { Description = "default: combine payload precision (default: bf16)." };
         private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." };
         private readonly Option<double?> _spread = new("--expert-spread") { Description = "default: spread of load across experts (coefficient of variation) the imbalance is derived from (default: 0.7, calibrated on the bundled measurements)." };
+        private readonly Option<int?> _mtp = new("--mtp") { Description = "default: multi-token prediction, draft tokens per request and decode step (default: 0, none; the model needs an MTP module)." };
+        private readonly Option<double?> _mtpTokens = new("--mtp-tokens") { Description = "default: tokens a request gains per step with --mtp, between 1 and 1 + drafts (default: 1 + 0.85 + 0.85^2 + ..., DeepSeek-V3's reported acceptance)." };
         private readonly Option<int?> _redundant = new("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." };
         private readonly Option<bool> _band = new("--band") { Description = "default: add low and high predictions from the spread of the kernel data." };
         private readonly Option<string?> _mlaForm = new("--mla-form") { Description = "default: how MLA runs in decode: on-the-fly (absorbed, as FlashMLA; the default), absorbed (materialised weights) or standard." };
 
         public void AddTo(Command cmd)
         {
-            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _spread, _redundant, _mlaForm, _band })
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _spread, _mtp, _mtpTokens, _redundant, _mlaForm, _band })
             {
                 cmd.Options.Add(o);
             }
@@ -540,7 +542,7 @@ public static class CommandLine
         /// <summary>Throws when an option of the default model is given under the seed preset, which would ignore it.</summary>
         public void RejectUnderSeed(ParseResult p)
         {
-            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _spread, _redundant, _mlaForm, _band })
+            foreach (var o in new Option[] { _weights, _expertWeights, _kv, _attention, _dispatch, _combine, _imbalance, _spread, _mtp, _mtpTokens, _redundant, _mlaForm, _band })
             {
                 if (p.GetResult(o) is { Implicit: false })
                 {
@@ -576,6 +578,28 @@ public static class CommandLine
                 }
 
                 options = options with { ExpertLoadSpread = spread };
+            }
+
+            if (p.GetValue(_mtp) is { } drafts)
+            {
+                options = options with { MtpDraftTokens = drafts };
+            }
+
+            if (p.GetValue(_mtpTokens) is { } gained)
+            {
+                if (options.MtpDraftTokens <= 0)
+                {
+                    throw new InputException("--mtp-tokens needs --mtp (draft tokens per step)");
+                }
+
+                options = options with { MtpTokensPerStep = gained };
+            }
+
+            if (options.MtpDraftTokens < 0 || !(options.TokensPerStep >= 1 && options.TokensPerStep <= 1 + options.MtpDraftTokens))
+            {
+                throw new InputException(options.MtpDraftTokens < 0
+                    ? $"--mtp is the number of draft tokens per step and must not be negative, got {options.MtpDraftTokens}"
+                    : $"--mtp-tokens is the tokens a request gains per step, between 1 and 1 + {options.MtpDraftTokens} drafts, got {options.TokensPerStep.ToString(CultureInfo.InvariantCulture)}");
             }
 
             if (p.GetValue(_mlaForm) is { } form)

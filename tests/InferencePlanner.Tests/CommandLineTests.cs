@@ -153,6 +153,29 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Multi_token_prediction_is_an_option_of_models_that_have_the_module()
+    {
+        var (exit, output, err) = Cli.Run("decode", "--gpu", "H800", "--batch", "32", "--mtp", "1", "--mtp-tokens", "1.8", "--format", "json");
+        Assert.True(exit == 0, err);
+        var row = JsonDocument.Parse(output).RootElement.GetProperty("tables")[0].GetProperty("rows")[0];
+        Assert.Equal(32 * 1.8 / (row.GetProperty("TPOT_O").GetDouble() / 1000), row.GetProperty("Total_O").GetDouble(), 6);
+        Assert.True(row.GetProperty("Draft").GetDouble() > 0);
+
+        foreach (var (args, message) in new[]
+        {
+            (new[] { "decode", "--model", "kimi-k2", "--mtp", "1" }, "num_nextn_predict_layers 0"),
+            (new[] { "decode", "--mtp", "2", "--mtp-tokens", "3.5" }, "between 1 and 1 + 2 drafts"),
+            (new[] { "decode", "--mtp-tokens", "1.5" }, "--mtp-tokens needs --mtp"),
+            (new[] { "decode", "--preset", "seed", "--mtp", "1" }, "belongs to the default preset"),
+        })
+        {
+            var r = Cli.Run(args);
+            Assert.Equal(2, r.Exit);
+            Assert.Contains(message, r.Err, StringComparison.Ordinal);
+        }
+    }
+
+    [Fact]
     public void A_config_json_of_another_family_is_refused_by_name()
     {
         var (exit, _, err) = Cli.Run("blocks", "--model", Write("config.json", """{"model_type": "bert", "hidden_size": 4096}"""));

@@ -84,6 +84,34 @@ public sealed class DefaultPropertyTests
     }
 
     [Fact]
+    public void Multi_token_prediction_reads_the_kv_cache_once_and_trades_a_longer_step_for_more_tokens()
+    {
+        var t = ModelCatalog.Resolve("deepseek-v3").Transformer;
+        Gen.Select(GenGpu, Gen.Int[1, 256], Gen.Int[128, 16384], Gen.Int[1, 3]).Sample((gpu, bs, ctx, drafts) =>
+        {
+            var layout = DefaultLayout.For(t, 64, 1, null, null);
+            var p = PrecisionSet.NativeFor(t);
+            var plain = DefaultWork.Decode(t, layout, 8, p, bs, ctx);
+            var verify = DefaultWork.Decode(t, layout, 8, p, bs, ctx, queriesPerRequest: 1 + drafts);
+
+            // The same cached context, read once per request; every token's attention FLOPs.
+            Assert.Equal(plain.FullAttention.Core.MemoryBytes.Value, verify.FullAttention.Core.MemoryBytes.Value, 6);
+            Assert.Equal(plain.FullAttention.Core.Flops.Value * (1 + drafts), verify.FullAttention.Core.Flops.Value, 6);
+
+            var policy = new RooflinePolicy(gpu);
+            var without = DefaultPhases.Decode(t, policy, layout, p, bs, ctx, 100, Options with { TwoBatchOverlap = false });
+            var with = DefaultPhases.Decode(t, policy, layout, p, bs, ctx, 100, Options with { TwoBatchOverlap = false, MtpDraftTokens = drafts });
+            Assert.True(with.Step.Total > without.Step.Total);
+            Assert.True(with.Step.Draft > Units.Duration.Zero);
+            Assert.Equal(with.TokensPerStep / with.Step.Total.Seconds, with.TokensPerSecondPerUser, 9);
+            Assert.InRange(with.TokensPerStep, 1, 1 + drafts);
+
+            // The module's weights and its layer of KV cache take room from the batch.
+            Assert.True(with.MaxBatch < without.MaxBatch);
+        });
+    }
+
+    [Fact]
     public void More_memory_never_gives_a_smaller_batch()
     {
         Gen.Select(GenModel, GenGpu, Gen.Double[0, 200], Gen.Int[128, 65536]).Sample((m, gpu, extra, tokens) =>

@@ -28,7 +28,7 @@ public static class DefaultDeployment
         foreach (var tp in candidates)
         {
             var layout = DefaultLayout.For(t, tp, tp, 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
+            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
             {
                 return tp;
             }
@@ -56,7 +56,7 @@ public static class DefaultDeployment
             }
 
             var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
+            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
             {
                 return g;
             }

@@ -34,8 +34,11 @@ public readonly record struct Breakdown(
     /// </summary>
     public StageOverlap Stages { get; init; }
 
+    /// <summary>Multi-token prediction: the draft passes of one step, in sequence after the model's pass; zero without it.</summary>
+    public Duration Draft { get; init; }
+
     /// <summary>Everything in sequence: no communication hidden.</summary>
-    public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine + Glue + Head;
+    public Duration Total => AttentionProjections + AttentionCore + AttentionAllReduce + DenseMlp + MlpAllReduce + Router + SharedExperts + RoutedExperts + Dispatch + Combine + Glue + Head + Draft;
 
     /// <summary>
     /// Communication left exposed under two-micro-batch overlap, over all layers; null when the batch runs as one
@@ -114,6 +117,44 @@ public sealed record DefaultOptions
     /// more than the communication they hide (SGLang turns the overlap off on NVL72 for this reason).
     /// </summary>
     public bool TwoBatchOverlap { get; init; } = true;
+
+    /// <summary>
+    /// Share of draft tokens accepted, each given the one before it was (DeepSeek-V3 technical report: 85% to 90%
+    /// for the second token), used when no tokens per step are given.
+    /// </summary>
+    public const double MtpAcceptance = 0.85;
+
+    /// <summary>Multi-token prediction: draft tokens per request and step (0: none). Needs a model with an MTP module.</summary>
+    public int MtpDraftTokens { get; init; }
+
+    /// <summary>Multi-token prediction: tokens a request gains per step, as given; null for 1 + a + a^2 + ... + a^n with a = <see cref="MtpAcceptance"/>.</summary>
+    public double? MtpTokensPerStep { get; init; }
+
+    /// <summary>Tokens each request gains per decode step: 1 without multi-token prediction.</summary>
+    public double TokensPerStep
+    {
+        get
+        {
+            if (MtpDraftTokens <= 0)
+            {
+                return 1;
+            }
+
+            if (MtpTokensPerStep is { } given)
+            {
+                return given;
+            }
+
+            double sum = 1, term = 1;
+            for (var i = 0; i < MtpDraftTokens; i++)
+            {
+                term *= MtpAcceptance;
+                sum += term;
+            }
+
+            return sum;
+        }
+    }
 }
 
 /// <summary>A prefill evaluation under the default model.</summary>
@@ -128,11 +169,14 @@ public readonly record struct DefaultPrefillResult(Breakdown PerLayers, double T
 /// <param name="MaxBatch">Largest batch per GPU whose KV cache fits beside the weights.</param>
 public readonly record struct DefaultDecodeResult(int Batch, Breakdown Step, double MaxBatch)
 {
+    /// <summary>Tokens each request gains per step: 1, or with multi-token prediction the expected accepted tokens.</summary>
+    public double TokensPerStep { get; init; } = 1;
+
     /// <summary>Tokens per second per user, communication not hidden.</summary>
-    public double TokensPerSecondPerUser => 1 / Step.Total.Seconds;
+    public double TokensPerSecondPerUser => TokensPerStep / Step.Total.Seconds;
 
     /// <summary>Tokens per second per user with two-micro-batch overlap.</summary>
-    public double TokensPerSecondPerUserOverlapped => 1 / Step.Overlapped.Seconds;
+    public double TokensPerSecondPerUserOverlapped => TokensPerStep / Step.Overlapped.Seconds;
 
     /// <summary>Tokens per second per GPU, communication not hidden.</summary>
     public double TokensPerSecondPerGpu => Batch * TokensPerSecondPerUser;
@@ -191,14 +235,45 @@ public static class DefaultPhases
         Check.Positive(batchPerGpu, "--batch sizes");
         Check.Positive(contextLen, "--seq-len");
         layout.Validate(t, policy.Gpu);
-        var domain = Math.Min(policy.Gpu.GpusPerNode, layout.Gpus);
-        var b = Sum(t, policy, DefaultWork.Decode(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm));
-        if (o.TwoBatchOverlap)
+        var draftTokens = o.MtpDraftTokens;
+        if (draftTokens < 0 || (draftTokens > 0 && t.MtpLayers == 0))
         {
-            b = Faster(b, Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm), commSmShare: 0, pipelined: true));
+            throw new InputException(draftTokens < 0
+                ? $"--mtp is the number of draft tokens per step and must not be negative, got {draftTokens}"
+                : "--mtp needs a model with a multi-token-prediction module (its config.json has num_nextn_predict_layers 0)");
         }
 
-        return new DefaultDecodeResult(batchPerGpu, b, DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o));
+        if (!(o.TokensPerStep >= 1 && o.TokensPerStep <= 1 + draftTokens))
+        {
+            throw new InputException($"--mtp-tokens is the tokens a request gains per step, between 1 and 1 + {draftTokens} drafts, got {Reporting.Num.S(o.TokensPerStep)}");
+        }
+
+        var domain = Math.Min(policy.Gpu.GpusPerNode, layout.Gpus);
+        var queries = 1.0 + draftTokens;
+        var b = Sum(t, policy, DefaultWork.Decode(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm, queries));
+        if (o.TwoBatchOverlap)
+        {
+            b = Faster(b, Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm, queries), commSmShare: 0, pipelined: true));
+        }
+
+        if (draftTokens > 0)
+        {
+            // The module drafts one token per pass, each pass waiting for the one before.
+            var draft = DraftPass(policy, DefaultWork.DraftPass(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm), t.FeedForward.IsMoe) * draftTokens;
+            b = b with { Draft = draft, Overlapped = b.Overlapped + draft };
+        }
+
+        return new DefaultDecodeResult(batchPerGpu, b, DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o)) { TokensPerStep = o.TokensPerStep };
+    }
+
+    // One draft pass: one decoder layer (MoE if the model has experts), the projection into it and the output head.
+    private static Duration DraftPass(RooflinePolicy policy, in LayerWork w, bool moe)
+    {
+        var a = w.FullAttention;
+        var f = moe ? w.MoeFeedForward : w.DenseFeedForward;
+        return policy.Price(w.DraftProjection).Time + policy.Price(a.Projections).Time + policy.Price(a.Core).Time + policy.Price(a.AllReduce).Time
+            + policy.Price(f.Dense).Time + policy.Price(f.AllReduce).Time + policy.Price(f.Router).Time + policy.Price(f.Shared).Time + policy.Price(f.Routed).Time
+            + policy.Price(f.Dispatch).Time + policy.Price(f.Combine).Time + policy.Price(f.Glue).Time + policy.Price(w.Head).Time;
     }
 
     // Two micro-batches where they beat one batch; otherwise one batch, keeping the stages for the output.
@@ -359,7 +434,8 @@ public static class DefaultPhases
 public static class DefaultCapacity
 {
     /// <summary>Weight bytes one GPU holds: attention, dense MLP, shared experts and embeddings sharded by TP; its routed expert copies.</summary>
-    public static Bytes WeightsPerGpu(TransformerSpec t, DefaultLayout layout, PrecisionSet p, MlaForm form = MlaForm.OnTheFly)
+    /// <remarks>With <paramref name="mtpLayers"/>, the multi-token-prediction modules too: a decoder layer each (MoE if the model has experts) and the 2 x hidden to hidden projection.</remarks>
+    public static Bytes WeightsPerGpu(TransformerSpec t, DefaultLayout layout, PrecisionSet p, MlaForm form = MlaForm.OnTheFly, int mtpLayers = 0)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
@@ -371,13 +447,14 @@ public static class DefaultCapacity
         var attention = t.Attention.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised
             ? DefaultWork.MaterialisedAbsorbedParameters(t, layout.Tp)
             : TransformerParameters.Attention(t) / tp;
+        var moeLayer = f.IsMoe ? (layout.ExpertsPerGpu(t) + f.SharedExperts / tp) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w : 0;
+        var denseLayer = TransformerParameters.DenseMlp(t) / tp * w;
         var dense = t.Layers * attention * w
-            + f.DenseLayers * TransformerParameters.DenseMlp(t) / tp * w
+            + f.DenseLayers * denseLayer
             + TransformerParameters.Embeddings(t) / tp * Precision.Bf16.BytesPerElement();
-        var experts = f.IsMoe
-            ? f.MoeLayers * ((layout.ExpertsPerGpu(t) + f.SharedExperts / tp) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w)
-            : 0;
-        return Bytes.FromBytes(dense + experts);
+        var experts = f.IsMoe ? f.MoeLayers * moeLayer : 0;
+        var mtp = mtpLayers * (attention * w + (f.IsMoe ? moeLayer : denseLayer) + 2.0 * t.Hidden * t.Hidden / tp * w);
+        return Bytes.FromBytes(dense + experts + mtp);
     }
 
     /// <summary>
@@ -394,6 +471,14 @@ public static class DefaultCapacity
         return Bytes.FromBytes(tp * perToken * ((t.Layers - a.SlidingLayers) * tokens + a.SlidingLayers * windowed));
     }
 
+    /// <summary>Multi-token-prediction modules the options put in memory: the model's, when drafting is on.</summary>
+    public static int MtpLayers(TransformerSpec t, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(o);
+        return o.MtpDraftTokens > 0 ? t.MtpLayers : 0;
+    }
+
     /// <summary>Usable HBM per GPU: capacity (decimal GB) x the usable share.</summary>
     public static Bytes Usable(GpuSpec gpu, DefaultOptions o)
     {
@@ -407,8 +492,9 @@ public static class DefaultCapacity
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(p);
-        var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p, o.MlaDecodeForm);
-        return free / KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest);
+        var mtp = MtpLayers(t, o);
+        var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p, o.MlaDecodeForm, mtp);
+        return free / (KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest) * (1 + mtp / (double)t.Layers));
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reason when the weights do not fit on each GPU.</summary>
@@ -417,7 +503,7 @@ public static class DefaultCapacity
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(layout);
-        var weights = WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm);
+        var weights = WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm, MtpLayers(model.Transformer, o));
         var usable = Usable(gpu, o);
         if (weights >= usable)
         {

@@ -213,6 +213,6 @@ public sealed record Headline(
             return false;
         }
 
-        return DefaultCapacity.WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm) < DefaultCapacity.Usable(gpu, o);
+        return DefaultCapacity.WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(model.Transformer, o)) < DefaultCapacity.Usable(gpu, o);
     }
 }

@@ -172,6 +172,7 @@ public static class DefaultReport
         var rows = new List<IReadOnlyList<Cell>>();
         var notes = new List<string>();
         var stages = new List<(string, StageOverlap)>();
+        var mtp = inputs.Options.MtpDraftTokens > 0;
         foreach (var gpu in gpus)
         {
             var layout = DecodeLayout(model, gpu, tp, gpuCount, p, inputs);
@@ -200,7 +201,9 @@ public static class DefaultReport
                 rows.Add(
                 [
                     gpu.Name, LayoutText(layout) + (s.TwoBatch ? ", TBO" : ""), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
-                    T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue + s.Head), T(s.Overlapped), T(s.Total),
+                    T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue + s.Head),
+                    .. mtp ? [T(s.Draft)] : Array.Empty<Cell>(),
+                    T(s.Overlapped), T(s.Total),
                     Cell.Of(r.TokensPerSecondPerUserOverlapped, 2), Cell.Of(r.TokensPerSecondPerGpuOverlapped, 1), Cell.Of(Math.Floor(r.MaxBatch), 0), LimitText(s.Limit),
                     .. inputs.Band
                         ? [Cell.Of(DefaultPhases.Decode(t, low!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1),
@@ -221,11 +224,16 @@ public static class DefaultReport
         }
 
         notes.Insert(0, "Times are one decode step through all layers as one batch, ms. TPOT_O runs the batch as two micro-batches of half the requests (TBO in the layout), overlapping dispatch and combine with compute, where that is faster than one batch, and is TPOT otherwise; TPS and tokens/s per GPU use it.");
+        if (mtp)
+        {
+            notes.Insert(1, $"Multi-token prediction: each request puts itself and {Num.S(inputs.Options.MtpDraftTokens)} draft token(s) through the model per step (its KV read once) and gains {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} token(s) per step; Draft is the module's passes, one per draft token, in sequence. TPOT_O and TPOT are per step; TPS and Total_O count the tokens gained.");
+        }
+
         return new Document($"Decode of {model.Name}",
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
         [
             new Table("decode", "Decode per batch size (ms per step, tokens/s)",
-                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue+Head", "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by",
+                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue+Head", .. mtp ? ["Draft"] : Array.Empty<string>(), "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by",
                     .. inputs.Band ? ["Total_O low", "Total_O high"] : Array.Empty<string>()],
                 rows, notes),
             OverlapTable("decode-overlap", stages),
@@ -427,6 +435,9 @@ public static class DefaultReport
         new("kernels", PerGpu(gpus, g => new Kernels.KernelModel(g).Description)),
         new("efficiency", PerGpu(gpus, g => $"{(g.EfficiencyFromFile ? "from its file" : "named defaults")}: GEMM {Num.S(g.Efficiency.Compute)} of roofline, streaming {Num.S(g.Efficiency.Memory)} of HBM, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)} where kernel data is missing")),
         new("experts", $"{(inputs.Options.Imbalance is { } imb ? $"imbalance {Num.S(imb)} before redundancy" : $"imbalance derived from an expert load spread of {Num.S(inputs.Options.ExpertLoadSpread)}{(inputs.Options.ExpertLoadSpread == DefaultLayout.ExpertLoadSpread ? " (calibrated)" : "")}, the slots per GPU and the batch")}; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
+        .. inputs.Options.MtpDraftTokens > 0
+            ? [new KeyValuePair<string, string>("multi-token prediction", $"{Num.S(inputs.Options.MtpDraftTokens)} draft token(s) per step, {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} tokens gained per step{(inputs.Options.MtpTokensPerStep is null ? $" (each draft accepted with {Num.S(DefaultOptions.MtpAcceptance)} if the one before was)" : "")}")]
+            : Array.Empty<KeyValuePair<string, string>>(),
         .. extra,
     ];
 

@@ -135,7 +135,12 @@ public static class Validator
         }
 
         var t = Model(m).Transformer;
-        var o = options with { TwoBatchOverlap = m.Flag("overlap", true) };
+        var o = options with
+        {
+            TwoBatchOverlap = m.Flag("overlap", true),
+            MtpDraftTokens = (int)m.Number("mtp", 0),
+            MtpTokensPerStep = m.Settings.ContainsKey("mtpTokens") ? m.Number("mtpTokens") : null,
+        };
         var layout = new DefaultLayout((int)m.Number("gpus"), (int)m.Number("tp"), (int)m.Number("redundant", 0), o.Imbalance) { LoadSpread = o.ExpertLoadSpread };
         var p = PrecisionSet.NativeFor(t);
         switch (m.Metric)

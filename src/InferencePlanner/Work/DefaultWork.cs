@@ -38,6 +38,9 @@ public readonly record struct LayerWork(
 {
     /// <summary>The output head (vocabulary projection), for the tokens that produce a next token.</summary>
     public Operator Head { get; init; }
+
+    /// <summary>For a multi-token-prediction pass: the projection of hidden state and embedding into the draft layer.</summary>
+    public Operator DraftProjection { get; init; }
 }
 
 /// <summary>
@@ -95,21 +98,44 @@ public static class DefaultWork
     }
 
     /// <summary>
-    /// Decode: each GPU serves <paramref name="batchPerGpu"/> requests, each producing one token over a context of
-    /// <paramref name="contextLen"/> tokens; a tensor-parallel group serves the requests of all its GPUs.
+    /// Decode: each GPU serves <paramref name="batchPerGpu"/> requests over a context of <paramref name="contextLen"/>
+    /// tokens; a tensor-parallel group serves the requests of all its GPUs. Each request puts
+    /// <paramref name="queriesPerRequest"/> tokens through the model: 1, or with multi-token prediction the token and
+    /// the drafts it verifies, all attending to the same cached context (read once per request).
     /// </summary>
-    public static LayerWork Decode(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly)
+    public static LayerWork Decode(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly, double queriesPerRequest = 1)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(p);
-        var groupTokens = batchPerGpu * layout.Tp;
-        var full = DecodeAttention(t, layout.Tp, p, groupTokens, contextLen, form);
-        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupTokens, Math.Min(contextLen, t.Attention.SlidingWindow), form) : default;
+        var groupRequests = batchPerGpu * layout.Tp;
+        var groupTokens = groupRequests * queriesPerRequest;
+        var full = DecodeAttention(t, layout.Tp, p, groupRequests, queriesPerRequest, contextLen, form);
+        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupRequests, queriesPerRequest, Math.Min(contextLen, t.Attention.SlidingWindow), form) : default;
         return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
         {
             Head = Head(t, layout.Tp, groupTokens),
         };
+    }
+
+    /// <summary>
+    /// One pass of a multi-token-prediction module (DeepSeek-V3's: one more decoder layer of the model's shape
+    /// behind a projection of the hidden state and the token's embedding, 2 x hidden to hidden, sharing the output
+    /// head) drafting one token for each of <paramref name="batchPerGpu"/> requests. The layer's work is in the
+    /// full-attention and MoE (or dense) parts, the head and the projection in <see cref="LayerWork.Head"/> and
+    /// <see cref="LayerWork.DraftProjection"/>; a caller counts each part once.
+    /// </summary>
+    public static LayerWork DraftPass(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(p);
+        var work = Decode(t, layout, gpusPerDomain, p, batchPerGpu, contextLen, form);
+        var groupTokens = batchPerGpu * layout.Tp;
+        double h = t.Hidden, weights = 2 * h * h / layout.Tp;
+        var projection = Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(groupTokens * weights),
+            Bytes.FromBytes(weights * p.Weights.BytesPerElement() + groupTokens * 3 * h * ActivationBytes)) with { M = groupTokens, N = h / layout.Tp, K = 2 * h };
+        return work with { DraftProjection = projection };
     }
 
     /// <summary>
@@ -178,9 +204,10 @@ public static class DefaultWork
             AllReduce(tp, tokens, h));
     }
 
-    private static AttentionLayerWork DecodeAttention(TransformerSpec t, int tp, PrecisionSet p, double groupTokens, double context, MlaForm form)
+    private static AttentionLayerWork DecodeAttention(TransformerSpec t, int tp, PrecisionSet p, double groupRequests, double queries, double context, MlaForm form)
     {
         var a = t.Attention;
+        var groupTokens = groupRequests * queries;
         double heads = a.Heads / (double)tp, h = t.Hidden;
         var (projParams, projMacsPerToken) = Projections(t, tp);
         var macs = groupTokens * projMacsPerToken;
@@ -213,8 +240,9 @@ public static class DefaultWork
             coreMacs = groupTokens * heads * context * (a.HeadDim + a.VHeadDim);
         }
 
-        // Every GPU of the group reads the KV of all the group's requests for its own KV heads (all of the latent for MLA).
-        var kvBytes = groupTokens * context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
+        // Every GPU of the group reads the KV of all the group's requests for its own KV heads (all of the latent for
+        // MLA), once per request however many of its tokens attend.
+        var kvBytes = groupRequests * context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
         return new AttentionLayerWork(
             Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3))
                 with { M = groupTokens, N = projParams / h, K = h, Launches = ProjectionKernels(a, decode: form == MlaForm.OnTheFly) },
