@@ -595,12 +595,7 @@ public static class CommandLine
                 options = options with { MtpTokensPerStep = gained };
             }
 
-            if (options.MtpDraftTokens < 0 || !(options.TokensPerStep >= 1 && options.TokensPerStep <= 1 + options.MtpDraftTokens))
-            {
-                throw new InputException(options.MtpDraftTokens < 0
-                    ? $"--mtp is the number of draft tokens per step and must not be negative, got {options.MtpDraftTokens}"
-                    : $"--mtp-tokens is the tokens a request gains per step, between 1 and 1 + {options.MtpDraftTokens} drafts, got {options.TokensPerStep.ToString(CultureInfo.InvariantCulture)}");
-            }
+            options.CheckMtp();
 
             if (p.GetValue(_mlaForm) is { } form)
             {

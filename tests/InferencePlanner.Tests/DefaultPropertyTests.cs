@@ -103,8 +103,12 @@ public sealed class DefaultPropertyTests
             var with = DefaultPhases.Decode(t, policy, layout, p, bs, ctx, 100, Options with { TwoBatchOverlap = false, MtpDraftTokens = drafts });
             Assert.True(with.Step.Total > without.Step.Total);
             Assert.True(with.Step.Draft > Units.Duration.Zero);
-            Assert.Equal(with.TokensPerStep / with.Step.Total.Seconds, with.TokensPerSecondPerUser, 9);
             Assert.InRange(with.TokensPerStep, 1, 1 + drafts);
+            if (drafts == 1)
+            {
+                // DeepSeek-V3's report: the second token is accepted 85% to 90% of the time; the default takes 85%.
+                Assert.Equal(1.85, with.TokensPerStep, 12);
+            }
 
             // The module's weights and its layer of KV cache take room from the batch.
             Assert.True(with.MaxBatch < without.MaxBatch);

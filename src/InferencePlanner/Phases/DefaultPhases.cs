@@ -130,6 +130,20 @@ public sealed record DefaultOptions
     /// <summary>Multi-token prediction: tokens a request gains per step, as given; null for 1 + a + a^2 + ... + a^n with a = <see cref="MtpAcceptance"/>.</summary>
     public double? MtpTokensPerStep { get; init; }
 
+    /// <summary>Throws <see cref="InputException"/> naming the problem when the multi-token-prediction settings are not possible.</summary>
+    public void CheckMtp()
+    {
+        if (MtpDraftTokens < 0)
+        {
+            throw new InputException($"--mtp is the number of draft tokens per step and must not be negative, got {MtpDraftTokens}");
+        }
+
+        if (!(TokensPerStep >= 1 && TokensPerStep <= 1 + MtpDraftTokens))
+        {
+            throw new InputException($"--mtp-tokens is the tokens a request gains per step, between 1 and 1 + {MtpDraftTokens} drafts, got {Reporting.Num.S(TokensPerStep)}");
+        }
+    }
+
     /// <summary>Tokens each request gains per decode step: 1 without multi-token prediction.</summary>
     public double TokensPerStep
     {
@@ -235,17 +249,11 @@ public static class DefaultPhases
         Check.Positive(batchPerGpu, "--batch sizes");
         Check.Positive(contextLen, "--seq-len");
         layout.Validate(t, policy.Gpu);
+        o.CheckMtp();
         var draftTokens = o.MtpDraftTokens;
-        if (draftTokens < 0 || (draftTokens > 0 && t.MtpLayers == 0))
+        if (draftTokens > 0 && t.MtpLayers == 0)
         {
-            throw new InputException(draftTokens < 0
-                ? $"--mtp is the number of draft tokens per step and must not be negative, got {draftTokens}"
-                : "--mtp needs a model with a multi-token-prediction module (its config.json has num_nextn_predict_layers 0)");
-        }
-
-        if (!(o.TokensPerStep >= 1 && o.TokensPerStep <= 1 + draftTokens))
-        {
-            throw new InputException($"--mtp-tokens is the tokens a request gains per step, between 1 and 1 + {draftTokens} drafts, got {Reporting.Num.S(o.TokensPerStep)}");
+            throw new InputException("--mtp needs a model with a multi-token-prediction module (its config.json has num_nextn_predict_layers 0)");
         }
 
         var domain = Math.Min(policy.Gpu.GpusPerNode, layout.Gpus);
@@ -341,11 +349,12 @@ public static class DefaultPhases
         }
 
         var sequential = attentionAll - attentionPerLayer * moe + half.DenseMlp + half.MlpAllReduce + (half.Glue - m.Glue * moe) + half.Head;
+        var exposedPerLayer = (perLayer - compute) * 2;
         return whole with
         {
             Overlapped = (sequential + perLayer * moe) * 2,
-            ExposedCommunication = (perLayer - compute) * 2 * moe,
-            Stages = new StageOverlap(stage1, m.Combine, stage2, m.Dispatch, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0) { Exposed = (perLayer - compute) * 2, Pipelined = pipelined },
+            ExposedCommunication = exposedPerLayer * moe,
+            Stages = new StageOverlap(stage1, m.Combine, stage2, m.Dispatch, double.IsFinite(nicBytes) ? nicBytes / 1e9 : 0) { Exposed = exposedPerLayer, Pipelined = pipelined },
         };
     }
 

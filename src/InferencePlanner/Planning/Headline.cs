@@ -148,8 +148,7 @@ public sealed record Headline(
             }
         }
 
-        static string Tbo(bool on) => on ? ", TBO" : "";
-        var prefillText = prefill is { } pf ? DefaultReport.LayoutText(pf.Layout) + Tbo(pf.Result.PerLayers.TwoBatch) : "-";
+        var prefillText = prefill is { } pf ? DefaultReport.LayoutText(pf.Layout, pf.Result.PerLayers.TwoBatch) : "-";
         double? perNode = prefill is { } pr ? pr.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus : null;
         var prefillLimit = prefill is { } pl ? DefaultReport.LimitText(pl.Result.PerLayers.Limit) : "-";
         if (decode is not { } d)
@@ -157,7 +156,7 @@ public sealed record Headline(
             return new Headline(prefillText, perNode, prefillLimit, "-", null, null, null, "-", prefill is null ? "the weights do not fit" : $"no batch reaches {minTps} tokens/s per user");
         }
 
-        return new Headline(prefillText, perNode, prefillLimit, DefaultReport.LayoutText(d.Layout) + Tbo(d.Result.Step.TwoBatch), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,
+        return new Headline(prefillText, perNode, prefillLimit, DefaultReport.LayoutText(d.Layout, d.Result.Step.TwoBatch), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,
             d.Result.TokensPerSecondPerUserOverlapped, d.Capped ? "memory capacity" : DefaultReport.LimitText(d.Result.Step.Limit), null);
     }
 

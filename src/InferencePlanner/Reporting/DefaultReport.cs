@@ -113,7 +113,7 @@ public static class DefaultReport
                 ["GPU", "layout", "tokens/s per GPU", "tokens/s per GPU (overlap)", "tokens/s per node", "tokens/s per node (overlap)", "limited by"],
                 [.. results.Select(r => (IReadOnlyList<Cell>)
                 [
-                    r.Gpu.Name, LayoutText(r.Layout) + (r.Result.PerLayers.TwoBatch ? ", TBO" : ""), Cell.Of(r.Result.TokensPerSecondPerGpu, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped, 0),
+                    r.Gpu.Name, LayoutText(r.Layout, r.Result.PerLayers.TwoBatch), Cell.Of(r.Result.TokensPerSecondPerGpu, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped, 0),
                     Cell.Of(r.Result.TokensPerSecondPerGpu * DefaultPhases.NodeGpus, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
                     LimitText(r.Result.PerLayers.Limit),
                 ])],
@@ -200,7 +200,7 @@ public static class DefaultReport
                 stages.Add(($"{gpu.Name} batch {Num.S(bs)}", s.Stages));
                 rows.Add(
                 [
-                    gpu.Name, LayoutText(layout) + (s.TwoBatch ? ", TBO" : ""), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
+                    gpu.Name, LayoutText(layout, s.TwoBatch), Cell.Of(bs, 0), T(s.AttentionProjections), T(s.AttentionCore), T(s.AttentionAllReduce + s.MlpAllReduce),
                     T(s.DenseMlp), T(s.Router + s.SharedExperts + s.RoutedExperts), T(s.Dispatch), T(s.Combine), T(s.Glue + s.Head),
                     .. mtp ? [T(s.Draft)] : Array.Empty<Cell>(),
                     T(s.Overlapped), T(s.Total),
@@ -379,8 +379,9 @@ public static class DefaultReport
         return layout;
     }
 
-    internal static string LayoutText(DefaultLayout l) =>
-        l.Gpus == l.Tp ? $"TP{Num.S(l.Tp)}" : $"TP{Num.S(l.Tp)} x DP{Num.S(l.Dp)}, EP{Num.S(l.Gpus)}" + (l.RedundantExperts > 0 ? $" (+{Num.S(l.RedundantExperts)})" : "");
+    internal static string LayoutText(DefaultLayout l, bool twoBatch = false) =>
+        (l.Gpus == l.Tp ? $"TP{Num.S(l.Tp)}" : $"TP{Num.S(l.Tp)} x DP{Num.S(l.Dp)}, EP{Num.S(l.Gpus)}" + (l.RedundantExperts > 0 ? $" (+{Num.S(l.RedundantExperts)})" : ""))
+        + (twoBatch ? ", TBO" : "");
 
     internal static string LimitText(Bound b) => b switch
     {

@@ -16,7 +16,7 @@ public readonly record struct SpreadCandidate(double Spread, double SquaredLogEr
 public readonly record struct HeldOutRow(Measurement Measurement, double Spread, double Predicted)
 {
     /// <summary>Signed error, percent of the measured value.</summary>
-    public double ErrorPercent => (Predicted - Measurement.Measured) / Measurement.Measured * 100;
+    public double ErrorPercent => Measurement.ErrorPercent(Predicted);
 }
 
 /// <summary>The calibration: every candidate's error, the best value, each end-to-end row held out, and their error summary.</summary>
@@ -26,15 +26,7 @@ public readonly record struct HeldOutRow(Measurement Measurement, double Spread,
 public sealed record CalibrationResult(IReadOnlyList<SpreadCandidate> Scan, double Best, IReadOnlyList<HeldOutRow> HeldOut)
 {
     /// <summary>Median and worst absolute error of the held-out predictions.</summary>
-    public ErrorSummary HeldOutSummary { get; } = Summarise(HeldOut);
-
-    private static ErrorSummary Summarise(IReadOnlyList<HeldOutRow> rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        var errors = rows.Select(r => Math.Abs(r.ErrorPercent)).Order().ToList();
-        var median = errors.Count == 0 ? 0 : errors.Count % 2 == 1 ? errors[errors.Count / 2] : (errors[errors.Count / 2 - 1] + errors[errors.Count / 2]) / 2;
-        return new ErrorSummary("default", "end-to-end, held out", rows.Count, median, errors.Count == 0 ? 0 : errors[^1]);
-    }
+    public ErrorSummary HeldOutSummary { get; } = ErrorSummary.Of("default", "end-to-end, held out", HeldOut.Select(h => h.ErrorPercent));
 }
 
 /// <summary>

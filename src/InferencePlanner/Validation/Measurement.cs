@@ -44,6 +44,9 @@ public sealed record Measurement
             ? v.GetDouble()
             : throw new InputException($"measurement {Id} {Case}: missing setting '{name}'");
 
+    /// <summary>Signed error of a prediction, percent of the measured value: (predicted - measured) / measured x 100.</summary>
+    public double ErrorPercent(double predicted) => (predicted - Measured) / Measured * 100;
+
     /// <summary>A numeric setting, or a fallback.</summary>
     public double Number(string name, double fallback) =>
         Settings.TryGetValue(name, out var v) && v.ValueKind == JsonValueKind.Number ? v.GetDouble() : fallback;

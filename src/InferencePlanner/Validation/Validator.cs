@@ -19,7 +19,7 @@ namespace InferencePlanner.Validation;
 public sealed record ValidationRow(Measurement Measurement, string Preset, double Predicted, double? Low, double? High, string Kernels)
 {
     /// <summary>Signed error, percent of the measured value: (predicted - measured) / measured x 100.</summary>
-    public double ErrorPercent => (Predicted - Measurement.Measured) / Measurement.Measured * 100;
+    public double ErrorPercent => Measurement.ErrorPercent(Predicted);
 
     /// <summary>
     /// For a default-model kernel row: the prediction with the row's own measurement removed from the kernel data,
@@ -28,7 +28,7 @@ public sealed record ValidationRow(Measurement Measurement, string Preset, doubl
     public double? HeldOut { get; init; }
 
     /// <summary>Signed error of <see cref="HeldOut"/>, percent.</summary>
-    public double? HeldOutErrorPercent => HeldOut is { } h ? (h - Measurement.Measured) / Measurement.Measured * 100 : null;
+    public double? HeldOutErrorPercent => HeldOut is { } h ? Measurement.ErrorPercent(h) : null;
 }
 
 /// <summary>Median and worst absolute error of a set of rows.</summary>
@@ -43,9 +43,16 @@ public sealed record ErrorSummary(string Preset, string Kind, int Rows, double M
     public static ErrorSummary Of(string preset, string kind, IReadOnlyList<ValidationRow> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var errors = rows.Select(r => Math.Abs(r.ErrorPercent)).Order().ToList();
+        return Of(preset, kind, rows.Select(r => r.ErrorPercent));
+    }
+
+    /// <summary>Summarises signed errors, percent.</summary>
+    public static ErrorSummary Of(string preset, string kind, IEnumerable<double> errorPercents)
+    {
+        ArgumentNullException.ThrowIfNull(errorPercents);
+        var errors = errorPercents.Select(Math.Abs).Order().ToList();
         var median = errors.Count == 0 ? 0 : errors.Count % 2 == 1 ? errors[errors.Count / 2] : (errors[errors.Count / 2 - 1] + errors[errors.Count / 2]) / 2;
-        return new ErrorSummary(preset, kind, rows.Count, median, errors.Count == 0 ? 0 : errors[^1]);
+        return new ErrorSummary(preset, kind, errors.Count, median, errors.Count == 0 ? 0 : errors[^1]);
     }
 }
 
