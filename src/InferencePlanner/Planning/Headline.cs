@@ -45,7 +45,7 @@ public sealed record Headline(
 
         var scenario = new PrefillScenario(seqLen, cacheHit, 4, 4 * gpu.GpusPerNode / 4, 4);
         var prefill = SeedPrefill.Evaluate(m, gpu, scenario, policy);
-        var perNode = prefill.TokensPerSecondPerNodeOverlap * 8 / gpu.GpusPerNode;
+        var perNode = prefill.TokensPerSecondPerNodeOverlap * DefaultPhases.NodeGpus / gpu.GpusPerNode;
         // The seed's Sum(Overlap) is all compute; Sum adds the dispatch and combine.
         var prefillLimit = prefill.Sum - prefill.SumOverlap > prefill.SumOverlap ? "network (NIC)" : "compute";
 

@@ -263,7 +263,7 @@ public static class Validator
             {
                 var row = SeedDecode.Evaluate(arch, gpu, new DecodeScenario((int)m.Number("context"), (int)m.Number("outputLen")), (int)m.Number("batch"), policy);
                 var perGpu = overlap ? row.TotalOverlap : row.Total;
-                return perGpu * (m.Metric == "decode-tokens-per-node" ? 8 : 1);
+                return perGpu * (m.Metric == "decode-tokens-per-node" ? DefaultPhases.NodeGpus : 1);
             }
         }
     }
