@@ -64,6 +64,7 @@ public static class CommandLine
         root.Subcommands.Add(Decode(stdout));
         root.Subcommands.Add(Batch(stdout));
         root.Subcommands.Add(Compare(stdout));
+        root.Subcommands.Add(ServeCommand.Build(stdout));
         root.Subcommands.Add(Validate(stdout));
         root.Subcommands.Add(Report(stdout));
         root.Subcommands.Add(List(stdout));

@@ -33,7 +33,7 @@ public sealed class DefaultModelTests
     public void The_catalogue_holds_the_models_and_gpus_the_project_promises()
     {
         Assert.Equal(
-            ["deepseek-r1", "deepseek-v3", "gpt-oss-120b", "kimi-k2", "llama-3.1-70b", "mixtral-8x7b", "qwen3-235b-a22b"],
+            ["deepseek-r1", "deepseek-v3", "gpt-oss-120b", "kimi-k2", "llama-3.1-70b", "llama-3.1-8b", "mixtral-8x7b", "qwen3-235b-a22b", "qwen3-32b"],
             ModelCatalog.BuiltIn.Select(m => m.Name));
         Assert.Equal(
             ["B200", "B300", "GB200", "GB300", "H100-SXM", "H20", "H20-3e", "H200", "H800", "MI300X", "MI325X", "MI355X"],

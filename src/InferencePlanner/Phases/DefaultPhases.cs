@@ -369,9 +369,11 @@ public static class DefaultPhases
         var acc = new Accumulator();
         acc.Add(policy.Price(work.FullAttention.Projections), full, Part.Projections);
         acc.Add(policy.Price(work.FullAttention.Core), full, Part.Core);
+        acc.Add(policy.Price(work.ChunkCore), full, Part.Core);
         acc.Add(policy.Price(work.FullAttention.AllReduce), full, Part.AttentionAllReduce);
         acc.Add(policy.Price(work.SlidingAttention.Projections), sliding, Part.Projections);
         acc.Add(policy.Price(work.SlidingAttention.Core), sliding, Part.Core);
+        acc.Add(policy.Price(work.SlidingChunkCore), sliding, Part.Core);
         acc.Add(policy.Price(work.SlidingAttention.AllReduce), sliding, Part.AttentionAllReduce);
         acc.Add(policy.Price(work.DenseFeedForward.Dense), dense, Part.Dense);
         acc.Add(policy.Price(work.DenseFeedForward.AllReduce), dense, Part.MlpAllReduce);
@@ -379,6 +381,7 @@ public static class DefaultPhases
         acc.Add(policy.Price(work.Head), 1, Part.Head);
         var moeGlue = policy.Price(work.MoeFeedForward.Glue);
         acc.Add(moeGlue, moe, Part.Glue);
+        acc.Add(policy.Price(work.MoeFeedForward.AllReduce), moe, Part.MlpAllReduce);
         var router = policy.Price(work.MoeFeedForward.Router);
         var shared = policy.Price(work.MoeFeedForward.Shared);
         var routed = policy.Price(work.MoeFeedForward.Routed);
@@ -456,7 +459,7 @@ public static class DefaultCapacity
         var attention = t.Attention.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised
             ? DefaultWork.MaterialisedAbsorbedParameters(t, layout.Tp)
             : TransformerParameters.Attention(t) / tp;
-        var moeLayer = f.IsMoe ? (layout.ExpertsPerGpu(t) + f.SharedExperts / tp) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w : 0;
+        var moeLayer = f.IsMoe ? (layout.ExpertsPerGpu(t) / layout.MoeTp + f.SharedExperts / tp) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w : 0;
         var denseLayer = TransformerParameters.DenseMlp(t) / tp * w;
         var dense = t.Layers * attention * w
             + f.DenseLayers * denseLayer

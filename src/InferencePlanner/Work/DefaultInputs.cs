@@ -57,6 +57,15 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
     public int Dp => Gpus / Tp;
 
     /// <summary>
+    /// Tensor parallelism of the experts: each expert's intermediate dimension is split over this many GPUs, as
+    /// TensorRT-LLM's MoE TP does (1: experts whole, spread by expert parallelism only).
+    /// </summary>
+    public int MoeTp { get; init; } = 1;
+
+    /// <summary>Expert parallelism: GPUs the experts are spread over (the GPUs over the MoE TP).</summary>
+    public int Ep => Gpus / MoeTp;
+
+    /// <summary>
     /// The layout for <paramref name="gpus"/> GPUs with the fewest redundant experts (at least <paramref name="minRedundant"/>) that
     /// spread the experts evenly.
     /// </summary>
@@ -96,9 +105,24 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
             throw new InputException($"TP {Tp} does not divide the model's {t.Attention.Heads} attention heads");
         }
 
-        if (Tp > gpu.GpusPerNode || gpu.GpusPerNode % Tp != 0)
+        if (Tp > gpu.GpusPerNode)
         {
             throw new InputException($"TP {Tp} does not fit the scale-up domain of {gpu.Name} ({gpu.GpusPerNode} GPUs)");
+        }
+
+        if (MoeTp <= 0 || Gpus % MoeTp != 0)
+        {
+            throw new InputException($"MoE TP {MoeTp} does not divide the deployment's {Gpus} GPUs");
+        }
+
+        if (MoeTp > 1 && t.FeedForward.IsMoe && t.FeedForward.ExpertIntermediate % MoeTp != 0)
+        {
+            throw new InputException($"MoE TP {MoeTp} does not divide the experts' intermediate size {t.FeedForward.ExpertIntermediate}");
+        }
+
+        if (MoeTp > gpu.GpusPerNode)
+        {
+            throw new InputException($"MoE TP {MoeTp} does not fit the scale-up domain of {gpu.Name} ({gpu.GpusPerNode} GPUs)");
         }
 
         if (Imbalance is { } i && (!(i >= 1) || !double.IsFinite(i)))
@@ -112,9 +136,9 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
         }
 
         var f = t.FeedForward;
-        if (f.IsMoe && Gpus > 1 && Gpus > f.RoutedExperts + RedundantExperts)
+        if (f.IsMoe && Ep > 1 && Ep > f.RoutedExperts + RedundantExperts)
         {
-            throw new InputException($"EP {Gpus} exceeds the {f.RoutedExperts + RedundantExperts} expert copies: some GPUs would hold no expert");
+            throw new InputException($"EP {Ep} exceeds the {f.RoutedExperts + RedundantExperts} expert copies: some GPUs would hold no expert");
         }
     }
 
@@ -122,7 +146,7 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
     public double ExpertsPerGpu(TransformerSpec t)
     {
         ArgumentNullException.ThrowIfNull(t);
-        return t.FeedForward.IsMoe ? (t.FeedForward.RoutedExperts + RedundantExperts) / (double)Gpus : 0;
+        return t.FeedForward.IsMoe ? (t.FeedForward.RoutedExperts + RedundantExperts) / (double)Ep : 0;
     }
 
     /// <summary>
@@ -140,7 +164,8 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
         ArgumentNullException.ThrowIfNull(t);
         var f = t.FeedForward;
         double routed = f.RoutedExperts, slots = routed + RedundantExperts;
-        if (routed == 0 || Gpus <= 1)
+        var ep = Ep;
+        if (routed == 0 || ep <= 1)
         {
             return 1;
         }
@@ -152,7 +177,7 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
 
         var spread = LoadSpread * routed / slots;
         var copies = Math.Max(tokensPerGpu * f.TopK, 1);
-        var sd = Math.Sqrt(spread * spread / (slots / Gpus) + 1 / copies);
-        return 1 + Math.Sqrt(2 * Math.Log(Gpus)) * sd;
+        var sd = Math.Sqrt(spread * spread / (slots / ep) + 1 / copies);
+        return 1 + Math.Sqrt(2 * Math.Log(ep)) * sd;
     }
 }

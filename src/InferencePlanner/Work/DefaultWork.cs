@@ -41,6 +41,15 @@ public readonly record struct LayerWork(
 
     /// <summary>For a multi-token-prediction pass: the projection of hidden state and embedding into the draft layer.</summary>
     public Operator DraftProjection { get; init; }
+
+    /// <summary>
+    /// For a mixed serving step: the attention core of the prefill chunk that shares the step with the decode
+    /// tokens, in each full-attention layer (its projections and feed-forward are in the shared operators).
+    /// </summary>
+    public Operator ChunkCore { get; init; }
+
+    /// <summary>The same for the sliding-window layers.</summary>
+    public Operator SlidingChunkCore { get; init; }
 }
 
 /// <summary>
@@ -57,6 +66,12 @@ public static class DefaultWork
     // Per token and layer: two RMSNorms (read, write), two residual adds (read two, write one), two activation
     // quantisations before the GEMMs (read BF16, write FP8): 13 hidden-sized BF16 passes.
     private const double GluePassesPerToken = 13;
+
+    // Glue kernels per layer as serving frameworks fuse them: the residual add fused into each of the two RMSNorms
+    // (with the activation quantisation), rotary embedding fused into the attention kernel, the SwiGLU fused with its
+    // quantisation. A dense layer runs the two norms and the SwiGLU; a MoE layer also the top-k softmax, the
+    // permutation of the tokens into expert order and the weighted reduction back (TensorRT-LLM's and vLLM's fused MoE).
+    private const double DenseGlueKernels = 3, MoeGlueKernels = 6;
 
     // The vocabulary projection in BF16, split over the TP group (vocabulary-parallel).
     private static Operator Head(TransformerSpec t, int tp, double tokens)
@@ -115,6 +130,69 @@ public static class DefaultWork
         return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
         {
             Head = Head(t, layout.Tp, groupTokens),
+        };
+    }
+
+    /// <summary>
+    /// A mixed serving step, as continuous batching with chunked prefill runs it: each GPU's
+    /// <paramref name="decodePerGpu"/> decode requests over <paramref name="contextLen"/> tokens of context, and
+    /// <paramref name="chunkTokensPerGroup"/> prompt tokens per data-parallel group from prompts of
+    /// <paramref name="promptLen"/> tokens of which <paramref name="cacheHit"/> are cached. The GEMMs, the experts
+    /// and the exchange run once over all the step's tokens (the weights are read once); the decode attention reads
+    /// the KV cache as in decode and the chunk attends causally to its prompts, with the work of a whole prompt in
+    /// proportion to the tokens of it the chunk carries.
+    /// </summary>
+    public static LayerWork Mixed(
+        TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double decodePerGpu, double contextLen, double chunkTokensPerGroup, double promptLen, double cacheHit, MlaForm form = MlaForm.OnTheFly)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(layout);
+        ArgumentNullException.ThrowIfNull(p);
+        var decodeTokens = decodePerGpu * layout.Tp;
+        var tokens = decodeTokens + chunkTokensPerGroup;
+        var full = DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, contextLen), form);
+        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, Math.Min(contextLen, t.Attention.SlidingWindow)), form) : default;
+        Operator chunk = Operator.None(OperatorKind.Attention), slidingChunk = Operator.None(OperatorKind.Attention);
+        var cached = Math.Floor(promptLen * cacheHit);
+        var missed = promptLen - cached;
+        if (chunkTokensPerGroup > 0 && missed > 0)
+        {
+            var prompts = chunkTokensPerGroup / missed;
+            chunk = PrefillAttention(t, layout.Tp, p, missed, cached, promptLen, window: 0, prompts).Core;
+            slidingChunk = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, promptLen, t.Attention.SlidingWindow, prompts).Core : chunk;
+        }
+
+        // The projections run over every token of the step: the decode tokens' operator with the chunk's rows added.
+        full = full with { Projections = WithRows(full.Projections, tokens, decodeTokens), AllReduce = AllReduce(layout.Tp, tokens, t.Hidden) };
+        if (t.Attention.SlidingLayers > 0)
+        {
+            sliding = sliding with { Projections = WithRows(sliding.Projections, tokens, decodeTokens), AllReduce = AllReduce(layout.Tp, tokens, t.Hidden) };
+        }
+
+        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: chunkTokensPerGroup <= 0))
+        {
+            Head = Head(t, layout.Tp, decodeTokens + (missed > 0 ? chunkTokensPerGroup / missed : 0)),
+            ChunkCore = chunkTokensPerGroup > 0 ? chunk : Operator.None(OperatorKind.Attention),
+            SlidingChunkCore = chunkTokensPerGroup > 0 ? slidingChunk : Operator.None(OperatorKind.Attention),
+        };
+    }
+
+    // A projection GEMM re-described for more rows: FLOPs and activation bytes grow with the rows, the weights stay.
+    private static Operator WithRows(in Operator op, double rows, double oldRows)
+    {
+        if (rows == oldRows || oldRows <= 0 && op.M <= 0)
+        {
+            return op;
+        }
+
+        var macsPerRow = oldRows > 0 ? op.Flops.Value / 2 / oldRows : 0;
+        var weights = op.N * op.K;
+        var activationPerRow = oldRows > 0 ? (op.MemoryBytes.Value - weights * op.Precision.BytesPerElement()) / oldRows : op.K * ActivationBytes * 3;
+        return op with
+        {
+            Flops = Flops.FromMacs(rows * (macsPerRow > 0 ? macsPerRow : weights)),
+            MemoryBytes = Bytes.FromBytes(weights * op.Precision.BytesPerElement() + rows * activationPerRow),
+            M = rows,
         };
     }
 
@@ -313,7 +391,7 @@ public static class DefaultWork
         var dense = Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(groupTokens * weights),
             Bytes.FromBytes(weights * p.Weights.BytesPerElement() + groupTokens * (2 * h + f.DenseIntermediate / tp) * ActivationBytes))
             with { M = groupTokens, N = 2 * f.DenseIntermediate / tp, K = h, Launches = 2 };
-        var glue = Glue(h, groupTokens / tp, GluBytesPerElement * groupTokens * f.DenseIntermediate / tp, launches: 8);
+        var glue = Glue(h, groupTokens / tp, GluBytesPerElement * groupTokens * f.DenseIntermediate / tp, launches: DenseGlueKernels);
         return new FeedForwardLayerWork(dense, AllReduce(layout.Tp, groupTokens, h), Operator.None(OperatorKind.Router),
             Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.Dispatch), Operator.None(OperatorKind.Combine), glue);
     }
@@ -342,28 +420,54 @@ public static class DefaultWork
                 Bytes.FromBytes(f.SharedExperts * expertBytes / tp + groupTokens * h * ActivationBytes * 2))
                 with { M = groupTokens, N = 2.0 * f.ExpertIntermediate * f.SharedExperts / tp, K = h, Launches = 2 };
 
-        // Each GPU sends its tokens' top-k copies out and receives as many back under balance; the busiest GPU gets
-        // `imbalance` times the mean. It reads the weights of every expert copy it holds.
-        var imbalance = layout.EffectiveImbalance(t, tokens);
-        var pairs = tokens * k * imbalance;
+        // Each expert-parallel rank receives the top-k copies routed to its experts from every token of the
+        // deployment; the busiest gets `imbalance` times the mean. Under MoE TP each of its GPUs computes a 1/MoeTp
+        // slice of every expert for those copies. A small batch activates only some experts: each token picks k of
+        // the E, so an expert is left idle by all T tokens with probability (1 - k/E)^T, and its weights are not read.
+        double moeTp = layout.MoeTp, ep = layout.Ep;
+        var allTokens = groupTokens * layout.Dp;
+        var imbalance = layout.EffectiveImbalance(t, allTokens / ep);
+        var pairs = allTokens * k / ep * imbalance;
         var localExperts = Math.Max(1, layout.ExpertsPerGpu(t));
-        var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams),
-            Bytes.FromBytes(localExperts * expertBytes + pairs * (2 * h + f.ExpertIntermediate) * ActivationBytes))
-            with { M = pairs / localExperts, N = 2.0 * f.ExpertIntermediate, K = h, Groups = localExperts, Table = decode ? Kernels.GemmTable.Masked : Kernels.GemmTable.Contiguous, Launches = 2 };
+        var hitExperts = Math.Max(1, localExperts * ExpertsHitShare(f, allTokens));
+        var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams / moeTp),
+            Bytes.FromBytes(hitExperts * expertBytes / moeTp + pairs * (2 * h + f.ExpertIntermediate / moeTp) * ActivationBytes))
+            with { M = pairs / hitExperts, N = 2.0 * f.ExpertIntermediate / moeTp, K = h, Groups = hitExperts, Table = decode ? Kernels.GemmTable.Masked : Kernels.GemmTable.Contiguous, Launches = 2 };
 
         // Decode across several scale-up domains runs the low-latency all-to-all (DeepEP): every copy goes straight
         // over RDMA, none is merged per node. Otherwise the normal kernels merge copies per node and forward over NVLink.
         // The busiest GPU also receives `imbalance` times the mean in dispatch and sends as much back in combine.
-        var lowLatency = decode && layout.Gpus > gpusPerDomain;
+        var epRanks = layout.Ep;
+        var lowLatency = decode && epRanks > gpusPerDomain;
         var busiest = tokens * imbalance;
+
+        // MoE TP: the slices' partial outputs are summed over the MoE TP group, for the tokens of its rank.
+        var moeAllReduce = AllReduce(layout.MoeTp, allTokens / ep, h);
 
         // Glue: the layer's norms and residuals per token; per expert copy the SwiGLU activation, the layout into
         // expert order and the weighted reduction of the returned copies; the shared experts' activations.
-        var glue = Glue(h, tokens, pairs * (GluBytesPerElement * f.ExpertIntermediate + 4 * h) + tokens * f.SharedExperts * GluBytesPerElement * f.ExpertIntermediate, launches: 10);
-        return new FeedForwardLayerWork(Operator.None(OperatorKind.Gemm), Operator.None(OperatorKind.AllReduce), router, shared, routed,
-            Exchange(OperatorKind.Dispatch, f, layout.Gpus, gpusPerDomain, lowLatency, busiest, h, p.Dispatch) with { M = tokens },
-            Exchange(OperatorKind.Combine, f, layout.Gpus, gpusPerDomain, lowLatency, busiest, h, p.Combine) with { M = tokens },
+        var glue = Glue(h, tokens, pairs * (GluBytesPerElement * f.ExpertIntermediate / moeTp + 4 * h) + tokens * f.SharedExperts * GluBytesPerElement * f.ExpertIntermediate, launches: MoeGlueKernels);
+        var noExchange = epRanks <= 1;
+        return new FeedForwardLayerWork(Operator.None(OperatorKind.Gemm), moeAllReduce, router, shared, routed,
+            noExchange ? Operator.None(OperatorKind.Dispatch) : Exchange(OperatorKind.Dispatch, f, epRanks, gpusPerDomain, lowLatency, busiest, h, p.Dispatch) with { M = tokens },
+            noExchange ? Operator.None(OperatorKind.Combine) : Exchange(OperatorKind.Combine, f, epRanks, gpusPerDomain, lowLatency, busiest, h, p.Combine) with { M = tokens },
             glue);
+    }
+
+    /// <summary>
+    /// Share of the experts that at least one of <paramref name="tokens"/> tokens routes to, each token picking
+    /// top-k of the routed experts: 1 - (1 - k/E)^T (tokens routed independently).
+    /// </summary>
+    public static double ExpertsHitShare(FeedForwardSpec f, double tokens)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        if (!f.IsMoe || tokens <= 0)
+        {
+            return f.IsMoe ? 0 : 1;
+        }
+
+        var idle = Math.Pow(1 - (double)f.TopK / f.RoutedExperts, tokens);
+        return 1 - idle;
     }
 
     /// <summary>

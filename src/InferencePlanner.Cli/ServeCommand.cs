@@ -1,0 +1,153 @@
+using System.CommandLine;
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Reporting;
+using InferencePlanner.Serving;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Cli;
+
+/// <summary>The serve command: one deployment's TTFT, TPOT, throughput and memory under a closed-loop workload.</summary>
+internal static class ServeCommand
+{
+    public static Command Build(TextWriter stdout)
+    {
+        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)}.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong([.. Exporters.Names]);
+        var model = new Option<string>("--model") { Description = "A built-in model name or the path of a HuggingFace config.json.", DefaultValueFactory = _ => ModelCatalog.DefaultName };
+        var gpu = new Option<string>("--gpu") { Description = "A built-in GPU name or the path of a GPU JSON file.", DefaultValueFactory = _ => "H200" };
+        var framework = new Option<string>("--framework") { Description = "Serving framework: sglang, vllm, trtllm, or the path of a framework JSON file.", DefaultValueFactory = _ => "sglang" };
+        var mode = new Option<string>("--mode") { Description = "agg (one engine does prefill and decode) or disagg (prefill workers hand the KV cache to decode workers).", DefaultValueFactory = _ => "agg" };
+        mode.AcceptOnlyFromAmong("agg", "disagg");
+        var isl = new Option<int>("--isl") { Description = "Input (prompt) tokens per request.", DefaultValueFactory = _ => 1024 };
+        var osl = new Option<int>("--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1024 };
+        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (closed-loop clients, as benchmark tools run them).", DefaultValueFactory = _ => 64 };
+        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the prefix cache, in [0, 1].", DefaultValueFactory = _ => 0 };
+        var waves = new Option<int>("--waves") { Description = "Requests a benchmark run sends, over the concurrency; the first wave arrives at once (0: the steady state alone).", DefaultValueFactory = _ => 0 };
+        var chunk = new Option<int?>("--chunk") { Description = "Prompt tokens one step carries per data-parallel group (default: the framework's budget)." };
+        var engine = new LayoutOptions("");
+        var prefill = new LayoutOptions("prefill-");
+        var decode = new LayoutOptions("decode-");
+        var prefillWorkers = new Option<int>("--prefill-workers") { Description = "disagg: prefill workers (x of xPyD).", DefaultValueFactory = _ => 1 };
+        var decodeWorkers = new Option<int>("--decode-workers") { Description = "disagg: decode workers (y of xPyD).", DefaultValueFactory = _ => 1 };
+        var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
+        var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
+        var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
+        var cmd = new Command("serve", "Serving one deployment under closed-loop clients: TTFT and TPOT with their parts, tokens/s per user and per GPU, requests/s, memory per GPU and what limits the rate.")
+        {
+            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, prefillWorkers, decodeWorkers, weights, experts, kv, format,
+        };
+        engine.AddTo(cmd);
+        prefill.AddTo(cmd);
+        decode.AddTo(cmd);
+        cmd.SetAction(p =>
+        {
+            var m = ModelCatalog.Resolve(p.GetValue(model)!);
+            var g = GpuCatalog.Resolve(p.GetValue(gpu)!);
+            var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
+            var t = m.Transformer;
+            var native = PrecisionSet.NativeFor(t);
+            var w = Parse(p, weights, "--weights");
+            var precisions = native with
+            {
+                Weights = w ?? native.Weights,
+                ExpertWeights = Parse(p, experts, "--expert-weights") ?? w ?? native.ExpertWeights,
+                KvCache = Parse(p, kv, "--kv-cache") ?? native.KvCache,
+            };
+            var workload = new ServingWorkload(p.GetValue(isl), p.GetValue(osl), p.GetValue(concurrency), p.GetValue(hit), p.GetValue(waves));
+            var disagg = p.GetValue(mode) == "disagg";
+            if (disagg && engine.Given(p))
+            {
+                throw new InputException("--tp, --dp, --moe-tp and --moe-ep set the aggregated engine; for --mode disagg use --prefill-tp, --decode-tp and the like");
+            }
+
+            if (!disagg && (prefill.Given(p) || decode.Given(p) || p.GetResult(prefillWorkers) is { Implicit: false } || p.GetResult(decodeWorkers) is { Implicit: false }))
+            {
+                throw new InputException("--prefill-* and --decode-* options set disaggregated workers; add --mode disagg, or use --tp, --dp, --moe-tp and --moe-ep");
+            }
+
+            var scenario = new ServingScenario(m, g, fw, precisions, workload, disagg ? ServingMode.Disaggregated : ServingMode.Aggregated,
+                disagg ? null : engine.Layout(p, t, g),
+                disagg ? new DisaggregatedLayout(prefill.Layout(p, t, g), p.GetValue(prefillWorkers), decode.Layout(p, t, g), p.GetValue(decodeWorkers)) : null,
+                p.GetValue(chunk));
+            Exporters.For(p.GetValue(format)!).Write(ServingReport.Serve(scenario), stdout);
+            return 0;
+        });
+        return cmd;
+    }
+
+    private static Precision? Parse(ParseResult p, Option<string?> option, string name) =>
+        p.GetValue(option) is { } text ? PrecisionExtensions.Parse(text, name) : null;
+
+    /// <summary>An engine layout's options, with a prefix for the prefill and decode workers.</summary>
+    private sealed class LayoutOptions
+    {
+        private readonly Option<int?> _tp, _dp, _moeTp, _moeEp;
+        private readonly string _prefix;
+
+        public LayoutOptions(string prefix)
+        {
+            _prefix = prefix;
+            var who = prefix.Length == 0 ? "" : prefix.TrimEnd('-') + " workers: ";
+            _tp = new Option<int?>($"--{prefix}tp") { Description = $"{who}attention tensor parallelism (default: the GPUs of one node that divide the heads)." };
+            _dp = new Option<int?>($"--{prefix}dp") { Description = $"{who}attention data-parallel groups (default: 1)." };
+            _moeTp = new Option<int?>($"--{prefix}moe-tp") { Description = $"{who}tensor parallelism of the experts (default: the engine's GPUs over --{prefix}moe-ep)." };
+            _moeEp = new Option<int?>($"--{prefix}moe-ep") { Description = $"{who}expert parallelism (default: 1, experts split by tensor parallelism)." };
+        }
+
+        public void AddTo(Command cmd)
+        {
+            cmd.Options.Add(_tp);
+            cmd.Options.Add(_dp);
+            cmd.Options.Add(_moeTp);
+            cmd.Options.Add(_moeEp);
+        }
+
+        public bool Given(ParseResult p) => p.GetValue(_tp) is not null || p.GetValue(_dp) is not null || p.GetValue(_moeTp) is not null || p.GetValue(_moeEp) is not null;
+
+        public EngineLayout Layout(ParseResult p, TransformerSpec t, GpuSpec gpu)
+        {
+            var tp = p.GetValue(_tp) ?? DefaultTp(t, gpu);
+            var dp = p.GetValue(_dp) ?? 1;
+            foreach (var (value, name) in new[] { (tp, "tp"), (dp, "dp") })
+            {
+                if (value < 1 || value > 100_000)
+                {
+                    throw new InputException($"--{_prefix}{name} must lie in [1, 100000], got {value}");
+                }
+            }
+
+            var gpus = tp * dp;
+            if (!t.FeedForward.IsMoe)
+            {
+                if (p.GetValue(_moeTp) is not null || p.GetValue(_moeEp) is not null)
+                {
+                    throw new InputException($"--{_prefix}moe-tp and --{_prefix}moe-ep apply to models with experts; {t.Family} is dense");
+                }
+
+                return new EngineLayout(tp, dp, gpus, 1);
+            }
+
+            var ep = p.GetValue(_moeEp) ?? (p.GetValue(_moeTp) is { } mt && mt > 0 && gpus % mt == 0 ? gpus / mt : 1);
+            if (ep < 1 || gpus % ep != 0)
+            {
+                throw new InputException($"--{_prefix}moe-ep {ep} does not divide the engine's {gpus} GPUs (TP {tp} x DP {dp})");
+            }
+
+            return new EngineLayout(tp, dp, p.GetValue(_moeTp) ?? gpus / ep, ep);
+        }
+
+        // The largest TP within one node (at most 8 GPUs) that divides the heads.
+        private static int DefaultTp(TransformerSpec t, GpuSpec gpu)
+        {
+            var tp = Math.Min(8, gpu.GpusPerNode);
+            while (tp > 1 && t.Attention.Heads % tp != 0)
+            {
+                tp--;
+            }
+
+            return tp;
+        }
+    }
+}

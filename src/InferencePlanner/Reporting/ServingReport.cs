@@ -1,0 +1,138 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Serving;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Reporting;
+
+/// <summary>The serving scenario a command evaluates: what is served, on what, how, under which workload.</summary>
+/// <param name="Model">The model.</param>
+/// <param name="Gpu">The GPU.</param>
+/// <param name="Framework">The serving framework.</param>
+/// <param name="Precisions">Precisions.</param>
+/// <param name="Workload">The workload.</param>
+/// <param name="Mode">Aggregated or disaggregated.</param>
+/// <param name="Engine">Aggregated: the engine's layout.</param>
+/// <param name="Disaggregated">Disaggregated: the workers.</param>
+/// <param name="ChunkTokens">The chunk budget; null for the framework's default.</param>
+public sealed record ServingScenario(
+    ModelSpec Model, GpuSpec Gpu, ServingFramework Framework, PrecisionSet Precisions, ServingWorkload Workload, ServingMode Mode,
+    EngineLayout? Engine, DisaggregatedLayout? Disaggregated, int? ChunkTokens)
+{
+    /// <summary>Evaluates the scenario.</summary>
+    public ServingResult Evaluate()
+    {
+        var m = new ServingModel(Model, Gpu, Framework, Precisions);
+        return Mode == ServingMode.Aggregated
+            ? m.Aggregated(Workload, Engine ?? throw new InputException("aggregated serving needs an engine layout"), ChunkTokens)
+            : m.Disaggregated(Workload, Disaggregated ?? throw new InputException("disaggregated serving needs prefill and decode layouts"), ChunkTokens);
+    }
+
+    /// <summary>The layout as people write it.</summary>
+    public string LayoutText
+    {
+        get
+        {
+            var t = Model.Transformer;
+            return Mode == ServingMode.Aggregated
+                ? Engine!.Describe(t)
+                : $"{Disaggregated!.PrefillWorkers}P{Disaggregated.DecodeWorkers}D: prefill {Disaggregated.Prefill.Describe(t)}, decode {Disaggregated.Decode.Describe(t)}";
+        }
+    }
+}
+
+/// <summary>The document of the serve command.</summary>
+public static class ServingReport
+{
+    /// <summary>TTFT and TPOT with their parts, throughput, memory and what limits the rate.</summary>
+    public static Document Serve(ServingScenario s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        var r = s.Evaluate();
+        var w = s.Workload;
+        var p = s.Precisions;
+        var mode = s.Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated";
+        var inputs = new List<KeyValuePair<string, string>>
+        {
+            new("model", s.Model.Name),
+            new("GPU", s.Gpu.Name),
+            new("framework", s.Framework.DisplayName),
+            new("mode", mode),
+            new("layout", s.LayoutText),
+            new("workload", $"ISL {w.Isl}, OSL {w.Osl}, concurrency {w.Concurrency}, cache hit {w.CacheHit:0.###}" + (w.Waves > 0 ? $", {w.Waves} waves" : ", steady state")),
+            new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
+            new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
+        };
+
+        var summary = new Table("summary", $"{s.Model.Name} on {r.Gpus} x {s.Gpu.Name}, {s.Framework.DisplayName}, {mode}, {s.LayoutText}",
+            ["figure", "value"],
+            [
+                ["TTFT (ms)", Cell.Of(r.Ttft.Total, 1)],
+                ["TPOT (ms)", Cell.Of(r.Tpot.Total, 2)],
+                ["tokens/s per user", Cell.Of(r.TokensPerSecondPerUser, 1)],
+                ["output tokens/s per GPU", Cell.Of(r.OutputTokensPerSecondPerGpu, 1)],
+                ["input and output tokens/s per GPU", Cell.Of(r.TotalTokensPerSecondPerGpu, 1)],
+                ["requests/s", Cell.Of(r.RequestsPerSecond, 3)],
+                ["requests running", Cell.Of(r.Running, 1)],
+                ["requests memory and the framework hold", Cell.Of(r.MaxRunning, 1)],
+                ["decode batch per GPU", Cell.Of(r.DecodeBatchPerGpu, 2)],
+                ["limited by", LimitText(r.Limit)],
+            ],
+            [
+                "Steady state of closed-loop clients: TTFT = (requests in flight - requests decoding) / rate (Little's law), never less than a prompt's own path.",
+                $"Step overhead {s.Framework.StepOverheadUs:0} us and request overhead {s.Framework.RequestOverheadMs:0.#} ms from {s.Framework.Origin} (calibrated, see validate --serving).",
+            ]);
+
+        var ttft = new Table("ttft", "Time to first token by part (ms)", ["part", "ms"],
+        [
+            ["request overhead (HTTP, tokenisation, admission)", Cell.Of(r.Ttft.RequestOverhead, 2)],
+            ["queue (memory, prefill capacity, the step in progress)", Cell.Of(r.Ttft.Queue, 2)],
+            ["the prompt's own prefill steps", Cell.Of(r.Ttft.Prefill, 2)],
+            ["KV transfer to the decode worker", Cell.Of(r.Ttft.KvTransfer, 2)],
+            ["a benchmark run's waves of prompts sent together", Cell.Of(r.Ttft.FirstWave, 2)],
+            ["total", Cell.Of(r.Ttft.Total, 2)],
+        ]);
+
+        var tpot = new Table("tpot", "Time per output token by part (ms)", ["part", "ms"],
+        [
+            ["decode step on the GPU", Cell.Of(r.Tpot.Decode, 3)],
+            ["prefill chunks sharing the steps", Cell.Of(r.Tpot.SharedPrefill, 3)],
+            ["framework host time per step", Cell.Of(r.Tpot.Overhead, 3)],
+            ["total", Cell.Of(r.Tpot.Total, 3)],
+        ]);
+
+        var mem = r.Memory;
+        var memory = new Table("memory", $"Memory per {(s.Mode == ServingMode.Aggregated ? "" : "decode ")}GPU (GB)", ["part", "GB"],
+        [
+            ["HBM (datasheet GB read as GiB)", Cell.Of(mem.Capacity, 1)],
+            ["weights", Cell.Of(mem.Weights, 2)],
+            ["framework reserve (activations, graphs, workspace)", Cell.Of(mem.Reserve, 2)],
+            ["KV cache the memory share leaves", Cell.Of(mem.KvCapacity, 2)],
+            ["KV cache of the running requests", Cell.Of(mem.KvInFlight, 2)],
+        ]);
+
+        var tables = new List<Table> { summary, ttft, tpot, memory };
+        if (s.Mode == ServingMode.Disaggregated)
+        {
+            tables.Add(new Table("balance", "Prefill and decode workers", ["figure", "value"],
+            [
+                ["requests/s the prefill workers carry at most", Cell.Of(r.PrefillCapacityPerSecond, 3)],
+                ["requests/s served", Cell.Of(r.RequestsPerSecond, 3)],
+                ["prefill workers per decode worker that would balance this rate", Cell.Of(r.BalancedPrefillPerDecode, 3)],
+                ["side that limits the rate", r.Limit == ServingLimit.Prefill ? "prefill" : "decode"],
+            ]));
+        }
+
+        return new Document($"Serving {s.Model.Name} on {s.Gpu.Name} with {s.Framework.DisplayName}", inputs, tables);
+    }
+
+    /// <summary>What a limit means, in words.</summary>
+    public static string LimitText(ServingLimit limit) => limit switch
+    {
+        ServingLimit.Memory => "memory (requests beyond the KV cache wait in the queue)",
+        ServingLimit.RunningCap => "the framework's cap on running requests",
+        ServingLimit.Prefill => "prefill capacity (prompts wait in the queue)",
+        _ => "the clients (every request is served as it arrives)",
+    };
+}

@@ -1,0 +1,68 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Serving;
+
+/// <summary>
+/// One serving engine's layout: attention runs as <see cref="AttentionDp"/> data-parallel groups of
+/// <see cref="AttentionTp"/> tensor-parallel GPUs; the experts are split <see cref="MoeTp"/> ways by tensor
+/// parallelism and spread <see cref="MoeEp"/> ways by expert parallelism (MoE TP x MoE EP = the engine's GPUs);
+/// a dense model's MLP follows the attention TP.
+/// </summary>
+/// <param name="AttentionTp">Tensor parallelism of attention (and of dense MLPs).</param>
+/// <param name="AttentionDp">Data-parallel attention groups.</param>
+/// <param name="MoeTp">Tensor parallelism of the experts.</param>
+/// <param name="MoeEp">Expert parallelism.</param>
+public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, int MoeEp)
+{
+    /// <summary>GPUs of the engine.</summary>
+    public int Gpus => AttentionTp * AttentionDp;
+
+    /// <summary>
+    /// The layout a framework starts one engine in when given only the GPUs: tensor parallelism over all of them,
+    /// the experts split by tensor parallelism too (SGLang's and vLLM's --tp without expert parallelism,
+    /// TensorRT-LLM's default moe_tensor_parallel_size = tp_size).
+    /// </summary>
+    public static EngineLayout TensorParallel(int gpus) => new(gpus, 1, gpus, 1);
+
+    /// <summary>The default-model layout this engine is priced with.</summary>
+    public DefaultLayout ToDefault(TransformerSpec t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        return new DefaultLayout(Gpus, AttentionTp, 0, null) { MoeTp = t.FeedForward.IsMoe ? MoeTp : 1 };
+    }
+
+    /// <summary>Checks the layout against the model and GPU; throws <see cref="InputException"/> naming the problem.</summary>
+    public void Validate(TransformerSpec t, GpuSpec gpu, string side = "")
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        var what = side.Length > 0 ? side + " " : "";
+        if (AttentionTp < 1 || AttentionDp < 1 || MoeTp < 1 || MoeEp < 1)
+        {
+            throw new InputException($"the {what}layout needs TP, DP, MoE TP and MoE EP of at least 1, got TP {AttentionTp}, DP {AttentionDp}, MoE TP {MoeTp}, MoE EP {MoeEp}");
+        }
+
+        if (t.FeedForward.IsMoe && (long)MoeTp * MoeEp != Gpus)
+        {
+            throw new InputException(
+                $"the {what}layout's MoE TP {MoeTp} x MoE EP {MoeEp} = {(long)MoeTp * MoeEp} GPUs, but its attention TP {AttentionTp} x DP {AttentionDp} uses {Gpus}: the experts must cover the engine's GPUs");
+        }
+
+        ToDefault(t).Validate(t, gpu);
+    }
+
+    /// <summary>The layout as people write it: "TP8", "TP1 x DP8, EP8", "TP8, MoE TP8".</summary>
+    public string Describe(TransformerSpec t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        var attention = AttentionDp > 1 ? $"TP{AttentionTp} x DP{AttentionDp}" : $"TP{AttentionTp}";
+        if (!t.FeedForward.IsMoe)
+        {
+            return attention;
+        }
+
+        return MoeTp > 1 && MoeEp > 1 ? $"{attention}, MoE TP{MoeTp} x EP{MoeEp}" : MoeEp > 1 ? $"{attention}, EP{MoeEp}" : $"{attention}, MoE TP{MoeTp}";
+    }
+}

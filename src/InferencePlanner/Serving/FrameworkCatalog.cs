@@ -1,0 +1,138 @@
+using InferencePlanner.Json;
+
+namespace InferencePlanner.Serving;
+
+/// <summary>The built-in serving frameworks (data/frameworks, embedded at build time) and the loader for a framework file given by path.</summary>
+public static class FrameworkCatalog
+{
+    private static readonly string[] Required =
+    [
+        "name", "displayName", "stepOverheadUs", "requestOverheadMs", "chunkTokens", "chunkedPrefill", "budgetIncludesDecode", "mixesPrefill", "maxRunningRequests",
+        "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs",
+    ];
+
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB"];
+
+    private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
+        [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
+
+    /// <summary>The built-in frameworks, in name order.</summary>
+    public static IReadOnlyList<ServingFramework> BuiltIn => BuiltInList.Value;
+
+    /// <summary>A built-in framework by name or alias (case-insensitive), or the framework file at that path.</summary>
+    public static ServingFramework Resolve(string nameOrPath)
+    {
+        ArgumentNullException.ThrowIfNull(nameOrPath);
+        var match = Find(nameOrPath);
+        if (match is not null)
+        {
+            return match;
+        }
+
+        if (Hardware.Catalog.LooksLikePath(nameOrPath))
+        {
+            return Parse(JsonFields.ReadFile(nameOrPath));
+        }
+
+        throw new InputException($"unknown framework '{nameOrPath}': built-in frameworks are {string.Join(", ", BuiltIn.Select(f => f.Name))}, or give the path of a framework JSON file");
+    }
+
+    /// <summary>A built-in framework by name or alias, or null.</summary>
+    public static ServingFramework? Find(string name) =>
+        BuiltIn.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase)
+            || f.Aliases.Any(a => string.Equals(a, name, StringComparison.OrdinalIgnoreCase)));
+
+    /// <summary>Parses a framework file's text; <paramref name="origin"/> names it in errors.</summary>
+    public static ServingFramework Parse(string json, string origin) => Parse(JsonFields.Parse(json, origin));
+
+    private static List<(double, int)> ChunkTiers(JsonFields f)
+    {
+        var tiers = new List<(double, int)>();
+        if (f.OptionalObject("chunkTokensFromMemoryGB") is { } o)
+        {
+            foreach (var key in o.Names())
+            {
+                if (!double.TryParse(key, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var gb) || !(gb > 0) || !double.IsFinite(gb))
+                {
+                    throw new InputException($"{o.Origin}: keys are GPU memory sizes in GB, got '{key}'");
+                }
+
+                tiers.Add((gb, o.Integer(key, 1)));
+            }
+        }
+
+        tiers.Sort((a, b) => a.Item1.CompareTo(b.Item1));
+        return tiers;
+    }
+
+    private static ServingFramework Parse(JsonFields f)
+    {
+        foreach (var name in f.Names())
+        {
+            if (!Required.Contains(name) && !Optional.Contains(name))
+            {
+                throw new InputException($"{f.Origin}: unknown field '{name}' (framework fields are {string.Join(", ", Required)}; optional: {string.Join(", ", Optional)})");
+            }
+        }
+
+        foreach (var name in Required)
+        {
+            if (!f.Has(name))
+            {
+                throw new InputException($"{f.Origin}: missing field '{name}'");
+            }
+        }
+
+        var share = f.Positive("memoryShare");
+        if (share > 1)
+        {
+            throw new InputException($"{f.Origin}: field 'memoryShare' is a share of memory and must lie in (0, 1], got {Reporting.Num.S(share)}");
+        }
+
+        var of = f.Text("memoryShareOf") switch
+        {
+            "total" => MemoryShareOf.Total,
+            "free" => MemoryShareOf.Free,
+            var other => throw new InputException($"{f.Origin}: field 'memoryShareOf' must be \"total\" or \"free\", got \"{other}\""),
+        };
+
+        var budgetIncludesDecode = f.OptionalBool("budgetIncludesDecode")!.Value;
+        var sources = new Dictionary<string, string>(StringComparer.Ordinal);
+        if (f.OptionalObject("sources") is { } s)
+        {
+            foreach (var key in s.Names())
+            {
+                if (!Required.Contains(key) && !Optional.Contains(key))
+                {
+                    throw new InputException($"{s.Origin}: unknown field '{key}' (sources name the fields they document: {string.Join(", ", Required)})");
+                }
+
+                sources[key] = s.Text(key);
+            }
+        }
+
+        return new ServingFramework(
+            Name: f.Text("name"),
+            DisplayName: f.Text("displayName"),
+            StepOverheadUs: f.NonNegative("stepOverheadUs"),
+            RequestOverheadMs: f.NonNegative("requestOverheadMs"),
+            ChunkTokens: f.Integer("chunkTokens", 1),
+            ChunkedPrefill: f.OptionalBool("chunkedPrefill")!.Value,
+            BudgetIncludesDecode: budgetIncludesDecode,
+            MixesPrefill: f.OptionalBool("mixesPrefill")!.Value,
+            MaxRunningRequests: f.Integer("maxRunningRequests", 1),
+            CudaGraphMaxBatch: f.Integer("cudaGraphMaxBatch", 0),
+            EagerLaunchUs: f.NonNegative("eagerLaunchUs"),
+            MemoryShare: share,
+            MemoryShareOf: of,
+            ReserveGB: f.NonNegative("reserveGB"),
+            KvTransferOverheadMs: f.NonNegative("kvTransferOverheadMs"),
+            Sources: sources)
+        {
+            Aliases = f.OptionalTextArray("aliases") ?? [],
+            Origin = f.Origin,
+            ReserveMBPerChunkToken = f.Has("reserveMBPerChunkToken") ? f.NonNegative("reserveMBPerChunkToken") : 0,
+            ChunkTokensFromMemoryGB = ChunkTiers(f),
+        };
+    }
+}

@@ -1,0 +1,80 @@
+namespace InferencePlanner.Serving;
+
+/// <summary>How a framework's memory share is measured.</summary>
+public enum MemoryShareOf
+{
+    /// <summary>A share of the GPU's whole memory holds weights and KV cache (SGLang's --mem-fraction-static, vLLM's --gpu-memory-utilization).</summary>
+    Total,
+
+    /// <summary>A share of the memory left after the weights and the runtime's reserve goes to KV cache (TensorRT-LLM's free_gpu_memory_fraction).</summary>
+    Free,
+}
+
+/// <summary>
+/// A serving framework as its data file (data/frameworks) gives it: how its scheduler batches, what it costs per
+/// step and per request, and how it shares memory. Calibrated figures say so in their sources.
+/// </summary>
+/// <param name="Name">Name on the command line (sglang, vllm, trtllm).</param>
+/// <param name="DisplayName">Name in tables.</param>
+/// <param name="StepOverheadUs">Host time per engine step the GPU waits for (scheduling, sampling, output processing), microseconds.</param>
+/// <param name="RequestOverheadMs">Time to first token outside the engine steps (HTTP, tokenisation, admission, the first token's return), ms.</param>
+/// <param name="ChunkTokens">Default token budget of one step's prefill chunk, per data-parallel group.</param>
+/// <param name="ChunkedPrefill">Whether a prompt longer than the budget is split into chunks; without it a prompt runs whole in one step.</param>
+/// <param name="BudgetIncludesDecode">Whether the step budget counts the decode tokens too (vLLM's max_num_batched_tokens, TensorRT-LLM's max_num_tokens) or prefill tokens only (SGLang's chunked prefill size).</param>
+/// <param name="MixesPrefill">Whether a step carries prefill chunks and decode tokens together (vLLM, TensorRT-LLM) or a prefill step runs on its own between decode steps (SGLang without --enable-mixed-chunk).</param>
+/// <param name="MaxRunningRequests">Default cap on requests running at once per data-parallel group.</param>
+/// <param name="CudaGraphMaxBatch">Largest decode batch per data-parallel group replayed from a CUDA graph; larger batches and mixed steps launch kernels one by one.</param>
+/// <param name="EagerLaunchUs">Gap between dependent kernels launched one by one (no CUDA graph), microseconds.</param>
+/// <param name="MemoryShare">Share of memory for weights and KV cache, or of the free memory for KV cache (<see cref="MemoryShareOf"/>).</param>
+/// <param name="MemoryShareOf">What <paramref name="MemoryShare"/> is a share of.</param>
+/// <param name="ReserveGB">Memory the runtime keeps besides weights and KV cache (activations, CUDA graphs, workspace), GB per GPU.</param>
+/// <param name="KvTransferOverheadMs">Fixed cost of handing one request's KV cache from a prefill to a decode worker (handshake, bookkeeping), ms.</param>
+/// <param name="Sources">Where each figure comes from, by field.</param>
+public sealed record ServingFramework(
+    string Name,
+    string DisplayName,
+    double StepOverheadUs,
+    double RequestOverheadMs,
+    int ChunkTokens,
+    bool ChunkedPrefill,
+    bool BudgetIncludesDecode,
+    bool MixesPrefill,
+    int MaxRunningRequests,
+    int CudaGraphMaxBatch,
+    double EagerLaunchUs,
+    double MemoryShare,
+    MemoryShareOf MemoryShareOf,
+    double ReserveGB,
+    double KvTransferOverheadMs,
+    IReadOnlyDictionary<string, string> Sources)
+{
+    /// <summary>Other names accepted for it (the measurement files' backend names).</summary>
+    public IReadOnlyList<string> Aliases { get; init; } = [];
+
+    /// <summary>Where the file came from.</summary>
+    public string Origin { get; init; } = "";
+
+    /// <summary>Memory reserved per token of the chunk budget (activations of the largest step), MB.</summary>
+    public double ReserveMBPerChunkToken { get; init; }
+
+    /// <summary>Chunk budgets that replace <see cref="ChunkTokens"/> on GPUs of at least so many GB, ascending.</summary>
+    public IReadOnlyList<(double MinGB, int Tokens)> ChunkTokensFromMemoryGB { get; init; } = [];
+
+    /// <summary>The default chunk budget on a GPU of <paramref name="memoryGB"/>.</summary>
+    public int ChunkTokensFor(double memoryGB)
+    {
+        var tokens = ChunkTokens;
+        foreach (var (min, t) in ChunkTokensFromMemoryGB)
+        {
+            if (memoryGB >= min)
+            {
+                tokens = t;
+            }
+        }
+
+        return tokens;
+    }
+
+    /// <summary>The runtime's reserve per GPU for a chunk budget, GB.</summary>
+    public double ReserveFor(int chunkTokens) => ReserveGB + ReserveMBPerChunkToken * chunkTokens / 1000;
+}

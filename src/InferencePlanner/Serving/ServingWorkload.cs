@@ -1,0 +1,75 @@
+using System.Globalization;
+
+namespace InferencePlanner.Serving;
+
+/// <summary>How prefill and decode share GPUs.</summary>
+public enum ServingMode
+{
+    /// <summary>One engine runs prefill and decode together (continuous batching, chunked prefill).</summary>
+    Aggregated,
+
+    /// <summary>Prefill workers hand each request's KV cache to decode workers over the network.</summary>
+    Disaggregated,
+}
+
+/// <summary>A serving workload as benchmark tools state it: closed-loop clients with fixed input and output lengths.</summary>
+/// <param name="Isl">Input (prompt) tokens per request.</param>
+/// <param name="Osl">Output tokens per request.</param>
+/// <param name="Concurrency">Requests in flight: each client sends its next request when the last one ends.</param>
+/// <param name="CacheHit">Share of prompt tokens found in the prefix cache, in [0, 1].</param>
+/// <param name="Waves">
+/// Requests a benchmark run sends, over the concurrency (0: the steady state alone). Benchmark clients send the
+/// first <paramref name="Concurrency"/> requests at once, so the first wave's prompts queue behind each other and
+/// the mean TTFT of a run of this many waves carries that burst (InferenceMAX runs 10: --num-prompts = 10 x
+/// concurrency).
+/// </param>
+/// <param name="LengthSpread">
+/// Width of the spread of request lengths over their mean (0: every request the same length). Requests of one wave
+/// finish over this share of their decode time, so the next wave's prompts arrive spread over it.
+/// </param>
+public readonly record struct ServingWorkload(int Isl, int Osl, int Concurrency, double CacheHit = 0, int Waves = 0, double LengthSpread = 0)
+{
+    /// <summary>Throws <see cref="InputException"/> naming the problem when the workload cannot be run.</summary>
+    public void Validate()
+    {
+        if (Isl < 1 || Isl > 10_000_000)
+        {
+            throw new InputException($"--isl is the prompt length in tokens and must lie in [1, 10000000], got {Isl.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (Osl < 1 || Osl > 10_000_000)
+        {
+            throw new InputException($"--osl is the output length in tokens and must lie in [1, 10000000], got {Osl.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (Concurrency < 1 || Concurrency > 10_000_000)
+        {
+            throw new InputException($"--concurrency is the requests in flight and must lie in [1, 10000000], got {Concurrency.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        Phases.Check.CacheHit(CacheHit);
+        if (!(LengthSpread >= 0 && LengthSpread <= 2))
+        {
+            throw new InputException($"the length spread must lie in [0, 2], got {LengthSpread.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (Waves < 0 || Waves > 1_000_000)
+        {
+            throw new InputException($"--waves is the requests of a run over the concurrency and must lie in [0, 1000000], got {Waves.ToString(CultureInfo.InvariantCulture)}");
+        }
+    }
+
+    /// <summary>Prompt tokens that miss the cache and are computed.</summary>
+    public double MissedTokens => Isl - Math.Floor(Isl * CacheHit);
+}
+
+/// <summary>Disaggregated serving: prefill and decode workers, each an engine of its own layout (xPyD).</summary>
+/// <param name="Prefill">Layout of each prefill worker.</param>
+/// <param name="PrefillWorkers">Prefill workers (x).</param>
+/// <param name="Decode">Layout of each decode worker.</param>
+/// <param name="DecodeWorkers">Decode workers (y).</param>
+public sealed record DisaggregatedLayout(EngineLayout Prefill, int PrefillWorkers, EngineLayout Decode, int DecodeWorkers)
+{
+    /// <summary>GPUs of the whole deployment.</summary>
+    public long Gpus => (long)Prefill.Gpus * PrefillWorkers + (long)Decode.Gpus * DecodeWorkers;
+}

@@ -1,0 +1,222 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Serving;
+using InferencePlanner.Units;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Validation;
+
+/// <summary>A measured serving point read as a scenario the serving level can price.</summary>
+/// <param name="Row">The measurement.</param>
+/// <param name="Model">The model served.</param>
+/// <param name="Gpu">The GPU.</param>
+/// <param name="Framework">The serving framework.</param>
+/// <param name="Precisions">Precisions of weights, experts and KV cache.</param>
+/// <param name="Workload">Input and output lengths and concurrency.</param>
+/// <param name="Mode">Aggregated or disaggregated.</param>
+/// <param name="Engine">Aggregated: the engine's layout.</param>
+/// <param name="Disaggregated">Disaggregated: the workers.</param>
+/// <param name="Assumptions">How the row was read where it does not say, or disagrees with itself.</param>
+public sealed record ServingCase(
+    ServingMeasurement Row,
+    ModelSpec Model,
+    GpuSpec Gpu,
+    ServingFramework Framework,
+    PrecisionSet Precisions,
+    ServingWorkload Workload,
+    ServingMode Mode,
+    EngineLayout? Engine,
+    DisaggregatedLayout? Disaggregated,
+    IReadOnlyList<string> Assumptions)
+{
+    /// <summary>Mean length over nominal length of the benchmark client's requests: uniform in [0.8, 1] (InferenceMAX's --random-range-ratio 0.8).</summary>
+    public const double ClientLengthShare = 0.9;
+
+    /// <summary>Waves of requests per benchmark run (InferenceMAX: --num-prompts 10 x concurrency).</summary>
+    public const int ClientWaves = 10;
+
+    /// <summary>The stratum the row reports in: model x GPU x mode x framework.</summary>
+    public string Stratum => $"{Model.Name} / {Gpu.Name} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")} / {Framework.Name}";
+
+    /// <summary>The group a planner orders layouts in: model, GPU, ISL/OSL and mode.</summary>
+    public string Group => $"{Model.Name} / {Gpu.Name} / {Workload.Isl}x{Workload.Osl} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")}";
+
+    /// <summary>
+    /// Reads a measurement as a scenario, or gives the reason it cannot be priced. The rules:
+    /// model_path names a built-in model (Llama-3.1-8B-Instruct and its FP8 build are llama-3.1-8b); system names a
+    /// built-in GPU (h100_sxm is H100-SXM); backend names a framework; the concurrency is silicon_concurrency in the
+    /// source column (else the aggregated batch_size). Precisions: fp8 and fp8_block GEMMs run FP8, nvfp4 FP4, an empty
+    /// precision BF16; DeepSeek's FP4 checkpoints keep FP8 attention and GPT-OSS keeps BF16 attention, as their
+    /// checkpoints do; KV cache BF16 (not stated in the rows). An empty attention DP is 1. An aggregated engine wider
+    /// than one 8-GPU node whose MoE TP x EP equals its TP x DP (TP64 with MoE TP8 x EP8) repeats the measurement of
+    /// the same run at TP x DP / MoE TP GPUs with EP over them, and is read so. A MoE engine with MoE TP x EP of 1 splits
+    /// the experts by TP, the frameworks' default. Disaggregated rows without worker counts are read as one prefill
+    /// and one decode worker.
+    /// </summary>
+    public static (ServingCase? Case, string? Reason) Read(ServingMeasurement row, Func<string, ServingFramework?> framework)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(framework);
+        var assumptions = new List<string>();
+        var modelName = ModelName(row["model_path"]);
+        var model = ModelCatalog.BuiltIn.FirstOrDefault(m => m.Name == modelName);
+        if (model is null)
+        {
+            return (null, $"model '{row["model_path"]}' is not built in");
+        }
+
+        var gpuName = row["system"] switch
+        {
+            "h100_sxm" => "H100-SXM",
+            "h200_sxm" => "H200",
+            "b200_sxm" => "B200",
+            "gb200" => "GB200",
+            var s => s.ToUpperInvariant(),
+        };
+        var gpu = GpuCatalog.BuiltIn.FirstOrDefault(g => string.Equals(g.Name, gpuName, StringComparison.OrdinalIgnoreCase));
+        if (gpu is null)
+        {
+            return (null, $"system '{row["system"]}' is not a built-in GPU");
+        }
+
+        var fw = framework(row["backend"]);
+        if (fw is null)
+        {
+            return (null, $"backend '{row["backend"]}' is not a built-in framework");
+        }
+
+        if (row.Mode is not { } mode)
+        {
+            return (null, $"mode '{row["mode"]}' is neither agg nor disagg");
+        }
+
+        if (row.Concurrency is not { } concurrency)
+        {
+            return (null, "the row states no concurrency (silicon_concurrency or batch_size)");
+        }
+
+        var isl = row.Whole("isl");
+        var osl = row.Whole("osl");
+        if (isl is not > 0 || osl is not > 1)
+        {
+            return (null, "isl or osl is missing or too small");
+        }
+
+        var t = model.Transformer;
+        var precisions = PrecisionsOf(row, t);
+        // The InferenceMAX client draws each length uniformly in [0.8, 1] x the nominal one (--random-range-ratio 0.8)
+        // and sends 10 x concurrency requests (--num-prompts), the first wave at once.
+        var workload = new ServingWorkload((int)Math.Round(isl.Value * ClientLengthShare), Math.Max(2, (int)Math.Round(osl.Value * ClientLengthShare)), concurrency, 0, ClientWaves, 0);
+        if (mode == ServingMode.Aggregated)
+        {
+            var (engine, why) = Layout(row, "", t, gpu, assumptions);
+            return engine is null ? (null, why) : (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions), null);
+        }
+
+        var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);
+        if (prefill is null)
+        {
+            return (null, pWhy);
+        }
+
+        var (decode, dWhy) = Layout(row, "decode_", t, gpu, assumptions);
+        if (decode is null)
+        {
+            return (null, dWhy);
+        }
+
+        var px = row.Whole("prefill_num_workers");
+        var dy = row.Whole("decode_num_workers");
+        if (px is null || dy is null)
+        {
+            assumptions.Add("worker counts not stated: read as 1P1D");
+        }
+
+        var layout = new DisaggregatedLayout(prefill, Math.Max(1, px ?? 1), decode, Math.Max(1, dy ?? 1));
+        return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, layout, assumptions), null);
+    }
+
+    private static string ModelName(string path)
+    {
+        var last = path.Split('/')[^1].ToLowerInvariant();
+        foreach (var suffix in (string[])["-instruct-fp8", "-instruct", "-fp8"])
+        {
+            if (last.EndsWith(suffix, StringComparison.Ordinal))
+            {
+                last = last[..^suffix.Length];
+            }
+        }
+
+        return last;
+    }
+
+    private static PrecisionSet PrecisionsOf(ServingMeasurement row, TransformerSpec t)
+    {
+        static Precision Of(string q, Precision otherwise) => q switch
+        {
+            "fp8" or "fp8_block" => Precision.Fp8,
+            "nvfp4" or "mxfp4" or "fp4" => Precision.Fp4,
+            "bf16" or "fp16" => Precision.Bf16,
+            _ => otherwise,
+        };
+
+        var gemm = Of(row["gemm_quant_mode"], Of(row["precision"], Precision.Bf16));
+        var experts = Of(row["moe_quant_mode"], gemm);
+        if (gemm == Precision.Fp4 && t.FeedForward.IsMoe)
+        {
+            // NVIDIA's FP4 builds of MoE models quantise the experts; DeepSeek's attention stays FP8, GPT-OSS's BF16.
+            gemm = t.Family == "gpt_oss" ? Precision.Bf16 : Precision.Fp8;
+        }
+
+        if (t.Family == "gpt_oss")
+        {
+            gemm = Precision.Bf16;
+        }
+
+        return new PrecisionSet(gemm, experts, Precision.Bf16, Precision.Bf16, Precision.Fp8, Precision.Bf16);
+    }
+
+    private static (EngineLayout? Layout, string? Reason) Layout(ServingMeasurement row, string prefix, TransformerSpec t, GpuSpec gpu, List<string> assumptions)
+    {
+        var side = prefix.Length > 0 ? prefix.TrimEnd('_') + " " : "";
+        var tp = row.Whole(prefix + "tp_size");
+        if (tp is not > 0)
+        {
+            return (null, $"the {side}TP is not stated");
+        }
+
+        if (row.Whole(prefix + "pp_size") is > 1)
+        {
+            return (null, $"the {side}layout uses pipeline parallelism, which the model does not price");
+        }
+
+        var dp = row.Whole(prefix + "attention_dp_size") is { } d and > 0 ? d : 1;
+        var moeTp = row.Whole(prefix + "moe_tp_size") ?? 0;
+        var moeEp = row.Whole(prefix + "moe_ep_size") ?? 0;
+        int a = tp.Value, gpus = a * dp;
+        if (!t.FeedForward.IsMoe)
+        {
+            return (new EngineLayout(a, dp, gpus, 1), null);
+        }
+
+        if (gpus > gpu.GpusPerNode && moeTp > 1 && moeEp > 0 && (long)moeTp * moeEp == gpus && (a % moeTp == 0 || dp % moeTp == 0))
+        {
+            // TP64 with MoE TP8 x EP8 on one HGX node: the same run as TP8 with EP8 (the rows' values are identical).
+            (a, dp) = a % moeTp == 0 && a >= dp ? (a / moeTp, dp) : (a, dp / moeTp);
+            assumptions.Add($"{side}TP {tp} x DP {(row.Whole(prefix + "attention_dp_size") ?? 1)} with MoE TP {moeTp} x EP {moeEp} exceeds an HGX node: read as TP {a} x DP {dp}, EP {moeEp}");
+            return (new EngineLayout(a, dp, 1, moeEp), null);
+        }
+
+        if (moeTp < 1 || moeEp < 1 || (long)moeTp * moeEp == 1 && gpus > 1)
+        {
+            return (EngineLayout.TensorParallel(gpus) with { AttentionTp = a, AttentionDp = dp }, null);
+        }
+
+        if ((long)moeTp * moeEp != gpus)
+        {
+            return (null, $"the {side}MoE TP {moeTp} x EP {moeEp} does not cover the engine's TP {a} x DP {dp} GPUs");
+        }
+
+        return (new EngineLayout(a, dp, moeTp, moeEp), null);
+    }
+}

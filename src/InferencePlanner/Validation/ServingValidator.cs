@@ -1,0 +1,135 @@
+using InferencePlanner.Serving;
+
+namespace InferencePlanner.Validation;
+
+/// <summary>One measured serving point against its prediction.</summary>
+/// <param name="Id">The row's id.</param>
+/// <param name="MeasuredTtftMs">Measured TTFT, ms (null when the row has none).</param>
+/// <param name="MeasuredTpotMs">Measured TPOT, ms.</param>
+/// <param name="PredictedTtftMs">Predicted TTFT, ms; null when the row cannot be predicted.</param>
+/// <param name="PredictedTpotMs">Predicted TPOT, ms; null when the row cannot be predicted.</param>
+/// <param name="Reason">Why the row cannot be predicted; null when it is.</param>
+/// <param name="Case">The row as read; null when it cannot be read.</param>
+public sealed record ServingPrediction(string Id, double? MeasuredTtftMs, double? MeasuredTpotMs, double? PredictedTtftMs, double? PredictedTpotMs, string? Reason, ServingCase? Case)
+{
+    /// <summary>Whether the row has both a prediction and a measurement.</summary>
+    public bool Predicted => PredictedTtftMs is not null && PredictedTpotMs is not null && MeasuredTtftMs is not null && MeasuredTpotMs is not null;
+
+    /// <summary>Signed TTFT error, percent of the measurement.</summary>
+    public double TtftErrorPercent => (PredictedTtftMs!.Value / MeasuredTtftMs!.Value - 1) * 100;
+
+    /// <summary>Signed TPOT error, percent of the measurement.</summary>
+    public double TpotErrorPercent => (PredictedTpotMs!.Value / MeasuredTpotMs!.Value - 1) * 100;
+
+    /// <summary>Output tokens per second per GPU from the measured latencies (closed loop: concurrency / request time x OSL / GPUs).</summary>
+    public double MeasuredThroughput => Throughput(MeasuredTtftMs!.Value, MeasuredTpotMs!.Value);
+
+    /// <summary>The same from the predicted latencies.</summary>
+    public double PredictedThroughput => Throughput(PredictedTtftMs!.Value, PredictedTpotMs!.Value);
+
+    private double Throughput(double ttft, double tpot)
+    {
+        var w = Case!.Workload;
+        var gpus = Case.Engine?.Gpus ?? Case.Disaggregated!.Gpus;
+        return w.Concurrency / ((ttft + (w.Osl - 1) * tpot) / 1000) * w.Osl / gpus;
+    }
+}
+
+/// <summary>Error figures over a set of predictions, in percent of the measurements.</summary>
+/// <param name="Rows">Rows with a prediction.</param>
+/// <param name="MedianAbs">Median of |error|.</param>
+/// <param name="Mape">Mean of |error|.</param>
+/// <param name="Bias">Median signed error (positive: predicted slower than measured).</param>
+/// <param name="Within20">Share of rows within 20%, percent.</param>
+public readonly record struct ErrorStats(int Rows, double MedianAbs, double Mape, double Bias, double Within20)
+{
+    /// <summary>The figures of a list of signed errors (percent).</summary>
+    public static ErrorStats Of(IReadOnlyList<double> errors)
+    {
+        ArgumentNullException.ThrowIfNull(errors);
+        if (errors.Count == 0)
+        {
+            return new ErrorStats(0, double.NaN, double.NaN, double.NaN, double.NaN);
+        }
+
+        var abs = errors.Select(Math.Abs).ToList();
+        return new ErrorStats(errors.Count, Median(abs), abs.Average(), Median(errors), 100.0 * abs.Count(a => a <= 20) / abs.Count);
+    }
+
+    /// <summary>The median of a list.</summary>
+    public static double Median(IEnumerable<double> values)
+    {
+        var v = values.Order().ToArray();
+        return v.Length == 0 ? double.NaN : v.Length % 2 == 1 ? v[v.Length / 2] : (v[v.Length / 2 - 1] + v[v.Length / 2]) / 2;
+    }
+}
+
+/// <summary>The serving level against measured serving points.</summary>
+public static class ServingValidator
+{
+    /// <summary>Predicts every row with the frameworks <paramref name="frameworks"/> resolves (built-in by default).</summary>
+    public static IReadOnlyList<ServingPrediction> Predict(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        frameworks ??= FrameworkCatalog.Find;
+        var models = new Dictionary<string, ServingModel>(StringComparer.Ordinal);
+        var result = new List<ServingPrediction>(rows.Count);
+        foreach (var row in rows)
+        {
+            result.Add(PredictOne(row, frameworks, models));
+        }
+
+        return result;
+    }
+
+    /// <summary>Predicts the cases already read, with each case's framework replaced by <paramref name="frameworks"/> where it gives one.</summary>
+    public static IReadOnlyList<ServingPrediction> Predict(IReadOnlyList<ServingCase> cases, Func<ServingFramework, ServingFramework> frameworks)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        ArgumentNullException.ThrowIfNull(frameworks);
+        var models = new Dictionary<string, ServingModel>(StringComparer.Ordinal);
+        return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework) }, models))];
+    }
+
+    private static ServingPrediction PredictOne(ServingMeasurement row, Func<string, ServingFramework?> frameworks, Dictionary<string, ServingModel> models)
+    {
+        var (c, reason) = ServingCase.Read(row, frameworks);
+        if (c is null)
+        {
+            return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, reason, null);
+        }
+
+        return Evaluate(c, models);
+    }
+
+    private static ServingPrediction Evaluate(ServingCase c, Dictionary<string, ServingModel> models)
+    {
+        var row = c.Row;
+        if (row.MeasuredTtftMs is null || row.MeasuredTpotMs is null)
+        {
+            return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, "the row has no positive measured TTFT and TPOT", c);
+        }
+
+        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Precisions}";
+        if (!models.TryGetValue(key, out var model))
+        {
+            model = new ServingModel(c.Model, c.Gpu, c.Framework, c.Precisions);
+            models[key] = model;
+        }
+
+        try
+        {
+            var r = c.Mode == ServingMode.Aggregated ? model.Aggregated(c.Workload, c.Engine!) : model.Disaggregated(c.Workload, c.Disaggregated!);
+            if (!double.IsFinite(r.Ttft.Total) || !double.IsFinite(r.Tpot.Total))
+            {
+                return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, "the prediction is not finite", c);
+            }
+
+            return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, r.Ttft.Total, r.Tpot.Total, null, c);
+        }
+        catch (InputException e)
+        {
+            return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, e.Message, c);
+        }
+    }
+}
