@@ -254,12 +254,37 @@ public static class CommandLine
         format.AcceptOnlyFromAmong([.. Exporters.Names]);
         var band = new Option<bool>("--band") { Description = "Add a low and a high prediction from the spread of the kernel data." };
         var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." };
-        var cmd = new Command("validate", "Predicted against measured for the bundled measurements of DeepSeek-V3/R1 deployments and kernels, under both presets, with the median and worst error.")
+        var serving = new Option<string?>("--serving")
         {
-            format, band, imbalance,
+            Description = "Score the serving level instead: the bundled serving measurements, or the CSV at this path (aiconfigurator's silicon_sample.csv columns).",
+            Arity = ArgumentArity.ZeroOrOne,
+        };
+        var cmd = new Command("validate", "Predicted against measured for the bundled measurements of DeepSeek-V3/R1 deployments and kernels, under both presets, with the median and worst error; --serving scores TTFT and TPOT on measured serving points.")
+        {
+            format, band, imbalance, serving,
         };
         cmd.SetAction(p =>
         {
+            if (p.GetResult(serving) is not null)
+            {
+                if (p.GetValue(band) || p.GetValue(imbalance) is not null)
+                {
+                    throw new InputException("--band and --imbalance apply to the deployment validation, not to --serving");
+                }
+
+                var path = p.GetValue(serving);
+                var servingRows = path is null ? Validation.ServingMeasurement.Bundled : Validation.ServingMeasurement.ParseCsv(ReadText(path), path);
+                var outcome = ServingValidationReport.Run(servingRows);
+                if (p.GetValue(format) == "json")
+                {
+                    stdout.WriteLine(ServingValidationReport.Json(outcome));
+                    return 0;
+                }
+
+                Exporters.For(p.GetValue(format)!).Write(ServingValidationReport.Document(outcome, path ?? "bundled data/measurements/serving/silicon-sample.csv"), stdout);
+                return 0;
+            }
+
             var options = WithImbalance(new DefaultOptions(), p.GetValue(imbalance));
 
             var rows = Validation.Validator.Run(Validation.Measurement.BuiltIn, options, p.GetValue(band));
@@ -274,6 +299,38 @@ public static class CommandLine
             return 0;
         });
         return cmd;
+    }
+
+    /// <summary>Largest measurement file read, bytes.</summary>
+    private const long MaxFileBytes = 256L << 20;
+
+    // A text file with a size limit; a directory, a device or an unreadable path is named as such.
+    private static string ReadText(string path)
+    {
+        if (Directory.Exists(path))
+        {
+            throw new InputException($"{path}: is a directory, not a file");
+        }
+
+        try
+        {
+            var info = new FileInfo(path);
+            if (!info.Exists)
+            {
+                throw new InputException($"{path}: no such file");
+            }
+
+            if ((info.Attributes & FileAttributes.Device) != 0 || info.Length > MaxFileBytes)
+            {
+                throw new InputException($"{path}: not a regular file of at most {MaxFileBytes >> 20} MB");
+            }
+
+            return File.ReadAllText(path);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
+        {
+            throw new InputException($"{path}: cannot read the file ({e.Message.Split('\n')[0]})", e);
+        }
     }
 
     private static Command Report(TextWriter stdout)

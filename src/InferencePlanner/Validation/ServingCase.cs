@@ -39,7 +39,7 @@ public sealed record ServingCase(
     public string Stratum => $"{Model.Name} / {Gpu.Name} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")} / {Framework.Name}";
 
     /// <summary>The group a planner orders layouts in: model, GPU, ISL/OSL and mode.</summary>
-    public string Group => $"{Model.Name} / {Gpu.Name} / {Workload.Isl}x{Workload.Osl} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")}";
+    public string Group => $"{Model.Name} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")}";
 
     /// <summary>
     /// Reads a measurement as a scenario, or gives the reason it cannot be priced. The rules:
@@ -106,7 +106,7 @@ public sealed record ServingCase(
         var precisions = PrecisionsOf(row, t);
         // The InferenceMAX client draws each length uniformly in [0.8, 1] x the nominal one (--random-range-ratio 0.8)
         // and sends 10 x concurrency requests (--num-prompts), the first wave at once.
-        var workload = new ServingWorkload((int)Math.Round(isl.Value * ClientLengthShare), Math.Max(2, (int)Math.Round(osl.Value * ClientLengthShare)), concurrency, 0, ClientWaves, 0);
+        var workload = new ServingWorkload((int)Math.Round(isl.Value * ClientLengthShare), Math.Max(2, (int)Math.Round(osl.Value * ClientLengthShare)), concurrency, 0, ClientWaves, 0.2 / ClientLengthShare);
         if (mode == ServingMode.Aggregated)
         {
             var (engine, why) = Layout(row, "", t, gpu, assumptions);

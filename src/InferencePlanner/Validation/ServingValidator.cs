@@ -91,6 +91,29 @@ public static class ServingValidator
         return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework) }, models))];
     }
 
+    /// <summary>Reads every row: the cases that can be priced, and the rows that cannot with the reason.</summary>
+    public static (List<ServingCase> Cases, List<ServingPrediction> Unread) Read(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        frameworks ??= FrameworkCatalog.Find;
+        var cases = new List<ServingCase>();
+        var unread = new List<ServingPrediction>();
+        foreach (var row in rows)
+        {
+            var (c, reason) = ServingCase.Read(row, frameworks);
+            if (c is null)
+            {
+                unread.Add(new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, reason, null));
+            }
+            else
+            {
+                cases.Add(c);
+            }
+        }
+
+        return (cases, unread);
+    }
+
     private static ServingPrediction PredictOne(ServingMeasurement row, Func<string, ServingFramework?> frameworks, Dictionary<string, ServingModel> models)
     {
         var (c, reason) = ServingCase.Read(row, frameworks);

@@ -1,0 +1,239 @@
+using System.Text.Json;
+using InferencePlanner.Validation;
+
+namespace InferencePlanner.Reporting;
+
+/// <summary>The serving level against measured serving points: errors by stratum, overall, held out, coverage and ranking.</summary>
+public static class ServingValidationReport
+{
+    /// <summary>What validate --serving computes.</summary>
+    /// <param name="Predictions">Every row, predicted or with the reason it is not.</param>
+    /// <param name="Calibration">The calibration and its folds.</param>
+    public sealed record Outcome(IReadOnlyList<ServingPrediction> Predictions, ServingCalibration.Result Calibration)
+    {
+        /// <summary>The rows with a prediction.</summary>
+        public IReadOnlyList<ServingPrediction> Predicted => [.. Predictions.Where(p => p.Predicted)];
+
+        /// <summary>TPOT errors over the predicted rows.</summary>
+        public ErrorStats Tpot => ErrorStats.Of([.. Predicted.Select(p => p.TpotErrorPercent)]);
+
+        /// <summary>TTFT errors over the predicted rows.</summary>
+        public ErrorStats Ttft => ErrorStats.Of([.. Predicted.Select(p => p.TtftErrorPercent)]);
+
+        /// <summary>Rows predicted over rows given.</summary>
+        public double Coverage => Predictions.Count == 0 ? 0 : (double)Predicted.Count / Predictions.Count;
+
+        /// <summary>TPOT errors with each GPU held out of the calibration.</summary>
+        public ErrorStats TpotGpuHeldOut => Held(Calibration.ByGpu, p => p.TpotErrorPercent);
+
+        /// <summary>TTFT errors with each GPU held out.</summary>
+        public ErrorStats TtftGpuHeldOut => Held(Calibration.ByGpu, p => p.TtftErrorPercent);
+
+        /// <summary>TPOT errors with each model held out.</summary>
+        public ErrorStats TpotModelHeldOut => Held(Calibration.ByModel, p => p.TpotErrorPercent);
+
+        /// <summary>TTFT errors with each model held out.</summary>
+        public ErrorStats TtftModelHeldOut => Held(Calibration.ByModel, p => p.TtftErrorPercent);
+
+        private static ErrorStats Held(IReadOnlyList<HeldOutFold> folds, Func<ServingPrediction, double> error) =>
+            ErrorStats.Of([.. folds.SelectMany(f => f.Predictions).Where(p => p.Predicted).Select(error)]);
+
+        /// <summary>Spearman rank correlation of predicted and measured output tokens/s per GPU in each group of model, GPU, ISL/OSL and mode (groups of at least 3 rows).</summary>
+        public IReadOnlyList<(string Group, int Rows, double Spearman)> Ranking =>
+        [
+            .. Predicted.GroupBy(p => p.Case!.Group).Where(g => g.Count() >= 3).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => (g.Key, g.Count(), Spearman([.. g.Select(p => p.MeasuredThroughput)], [.. g.Select(p => p.PredictedThroughput)]))),
+        ];
+    }
+
+    /// <summary>Predicts <paramref name="rows"/> with the built-in frameworks and calibrates with held-out folds.</summary>
+    public static Outcome Run(IReadOnlyList<ServingMeasurement> rows)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        var (cases, unread) = ServingValidator.Read(rows);
+        var predictions = ServingValidator.Predict(cases, f => f);
+        var calibration = ServingCalibration.Run(cases);
+        return new Outcome([.. unread, .. predictions], calibration);
+    }
+
+    /// <summary>The tables.</summary>
+    public static Document Document(Outcome o, string source)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        var summary = new List<IReadOnlyList<Cell>>
+        {
+            Row("all rows, shipped constants", o.Tpot, o.Ttft),
+            Row("each GPU held out of the calibration", o.TpotGpuHeldOut, o.TtftGpuHeldOut),
+            Row("each model held out of the calibration", o.TpotModelHeldOut, o.TtftModelHeldOut),
+        };
+        var strata = o.Predicted.GroupBy(p => p.Case!.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => Row(g.Key, ErrorStats.Of([.. g.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. g.Select(p => p.TtftErrorPercent)]))).ToList();
+        var reasons = o.Predictions.Where(p => !p.Predicted).GroupBy(p => Shorten(p.Reason ?? "")).OrderByDescending(g => g.Count())
+            .Select(g => (IReadOnlyList<Cell>)[g.Key, Cell.Of(g.Count(), 0)]).ToList();
+        var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.RequestOverheadMs, 1), Cell.Of(c.Rows, 0)]).ToList();
+        var ranking = o.Ranking.Select(r => (IReadOnlyList<Cell>)[r.Group, Cell.Of(r.Rows, 0), Cell.Of(r.Spearman, 2)]).ToList();
+        string[] columns = ["rows", "TPOT rows", "TPOT median |error| %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median |error| %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
+        return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
+        [
+            new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
+                ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows."]),
+            new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
+            new Table("serving-calibration", "Calibrated constants (least squared log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "request overhead (ms)", "rows"], constants,
+                ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),
+            new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
+            new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
+        ]);
+    }
+
+    /// <summary>One JSON document: every row, the summary figures, the calibration.</summary>
+    public static string Json(Outcome o)
+    {
+        ArgumentNullException.ThrowIfNull(o);
+        using var stream = new MemoryStream();
+        using (var j = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            j.WriteStartObject();
+            j.WriteStartArray("rows");
+            foreach (var p in o.Predictions)
+            {
+                j.WriteStartObject();
+                j.WriteString("id", p.Id);
+                Number(j, "measuredTtftMs", p.MeasuredTtftMs);
+                Number(j, "measuredTpotMs", p.MeasuredTpotMs);
+                Number(j, "predictedTtftMs", p.Predicted ? p.PredictedTtftMs : null);
+                Number(j, "predictedTpotMs", p.Predicted ? p.PredictedTpotMs : null);
+                if (p.Predicted)
+                {
+                    j.WriteNull("reason");
+                }
+                else
+                {
+                    j.WriteString("reason", p.Reason ?? "not predicted");
+                }
+
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteNumber("rowsGiven", o.Predictions.Count);
+            j.WriteNumber("rowsPredicted", o.Predicted.Count);
+            Stats(j, "tpot", o.Tpot);
+            Stats(j, "ttft", o.Ttft);
+            Stats(j, "tpotGpuHeldOut", o.TpotGpuHeldOut);
+            Stats(j, "ttftGpuHeldOut", o.TtftGpuHeldOut);
+            Stats(j, "tpotModelHeldOut", o.TpotModelHeldOut);
+            Stats(j, "ttftModelHeldOut", o.TtftModelHeldOut);
+            j.WriteStartArray("strata");
+            foreach (var g in o.Predicted.GroupBy(p => p.Case!.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal))
+            {
+                j.WriteStartObject();
+                j.WriteString("stratum", g.Key);
+                Stats(j, "tpot", ErrorStats.Of([.. g.Select(p => p.TpotErrorPercent)]));
+                Stats(j, "ttft", ErrorStats.Of([.. g.Select(p => p.TtftErrorPercent)]));
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteStartArray("calibration");
+            foreach (var c in o.Calibration.Constants)
+            {
+                j.WriteStartObject();
+                j.WriteString("framework", c.Framework);
+                j.WriteNumber("stepOverheadUs", c.StepOverheadUs);
+                j.WriteNumber("requestOverheadMs", c.RequestOverheadMs);
+                j.WriteNumber("rows", c.Rows);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteStartArray("ranking");
+            foreach (var r in o.Ranking)
+            {
+                j.WriteStartObject();
+                j.WriteString("group", r.Group);
+                j.WriteNumber("rows", r.Rows);
+                Number(j, "spearman", r.Spearman);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteEndObject();
+        }
+
+        return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void Number(Utf8JsonWriter j, string name, double? v)
+    {
+        if (v is { } x && double.IsFinite(x))
+        {
+            j.WriteNumber(name, x);
+        }
+        else
+        {
+            j.WriteNull(name);
+        }
+    }
+
+    private static void Stats(Utf8JsonWriter j, string name, ErrorStats s)
+    {
+        j.WriteStartObject(name);
+        j.WriteNumber("rows", s.Rows);
+        Number(j, "medianAbsErrorPercent", s.MedianAbs);
+        Number(j, "mapePercent", s.Mape);
+        Number(j, "biasPercent", s.Bias);
+        Number(j, "within20Percent", s.Within20);
+        j.WriteEndObject();
+    }
+
+    private static List<Cell> Row(string label, ErrorStats tpot, ErrorStats ttft) =>
+        [label, Cell.Of(tpot.Rows, 0), Cell.Of(tpot.MedianAbs, 1), Cell.Of(tpot.Mape, 1), Cell.Of(tpot.Bias, 1), Cell.Of(tpot.Within20, 1), Cell.Of(ttft.MedianAbs, 1), Cell.Of(ttft.Mape, 1), Cell.Of(ttft.Bias, 1), Cell.Of(ttft.Within20, 1)];
+
+    // Reasons name sizes and layouts; group them by their first clause.
+    private static string Shorten(string reason)
+    {
+        var colon = reason.IndexOf("): ", StringComparison.Ordinal);
+        return colon > 0 ? reason[(colon + 3)..].Split(';')[0] : reason;
+    }
+
+    /// <summary>Spearman's rank correlation (average ranks for ties); NaN with fewer than two distinct values.</summary>
+    public static double Spearman(IReadOnlyList<double> a, IReadOnlyList<double> b)
+    {
+        ArgumentNullException.ThrowIfNull(a);
+        ArgumentNullException.ThrowIfNull(b);
+        var ra = Ranks(a);
+        var rb = Ranks(b);
+        double ma = ra.Average(), mb = rb.Average(), num = 0, da = 0, db = 0;
+        for (var i = 0; i < ra.Length; i++)
+        {
+            num += (ra[i] - ma) * (rb[i] - mb);
+            da += (ra[i] - ma) * (ra[i] - ma);
+            db += (rb[i] - mb) * (rb[i] - mb);
+        }
+
+        return da == 0 || db == 0 ? double.NaN : num / Math.Sqrt(da * db);
+    }
+
+    private static double[] Ranks(IReadOnlyList<double> v)
+    {
+        var order = Enumerable.Range(0, v.Count).OrderBy(i => v[i]).ToArray();
+        var ranks = new double[v.Count];
+        for (var i = 0; i < order.Length;)
+        {
+            var j = i;
+            while (j + 1 < order.Length && v[order[j + 1]] == v[order[i]])
+            {
+                j++;
+            }
+
+            for (var k = i; k <= j; k++)
+            {
+                ranks[order[k]] = (i + j) / 2.0 + 1;
+            }
+
+            i = j + 1;
+        }
+
+        return ranks;
+    }
+}

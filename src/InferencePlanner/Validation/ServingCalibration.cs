@@ -1,0 +1,112 @@
+using InferencePlanner.Serving;
+
+namespace InferencePlanner.Validation;
+
+/// <summary>A framework's two calibrated constants.</summary>
+/// <param name="Framework">The framework's name.</param>
+/// <param name="StepOverheadUs">Host time per engine step, microseconds.</param>
+/// <param name="RequestOverheadMs">Time to first token outside the engine steps, ms.</param>
+/// <param name="Rows">Rows it was chosen on.</param>
+public readonly record struct FrameworkConstants(string Framework, double StepOverheadUs, double RequestOverheadMs, int Rows);
+
+/// <summary>Predictions of rows held out of the calibration, by what was held out.</summary>
+/// <param name="HeldOut">What was held out (a GPU's or a model's name).</param>
+/// <param name="Predictions">The held-out rows, predicted with constants calibrated on the others.</param>
+public sealed record HeldOutFold(string HeldOut, IReadOnlyList<ServingPrediction> Predictions);
+
+/// <summary>
+/// The serving level's calibration: each framework's step overhead and request overhead, the two constants no
+/// public figure gives to the precision the model needs. Each is chosen on a grid (0 to 2,000 us in 25 us steps;
+/// 0 to 300 ms in 2.5 ms steps) for the least squared log error of TPOT and of TTFT over the framework's rows that state
+/// their whole layout (disaggregated rows without worker counts are left out). Both enter the predictions additively
+/// to first order, so the rows are priced once with both at zero and the grid searched on those prices; the chosen
+/// constants are then priced in full. Held out: each GPU and each model in turn, its rows predicted with constants
+/// chosen on the others' rows only.
+/// </summary>
+public static class ServingCalibration
+{
+    /// <summary>Step-overhead grid, microseconds.</summary>
+    public const double StepGridUs = 25, StepMaxUs = 2000;
+
+    /// <summary>Request-overhead grid, ms.</summary>
+    public const double RequestGridMs = 2.5, RequestMaxMs = 300;
+
+    /// <summary>The result: constants from all rows, and the folds.</summary>
+    /// <param name="Constants">Each framework's constants from all rows.</param>
+    /// <param name="ByGpu">Each GPU held out.</param>
+    /// <param name="ByModel">Each model held out.</param>
+    public sealed record Result(IReadOnlyList<FrameworkConstants> Constants, IReadOnlyList<HeldOutFold> ByGpu, IReadOnlyList<HeldOutFold> ByModel);
+
+    /// <summary>Calibrates on the cases and predicts each GPU's and each model's rows held out.</summary>
+    public static Result Run(IReadOnlyList<ServingCase> cases)
+    {
+        ArgumentNullException.ThrowIfNull(cases);
+        var zero = ServingValidator.Predict(cases, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0 });
+        var usable = zero.Where(p => p.Predicted && p.Case!.Assumptions.All(a => !a.StartsWith("worker counts", StringComparison.Ordinal))).ToList();
+        var all = Choose(usable);
+        var byGpu = Folds(cases, usable, c => c.Gpu.Name);
+        var byModel = Folds(cases, usable, c => c.Model.Name);
+        return new Result(all, byGpu, byModel);
+    }
+
+    private static List<HeldOutFold> Folds(IReadOnlyList<ServingCase> cases, List<ServingPrediction> usable, Func<ServingCase, string> key)
+    {
+        var folds = new List<HeldOutFold>();
+        foreach (var held in cases.Select(key).Distinct().Order(StringComparer.Ordinal))
+        {
+            var constants = Choose([.. usable.Where(p => key(p.Case!) != held)]);
+            var heldCases = cases.Where(c => key(c) == held).ToList();
+            folds.Add(new HeldOutFold(held, ServingValidator.Predict(heldCases, f => Apply(f, constants))));
+        }
+
+        return folds;
+    }
+
+    /// <summary>A framework with calibrated constants applied, where the calibration has them.</summary>
+    public static ServingFramework Apply(ServingFramework f, IReadOnlyList<FrameworkConstants> constants)
+    {
+        ArgumentNullException.ThrowIfNull(f);
+        ArgumentNullException.ThrowIfNull(constants);
+        foreach (var c in constants)
+        {
+            if (c.Framework == f.Name && c.Rows > 0)
+            {
+                return f with { StepOverheadUs = c.StepOverheadUs, RequestOverheadMs = c.RequestOverheadMs };
+            }
+        }
+
+        return f;
+    }
+
+    private static List<FrameworkConstants> Choose(List<ServingPrediction> zero)
+    {
+        var result = new List<FrameworkConstants>();
+        foreach (var group in zero.GroupBy(p => p.Case!.Framework.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var rows = group.ToList();
+            var step = Best(StepMaxUs, StepGridUs, us => rows.Sum(p => Sq(Math.Log((p.PredictedTpotMs!.Value + us / 1000) / p.MeasuredTpotMs!.Value))));
+            var request = Best(RequestMaxMs, RequestGridMs, ms => rows.Sum(p => Sq(Math.Log((p.PredictedTtftMs!.Value + ms) / p.MeasuredTtftMs!.Value))));
+            result.Add(new FrameworkConstants(group.Key, step, request, rows.Count));
+        }
+
+        return result;
+    }
+
+    private static double Best(double max, double grid, Func<double, double> loss)
+    {
+        double best = 0, bestLoss = double.PositiveInfinity;
+        for (var i = 0; i * grid <= max + 1e-9; i++)
+        {
+            var v = i * grid;
+            var l = loss(v);
+            if (l < bestLoss)
+            {
+                (best, bestLoss) = (v, l);
+            }
+        }
+
+        return best;
+    }
+
+    private static double Sq(double x) => x * x;
+}
