@@ -53,7 +53,16 @@ public static class ServingValidationReport
         var (cases, unread) = ServingValidator.Read(rows);
         var predictions = ServingValidator.Predict(cases, f => f);
         var calibration = ServingCalibration.Run(cases);
-        return new Outcome([.. unread, .. predictions], calibration);
+
+        // Back into the file's order: the read and unread rows each keep it.
+        var merged = new List<ServingPrediction>(rows.Count);
+        int c = 0, u = 0;
+        foreach (var row in rows)
+        {
+            merged.Add(c < cases.Count && ReferenceEquals(cases[c].Row, row) ? predictions[c++] : unread[u++]);
+        }
+
+        return new Outcome(merged, calibration);
     }
 
     /// <summary>The tables.</summary>

@@ -1,0 +1,246 @@
+using System.Globalization;
+using System.Text.Json;
+using InferencePlanner.Models;
+using InferencePlanner.Reporting;
+using InferencePlanner.Serving;
+using InferencePlanner.Validation;
+using InferencePlanner.Work;
+using Xunit;
+
+namespace InferencePlanner.Tests;
+
+public sealed class ServingTests
+{
+    // The repository's data folder, found above the test binaries.
+    private static string DataDir
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                var data = Path.Combine(dir.FullName, "data", "frameworks");
+                if (Directory.Exists(data))
+                {
+                    return Path.Combine(dir.FullName, "data");
+                }
+            }
+
+            throw new DirectoryNotFoundException("data/ not found above the test binaries");
+        }
+    }
+
+    private static readonly Lazy<ServingValidationReport.Outcome> Outcome = new(() => ServingValidationReport.Run(ServingMeasurement.Bundled));
+
+    private static JsonElement Summary(string output) => JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray()
+        .Single(t => t.GetProperty("key").GetString() == "summary").GetProperty("rows");
+
+    private static double Figure(string output, string name) =>
+        Summary(output).EnumerateArray().Single(r => r.GetProperty("figure").GetString() == name).GetProperty("value").GetDouble();
+
+    [Theory]
+    [InlineData("sglang", "deepseek-v3", "H200")]
+    [InlineData("vllm", "llama-3.1-70b", "H100-SXM")]
+    [InlineData("trtllm", "gpt-oss-120b", "B200")]
+    [InlineData("trtllm", "qwen3-32b", "GB200")]
+    public void Serve_prints_finite_latencies_and_throughput_for_every_framework(string framework, string model, string gpu)
+    {
+        var (exit, output, err) = Cli.Run("serve", "--framework", framework, "--model", model, "--gpu", gpu, "--format", "json");
+        Assert.True(exit == 0, err);
+        foreach (var name in (string[])["TTFT (ms)", "TPOT (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s"])
+        {
+            var v = Figure(output, name);
+            Assert.True(double.IsFinite(v) && v > 0, $"{name} = {v}");
+        }
+
+        Assert.DoesNotContain("NaN", output, StringComparison.Ordinal);
+        Assert.DoesNotContain("Infinity", output, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Disaggregated_serving_names_the_limiting_side_and_the_balancing_ratio()
+    {
+        var (exit, output, err) = Cli.Run("serve", "--model", "deepseek-r1", "--gpu", "H200", "--mode", "disagg", "--prefill-tp", "8", "--decode-tp", "1", "--decode-dp", "8",
+            "--decode-moe-ep", "8", "--prefill-workers", "1", "--decode-workers", "2", "--concurrency", "256", "--format", "json");
+        Assert.True(exit == 0, err);
+        var balance = JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray().Single(t => t.GetProperty("key").GetString() == "balance").GetProperty("rows");
+        var ratio = balance.EnumerateArray().Single(r => r.GetProperty("figure").GetString()!.StartsWith("prefill workers per decode", StringComparison.Ordinal)).GetProperty("value").GetDouble();
+        Assert.True(ratio > 0 && double.IsFinite(ratio), ratio.ToString(CultureInfo.InvariantCulture));
+        var ttft = JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray().Single(t => t.GetProperty("key").GetString() == "ttft").GetProperty("rows");
+        var transfer = ttft.EnumerateArray().Single(r => r.GetProperty("part").GetString()!.StartsWith("KV transfer", StringComparison.Ordinal)).GetProperty("ms").GetDouble();
+        Assert.True(transfer > 0, "the KV cache crosses the NIC in disaggregated serving");
+    }
+
+    [Fact]
+    public void Little_law_ties_concurrency_latency_and_rate_when_the_clients_limit()
+    {
+        var m = ModelCatalog.Resolve("llama-3.1-70b");
+        var model = new ServingModel(m, Hardware.GpuCatalog.Resolve("H200"), FrameworkCatalog.Resolve("vllm"), PrecisionSet.NativeFor(m.Transformer) with { Weights = Units.Precision.Fp8 });
+        foreach (var c in (int[])[1, 8, 64])
+        {
+            var r = model.Aggregated(new ServingWorkload(1024, 512, c), EngineLayout.TensorParallel(8));
+            Assert.Equal(ServingLimit.Concurrency, r.Limit);
+            var inFlight = r.RequestsPerSecond * (r.Ttft.Total + (r.Osl - 1) * r.Tpot.Total) / 1000;
+            Assert.InRange(inFlight, c * 0.99, c * 1.01);
+        }
+    }
+
+    [Fact]
+    public void More_concurrency_raises_tpot_and_throughput_until_memory_queues_the_rest()
+    {
+        var m = ModelCatalog.Resolve("llama-3.1-70b");
+        var model = new ServingModel(m, Hardware.GpuCatalog.Resolve("H100-SXM"), FrameworkCatalog.Resolve("trtllm"), PrecisionSet.NativeFor(m.Transformer) with { Weights = Units.Precision.Fp8 });
+        double lastTpot = 0, lastRate = 0;
+        foreach (var c in (int[])[1, 4, 16, 64])
+        {
+            var r = model.Aggregated(new ServingWorkload(1024, 1024, c), EngineLayout.TensorParallel(2));
+            Assert.True(r.Tpot.Total >= lastTpot && r.RequestsPerSecond > lastRate, $"c={c}");
+            (lastTpot, lastRate) = (r.Tpot.Total, r.RequestsPerSecond);
+        }
+
+        // Far past what the KV cache holds, the excess waits a whole request's time: TTFT grows past the decode time.
+        var queued = model.Aggregated(new ServingWorkload(1024, 1024, 5000), EngineLayout.TensorParallel(2));
+        Assert.Equal(ServingLimit.Memory, queued.Limit);
+        Assert.True(queued.Ttft.Queue > queued.Tpot.Total * 1023, $"{queued.Ttft.Queue} ms queued");
+    }
+
+    [Fact]
+    public void A_small_batch_reads_only_the_experts_it_activates()
+    {
+        var f = ModelCatalog.Resolve("deepseek-v3").Transformer.FeedForward;
+        Assert.Equal(8.0 / 256, DefaultWork.ExpertsHitShare(f, 1), 9);
+        Assert.True(DefaultWork.ExpertsHitShare(f, 16) < DefaultWork.ExpertsHitShare(f, 64));
+        Assert.True(DefaultWork.ExpertsHitShare(f, 4096) > 0.999);
+    }
+
+    [Theory]
+    [InlineData("--concurrency", "0")]
+    [InlineData("--isl", "-5")]
+    [InlineData("--framework", "tgi")]
+    [InlineData("--tp", "3")]
+    [InlineData("--tp", "1")]
+    [InlineData("--prefill-tp", "8")]
+    [InlineData("--moe-ep", "3")]
+    [InlineData("--chunk", "0")]
+    public void Bad_serving_input_gets_one_line_and_exit_code_2(string option, string value)
+    {
+        var (exit, output, err) = Cli.Run("serve", "--model", "deepseek-v3", "--gpu", "H200", option, value);
+        Assert.Equal(2, exit);
+        Assert.Empty(output);
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.StartsWith("error:", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Expert_options_are_refused_for_a_dense_model()
+    {
+        var (exit, _, err) = Cli.Run("serve", "--model", "llama-3.1-8b", "--moe-ep", "2");
+        Assert.Equal(2, exit);
+        Assert.Contains("dense", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Framework_files_refuse_unknown_and_missing_fields()
+    {
+        var text = File.ReadAllText(Path.Combine(DataDir, "frameworks", "vllm.json"));
+        var misspelled = text.Replace("\"chunkTokens\"", "\"chunkTokenz\"", StringComparison.Ordinal);
+        var e = Assert.Throws<InputException>(() => FrameworkCatalog.Parse(misspelled, "x.json"));
+        Assert.Contains("chunkTokenz", e.Message, StringComparison.Ordinal);
+        var badSource = text.Replace("\"sources\": {", "\"sources\": {\"nonsense\": \"x\",", StringComparison.Ordinal);
+        Assert.Contains("nonsense", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(badSource, "x.json")).Message, StringComparison.Ordinal);
+        var share = text.Replace("\"memoryShare\": 0.9", "\"memoryShare\": 1.5", StringComparison.Ordinal);
+        Assert.Contains("memoryShare", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(share, "x.json")).Message, StringComparison.Ordinal);
+        Assert.Throws<InputException>(() => FrameworkCatalog.Parse("{", "x.json"));
+
+        var path = Path.Combine(Path.GetTempPath(), $"fw-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, misspelled);
+        try
+        {
+            var (exit, _, err) = Cli.Run("serve", "--framework", path);
+            Assert.Equal(2, exit);
+            Assert.Contains("chunkTokenz", err, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Every_framework_figure_names_its_source()
+    {
+        foreach (var f in FrameworkCatalog.BuiltIn)
+        {
+            foreach (var field in (string[])["stepOverheadUs", "requestOverheadMs", "chunkTokens", "chunkedPrefill", "budgetIncludesDecode", "mixesPrefill", "maxRunningRequests", "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "reserveGB", "kvTransferOverheadMs"])
+            {
+                Assert.True(f.Sources.ContainsKey(field), $"{f.Name}: {field} has no source");
+            }
+        }
+    }
+
+    [Fact]
+    public void The_shipped_framework_constants_are_what_the_calibration_finds()
+    {
+        foreach (var c in Outcome.Value.Calibration.Constants)
+        {
+            var f = FrameworkCatalog.Resolve(c.Framework);
+            Assert.Equal(c.StepOverheadUs, f.StepOverheadUs);
+            Assert.Equal(c.RequestOverheadMs, f.RequestOverheadMs);
+        }
+    }
+
+    // Guards against regression, at the accuracy measured when the serving level was built (README): the issue's
+    // targets (TPOT 15%, TTFT 25%, TPOT with each GPU held out 20%) are not reached yet.
+    [Fact]
+    public void Serving_accuracy_on_the_bundled_rows_does_not_regress()
+    {
+        var o = Outcome.Value;
+        Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
+        Assert.True(o.Tpot.MedianAbs <= 20, $"TPOT median {o.Tpot.MedianAbs:F1}%");
+        Assert.True(o.Ttft.MedianAbs <= 50, $"TTFT median {o.Ttft.MedianAbs:F1}%");
+        Assert.True(o.TpotGpuHeldOut.MedianAbs <= 23, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}%");
+        Assert.True(o.TpotModelHeldOut.MedianAbs <= 21, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
+        Assert.True(o.Ranking.Count(r => r.Spearman >= 0.8) >= 0.8 * o.Ranking.Count, "most groups order their layouts as measured");
+    }
+
+    [Fact]
+    public void Validate_serving_scores_a_csv_row_by_row_with_reasons()
+    {
+        var header = string.Join(',', ServingMeasurement.RequiredColumns);
+        var bundled = File.ReadAllLines(Path.Combine(DataDir, "measurements", "serving", "silicon-sample.csv"));
+        var columns = bundled[0].Split(',');
+        var good = bundled[1];
+        var unknown = good.Replace("deepseek-ai/DeepSeek-V3", "acme/NotAModel", StringComparison.Ordinal).Replace(good.Split(',')[0], "row-unknown", StringComparison.Ordinal);
+        var path = Path.Combine(Path.GetTempPath(), $"serving-{Guid.NewGuid():N}.csv");
+        File.WriteAllLines(path, [bundled[0], good, unknown]);
+        try
+        {
+            var (exit, output, err) = Cli.Run("validate", "--serving", path, "--format", "json");
+            Assert.True(exit == 0, err);
+            var rows = JsonDocument.Parse(output).RootElement.GetProperty("rows");
+            Assert.Equal(2, rows.GetArrayLength());
+            Assert.True(rows[0].GetProperty("predictedTpotMs").GetDouble() > 0);
+            Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("predictedTtftMs").ValueKind);
+            Assert.Contains("not built in", rows[1].GetProperty("reason").GetString()!, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.Contains("id", columns);
+        File.WriteAllText(path, "id,isl\n1,2\n");
+        try
+        {
+            var (exit, _, err) = Cli.Run("validate", "--serving", path);
+            Assert.Equal(2, exit);
+            Assert.Contains("missing column", err, StringComparison.Ordinal);
+            Assert.Equal(2, Cli.Run("validate", "--serving", Path.GetTempPath()).Exit);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+
+        Assert.NotEmpty(header);
+    }
+}
