@@ -32,8 +32,14 @@ public sealed record ServingCase(
     /// <summary>Mean length over nominal length of the benchmark client's requests: uniform in [0.8, 1] (InferenceMAX's --random-range-ratio 0.8).</summary>
     public const double ClientLengthShare = 0.9;
 
+    /// <summary>Width of the client's length spread over the mean length: (1 - 0.8) / 0.9.</summary>
+    public const double ClientLengthSpread = 0.2 / ClientLengthShare;
+
     /// <summary>Waves of requests per benchmark run (InferenceMAX: --num-prompts 10 x concurrency).</summary>
     public const int ClientWaves = 10;
+
+    /// <summary>The assumption a disaggregated row without worker counts is read under.</summary>
+    public const string UnstatedWorkers = "worker counts not stated: decode workers sized to hold the concurrency at the framework's CUDA-graph batch per DP group, prefill workers to balance them";
 
     /// <summary>The stratum the row reports in: model x GPU x mode x framework.</summary>
     public string Stratum => $"{Model.Name} / {Gpu.Name} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")} / {Framework.Name}";
@@ -50,8 +56,8 @@ public sealed record ServingCase(
     /// checkpoints do; KV cache BF16 (not stated in the rows). An empty attention DP is 1. An aggregated engine wider
     /// than one 8-GPU node whose MoE TP x EP equals its TP x DP (TP64 with MoE TP8 x EP8) repeats the measurement of
     /// the same run at TP x DP / MoE TP GPUs with EP over them, and is read so. A MoE engine with MoE TP x EP of 1 splits
-    /// the experts by TP, the frameworks' default. Disaggregated rows without worker counts are read as one prefill
-    /// and one decode worker.
+    /// the experts by TP, the frameworks' default. Disaggregated rows without worker counts get as many decode workers as hold
+    /// the concurrency at the framework's CUDA-graph batch per DP group, and the prefill workers that balance them.
     /// </summary>
     public static (ServingCase? Case, string? Reason) Read(ServingMeasurement row, Func<string, ServingFramework?> framework)
     {
@@ -105,8 +111,9 @@ public sealed record ServingCase(
         var t = model.Transformer;
         var precisions = PrecisionsOf(row, t);
         // The InferenceMAX client draws each length uniformly in [0.8, 1] x the nominal one (--random-range-ratio 0.8)
-        // and sends 10 x concurrency requests (--num-prompts), the first wave at once.
-        var workload = new ServingWorkload((int)Math.Round(isl.Value * ClientLengthShare), Math.Max(2, (int)Math.Round(osl.Value * ClientLengthShare)), concurrency, 0, ClientWaves, 0.2 / ClientLengthShare);
+        // and sends 10 x concurrency requests (--num-prompts), the first wave at once. Every row is read so: the rows
+        // of aiconfigurator's own sweeps (aic-auto-gap-analysis) state no client of their own.
+        var workload = new ServingWorkload((int)Math.Round(isl.Value * ClientLengthShare), Math.Max(2, (int)Math.Round(osl.Value * ClientLengthShare)), concurrency, 0, ClientWaves, ClientLengthSpread);
         if (mode == ServingMode.Aggregated)
         {
             var (engine, why) = Layout(row, "", t, gpu, assumptions);
@@ -129,10 +136,14 @@ public sealed record ServingCase(
         var dy = row.Whole("decode_num_workers");
         if (px is null || dy is null)
         {
-            assumptions.Add("worker counts not stated: read as 1P1D");
+            // Sized as an operator would: enough decode workers that each runs at most the batch its CUDA graphs
+            // capture per DP group, and the prefill workers that balance them (set when the row is priced).
+            dy = Math.Max(1, (int)Math.Ceiling(concurrency / ((double)fw.CudaGraphMaxBatch * decode.AttentionDp)));
+            px = 1;
+            assumptions.Add(UnstatedWorkers);
         }
 
-        var layout = new DisaggregatedLayout(prefill, Math.Max(1, px ?? 1), decode, Math.Max(1, dy ?? 1));
+        var layout = new DisaggregatedLayout(prefill, Math.Max(1, px.Value), decode, Math.Max(1, dy.Value));
         return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, layout, assumptions), null);
     }
 

@@ -143,6 +143,13 @@ public static class ServingValidator
         try
         {
             var r = c.Mode == ServingMode.Aggregated ? model.Aggregated(c.Workload, c.Engine!) : model.Disaggregated(c.Workload, c.Disaggregated!);
+            if (c.Mode == ServingMode.Disaggregated && c.Assumptions.Contains(ServingCase.UnstatedWorkers))
+            {
+                // Prefill workers that carry the decode workers' rate.
+                var x = (int)Math.Clamp(Math.Ceiling(r.BalancedPrefillPerDecode * c.Disaggregated!.DecodeWorkers - 1e-9), 1, 1000);
+                r = model.Disaggregated(c.Workload, c.Disaggregated with { PrefillWorkers = x });
+            }
+
             if (!double.IsFinite(r.Ttft.Total) || !double.IsFinite(r.Tpot.Total))
             {
                 return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, "the prediction is not finite", c);
