@@ -89,7 +89,7 @@ public static class CommandLine
         var dp = new Option<int?>("--dp") { Description = "seed: data-parallel attention groups (default: all GPUs / TP)." };
         var nodes = new Option<int?>("--nodes") { Description = "Nodes (scale-up domains) in the deployment (seed default: 4)." };
         var gpuCount = new Option<int?>("--gpus") { Description = "default: GPUs in the deployment (default: 32 for MoE models, one TP group for dense ones)." };
-        var seq = new Option<int>("--seq-len") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
         var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 };
         var prompts = new Option<double?>("--prompts") { Description = "default: prompts per data-parallel group in one prefill step, as a server batches them (default: 1)." };
         var nic = NicOption();
@@ -131,8 +131,8 @@ public static class CommandLine
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "H20_3e");
         var batch = new Option<string>("--batch") { Description = "Batch sizes per GPU, comma-separated.", DefaultValueFactory = _ => "32,64,128,256" };
-        var seq = new Option<int>("--seq-len") { Description = "KV length attended per output token.", DefaultValueFactory = _ => 4383 };
-        var decodeLen = new Option<int>("--decode-len") { Description = "Output tokens per request (they occupy KV cache too).", DefaultValueFactory = _ => 1210 };
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "KV length attended per output token.", DefaultValueFactory = _ => 4383 };
+        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request (they occupy KV cache too).", DefaultValueFactory = _ => 1210 };
         var minTps = new Option<double?>("--min-tps") { Description = "Keep only rows above this many tokens/s per user (with overlap)." };
         var ep = new Option<int?>("--ep") { Description = "seed: add the largest batch that fits for this EP strategy and flag rows that do not. default: GPUs the experts are spread over (default: the smallest deployment leaving room for KV cache)." };
         var tp = new Option<int?>("--tp") { Description = "MLA/attention tensor parallelism. seed: forces it for every row instead of the seed's per-row choice; default: 1 (data-parallel attention)." };
@@ -187,8 +187,8 @@ public static class CommandLine
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "H20_3e");
         var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention (the KV cache of MLA is replicated on each rank).", DefaultValueFactory = _ => 1 };
-        var seq = new Option<int>("--seq-len") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
-        var decodeLen = new Option<int>("--decode-len") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
+        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
         var cmd = new Command("batch", "Largest decode batch per GPU that fits in memory, for EP320/144/72/34 and each KV-cache precision (seed: also absorbed or not).")
         {
             gpus, tp, seq, decodeLen,
@@ -216,9 +216,9 @@ public static class CommandLine
         var common = new CommonOptions("table", withDiscount: true, withPreset: false);
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "B200", "GB200");
-        var seq = new Option<int>("--seq-len") { Description = "Prompt length, and decode context, in tokens.", DefaultValueFactory = _ => 4383 };
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length, and decode context, in tokens.", DefaultValueFactory = _ => 4383 };
         var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 };
-        var decodeLen = new Option<int>("--decode-len") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
+        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
         var minTps = new Option<double>("--min-tps") { Description = "Tokens/s every user must get.", DefaultValueFactory = _ => 20 };
         var cmd = new Command("compare", "Headline figures side by side under both presets: prefill tokens/s per node; decode tokens/s per GPU and per user at the best batch for a per-user rate; what limits each.")
         {

@@ -19,6 +19,8 @@ public sealed class PublishedParameterTests
         { "llama-3.1-70b", 70.6, 70.6, true },
         { "mixtral-8x7b", 46.7, 12.9, true },
         { "gpt-oss-120b", 117, 5.1, false },
+        { "qwen3-32b", 32.8, 32.8, true },
+        { "llama-3.1-8b", 8.03, 8.03, true },
     };
 
     [Theory]

@@ -81,7 +81,7 @@ public static class ServingValidationReport
             .Select(g => (IReadOnlyList<Cell>)[g.Key, Cell.Of(g.Count(), 0)]).ToList();
         var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.RequestOverheadMs, 1), Cell.Of(c.Rows, 0)]).ToList();
         var ranking = o.Ranking.Select(r => (IReadOnlyList<Cell>)[r.Group, Cell.Of(r.Rows, 0), Cell.Of(r.Spearman, 2)]).ToList();
-        string[] columns = ["rows", "TPOT rows", "TPOT median |error| %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median |error| %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
+        string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
         [
             new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
