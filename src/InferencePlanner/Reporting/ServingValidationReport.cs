@@ -87,7 +87,7 @@ public static class ServingValidationReport
             new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
                 ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows."]),
             new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
-            new Table("serving-calibration", "Calibrated constants (least squared log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "request overhead (ms)", "rows"], constants,
+            new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "request overhead (ms)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),

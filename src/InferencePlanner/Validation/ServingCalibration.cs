@@ -17,7 +17,7 @@ public sealed record HeldOutFold(string HeldOut, IReadOnlyList<ServingPrediction
 /// <summary>
 /// The serving level's calibration: each framework's step overhead and request overhead, the two constants no
 /// public figure gives to the precision the model needs. Each is chosen on a grid (0 to 2,000 us in 25 us steps;
-/// 0 to 300 ms in 2.5 ms steps) for the least squared log error of TPOT and of TTFT over the framework's rows that state
+/// 0 to 300 ms in 2.5 ms steps) for the least absolute log error of TPOT and of TTFT (robust to the few runs that stalled) over the framework's rows that state
 /// their whole layout (disaggregated rows without worker counts are left out). Both enter the predictions additively
 /// to first order, so the rows are priced once with both at zero and the grid searched on those prices; the chosen
 /// constants are then priced in full. Held out: each GPU and each model in turn, its rows predicted with constants
@@ -84,8 +84,8 @@ public static class ServingCalibration
         foreach (var group in zero.GroupBy(p => p.Case!.Framework.Name).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var rows = group.ToList();
-            var step = Best(StepMaxUs, StepGridUs, us => rows.Sum(p => Sq(Math.Log((p.PredictedTpotMs!.Value + us / 1000) / p.MeasuredTpotMs!.Value))));
-            var request = Best(RequestMaxMs, RequestGridMs, ms => rows.Sum(p => Sq(Math.Log((p.PredictedTtftMs!.Value + ms) / p.MeasuredTtftMs!.Value))));
+            var step = Best(StepMaxUs, StepGridUs, us => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTpotMs!.Value + us / 1000) / p.MeasuredTpotMs!.Value))));
+            var request = Best(RequestMaxMs, RequestGridMs, ms => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTtftMs!.Value + ms) / p.MeasuredTtftMs!.Value))));
             result.Add(new FrameworkConstants(group.Key, step, request, rows.Count));
         }
 
@@ -108,5 +108,4 @@ public static class ServingCalibration
         return best;
     }
 
-    private static double Sq(double x) => x * x;
 }
