@@ -33,7 +33,7 @@ public static class CommandLine
         {
             // One line: System.CommandLine lists allowed values on separate lines.
             var message = string.Join("; ", parsed.Errors.Select(e =>
-                string.Join(" ", e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.')));
+                Plain(string.Join(" ", e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.'))));
             stderr.WriteLine($"error: {message} (see infer-plan --help)");
             return BadInput;
         }
@@ -53,6 +53,21 @@ public static class CommandLine
             stderr.WriteLine($"internal error: {e.GetType().Name}: {e.Message.Split('\n')[0]} (please report it with the command line)");
             return InternalError;
         }
+    }
+
+    // Parse errors in words: System.CommandLine names the .NET type an argument did not convert to.
+    private static string Plain(string message)
+    {
+        var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'$");
+        if (!m.Success)
+        {
+            return message;
+        }
+
+        var type = m.Groups[3].Value;
+        var expected = type.Contains("Int32", StringComparison.Ordinal) ? "a whole number (at most 2147483647)"
+            : type.Contains("Double", StringComparison.Ordinal) ? "a number" : "a value of the right kind";
+        return $"{m.Groups[2].Value} takes {expected}, got '{m.Groups[1].Value}'";
     }
 
     private static RootCommand Build(TextWriter stdout)
@@ -85,13 +100,13 @@ public static class CommandLine
         var common = new CommonOptions("table", withDiscount: true);
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20");
-        var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention.", DefaultValueFactory = _ => 4 };
-        var dp = new Option<int?>("--dp") { Description = "seed: data-parallel attention groups (default: all GPUs / TP)." };
-        var nodes = new Option<int?>("--nodes") { Description = "Nodes (scale-up domains) in the deployment (seed default: 4)." };
-        var gpuCount = new Option<int?>("--gpus") { Description = "default: GPUs in the deployment (default: 32 for MoE models, one TP group for dense ones)." };
-        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
-        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 };
-        var prompts = new Option<double?>("--prompts") { Description = "default: prompts per data-parallel group in one prefill step, as a server batches them (default: 1)." };
+        var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention.", DefaultValueFactory = _ => 4 }.Within(1, 1024);
+        var dp = new Option<int?>("--dp") { Description = "seed: data-parallel attention groups (default: all GPUs / TP)." }.Within(1, 100_000);
+        var nodes = new Option<int?>("--nodes") { Description = "Nodes (scale-up domains) in the deployment (seed default: 4)." }.Within(1, 100_000);
+        var gpuCount = new Option<int?>("--gpus") { Description = "default: GPUs in the deployment (default: 32 for MoE models, one TP group for dense ones)." }.Within(1, OptionRanges.MaxGpus);
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 }.Within(1, OptionRanges.MaxTokens);
+        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 }.Within(0, 1);
+        var prompts = new Option<double?>("--prompts") { Description = "default: prompts per data-parallel group in one prefill step, as a server batches them (default: 1)." }.Within(1, 1e6);
         var nic = NicOption();
         var cmd = new Command("prefill", "Per-layer prefill times, totals with and without overlap, tokens/s per GPU and per node, and what limits them.")
         {
@@ -131,11 +146,11 @@ public static class CommandLine
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "H20_3e");
         var batch = new Option<string>("--batch") { Description = "Batch sizes per GPU, comma-separated.", DefaultValueFactory = _ => "32,64,128,256" };
-        var seq = new Option<int>("--seq-len", "--isl") { Description = "KV length attended per output token.", DefaultValueFactory = _ => 4383 };
-        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request (they occupy KV cache too).", DefaultValueFactory = _ => 1210 };
-        var minTps = new Option<double?>("--min-tps") { Description = "Keep only rows above this many tokens/s per user (with overlap)." };
-        var ep = new Option<int?>("--ep") { Description = "seed: add the largest batch that fits for this EP strategy and flag rows that do not. default: GPUs the experts are spread over (default: the smallest deployment leaving room for KV cache)." };
-        var tp = new Option<int?>("--tp") { Description = "MLA/attention tensor parallelism. seed: forces it for every row instead of the seed's per-row choice; default: 1 (data-parallel attention)." };
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "KV length attended per output token.", DefaultValueFactory = _ => 4383 }.Within(1, OptionRanges.MaxTokens);
+        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request (they occupy KV cache too).", DefaultValueFactory = _ => 1210 }.Within(1, OptionRanges.MaxTokens);
+        var minTps = new Option<double?>("--min-tps") { Description = "Keep only rows above this many tokens/s per user (with overlap)." }.Within(0, 1e7);
+        var ep = new Option<int?>("--ep") { Description = "seed: add the largest batch that fits for this EP strategy and flag rows that do not. default: GPUs the experts are spread over (default: the smallest deployment leaving room for KV cache)." }.Within(1, OptionRanges.MaxGpus);
+        var tp = new Option<int?>("--tp") { Description = "MLA/attention tensor parallelism. seed: forces it for every row instead of the seed's per-row choice; default: 1 (data-parallel attention)." }.Within(1, 1024);
         var nic = NicOption();
         var cmd = new Command("decode", "Decode per batch size: attention, KV reads, experts, dispatch/combine, TPOT, tokens/s per user and per GPU, memory limit.")
         {
@@ -186,9 +201,9 @@ public static class CommandLine
         var common = new CommonOptions("table", withDiscount: true);
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "H20_3e");
-        var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention (the KV cache of MLA is replicated on each rank).", DefaultValueFactory = _ => 1 };
-        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 };
-        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
+        var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention (the KV cache of MLA is replicated on each rank).", DefaultValueFactory = _ => 1 }.Within(1, 1024);
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length in tokens.", DefaultValueFactory = _ => 4383 }.Within(1, OptionRanges.MaxTokens);
+        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 }.Within(1, OptionRanges.MaxTokens);
         var cmd = new Command("batch", "Largest decode batch per GPU that fits in memory, for EP320/144/72/34 and each KV-cache precision (seed: also absorbed or not).")
         {
             gpus, tp, seq, decodeLen,
@@ -216,10 +231,10 @@ public static class CommandLine
         var common = new CommonOptions("table", withDiscount: true, withPreset: false);
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20", "B200", "GB200");
-        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length, and decode context, in tokens.", DefaultValueFactory = _ => 4383 };
-        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 };
-        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 };
-        var minTps = new Option<double>("--min-tps") { Description = "Tokens/s every user must get.", DefaultValueFactory = _ => 20 };
+        var seq = new Option<int>("--seq-len", "--isl") { Description = "Prompt length, and decode context, in tokens.", DefaultValueFactory = _ => 4383 }.Within(1, OptionRanges.MaxTokens);
+        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the KV cache, in [0, 1].", DefaultValueFactory = _ => 0.563 }.Within(0, 1);
+        var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1210 }.Within(1, OptionRanges.MaxTokens);
+        var minTps = new Option<double>("--min-tps") { Description = "Tokens/s every user must get.", DefaultValueFactory = _ => 20 }.Within(0, 1e7);
         var cmd = new Command("compare", "Headline figures side by side under both presets: prefill tokens/s per node; decode tokens/s per GPU and per user at the best batch for a per-user rate; what limits each.")
         {
             gpus, seq, hit, decodeLen, minTps,
@@ -253,7 +268,7 @@ public static class CommandLine
         var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)} (default: table).", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong([.. Exporters.Names]);
         var band = new Option<bool>("--band") { Description = "Add a low and a high prediction from the spread of the kernel data." };
-        var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." };
+        var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." }.Within(1, 1000);
         var serving = new Option<string?>("--serving")
         {
             Description = "Score the serving level instead: the bundled serving measurements, or the CSV at this path (aiconfigurator's silicon_sample.csv columns).",
@@ -273,7 +288,7 @@ public static class CommandLine
                 }
 
                 var path = p.GetValue(serving);
-                var servingRows = path is null ? Validation.ServingMeasurement.Bundled : Validation.ServingMeasurement.ParseCsv(ReadText(path), path);
+                var servingRows = path is null ? Validation.ServingMeasurement.Bundled : Validation.ServingMeasurement.ParseCsv(Input.InputFile.ReadText(path), path);
                 var outcome = ServingValidationReport.Run(servingRows);
                 if (p.GetValue(format) == "json")
                 {
@@ -299,38 +314,6 @@ public static class CommandLine
             return 0;
         });
         return cmd;
-    }
-
-    /// <summary>Largest measurement file read, bytes.</summary>
-    private const long MaxFileBytes = 256L << 20;
-
-    // A text file with a size limit; a directory, a device or an unreadable path is named as such.
-    private static string ReadText(string path)
-    {
-        if (Directory.Exists(path))
-        {
-            throw new InputException($"{path}: is a directory, not a file");
-        }
-
-        try
-        {
-            var info = new FileInfo(path);
-            if (!info.Exists)
-            {
-                throw new InputException($"{path}: no such file");
-            }
-
-            if ((info.Attributes & FileAttributes.Device) != 0 || info.Length > MaxFileBytes)
-            {
-                throw new InputException($"{path}: not a regular file of at most {MaxFileBytes >> 20} MB");
-            }
-
-            return File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw new InputException($"{path}: cannot read the file ({e.Message.Split('\n')[0]})", e);
-        }
     }
 
     private static Command Report(TextWriter stdout)
@@ -376,10 +359,10 @@ public static class CommandLine
         Arity = ArgumentArity.OneOrMore,
     };
 
-    private static Option<double?> NicOption() => new("--nic")
+    private static Option<double?> NicOption() => new Option<double?>("--nic")
     {
         Description = "Override every GPU's scale-out (NIC) bandwidth per GPU, GB/s.",
-    };
+    }.Within(0.001, 100_000);
 
     private static int? GpuCount(ParseResult p, Option<int?> nodes, Option<int?> gpuCount, GpuSpec gpu)
     {
@@ -444,6 +427,9 @@ public static class CommandLine
     }
 
     /// <summary>Parses "32,64,128" into batch sizes; anything else is an input error.</summary>
+    /// <summary>Largest batch per GPU a --batch list takes.</summary>
+    public const int MaxBatch = 1_000_000;
+
     internal static List<int> ParseBatches(string text)
     {
         var parts = text.Split(',', StringSplitOptions.TrimEntries);
@@ -455,9 +441,9 @@ public static class CommandLine
         var list = new List<int>();
         foreach (var part in parts)
         {
-            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) || b <= 0)
+            if (!int.TryParse(part, NumberStyles.Integer, CultureInfo.InvariantCulture, out var b) || b <= 0 || b > MaxBatch)
             {
-                throw new InputException($"--batch: '{part}' is not a positive whole number (give sizes like 32,64,128)");
+                throw new InputException($"--batch: '{part}' is not a whole number from 1 to {MaxBatch} (give sizes like 32,64,128)");
             }
 
             list.Add(b);
@@ -498,7 +484,7 @@ public static class CommandLine
             DefaultValueFactory = _ => "default",
         };
 
-        public Option<double?> Discount { get; } = new("--discount")
+        public Option<double?> Discount { get; } = new Option<double?>("--discount")
         {
             Description = "seed: efficiency discount applied to every peak figure, in (0, 1] (the article: 0.85).",
         };
@@ -581,11 +567,11 @@ public static class CommandLine
         private readonly Option<string?> _attention = new("--attention-precision") { Description = "default: attention compute precision, fp8|bf16 (default: bf16)." };
         private readonly Option<string?> _dispatch = new("--dispatch") { Description = "default: dispatch payload precision (default: fp8)." };
         private readonly Option<string?> _combine = new("--combine") { Description = "default: combine payload precision (default: bf16)." };
-        private readonly Option<double?> _imbalance = new("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." };
-        private readonly Option<double?> _spread = new("--expert-spread") { Description = "default: spread of load across experts (coefficient of variation) the imbalance is derived from (default: 0.7, calibrated on the bundled measurements)." };
-        private readonly Option<int?> _mtp = new("--mtp") { Description = "default: multi-token prediction, draft tokens per request and decode step (default: 0, none; the model needs an MTP module)." };
-        private readonly Option<double?> _mtpTokens = new("--mtp-tokens") { Description = "default: tokens a request gains per step with --mtp, between 1 and 1 + drafts (default: 1 + 0.85 + 0.85^2 + ..., DeepSeek-V3's reported acceptance)." };
-        private readonly Option<int?> _redundant = new("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." };
+        private readonly Option<double?> _imbalance = new Option<double?>("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." }.Within(1, 1000);
+        private readonly Option<double?> _spread = new Option<double?>("--expert-spread") { Description = "default: spread of load across experts (coefficient of variation) the imbalance is derived from (default: 0.7, calibrated on the bundled measurements)." }.Within(0, 10);
+        private readonly Option<int?> _mtp = new Option<int?>("--mtp") { Description = "default: multi-token prediction, draft tokens per request and decode step (default: 0, none; the model needs an MTP module)." }.Within(0, 16);
+        private readonly Option<double?> _mtpTokens = new Option<double?>("--mtp-tokens") { Description = "default: tokens a request gains per step with --mtp, between 1 and 1 + drafts (default: 1 + 0.85 + 0.85^2 + ..., DeepSeek-V3's reported acceptance)." }.Within(1, 17);
+        private readonly Option<int?> _redundant = new Option<int?>("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." }.Within(0, 100_000);
         private readonly Option<bool> _band = new("--band") { Description = "default: add low and high predictions from the spread of the kernel data." };
         private readonly Option<string?> _mlaForm = new("--mla-form") { Description = "default: how MLA runs in decode: on-the-fly (absorbed, as FlashMLA; the default), absorbed (materialised weights) or standard." };
 

@@ -20,17 +20,17 @@ internal static class ServeCommand
         var framework = new Option<string>("--framework") { Description = "Serving framework: sglang, vllm, trtllm, or the path of a framework JSON file.", DefaultValueFactory = _ => "sglang" };
         var mode = new Option<string>("--mode") { Description = "agg (one engine does prefill and decode) or disagg (prefill workers hand the KV cache to decode workers).", DefaultValueFactory = _ => "agg" };
         mode.AcceptOnlyFromAmong("agg", "disagg");
-        var isl = new Option<int>("--isl") { Description = "Input (prompt) tokens per request.", DefaultValueFactory = _ => 1024 };
-        var osl = new Option<int>("--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1024 };
-        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (closed-loop clients, as benchmark tools run them).", DefaultValueFactory = _ => 64 };
-        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the prefix cache, in [0, 1].", DefaultValueFactory = _ => 0 };
-        var waves = new Option<int>("--waves") { Description = "Requests a benchmark run sends, over the concurrency; the first wave arrives at once (0: the steady state alone).", DefaultValueFactory = _ => 0 };
-        var chunk = new Option<int?>("--chunk") { Description = "Prompt tokens one step carries per data-parallel group (default: the framework's budget)." };
+        var isl = new Option<int>("--isl") { Description = "Input (prompt) tokens per request.", DefaultValueFactory = _ => 1024 }.Within(1, OptionRanges.MaxTokens);
+        var osl = new Option<int>("--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1024 }.Within(2, OptionRanges.MaxTokens);
+        var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (closed-loop clients, as benchmark tools run them).", DefaultValueFactory = _ => 64 }.Within(1, OptionRanges.MaxTokens);
+        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the prefix cache, in [0, 1].", DefaultValueFactory = _ => 0 }.Within(0, 1);
+        var waves = new Option<int>("--waves") { Description = "Requests a benchmark run sends, over the concurrency; the first wave arrives at once (0: the steady state alone).", DefaultValueFactory = _ => 0 }.Within(0, 1_000_000);
+        var chunk = new Option<int?>("--chunk") { Description = "Prompt tokens one step carries per data-parallel group (default: the framework's budget)." }.Within(1, OptionRanges.MaxTokens);
         var engine = new LayoutOptions("");
         var prefill = new LayoutOptions("prefill-");
         var decode = new LayoutOptions("decode-");
-        var prefillWorkers = new Option<int>("--prefill-workers") { Description = "disagg: prefill workers (x of xPyD).", DefaultValueFactory = _ => 1 };
-        var decodeWorkers = new Option<int>("--decode-workers") { Description = "disagg: decode workers (y of xPyD).", DefaultValueFactory = _ => 1 };
+        var prefillWorkers = new Option<int>("--prefill-workers") { Description = "disagg: prefill workers (x of xPyD).", DefaultValueFactory = _ => 1 }.Within(1, 100_000);
+        var decodeWorkers = new Option<int>("--decode-workers") { Description = "disagg: decode workers (y of xPyD).", DefaultValueFactory = _ => 1 }.Within(1, 100_000);
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
@@ -90,10 +90,10 @@ internal static class ServeCommand
         {
             _prefix = prefix;
             var who = prefix.Length == 0 ? "" : prefix.TrimEnd('-') + " workers: ";
-            _tp = new Option<int?>($"--{prefix}tp") { Description = $"{who}attention tensor parallelism (default: the GPUs of one node that divide the heads)." };
-            _dp = new Option<int?>($"--{prefix}dp") { Description = $"{who}attention data-parallel groups (default: 1)." };
-            _moeTp = new Option<int?>($"--{prefix}moe-tp") { Description = $"{who}tensor parallelism of the experts (default: the engine's GPUs over --{prefix}moe-ep)." };
-            _moeEp = new Option<int?>($"--{prefix}moe-ep") { Description = $"{who}expert parallelism (default: 1, experts split by tensor parallelism)." };
+            _tp = new Option<int?>($"--{prefix}tp") { Description = $"{who}attention tensor parallelism (default: the GPUs of one node that divide the heads)." }.Within(1, 1024);
+            _dp = new Option<int?>($"--{prefix}dp") { Description = $"{who}attention data-parallel groups (default: 1)." }.Within(1, 100_000);
+            _moeTp = new Option<int?>($"--{prefix}moe-tp") { Description = $"{who}tensor parallelism of the experts (default: the engine's GPUs over --{prefix}moe-ep)." }.Within(1, 1024);
+            _moeEp = new Option<int?>($"--{prefix}moe-ep") { Description = $"{who}expert parallelism (default: 1, experts split by tensor parallelism)." }.Within(1, OptionRanges.MaxGpus);
         }
 
         public void AddTo(Command cmd)

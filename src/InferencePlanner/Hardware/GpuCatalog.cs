@@ -89,22 +89,36 @@ public static class GpuCatalog
 
         var efficiency = f.OptionalObject("efficiency");
         var latency = f.OptionalObject("latencyUs");
+        efficiency?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "source", "notes"], "efficiency");
+        latency?.RejectUnknown(["kernel", "scaleUp", "scaleOut", "launch", "source", "notes"], "latencyUs");
+        f.OptionalObject("sources")?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "sms", "latency", "efficiency"], "sources");
         var d = GpuEfficiency.Default;
         var l = GpuLatency.Default;
+        var gpusPerNode = f.Integer("gpusPerNode", 1);
+        if (gpusPerNode > MaxDomain)
+        {
+            throw new InputException($"{f.Origin}: field 'gpusPerNode' must lie in [1, {MaxDomain}], got {gpusPerNode}");
+        }
+
+        if (sms > 100_000)
+        {
+            throw new InputException($"{f.Origin}: field 'sms' must lie in [1, 100000], got {sms}");
+        }
+
         return new GpuSpec(
             Name: f.Text("name"),
             Sms: sms,
             CommSms: commSms,
-            Fp16Tflops: f.Positive(f.Has("bf16Tflops") ? "bf16Tflops" : "fp16Tflops"),
-            Fp8Tflops: f.Positive("fp8Tflops"),
-            MemoryGB: f.Positive("memoryGB"),
-            MemoryBandwidthGBps: f.Positive("memoryBandwidthGBps"),
-            ScaleUpBandwidthGBps: f.Positive("scaleUpBandwidthGBps"),
-            ScaleOutBandwidthGBps: f.Positive("scaleOutBandwidthGBps"),
-            GpusPerNode: f.Integer("gpusPerNode", 1),
+            Fp16Tflops: f.Within(f.Has("bf16Tflops") ? "bf16Tflops" : "fp16Tflops", MinRate, MaxTflops, "TFLOPS"),
+            Fp8Tflops: f.Within("fp8Tflops", MinRate, MaxTflops, "TFLOPS"),
+            MemoryGB: f.Within("memoryGB", MinRate, MaxMemoryGB, "GB"),
+            MemoryBandwidthGBps: f.Within("memoryBandwidthGBps", MinRate, MaxBandwidthGBps, "GB/s"),
+            ScaleUpBandwidthGBps: f.Within("scaleUpBandwidthGBps", MinRate, MaxBandwidthGBps, "GB/s"),
+            ScaleOutBandwidthGBps: f.Within("scaleOutBandwidthGBps", MinRate, MaxBandwidthGBps, "GB/s"),
+            GpusPerNode: gpusPerNode,
             Source: f.OptionalText("source") ?? f.Origin)
         {
-            Fp4Tflops = f.OptionalPositive("fp4Tflops"),
+            Fp4Tflops = f.Has("fp4Tflops") ? f.Within("fp4Tflops", MinRate, MaxTflops, "TFLOPS") : null,
             KernelProfile = f.OptionalText("kernelProfile"),
             Efficiency = efficiency is { } e
                 ? new GpuEfficiency(Share(e, "compute", d.Compute), Share(e, "memory", d.Memory), Share(e, "scaleUp", d.ScaleUp), Share(e, "scaleOut", d.ScaleOut))
@@ -115,6 +129,11 @@ public static class GpuCatalog
                 : l,
         };
     }
+
+    // Physical ranges of a GPU file's figures: far beyond any GPU made, and far above zero, so that no figure the
+    // model derives from them overflows or vanishes.
+    private const double MinRate = 1e-3, MaxTflops = 1e6, MaxMemoryGB = 1e6, MaxBandwidthGBps = 1e7;
+    private const int MaxDomain = 100_000;
 
     private static double Share(JsonFields f, string name, double fallback)
     {
@@ -127,7 +146,7 @@ public static class GpuCatalog
         return v <= 1 ? v : throw new InputException($"{f.Origin}: field '{name}' is a share of the peak and must lie in (0, 1], got {Reporting.Num.S(v)}");
     }
 
-    private static double Micro(JsonFields f, string name, double fallback) => f.Has(name) ? f.NonNegative(name) : fallback;
+    private static double Micro(JsonFields f, string name, double fallback) => f.Has(name) ? f.Within(name, 0, 1e6, "us") : fallback;
 
     private static List<GpuSpec> Load(string folder) =>
         [.. EmbeddedData.Under(folder).Select(r => Parse(r.Text, "built-in " + r.Name))];

@@ -37,20 +37,7 @@ internal readonly struct JsonFields
     }
 
     /// <summary>Reads a file and parses it; an unreadable file is an input error.</summary>
-    public static JsonFields ReadFile(string path)
-    {
-        string text;
-        try
-        {
-            text = File.ReadAllText(path);
-        }
-        catch (Exception e) when (e is IOException or UnauthorizedAccessException or NotSupportedException or ArgumentException)
-        {
-            throw new InputException($"{path}: cannot read the file ({FirstLine(e.Message)})", e);
-        }
-
-        return Parse(text, path);
-    }
+    public static JsonFields ReadFile(string path) => Parse(Input.InputFile.ReadText(path), path);
 
     /// <summary>Where the object came from, for messages.</summary>
     public string Origin => _origin;
@@ -77,6 +64,32 @@ internal readonly struct JsonFields
         }
 
         return v;
+    }
+
+    /// <summary>A required number inside its physical range [<paramref name="min"/>, <paramref name="max"/>].</summary>
+    public double Within(string name, double min, double max, string unit = "")
+    {
+        var v = Number(name);
+        if (!(v >= min && v <= max))
+        {
+            var u = unit.Length > 0 ? " " + unit : "";
+            throw new InputException($"{_origin}: field '{name}' must lie in [{min.ToString(CultureInfo.InvariantCulture)}, {max.ToString(CultureInfo.InvariantCulture)}]{u}, got {v.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        return v;
+    }
+
+    /// <summary>Throws <see cref="InputException"/> naming the first field not among <paramref name="known"/>.</summary>
+    public void RejectUnknown(IReadOnlyCollection<string> known, string what)
+    {
+        ArgumentNullException.ThrowIfNull(known);
+        foreach (var name in Names())
+        {
+            if (!known.Contains(name))
+            {
+                throw new InputException($"{_origin}: unknown field '{name}' ({what} fields are {string.Join(", ", known)})");
+            }
+        }
     }
 
     /// <summary>A required number that must be finite and not negative.</summary>

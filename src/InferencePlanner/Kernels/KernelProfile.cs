@@ -83,6 +83,26 @@ public sealed record KernelProfile
     /// <summary>Low-latency all-to-all times by EP size.</summary>
     public IReadOnlyList<LowLatencyPoint> LowLatency { get; init; } = [];
 
+    // The keys a kernel file may hold at each level (data/kernels/README.md).
+    private static readonly Dictionary<string, string[]> Keys = new(StringComparer.Ordinal)
+    {
+        [""] = ["name", "measuredOn", "appliesTo", "source", "notes", "gemmFp8", "groupedContiguous", "groupedMasked", "mlaDecode", "prefillAttention", "allToAllNormal", "allToAllLowLatency"],
+        ["gemmFp8"] = ["source", "notes", "points"],
+        ["gemmFp8.points[]"] = ["m", "n", "k", "tflops", "groups"],
+        ["groupedContiguous"] = ["source", "notes", "points"],
+        ["groupedContiguous.points[]"] = ["m", "n", "k", "tflops", "groups"],
+        ["groupedMasked"] = ["source", "notes", "points"],
+        ["groupedMasked.points[]"] = ["m", "n", "k", "tflops", "groups"],
+        ["mlaDecode"] = ["source", "notes", "memoryGBps", "tflops"],
+        ["prefillAttention"] = ["source", "notes", "measuredOn", "points"],
+        ["prefillAttention.points[]"] = ["seqLen", "tflops"],
+        ["allToAllNormal"] = ["source", "notes", "commSms", "nvlink", "rdma"],
+        ["allToAllNormal.nvlink"] = ["ep", "dispatchGBps", "combineGBps"],
+        ["allToAllNormal.rdma[]"] = ["ep", "dispatchGBps", "combineGBps"],
+        ["allToAllLowLatency"] = ["source", "notes", "tokens", "hidden", "topK", "points"],
+        ["allToAllLowLatency.points[]"] = ["ep", "dispatchUs", "combineUs"],
+    };
+
     /// <summary>Reads a profile; throughputs become shares of the measuring GPU's peaks.</summary>
     internal static KernelProfile Parse(string json, string origin, Func<string, GpuSpec> resolve)
     {
@@ -109,8 +129,9 @@ public sealed record KernelProfile
             throw new InputException($"{origin}: measuredOn: {e.Message}", e);
         }
 
-        using var doc = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { AllowTrailingCommas = true });
+        using var doc = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip });
         var root = doc.RootElement;
+        JsonSchemaKeys.Check(root, Keys, origin);
         IReadOnlyList<GemmPoint> Gemms(string table)
         {
             if (!root.TryGetProperty(table, out var t))

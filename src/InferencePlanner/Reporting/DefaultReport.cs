@@ -173,9 +173,12 @@ public static class DefaultReport
         var notes = new List<string>();
         var stages = new List<(string, StageOverlap)>();
         var mtp = inputs.Options.MtpDraftTokens > 0;
+        (string Where, double Tps)? closest = null;
+        var fitting = 0.0;
         foreach (var gpu in gpus)
         {
             var layout = DecodeLayout(model, gpu, tp, gpuCount, p, inputs);
+            fitting = Math.Max(fitting, Math.Floor(DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options)));
             var policy = new RooflinePolicy(gpu);
             var low = inputs.Band ? new RooflinePolicy(gpu, Kernels.Band.Low) : null;
             var high = inputs.Band ? new RooflinePolicy(gpu, Kernels.Band.High) : null;
@@ -193,6 +196,11 @@ public static class DefaultReport
                 if (minTps is { } min && !(r.TokensPerSecondPerUserOverlapped > min))
                 {
                     slow++;
+                    if (closest is null || r.TokensPerSecondPerUserOverlapped > closest.Value.Tps)
+                    {
+                        closest = ($"{gpu.Name} at batch {Num.S(bs)}", r.TokensPerSecondPerUserOverlapped);
+                    }
+
                     continue;
                 }
 
@@ -221,6 +229,13 @@ public static class DefaultReport
             {
                 notes.Add($"{gpu.Name}: {slow} row(s) at or below {Num.S(minTps!.Value)} tokens/s per user left out.");
             }
+        }
+
+        if (rows.Count == 0)
+        {
+            throw new InputException(closest is { } c
+                ? $"no batch reaches {Num.S(minTps!.Value)} tokens/s per user; the closest is {c.Where} with {c.Tps:F2}"
+                : $"no batch of {string.Join(", ", batches)} fits in memory with requests of {Num.S(seqLen + decodeLen)} tokens; the largest that fits is {Math.Max(0, fitting)} per GPU");
         }
 
         notes.Insert(0, "Times are one decode step through all layers as one batch, ms. TPOT_O runs the batch as two micro-batches of half the requests (TBO in the layout), overlapping dispatch and combine with compute, where that is faster than one batch, and is TPOT otherwise; TPS and tokens/s per GPU use it.");

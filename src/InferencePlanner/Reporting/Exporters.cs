@@ -17,15 +17,65 @@ public static class Exporters
     /// <summary>Format names accepted by --format.</summary>
     public static IReadOnlyList<string> Names { get; } = ["table", "markdown", "json", "csv"];
 
-    /// <summary>The exporter for a format name.</summary>
-    public static IExporter For(string name) => name.ToLowerInvariant() switch
+    /// <summary>The exporter for a format name; every document it writes passes <see cref="DocumentGuard"/> first.</summary>
+    public static IExporter For(string name) => new Guarded(name.ToLowerInvariant() switch
     {
         "table" => new ConsoleTableExporter(),
         "markdown" or "md" => new MarkdownExporter(),
         "json" => new JsonExporter(),
         "csv" => new CsvExporter(),
         _ => throw new InputException($"unknown format '{name}': use one of {string.Join(", ", Names)}"),
-    };
+    });
+
+    private sealed class Guarded(IExporter inner) : IExporter
+    {
+        public void Write(Document document, TextWriter writer)
+        {
+            DocumentGuard.Check(document);
+            inner.Write(document, writer);
+        }
+    }
+}
+
+/// <summary>
+/// The boundary between the library and what it prints: every figure of a document is finite and of a size a
+/// physical quantity can have, or the command fails naming the inputs that led there. Inputs are range-checked
+/// where they are read; this is the last line, for combinations of valid inputs no range anticipates.
+/// </summary>
+public static class DocumentGuard
+{
+    /// <summary>Largest magnitude a printed figure may have (no time, rate, count or size the model prices comes near).</summary>
+    public const double MaxMagnitude = 1e15;
+
+    /// <summary>Throws <see cref="InputException"/> when a figure of <paramref name="document"/> is not finite or out of range.</summary>
+    public static void Check(Document document)
+    {
+        ArgumentNullException.ThrowIfNull(document);
+        foreach (var table in document.Tables)
+        {
+            foreach (var row in table.Rows)
+            {
+                for (var i = 0; i < row.Count; i++)
+                {
+                    if (row[i].Values is not { } values)
+                    {
+                        continue;
+                    }
+
+                    foreach (var v in values)
+                    {
+                        if (!double.IsFinite(v) || Math.Abs(v) > MaxMagnitude)
+                        {
+                            var column = i < table.Columns.Count ? table.Columns[i] : $"column {i + 1}";
+                            var inputs = string.Join("; ", document.Inputs.Select(kv => $"{kv.Key}: {kv.Value}"));
+                            throw new InputException(
+                                $"the inputs lead outside what the model can price: '{column}' of '{table.Title}' would be {(double.IsFinite(v) ? v.ToString("G3", CultureInfo.InvariantCulture) : "not a number")} (inputs: {inputs})");
+                        }
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// <summary>Aligned plain-text tables for a terminal, independent of the terminal's width.</summary>

@@ -202,6 +202,11 @@ public static class SeedTables
     {
         ArgumentNullException.ThrowIfNull(rows);
         var kept = rows.Where(r => minTps is null || r.Row.TpsOverlap > minTps.Value).ToList();
+        if (kept.Count == 0 && rows.Count > 0)
+        {
+            var best = rows.MaxBy(r => r.Row.TpsOverlap);
+            throw new InputException($"no row reaches {Num.S(minTps!.Value)} tokens/s per user; the closest is {best.Gpu.Name} at batch {Num.S(best.Row.Batch)} with {best.Row.TpsOverlap:F2}");
+        }
         List<string> columns =
         [
             "GPU", "BatchSize", "TP1", "TP4", "TP8", "LoadKV_FP8", "LoadKV_FP16", "DenseMLA", "DenseMLP", "SparseMLA", "SharedExpert",

@@ -59,8 +59,8 @@ public readonly record struct ServingWorkload(int Isl, int Osl, int Concurrency,
         }
     }
 
-    /// <summary>Prompt tokens that miss the cache and are computed.</summary>
-    public double MissedTokens => Isl - Math.Floor(Isl * CacheHit);
+    /// <summary>Prompt tokens that miss the cache and are computed: at least the last, whose output is the first token.</summary>
+    public double MissedTokens => Math.Max(1, Isl - Math.Floor(Isl * CacheHit));
 }
 
 /// <summary>Disaggregated serving: prefill and decode workers, each an engine of its own layout (xPyD).</summary>

@@ -61,6 +61,16 @@ public sealed record Measurement
     public bool Flag(string name, bool fallback) =>
         Settings.TryGetValue(name, out var v) && v.ValueKind is JsonValueKind.True or JsonValueKind.False ? v.GetBoolean() : fallback;
 
+    // The keys a measurements file may hold at each level (data/measurements/README.md).
+    private static readonly Dictionary<string, string[]> Keys = new(StringComparer.Ordinal)
+    {
+        [""] = ["description", "rows", "sources"],
+        ["rows[]"] = ["id", "case", "kind", "source", "gpu", "model", "metric", "unit", "measured", "derived", "includes", "note", "layout", "workload", "kernel"],
+        ["rows[].layout"] = ["gpus", "tp", "redundant", "overlap", "mtp", "mtpTokens"],
+        ["rows[].workload"] = ["batch", "cacheHit", "context", "minTps", "outputLen", "promptsPerGroup", "seqLen", "mtp", "mtpTokens"],
+        ["rows[].kernel"] = ["bound", "direction", "ep", "groups", "k", "link", "m", "n", "path", "table", "tokens"],
+    };
+
     /// <summary>Reads a measurements file.</summary>
     public static IReadOnlyList<Measurement> Parse(string json, string origin)
     {
@@ -76,6 +86,7 @@ public sealed record Measurement
 
         try
         {
+            Json.JsonSchemaKeys.Check(doc.RootElement, Keys, origin);
             return Rows(doc);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)

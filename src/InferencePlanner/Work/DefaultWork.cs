@@ -153,7 +153,8 @@ public static class DefaultWork
         var full = DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, contextLen), form);
         var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, Math.Min(contextLen, t.Attention.SlidingWindow)), form) : default;
         Operator chunk = Operator.None(OperatorKind.Attention), slidingChunk = Operator.None(OperatorKind.Attention);
-        var cached = Math.Floor(promptLen * cacheHit);
+        // At least the prompt's last token is computed: its output is the first token.
+        var cached = Math.Min(Math.Floor(promptLen * cacheHit), Math.Max(0, promptLen - 1));
         var missed = promptLen - cached;
         if (chunkTokensPerGroup > 0 && missed > 0)
         {
