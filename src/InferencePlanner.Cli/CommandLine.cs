@@ -135,7 +135,7 @@ public static class CommandLine
             }
 
             var count = GpuCount(p, nodes, gpuCount, gpuList[0]);
-            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), t, count, model.Inputs(p), p.GetValue(prompts) ?? 1));
+            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), t, count, model.Inputs(p, m, "prefill"), p.GetValue(prompts) ?? 1));
         });
         return cmd;
     }
@@ -190,8 +190,8 @@ public static class CommandLine
             }
 
             return Write(stdout, p, common, DefaultReport.Decode(m, gpuList, batches, p.GetValue(seq), p.GetValue(decodeLen),
-                m.Transformer.FeedForward.IsMoe ? attentionTp : p.GetValue(tp) ?? DefaultDeployment.DenseTp(m.Transformer, gpuList[0], model.Inputs(p).Precisions(m.Transformer), model.Inputs(p).Options),
-                count, min, model.Inputs(p)));
+                m.Transformer.FeedForward.IsMoe ? attentionTp : p.GetValue(tp) ?? DefaultDeployment.DenseTp(m.Transformer, gpuList[0], model.Inputs(p, m, "decode").Precisions(m.Transformer), model.Inputs(p, m, "decode").Options),
+                count, min, model.Inputs(p, m, "decode")));
         });
         return cmd;
     }
@@ -221,7 +221,7 @@ public static class CommandLine
 
             return common.IsSeed(p)
                 ? Write(stdout, p, common, SeedReport.Batch(m, gpuList, new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), p.GetValue(tp), common.Seed(p)))
-                : Write(stdout, p, common, DefaultReport.Batch(m, gpuList, p.GetValue(seq), p.GetValue(decodeLen), p.GetValue(tp), model.Inputs(p)));
+                : Write(stdout, p, common, DefaultReport.Batch(m, gpuList, p.GetValue(seq), p.GetValue(decodeLen), p.GetValue(tp), model.Inputs(p, m, "batch")));
         });
         return cmd;
     }
@@ -258,7 +258,7 @@ public static class CommandLine
                 throw new InputException("--gpu needs at least one GPU");
             }
 
-            return Write(stdout, p, common, DefaultReport.Compare(common.Model(p), names, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p), common.Seed(p)));
+            return Write(stdout, p, common, DefaultReport.Compare(common.Model(p), names, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p, common.Model(p), "compare"), common.Seed(p)));
         });
         return cmd;
     }
@@ -331,7 +331,7 @@ public static class CommandLine
                 return Write(stdout, p, common, SeedReport.Report(common.Model(p), common.Seed(p)));
             }
 
-            return Write(stdout, p, common, DefaultReport.Report(common.Model(p), model.Inputs(p)));
+            return Write(stdout, p, common, DefaultReport.Report(common.Model(p), model.Inputs(p, common.Model(p), "report")));
         });
         return cmd;
     }
@@ -595,8 +595,9 @@ public static class CommandLine
             }
         }
 
-        public DefaultInputs Inputs(ParseResult p)
+        public DefaultInputs Inputs(ParseResult p, ModelSpec model, string command)
         {
+            RejectMeaningless(p, model, command);
             var weights = Parse(p, _weights, "--weights");
             var experts = Parse(p, _expertWeights, "--expert-weights");
             var kv = Parse(p, _kv, "--kv-cache");
@@ -670,5 +671,47 @@ public static class CommandLine
 
         private static Precision? Parse(ParseResult p, Option<string?> option, string name) =>
             p.GetValue(option) is { } text ? PrecisionExtensions.Parse(text, name) : null;
+
+        // An option the model or the command has no use for is refused, not silently ignored.
+        private void RejectMeaningless(ParseResult p, ModelSpec model, string command)
+        {
+            var t = model.Transformer;
+            bool Given(Option o) => p.GetResult(o) is { Implicit: false };
+            if (!t.FeedForward.IsMoe)
+            {
+                foreach (var o in new Option[] { _expertWeights, _dispatch, _combine, _imbalance, _spread, _redundant })
+                {
+                    if (Given(o))
+                    {
+                        throw new InputException($"{o.Name} applies to models with experts; {model.Name} is dense");
+                    }
+                }
+            }
+
+            if (Given(_mlaForm) && t.Attention.Kind != AttentionKind.Mla)
+            {
+                throw new InputException($"--mla-form applies to models with multi-head latent attention; {model.Name} has {t.Attention.Kind.ToString().ToUpperInvariant()} attention");
+            }
+
+            if (Given(_mlaForm) && command == "prefill")
+            {
+                throw new InputException("--mla-form sets how MLA runs in decode; prefill runs it in the standard form");
+            }
+
+            if ((Given(_mtp) || Given(_mtpTokens)) && command == "prefill")
+            {
+                throw new InputException("--mtp and --mtp-tokens apply to decode; prefill computes no drafts");
+            }
+
+            if (Given(_mtp) && p.GetValue(_mtp) is > 0 && t.MtpLayers == 0)
+            {
+                throw new InputException("--mtp needs a model with a multi-token-prediction module (its config.json has num_nextn_predict_layers 0)");
+            }
+
+            if (Given(_band) && command is "batch" or "blocks")
+            {
+                throw new InputException($"--band adds low and high predictions of time; {command} computes none");
+            }
+        }
     }
 }

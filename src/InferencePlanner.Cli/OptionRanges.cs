@@ -12,8 +12,8 @@ internal static class OptionRanges
     /// <summary>Largest token count an option takes (prompt and output lengths, chunks).</summary>
     public const int MaxTokens = 10_000_000;
 
-    /// <summary>Largest GPU count an option takes.</summary>
-    public const int MaxGpus = 1_000_000;
+    /// <summary>Largest GPU count an option takes: the largest clusters built hold tens of thousands.</summary>
+    public const int MaxGpus = 65_536;
 
     public static Option<int> Within(this Option<int> option, int min, int max) => Add(option, v => v, min, max);
 

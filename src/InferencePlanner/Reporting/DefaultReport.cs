@@ -265,6 +265,17 @@ public static class DefaultReport
         Check.Positive(decodeLen, "--decode-len");
         var t = model.Transformer;
         var native = inputs.Precisions(t);
+        Check.Positive(tp, "--tp");
+        if (t.Attention.Heads % tp != 0)
+        {
+            throw new InputException($"TP {tp} does not divide the model's {t.Attention.Heads} attention heads");
+        }
+
+        if (gpus.All(g => tp > g.GpusPerNode))
+        {
+            throw new InputException($"TP {tp} does not fit the scale-up domain of any GPU given (the largest holds {gpus.Max(g => g.GpusPerNode)} GPUs)");
+        }
+
         IReadOnlyList<int> sizes = t.FeedForward.IsMoe ? EpStrategy.ArticleEps : [tp];
         var rows = new List<IReadOnlyList<Cell>>();
         foreach (var gpu in gpus)

@@ -50,6 +50,9 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
     /// </summary>
     public const double ExpertLoadSpread = 0.7;
 
+    /// <summary>Most extra copies of each expert a layout may hold on average: a bound on layouts that cannot exist, far above what balancers use (DeepSeek: 32 redundant of 256).</summary>
+    public const int MaxCopiesPerExpert = 64;
+
     /// <summary>The expert load spread this layout derives its imbalance from (<see cref="ExpertLoadSpread"/> unless calibrating).</summary>
     public double LoadSpread { get; init; } = ExpertLoadSpread;
 
@@ -136,6 +139,12 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
         }
 
         var f = t.FeedForward;
+        if (f.IsMoe && RedundantExperts > MaxCopiesPerExpert * (long)f.RoutedExperts)
+        {
+            throw new InputException(
+                $"{RedundantExperts} redundant experts for EP {Ep}: more than {MaxCopiesPerExpert} extra copies of each of the model's {f.RoutedExperts} routed experts; use a narrower EP or fewer redundant experts");
+        }
+
         if (f.IsMoe && Ep > 1 && Ep > f.RoutedExperts + RedundantExperts)
         {
             throw new InputException($"EP {Ep} exceeds the {f.RoutedExperts + RedundantExperts} expert copies: some GPUs would hold no expert");
