@@ -33,7 +33,7 @@ public static class CommandLine
         {
             // One line: System.CommandLine lists allowed values on separate lines.
             var message = string.Join("; ", parsed.Errors.Select(e =>
-                Plain(string.Join(" ", e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.'))));
+                Plain(string.Join(" ", e.Message.Split(['\n', '\r', '\t'], StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)).TrimEnd('.'), parsed, args)));
             stderr.WriteLine($"error: {message} (see infer-plan --help)");
             return BadInput;
         }
@@ -56,7 +56,7 @@ public static class CommandLine
     }
 
     // Parse errors in words: System.CommandLine names the .NET type an argument did not convert to.
-    private static string Plain(string message)
+    private static string Plain(string message, ParseResult parsed, string[] args)
     {
         var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'$");
         if (!m.Success)
@@ -67,7 +67,11 @@ public static class CommandLine
         var type = m.Groups[3].Value;
         var expected = type.Contains("Int32", StringComparison.Ordinal) ? "a whole number (at most 2147483647)"
             : type.Contains("Double", StringComparison.Ordinal) ? "a number" : "a value of the right kind";
-        return $"{m.Groups[2].Value} takes {expected}, got '{m.Groups[1].Value}'";
+        // Name the option as the user wrote it, of its aliases.
+        var name = m.Groups[2].Value;
+        var option = parsed.CommandResult.Command.Options.FirstOrDefault(o => o.Name == name);
+        var typed = option is null ? name : args.FirstOrDefault(a => a == option.Name || option.Aliases.Contains(a)) ?? name;
+        return $"{typed} takes {expected}, got '{m.Groups[1].Value}'";
     }
 
     private static RootCommand Build(TextWriter stdout)

@@ -39,7 +39,9 @@ internal static class OptionRanges
 
             if (value(v) is { } x && !(x >= min && x <= max))
             {
-                result.AddError($"{option.Name} must lie in [{S(min)}, {S(max)}], got {S(x)}");
+                // Name the option as the user wrote it (--isl, not --seq-len).
+                var typed = result.IdentifierToken?.Value ?? option.Name;
+                result.AddError($"{typed} must lie in [{S(min)}, {S(max)}], got {S(x)}");
             }
         });
         return option;

@@ -89,15 +89,26 @@ public sealed partial class FuzzTests
         ["list"] = [],
     };
 
+    // The slower commands, sampled less often.
+    private static readonly Dictionary<string, string[]> SlowCommandOptions = new(StringComparer.Ordinal)
+    {
+        ["compare"] = ["--gpu", "--isl", "--cache-hit", "--osl", "--min-tps", "--model", "--format", "--weights", "--kv-cache", "--redundant", "--expert-spread", "--mtp"],
+    };
+
     private static readonly string[] Commands = [.. CommandOptions.Keys];
 
     private static Gen<string[]> Args =>
         from command in Gen.Int[0, Commands.Length - 1].Select(i => Commands[i])
         from picks in Gen.Int[0, 5].SelectMany(n => Gen.Int[0, 1000].Array[n])
         from values in Gen.Int[0, 1000].Array[5]
-        select Build(command, picks, values);
+        select Build(command, picks, values, CommandOptions);
 
-    private static string[] Build(string command, int[] picks, int[] values)
+    private static Gen<string[]> SlowArgs =>
+        from picks in Gen.Int[0, 4].SelectMany(n => Gen.Int[0, 1000].Array[n])
+        from values in Gen.Int[0, 1000].Array[4]
+        select Build("compare", picks, values, SlowCommandOptions);
+
+    private static string[] Build(string command, int[] picks, int[] values, Dictionary<string, string[]> commandOptions)
     {
         var args = new List<string>();
         if (command == "list")
@@ -108,7 +119,7 @@ public sealed partial class FuzzTests
         }
 
         args.Add(command);
-        var options = CommandOptions[command];
+        var options = commandOptions[command];
         for (var i = 0; i < picks.Length; i++)
         {
             var option = options[picks[i] % options.Length];
@@ -236,6 +247,10 @@ public sealed partial class FuzzTests
         }, iter: 500, threads: 1);
         Assert.True(ok >= total / 5, $"{ok} of {total} random command lines ran");
     }
+
+    [Fact]
+    public void Random_comparisons_keep_the_contract() =>
+        SlowArgs.Sample(Contract, iter: 150, threads: 2);
 
     [Fact]
     public void Random_command_lines_keep_the_contract() =>

@@ -1,0 +1,101 @@
+using Xunit;
+
+namespace InferencePlanner.Tests;
+
+/// <summary>Input a hostile or careless user gives: each refused with one line naming the problem and exit code 2.</summary>
+public sealed class HostileInputTests
+{
+    private static void Refused(string expected, params string[] args)
+    {
+        var (exit, output, err) = Cli.Run(args);
+        Assert.True(exit == 2, $"`{string.Join(' ', args)}` exited {exit}: {output}{err}");
+        Assert.Single(err.TrimEnd().Split('\n'));
+        Assert.Contains(expected, err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("applies to models with experts", "decode", "--model", "llama-3.1-70b", "--expert-spread", "0.5")]
+    [InlineData("applies to models with experts", "decode", "--model", "llama-3.1-70b", "--redundant", "4")]
+    [InlineData("applies to models with experts", "prefill", "--model", "llama-3.1-70b", "--dispatch", "fp8")]
+    [InlineData("multi-head latent attention", "decode", "--model", "llama-3.1-70b", "--mla-form", "absorbed")]
+    [InlineData("prefill runs it in the standard form", "prefill", "--mla-form", "absorbed")]
+    [InlineData("prefill computes no drafts", "prefill", "--mtp", "1")]
+    [InlineData("num_nextn_predict_layers 0", "batch", "--model", "mixtral-8x7b", "--mtp", "1")]
+    [InlineData("batch computes none", "batch", "--band")]
+    [InlineData("does not divide the model's 128 attention heads", "batch", "--tp", "1000")]
+    [InlineData("--ep must lie in [1, 65536]", "decode", "--ep", "100000")]
+    [InlineData("extra copies of each", "decode", "--model", "mixtral-8x7b", "--ep", "8", "--redundant", "600")]
+    [InlineData("--batch: '2147483648' is not a whole number", "decode", "--batch", "2147483648")]
+    [InlineData("--isl takes a whole number", "prefill", "--isl", "2147483648")]
+    [InlineData("--isl must lie in [1, 10000000]", "decode", "--isl", "0")]
+    [InlineData("--prompts must lie in [1, 1000000]", "prefill", "--prompts", "1e300")]
+    [InlineData("--nic must lie in [0.001, 100000]", "prefill", "--nic", "4.9e-324")]
+    [InlineData("--imbalance must lie in [1, 1000]", "prefill", "--imbalance", "1e308")]
+    [InlineData("no batch reaches 1000 tokens/s per user; the closest is", "decode", "--min-tps", "1000")]
+    [InlineData("no row reaches 1000 tokens/s per user; the closest is", "decode", "--preset", "seed", "--min-tps", "1000")]
+    [InlineData("the largest that fits is", "decode", "--batch", "100000")]
+    [InlineData("is a directory, not a file", "prefill", "--gpu", "/")]
+    [InlineData("is a device or other special file", "prefill", "--gpu", "/dev/zero")]
+    [InlineData("is a device or other special file", "blocks", "--model", "/dev/null")]
+    public void Is_refused_with_the_reason(string expected, params string[] args) => Refused(expected, args);
+
+    [Fact]
+    public void A_file_larger_than_the_limit_is_refused_unread()
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"huge-{Guid.NewGuid():N}.json");
+        using (var f = new FileStream(path, FileMode.CreateNew))
+        {
+            f.SetLength(Input.InputFile.MaxBytes + 1);
+        }
+
+        try
+        {
+            Refused("larger than the 64 MB an input file may be", "prefill", "--gpu", path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Theory]
+    [InlineData("\"efficiency\": {\"compute\": 0.5, \"computee\": 0.6}", "unknown field 'computee'")]
+    [InlineData("\"latencyUs\": {\"lanch\": 2}", "unknown field 'lanch'")]
+    [InlineData("\"sources\": {\"memroy\": \"x\"}", "unknown field 'memroy'")]
+    [InlineData("\"latencyUs\": {\"launch\": 1e300}", "field 'launch' must lie in [0, 1000000]")]
+    public void Misspelled_or_absurd_keys_inside_a_gpu_file_are_refused(string nested, string expected)
+    {
+        var path = Path.Combine(Path.GetTempPath(), $"gpu-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, "{\"name\": \"X\", \"sms\": 132, \"bf16Tflops\": 989, \"fp8Tflops\": 1979, \"memoryGB\": 80, \"memoryBandwidthGBps\": 3350, " +
+            "\"scaleUpBandwidthGBps\": 450, \"scaleOutBandwidthGBps\": 50, \"gpusPerNode\": 8, " + nested + "}");
+        try
+        {
+            Refused(expected, "prefill", "--gpu", path);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
+    public void Misspelled_keys_inside_kernel_and_measurement_files_are_refused()
+    {
+        var kernel = """{"name": "k", "measuredOn": "H800", "source": "s", "gemmFp8": {"source": "s", "points": [{"m": 64, "n": 2112, "k": 7168, "tflop": 206}]}}""";
+        var e = Assert.Throws<InputException>(() => Kernels.KernelProfile.Parse(kernel, "k.json", n => Hardware.GpuCatalog.Resolve(n)));
+        Assert.Contains("unknown field 'tflop' in 'gemmFp8.points[]'", e.Message, StringComparison.Ordinal);
+
+        var measurement = """{"description": "d", "sources": {}, "rows": [{"id": "x", "kind": "decode", "source": "S1", "gpu": "H800", "metric": "m", "unit": "u", "measured": 1, "layout": {"gpuz": 8}}]}""";
+        e = Assert.Throws<InputException>(() => Validation.Measurement.Parse(measurement, "m.json"));
+        Assert.Contains("unknown field 'gpuz' in 'rows[].layout'", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void Parse_errors_name_no_dotnet_types()
+    {
+        var (exit, _, err) = Cli.Run("prefill", "--dp", "0.5");
+        Assert.Equal(2, exit);
+        Assert.DoesNotContain("System.", err, StringComparison.Ordinal);
+        Assert.Contains("--dp takes a whole number", err, StringComparison.Ordinal);
+    }
+}
