@@ -712,9 +712,9 @@ public static class CommandLine
                 throw new InputException("--mtp needs a model with a multi-token-prediction module (its config.json has num_nextn_predict_layers 0)");
             }
 
-            if (Given(_band) && command is "batch" or "blocks")
+            if (Given(_band) && command is "batch" or "blocks" or "compare" or "report")
             {
-                throw new InputException($"--band adds low and high predictions of time; {command} computes none");
+                throw new InputException($"--band adds low and high predictions to the prefill and decode tables; {command} has no band");
             }
         }
     }

@@ -21,7 +21,7 @@ public sealed class HostileInputTests
     [InlineData("prefill runs it in the standard form", "prefill", "--mla-form", "absorbed")]
     [InlineData("prefill computes no drafts", "prefill", "--mtp", "1")]
     [InlineData("num_nextn_predict_layers 0", "batch", "--model", "mixtral-8x7b", "--mtp", "1")]
-    [InlineData("batch computes none", "batch", "--band")]
+    [InlineData("batch has no band", "batch", "--band")]
     [InlineData("does not divide the model's 128 attention heads", "batch", "--tp", "1000")]
     [InlineData("--ep must lie in [1, 65536]", "decode", "--ep", "100000")]
     [InlineData("extra copies of each", "decode", "--model", "mixtral-8x7b", "--ep", "8", "--redundant", "600")]

@@ -302,6 +302,11 @@ public static class DefaultReport
             }
         }
 
+        if (rows.Count > 0 && rows.All(r => r.Skip(1).All(c => c.Values is null)))
+        {
+            throw new InputException($"no layout holds one request of {Num.S(seqLen + decodeLen)} tokens beside the weights on {string.Join(", ", gpus.Select(g => g.Name))}; shorten the requests, use FP8 KV cache or a larger GPU");
+        }
+
         return new Document($"Decode memory capacity of {model.Name}",
             Inputs(model, gpus, native, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("tp", Num.S(tp))]),
         [
