@@ -244,3 +244,30 @@ public sealed class ServingTests
         Assert.NotEmpty(header);
     }
 }
+
+public sealed class ServingAllocationTests
+{
+    // A planner evaluates a prepared engine under many workloads: that path must allocate nothing.
+    [Theory]
+    [InlineData("deepseek-v3", "H200", "sglang")]
+    [InlineData("llama-3.1-70b", "B200", "vllm")]
+    [InlineData("gpt-oss-120b", "H100-SXM", "trtllm")]
+    public void Evaluating_a_prepared_engine_allocates_nothing(string modelName, string gpuName, string frameworkName)
+    {
+        var m = ModelCatalog.Resolve(modelName);
+        var model = new ServingModel(m, Hardware.GpuCatalog.Resolve(gpuName), FrameworkCatalog.Resolve(frameworkName), PrecisionSet.NativeFor(m.Transformer));
+        var engine = model.Prepare(EngineLayout.TensorParallel(8));
+        var prefill = model.Prepare(EngineLayout.TensorParallel(8));
+        var w = new ServingWorkload(1024, 1024, 64, 0, 10, 0.2);
+        var sum = model.Aggregated(engine, w).Tpot.Total + model.Disaggregated(prefill, 1, engine, 2, w).Tpot.Total;
+        var before = GC.GetAllocatedBytesForCurrentThread();
+        for (var c = 1; c <= 200; c++)
+        {
+            sum += model.Aggregated(engine, w with { Concurrency = c }).Ttft.Total;
+            sum += model.Disaggregated(prefill, 1, engine, 2, w with { Concurrency = c }).Ttft.Total;
+        }
+
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.True(double.IsFinite(sum));
+    }
+}

@@ -56,57 +56,54 @@ public sealed class ServingModel
     /// <summary>Kernel data in use, for the output.</summary>
     public string KernelDescription => _graph.Kernels.Description;
 
-    /// <summary>Aggregated serving: one engine runs prefill and decode together.</summary>
-    public ServingResult Aggregated(ServingWorkload w, EngineLayout engine, int? chunkTokens = null)
+    /// <summary>
+    /// Prepares an engine layout for evaluation: checks it against the model and GPU, and resolves its weights and
+    /// memory once, so that evaluating it under many workloads allocates nothing.
+    /// </summary>
+    public PreparedEngine Prepare(EngineLayout engine, int? chunkTokens = null, string side = "")
     {
         ArgumentNullException.ThrowIfNull(engine);
+        engine.Validate(_t, _gpu, side);
+        var budget = Budget(chunkTokens);
+        var layout = engine.ToDefault(_t);
+        var weights = DefaultCapacity.WeightsPerGpu(_t, layout, _p).ToGB();
+        var fw = Framework;
+        double capacity = _gpu.MemoryGB * HbmGBPerDatasheetGB, reserve = fw.ReserveFor(budget);
+        var kv = fw.MemoryShareOf == MemoryShareOf.Total ? fw.MemoryShare * capacity - weights - reserve : fw.MemoryShare * (capacity - weights - reserve);
+        if (!(kv > 0))
+        {
+            throw new InputException(
+                $"{Model.Name} on {engine.Gpus} x {_gpu.Name} ({engine.Describe(_t)}): the weights need {weights:F1} GB per GPU, and {fw.DisplayName} keeps {reserve:0.#} GB besides, of {capacity:0.#} GB x its memory share {fw.MemoryShare:0.##}: no room for KV cache; use more GPUs or smaller weights");
+        }
+
+        return new PreparedEngine(engine, layout, Math.Min(_gpu.GpusPerNode, engine.Gpus), budget, weights, kv, reserve, capacity, (double)fw.MaxRunningRequests * layout.Dp);
+    }
+
+    /// <summary>Aggregated serving: one engine runs prefill and decode together.</summary>
+    public ServingResult Aggregated(ServingWorkload w, EngineLayout engine, int? chunkTokens = null) => Aggregated(Prepare(engine, chunkTokens), w);
+
+    /// <summary>Aggregated serving on a prepared engine; allocates nothing.</summary>
+    public ServingResult Aggregated(in PreparedEngine e, ServingWorkload w)
+    {
         w.Validate();
         RequireDecode(w);
-        engine.Validate(_t, _gpu);
-        var budget = Budget(chunkTokens);
-        var e = Engine.Of(this, engine, w, budget);
-        double osl1 = w.Osl - 1, missed = w.MissedTokens, c = w.Concurrency, ctx = Context(w);
-        var ovh = Framework.StepOverheadUs / 1000;
-        var steps = Framework.MixesPrefill ? 1 : 2;
-
-        // The most requests that can decode at once: memory, the framework's cap, and the prefill capacity (every
-        // step carrying a full chunk).
-        var cap = Math.Min(e.MaxRunning, c);
-        var prefillBound = osl1 * e.Dp * (Framework.ChunkedPrefill ? budget : Math.Max(budget, missed)) / missed;
-        var upper = Math.Min(cap, prefillBound);
-
-        (double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk) At(double b)
+        var m = Memory.Of(this, e, w);
+        var s = new AggregatedState(this, e, w, m.MaxRunning);
+        var (b, limit) = Solve(ref s, w.Concurrency, s.Upper);
+        if (b >= s.Upper * (1 - 1e-9))
         {
-            var bGpu = b / e.Gpus;
-            var bp = Framework.BudgetIncludesDecode ? Math.Max(1, budget - bGpu * e.Layout.Tp) : budget;
-            bp = Framework.ChunkedPrefill ? bp : Math.Max(bp, missed);
-            var inPrefill = Math.Max(1, (Math.Min(cap, c) - b) / e.Dp);
-            var chunk = Math.Min(bp, missed * inPrefill);
-            var sd = DecodeStep(e, bGpu, ctx);
-            var sm = Framework.MixesPrefill ? MixedStep(e, bGpu, ctx, chunk, w) : PrefillStep(e, chunk, w) + sd;
-            var delta = sm - sd + (steps - 1) * ovh;
-            var tpot = sd + ovh + delta * b * missed / (osl1 * e.Dp * chunk);
-            var rate = b / (osl1 * tpot) * 1000;
-            var own = OwnPrefill(missed, bp, chunk, sm + steps * ovh, c2 => (Framework.MixesPrefill ? MixedStep(e, bGpu, ctx, c2, w) : PrefillStep(e, c2, w) + sd) + steps * ovh);
-            var floor = Framework.RequestOverheadMs + tpot / 2 + own;
-            return (tpot, sd, rate, floor, own, chunk);
+            limit = s.Upper >= s.PrefillBound ? ServingLimit.Prefill : m.MaxRunning >= w.Concurrency ? ServingLimit.Concurrency : m.ByMemory <= e.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
         }
 
-        var (b, limit) = Solve(c, upper, At);
-        if (b >= upper * (1 - 1e-9))
-        {
-            limit = upper >= prefillBound ? ServingLimit.Prefill : e.MaxRunning >= c ? ServingLimit.Concurrency : e.MaxRunningByMemory <= e.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
-        }
-
-        var s = At(b);
-        var ttft = Math.Max(s.Floor, (c - b) / s.Rate * 1000);
-        var queue = ttft - Framework.RequestOverheadMs - s.Own;
-        var firstBudget = Framework.ChunkedPrefill ? budget : Math.Max(budget, missed);
-        var wave = w.Waves == 0 ? 0 : Math.Max(0, s.Floor + WaveQueue(w, Math.Min(c, e.MaxRunning), missed, e.Dp, firstBudget, s.Tpot, chunk => PrefillStep(e, chunk, w) + ovh) - ttft);
+        var at = s.At(b);
+        double c = w.Concurrency, ovh = s.Overhead;
+        var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
+        var queue = ttft - Framework.RequestOverheadMs - at.Own;
+        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, ref s) - ttft);
         return new ServingResult(
-            new TtftParts(Framework.RequestOverheadMs, queue, s.Own, 0, wave),
-            new TpotParts(s.Decode, s.Tpot - s.Decode - ovh, ovh),
-            s.Rate, e.Gpus, Math.Min(c, b + (c - b) * s.Own / ttft), e.MaxRunning, b / e.Gpus, s.Chunk, limit, e.Memory(b, ctx))
+            new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave),
+            new TpotParts(at.Decode, at.Tpot - at.Decode - ovh, ovh),
+            at.Rate, e.Gpus, Math.Min(c, b + (c - b) * at.Own / ttft), m.MaxRunning, b / e.Gpus, at.Chunk, limit, e.MemoryAt(b, m.PerRequestGB))
         { Isl = w.Isl, Osl = w.Osl };
     }
 
@@ -114,87 +111,221 @@ public sealed class ServingModel
     public ServingResult Disaggregated(ServingWorkload w, DisaggregatedLayout layout, int? chunkTokens = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
+        return Disaggregated(Prepare(layout.Prefill, chunkTokens, "prefill"), layout.PrefillWorkers, Prepare(layout.Decode, chunkTokens, "decode"), layout.DecodeWorkers, w);
+    }
+
+    /// <summary>Disaggregated serving on prepared prefill and decode engines; allocates nothing.</summary>
+    public ServingResult Disaggregated(in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w)
+    {
         w.Validate();
         RequireDecode(w);
-        if (layout.PrefillWorkers < 1 || layout.DecodeWorkers < 1 || layout.PrefillWorkers > 100_000 || layout.DecodeWorkers > 100_000)
+        if (prefillWorkers < 1 || decodeWorkers < 1 || prefillWorkers > 100_000 || decodeWorkers > 100_000)
         {
-            throw new InputException($"disaggregated serving needs 1 to 100000 prefill and decode workers, got {layout.PrefillWorkers}P{layout.DecodeWorkers}D");
+            throw new InputException($"disaggregated serving needs 1 to 100000 prefill and decode workers, got {prefillWorkers}P{decodeWorkers}D");
         }
 
-        layout.Prefill.Validate(_t, _gpu, "prefill");
-        layout.Decode.Validate(_t, _gpu, "decode");
-        var budget = Budget(chunkTokens);
-        var pe = Engine.Of(this, layout.Prefill, w, budget);
-        var de = Engine.Of(this, layout.Decode, w, budget);
-        double osl1 = w.Osl - 1, missed = w.MissedTokens, c = w.Concurrency, ctx = Context(w);
-        var ovh = Framework.StepOverheadUs / 1000;
-        double px = layout.PrefillWorkers, dy = layout.DecodeWorkers;
-        var fullChunk = Framework.ChunkedPrefill ? budget : Math.Max(budget, missed);
-        var prefillCapacity = px * pe.Dp * fullChunk / missed / (PrefillStep(pe, fullChunk, w) + ovh) * 1000;
-        var transfer = KvTransferMs(layout.Prefill, w);
-        var cap = Math.Min(de.MaxRunning * dy, c);
-
-        (double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk) At(double b)
-        {
-            var bGpu = b / (dy * de.Gpus);
-            var inPrefill = Math.Max(1, (c - b) / (px * pe.Dp));
-            var chunk = Math.Min(fullChunk, missed * inPrefill);
-            var sd = DecodeStep(de, bGpu, ctx);
-            var tpot = sd + ovh;
-            var rate = b / (osl1 * tpot) * 1000;
-            var own = OwnPrefill(missed, fullChunk, chunk, PrefillStep(pe, chunk, w) + ovh, c2 => PrefillStep(pe, c2, w) + ovh);
-            var floor = Framework.RequestOverheadMs + own + transfer + tpot / 2;
-            return (tpot, sd, rate, floor, own, chunk);
-        }
+        var m = Memory.Of(this, decode, w);
+        var s = new DisaggregatedState(this, prefill, prefillWorkers, decode, decodeWorkers, w, m.MaxRunning);
+        double c = w.Concurrency, px = prefillWorkers, dy = decodeWorkers, ovh = s.Overhead;
+        var cap = s.Cap;
 
         // The decode batch at which the rate meets the prefill capacity bounds it too.
         var upper = cap;
-        if (At(upper).Rate > prefillCapacity)
+        if (s.At(upper).Rate > s.PrefillCapacity)
         {
             double lo = 0, hi = upper;
             for (var i = 0; i < 50; i++)
             {
                 var mid = (lo + hi) / 2;
-                if (At(mid).Rate > prefillCapacity) { hi = mid; } else { lo = mid; }
+                if (s.At(mid).Rate > s.PrefillCapacity) { hi = mid; } else { lo = mid; }
             }
 
             upper = lo;
         }
 
-        var (b, limit) = Solve(c, upper, At);
+        var (b, limit) = Solve(ref s, c, upper);
         if (b >= upper * (1 - 1e-9))
         {
-            limit = upper < cap ? ServingLimit.Prefill : de.MaxRunning * dy >= c ? ServingLimit.Concurrency : de.MaxRunningByMemory <= de.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
+            limit = upper < cap ? ServingLimit.Prefill : m.MaxRunning * dy >= c ? ServingLimit.Concurrency : m.ByMemory <= decode.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
         }
 
-        var s = At(b);
-        var ttft = Math.Max(s.Floor, (c - b) / s.Rate * 1000);
-        var queue = ttft - Framework.RequestOverheadMs - s.Own - transfer;
-        var decodeWorkerRate = s.Rate / dy;
-        var wave = w.Waves == 0 ? 0 : Math.Max(0, s.Floor + WaveQueue(w, Math.Min(c, de.MaxRunning * dy), missed, px * pe.Dp, fullChunk, s.Tpot, chunk => PrefillStep(pe, chunk, w) + ovh) - ttft);
+        var at = s.At(b);
+        var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
+        var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer;
+        var decodeWorkerRate = at.Rate / dy;
+        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, PrefillStep(prefill, s.FullChunk, w) + ovh, ref s) - ttft);
+        var gpus = (long)prefill.Gpus * prefillWorkers + (long)decode.Gpus * decodeWorkers;
         return new ServingResult(
-            new TtftParts(Framework.RequestOverheadMs, queue, s.Own, transfer, wave),
-            new TpotParts(s.Decode, 0, ovh),
-            s.Rate, (int)Math.Min(int.MaxValue, layout.Gpus), b, de.MaxRunning * dy, b / (dy * de.Gpus), s.Chunk, limit, de.Memory(b / dy, ctx))
+            new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave),
+            new TpotParts(at.Decode, 0, ovh),
+            at.Rate, (int)Math.Min(int.MaxValue, gpus), b, m.MaxRunning * dy, b / (dy * decode.Gpus), at.Chunk, limit, decode.MemoryAt(b / dy, m.PerRequestGB))
         {
             Isl = w.Isl,
             Osl = w.Osl,
-            PrefillCapacityPerSecond = prefillCapacity,
-            BalancedPrefillPerDecode = decodeWorkerRate / (prefillCapacity / px),
+            PrefillCapacityPerSecond = s.PrefillCapacity,
+            BalancedPrefillPerDecode = decodeWorkerRate / (s.PrefillCapacity / px),
         };
+    }
+
+    /// <summary>One decode batch's consequences: TPOT, the rate, a prompt's least TTFT, its own prefill and the chunk.</summary>
+    private readonly record struct Point(double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk);
+
+    /// <summary>A serving mode's steady state as a function of the decode batch.</summary>
+    private interface ISteadyState
+    {
+        Point At(double b);
+
+        double PrefillStepMs(double chunk);
+    }
+
+    // Aggregated: decode steps, and the steps that carry a prefill chunk (mixed, or a prefill step and a decode step).
+    private readonly struct AggregatedState : ISteadyState
+    {
+        private readonly ServingModel _m;
+        private readonly PreparedEngine _e;
+        private readonly ServingWorkload _w;
+        private readonly double _osl1, _c, _ctx, _cap;
+        private readonly int _steps;
+
+        public AggregatedState(ServingModel m, in PreparedEngine e, in ServingWorkload w, double maxRunning)
+        {
+            _m = m;
+            _e = e;
+            _w = w;
+            _osl1 = w.Osl - 1;
+            _c = w.Concurrency;
+            _ctx = Context(w);
+            Missed = w.MissedTokens;
+            Overhead = m.Framework.StepOverheadUs / 1000;
+            _steps = m.Framework.MixesPrefill ? 1 : 2;
+            FirstBudget = m.Framework.ChunkedPrefill ? e.Budget : Math.Max(e.Budget, Missed);
+
+            // The most requests that can decode at once: memory, the framework's cap, and the prefill capacity
+            // (every step carrying a full chunk).
+            _cap = Math.Min(maxRunning, _c);
+            PrefillBound = _osl1 * e.Dp * FirstBudget / Missed;
+            Upper = Math.Min(_cap, PrefillBound);
+        }
+
+        public double Missed { get; }
+
+        public double Overhead { get; }
+
+        public double FirstBudget { get; }
+
+        public double PrefillBound { get; }
+
+        public double Upper { get; }
+
+        public Point At(double b)
+        {
+            var fw = _m.Framework;
+            var bGpu = b / _e.Gpus;
+            var bp = fw.BudgetIncludesDecode ? Math.Max(1, _e.Budget - bGpu * _e.Layout.Tp) : _e.Budget;
+            bp = fw.ChunkedPrefill ? bp : Math.Max(bp, Missed);
+            var inPrefill = Math.Max(1, (_cap - b) / _e.Dp);
+            var chunk = Math.Min(bp, Missed * inPrefill);
+            var sd = _m.DecodeStep(_e, bGpu, _ctx);
+            var sm = ChunkStep(bGpu, chunk, sd);
+            var delta = sm - sd + (_steps - 1) * Overhead;
+            var tpot = sd + Overhead + delta * b * Missed / (_osl1 * _e.Dp * chunk);
+            var rate = b / (_osl1 * tpot) * 1000;
+            double own;
+            if (Missed <= bp)
+            {
+                own = sm + _steps * Overhead;
+            }
+            else
+            {
+                // Its full chunks, then its remainder.
+                var full = Math.Floor(Missed / bp);
+                var rest = Missed - full * bp;
+                own = full * (ChunkStep(bGpu, bp, sd) + _steps * Overhead) + (rest > 0 ? ChunkStep(bGpu, rest, sd) + _steps * Overhead : 0);
+            }
+
+            var floor = fw.RequestOverheadMs + tpot / 2 + own;
+            return new Point(tpot, sd, rate, floor, own, chunk);
+        }
+
+        public double PrefillStepMs(double chunk) => _m.PrefillStep(_e, chunk, _w) + Overhead;
+
+        // A step carrying a chunk: mixed with the decode tokens, or a prefill step before a decode step.
+        private double ChunkStep(double bGpu, double chunk, double decodeStep) =>
+            _m.Framework.MixesPrefill ? _m.MixedStep(_e, bGpu, _ctx, chunk, _w) : _m.PrefillStep(_e, chunk, _w) + decodeStep;
+    }
+
+    // Disaggregated: prefill workers batch prompts into their budget; decode workers run the batch alone.
+    private readonly struct DisaggregatedState : ISteadyState
+    {
+        private readonly ServingModel _m;
+        private readonly PreparedEngine _p, _d;
+        private readonly ServingWorkload _w;
+        private readonly double _osl1, _c, _ctx, _px, _dy;
+
+        public DisaggregatedState(ServingModel m, in PreparedEngine prefill, int px, in PreparedEngine decode, int dy, in ServingWorkload w, double maxRunning)
+        {
+            _m = m;
+            _p = prefill;
+            _d = decode;
+            _w = w;
+            _osl1 = w.Osl - 1;
+            _c = w.Concurrency;
+            _ctx = Context(w);
+            _px = px;
+            _dy = dy;
+            Missed = w.MissedTokens;
+            Overhead = m.Framework.StepOverheadUs / 1000;
+            FullChunk = m.Framework.ChunkedPrefill ? prefill.Budget : Math.Max(prefill.Budget, Missed);
+            PrefillCapacity = _px * prefill.Dp * FullChunk / Missed / (m.PrefillStep(prefill, FullChunk, w) + Overhead) * 1000;
+            Transfer = m.KvTransferMs(prefill.Engine, w);
+            Cap = Math.Min(maxRunning * _dy, _c);
+        }
+
+        public double Missed { get; }
+
+        public double Overhead { get; }
+
+        public double FullChunk { get; }
+
+        public double PrefillCapacity { get; }
+
+        public double Transfer { get; }
+
+        public double Cap { get; }
+
+        public Point At(double b)
+        {
+            var bGpu = b / (_dy * _d.Gpus);
+            var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
+            var chunk = Math.Min(FullChunk, Missed * inPrefill);
+            var sd = _m.DecodeStep(_d, bGpu, _ctx);
+            var tpot = sd + Overhead;
+            var rate = b / (_osl1 * tpot) * 1000;
+            double own;
+            if (Missed <= FullChunk)
+            {
+                own = PrefillStepMs(chunk);
+            }
+            else
+            {
+                var full = Math.Floor(Missed / FullChunk);
+                var rest = Missed - full * FullChunk;
+                own = full * PrefillStepMs(FullChunk) + (rest > 0 ? PrefillStepMs(rest) : 0);
+            }
+
+            var floor = _m.Framework.RequestOverheadMs + own + Transfer + tpot / 2;
+            return new Point(tpot, sd, rate, floor, own, chunk);
+        }
+
+        public double PrefillStepMs(double chunk) => _m.PrefillStep(_p, chunk, _w) + Overhead;
     }
 
     // The decode batch b in [0, upper] at which TTFT by Little's law, (C - b) / rate, meets its floor; upper when the
     // clients offer more than that.
-    private static (double B, ServingLimit Limit) Solve(double c, double upper, Func<double, (double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk)> at)
+    private static (double B, ServingLimit Limit) Solve<T>(ref T state, double c, double upper)
+        where T : struct, ISteadyState
     {
-        double Gap(double b)
-        {
-            var s = at(b);
-            return (c - b) / s.Rate * 1000 - s.Floor;
-        }
-
-        if (Gap(upper) >= 0)
+        if (Gap(ref state, c, upper) >= 0)
         {
             return (upper, ServingLimit.Concurrency);
         }
@@ -203,33 +334,28 @@ public sealed class ServingModel
         for (var i = 0; i < 40; i++)
         {
             var mid = (lo + hi) / 2;
-            if (Gap(mid) > 0) { lo = mid; } else { hi = mid; }
+            if (Gap(ref state, c, mid) > 0) { lo = mid; } else { hi = mid; }
         }
 
         return ((lo + hi) / 2, ServingLimit.Concurrency);
     }
 
-    // A prompt's own prefill: the step it rides in when it fits one chunk, else its full chunks and its remainder.
-    private static double OwnPrefill(double missed, double budget, double chunk, double stepAtChunk, Func<double, double> stepOf)
+    private static double Gap<T>(ref T state, double c, double b)
+        where T : struct, ISteadyState
     {
-        if (missed <= budget)
-        {
-            return stepAtChunk;
-        }
-
-        var full = Math.Floor(missed / budget);
-        var rest = missed - full * budget;
-        return full * stepOf(budget) + (rest > 0 ? stepOf(rest) : 0);
+        var s = state.At(b);
+        return (c - b) / s.Rate * 1000 - s.Floor;
     }
 
     // A benchmark run's waves: its first C prompts arrive at once, and each later wave's arrive spread over the time
     // the previous wave's requests take to finish apart (the length spread x the decode time, widening as sqrt(k) over
     // k waves). A wave whose prompts need longer to prefill than that spread queues: in a fluid view the mean prompt
     // waits (prefill time of the wave - spread) / 2. Returns the mean over the run's waves.
-    private static double WaveQueue(in ServingWorkload w, double prompts, double missed, double groups, double budget, double tpotMs, Func<double, double> prefillStep)
+    private static double WaveQueue<T>(in ServingWorkload w, double prompts, double missed, double groups, double budget, double tpotMs, double fullStepMs, ref T state)
+        where T : struct, ISteadyState
     {
         var tokensPerGroup = prompts * missed / groups;
-        var waveMs = tokensPerGroup <= budget ? prefillStep(Math.Max(tokensPerGroup, missed)) : tokensPerGroup / budget * prefillStep(budget);
+        var waveMs = tokensPerGroup <= budget ? state.PrefillStepMs(Math.Max(tokensPerGroup, missed)) : tokensPerGroup / budget * fullStepMs;
         var spreadMs = w.LengthSpread * w.Osl * tpotMs;
         double sum = 0;
         for (var k = 0; k < w.Waves; k++)
@@ -263,18 +389,18 @@ public sealed class ServingModel
     private static double Context(in ServingWorkload w) => w.Isl + w.Osl / 2.0;
 
     // One decode step's GPU work, ms: replayed from a CUDA graph when the framework captures that batch.
-    private double DecodeStep(in Engine e, double bGpu, double ctx)
+    private double DecodeStep(in PreparedEngine e, double bGpu, double ctx)
     {
         var policy = bGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch ? _graph : _eager;
         return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0)).Total.Milliseconds;
     }
 
     // One step carrying decode tokens and a prefill chunk per DP group, ms; kernels launched one by one.
-    private double MixedStep(in Engine e, double bGpu, double ctx, double chunk, in ServingWorkload w) =>
+    private double MixedStep(in PreparedEngine e, double bGpu, double ctx, double chunk, in ServingWorkload w) =>
         DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
 
     // One prefill step of a chunk per DP group, ms.
-    private double PrefillStep(in Engine e, double chunk, in ServingWorkload w) =>
+    private double PrefillStep(in PreparedEngine e, double chunk, in ServingWorkload w) =>
         DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
 
     // Moving one request's KV cache over the NIC: the prefill GPUs holding distinct KV heads send in parallel.
@@ -292,38 +418,22 @@ public sealed class ServingModel
     /// </summary>
     public const double HbmGBPerDatasheetGB = 1.073741824;
 
-    // An engine's layout as priced, with its memory.
-    private readonly record struct Engine(DefaultLayout Layout, int Domain, int Gpus, int Dp, double WeightsGB, double KvCapacityGB, double KvPerRequestGB, double ReserveGB, double CapacityGB, double MaxRunningByMemory, double MaxRunningByCap)
+    // The memory a workload takes on a prepared engine: KV per request in flight, the requests it holds.
+    private readonly record struct Memory(double PerRequestGB, double ByMemory, double MaxRunning)
     {
-        public double MaxRunning => Math.Min(MaxRunningByMemory, MaxRunningByCap);
-
-        public static Engine Of(ServingModel m, EngineLayout engine, in ServingWorkload w, int budget)
+        public static Memory Of(ServingModel m, in PreparedEngine e, in ServingWorkload w)
         {
             var t = m._t;
-            var layout = engine.ToDefault(t);
-            var weights = DefaultCapacity.WeightsPerGpu(t, layout, m._p).ToGB();
-            var fw = m.Framework;
-            double capacity = m._gpu.MemoryGB * HbmGBPerDatasheetGB, reserve = fw.ReserveFor(budget);
-            var kv = fw.MemoryShareOf == MemoryShareOf.Total ? fw.MemoryShare * capacity - weights - reserve : fw.MemoryShare * (capacity - weights - reserve);
-            if (!(kv > 0))
+            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, Context(w)).ToGB();
+            var whole = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, (double)w.Isl + w.Osl).ToGB();
+            if (whole > e.KvCapacityGB * e.Layout.Tp)
             {
                 throw new InputException(
-                    $"{m.Model.Name} on {engine.Gpus} x {m._gpu.Name} ({engine.Describe(t)}): the weights need {weights:F1} GB per GPU, and {fw.DisplayName} keeps {reserve:0.#} GB besides, of {capacity:0.#} GB x its memory share {fw.MemoryShare:0.##}: no room for KV cache; use more GPUs or smaller weights");
+                    $"{m.Model.Name} on {e.Gpus} x {m._gpu.Name} ({e.Engine.Describe(t)}): one request of {w.Isl} + {w.Osl} tokens needs {whole * e.Layout.Tp:F1} GB of KV cache per TP group, more than the {e.KvCapacityGB * e.Layout.Tp:F1} GB it has");
             }
 
-            var perRequest = DefaultCapacity.KvPerRequest(t, layout.Tp, m._p.KvCache, Context(w)).ToGB();
-            var byMemory = engine.Gpus * kv / perRequest;
-            var whole = DefaultCapacity.KvPerRequest(t, layout.Tp, m._p.KvCache, (double)w.Isl + w.Osl).ToGB();
-            if (whole > kv * layout.Tp)
-            {
-                throw new InputException(
-                    $"{m.Model.Name} on {engine.Gpus} x {m._gpu.Name} ({engine.Describe(t)}): one request of {w.Isl} + {w.Osl} tokens needs {whole * layout.Tp:F1} GB of KV cache per TP group, more than the {kv * layout.Tp:F1} GB it has");
-            }
-
-            return new Engine(layout, Math.Min(m._gpu.GpusPerNode, engine.Gpus), engine.Gpus, layout.Dp, weights, kv, perRequest, reserve, capacity, byMemory, (double)fw.MaxRunningRequests * layout.Dp);
+            var byMemory = e.Gpus * e.KvCapacityGB / perRequest;
+            return new Memory(perRequest, byMemory, Math.Min(byMemory, e.MaxRunningByCap));
         }
-
-        public ServingMemory Memory(double running, double ctx) =>
-            new(CapacityGB, WeightsGB, ReserveGB, KvCapacityGB, Math.Min(KvCapacityGB, running / Gpus * KvPerRequestGB));
     }
 }

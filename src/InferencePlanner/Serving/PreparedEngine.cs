@@ -1,0 +1,30 @@
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Serving;
+
+/// <summary>
+/// An engine layout checked against a model, GPU and framework, with its weights and memory resolved
+/// (<see cref="ServingModel.Prepare"/>): evaluating it under a workload is arithmetic.
+/// </summary>
+/// <param name="Engine">The layout as given.</param>
+/// <param name="Layout">The default model's layout it is priced with.</param>
+/// <param name="Domain">GPUs of the engine inside one scale-up domain.</param>
+/// <param name="Budget">The chunk budget, prompt tokens per step and data-parallel group.</param>
+/// <param name="WeightsGB">Weights per GPU, GB.</param>
+/// <param name="KvCapacityGB">KV cache per GPU the framework's memory share leaves, GB.</param>
+/// <param name="ReserveGB">The framework's reserve per GPU, GB.</param>
+/// <param name="CapacityGB">HBM per GPU, GB.</param>
+/// <param name="MaxRunningByCap">The framework's cap on running requests over the engine.</param>
+public readonly record struct PreparedEngine(
+    EngineLayout Engine, DefaultLayout Layout, int Domain, int Budget, double WeightsGB, double KvCapacityGB, double ReserveGB, double CapacityGB, double MaxRunningByCap)
+{
+    /// <summary>GPUs of the engine.</summary>
+    public int Gpus => Engine.Gpus;
+
+    /// <summary>Data-parallel attention groups.</summary>
+    public int Dp => Layout.Dp;
+
+    /// <summary>Memory of one GPU with <paramref name="running"/> requests over the engine.</summary>
+    public ServingMemory MemoryAt(double running, double perRequestGB) =>
+        new(CapacityGB, WeightsGB, ReserveGB, KvCapacityGB, Math.Min(KvCapacityGB, running / Gpus * perRequestGB));
+}
