@@ -188,17 +188,17 @@ public sealed class ServingTests
         }
     }
 
-    // Guards against regression, at the accuracy measured when the serving level was built (README): the issue's
-    // targets (TPOT 15%, TTFT 25%, TPOT with each GPU held out 20%) are not reached yet.
+    // Guards against regression at the accuracy measured (README). Of the targets, coverage (95%) and TPOT with each
+    // GPU held out (20%) are met; TPOT over all rows (15%) and TTFT (25%) are not yet.
     [Fact]
     public void Serving_accuracy_on_the_bundled_rows_does_not_regress()
     {
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
-        Assert.True(o.Tpot.MedianAbs <= 20, $"TPOT median {o.Tpot.MedianAbs:F1}%");
+        Assert.True(o.Tpot.MedianAbs <= 18.5, $"TPOT median {o.Tpot.MedianAbs:F1}%");
         Assert.True(o.Ttft.MedianAbs <= 50, $"TTFT median {o.Ttft.MedianAbs:F1}%");
-        Assert.True(o.TpotGpuHeldOut.MedianAbs <= 23, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}%");
-        Assert.True(o.TpotModelHeldOut.MedianAbs <= 21, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
+        Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
+        Assert.True(o.TpotModelHeldOut.MedianAbs <= 19.5, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
         Assert.True(o.Ranking.Count(r => r.Spearman >= 0.8) >= 0.8 * o.Ranking.Count, "most groups order their layouts as measured");
     }
 

@@ -53,7 +53,7 @@ public sealed record ServingCase(
     /// built-in GPU (h100_sxm is H100-SXM); backend names a framework; the concurrency is silicon_concurrency in the
     /// source column (else the aggregated batch_size). Precisions: fp8 and fp8_block GEMMs run FP8, nvfp4 FP4, an empty
     /// precision BF16; DeepSeek's FP4 checkpoints keep FP8 attention and GPT-OSS keeps BF16 attention, as their
-    /// checkpoints do; KV cache BF16 (not stated in the rows). An empty attention DP is 1. An aggregated engine wider
+    /// checkpoints do; KV cache FP8 for NVIDIA's fp8 and nvfp4 checkpoints, BF16 otherwise. An empty attention DP is 1. An aggregated engine wider
     /// than one 8-GPU node whose MoE TP x EP equals its TP x DP (TP64 with MoE TP8 x EP8) repeats the measurement of
     /// the same run at TP x DP / MoE TP GPUs with EP over them, and is read so. A MoE engine with MoE TP x EP of 1 splits
     /// the experts by TP, the frameworks' default. Disaggregated rows without worker counts get as many decode workers as hold
@@ -184,7 +184,11 @@ public sealed record ServingCase(
             gemm = Precision.Bf16;
         }
 
-        return new PrecisionSet(gemm, experts, Precision.Bf16, Precision.Bf16, Precision.Fp8, Precision.Bf16);
+        // NVIDIA's ModelOpt checkpoints (the rows' fp8 and nvfp4 quantisation) carry FP8 scales for the KV cache
+        // (kv_cache_quant_algo FP8), and the frameworks then keep it in FP8; DeepSeek's own block-FP8 checkpoint
+        // (fp8_block) and unquantised ones do not.
+        var kvFp8 = row["moe_quant_mode"] is "fp8" or "nvfp4" || row["gemm_quant_mode"] is "fp8" or "nvfp4";
+        return new PrecisionSet(gemm, experts, kvFp8 ? Precision.Fp8 : Precision.Bf16, Precision.Bf16, Precision.Fp8, Precision.Bf16);
     }
 
     private static (EngineLayout? Layout, string? Reason) Layout(ServingMeasurement row, string prefix, TransformerSpec t, GpuSpec gpu, List<string> assumptions)
