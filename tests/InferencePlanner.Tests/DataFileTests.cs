@@ -47,10 +47,22 @@ public sealed class DataFileTests
     }
 
     [Fact]
-    public void The_hopper_profile_applies_to_hopper_gpus_only()
+    public void Each_kernel_profile_applies_to_its_own_architecture_only()
     {
         Assert.Equal("hopper", KernelCatalog.For(Hardware.GpuCatalog.Resolve("H200"))!.Name);
-        Assert.Null(KernelCatalog.For(Hardware.GpuCatalog.Resolve("B200")));
+        Assert.Equal("blackwell", KernelCatalog.For(Hardware.GpuCatalog.Resolve("B200"))!.Name);
+        Assert.Equal("blackwell", KernelCatalog.For(Hardware.GpuCatalog.Resolve("GB300"))!.Name);
         Assert.Null(KernelCatalog.For(Hardware.GpuCatalog.Resolve("MI355X")));
+    }
+
+    [Fact]
+    public void The_blackwell_profile_keeps_the_named_defaults_where_it_has_no_data()
+    {
+        var b200 = Hardware.GpuCatalog.Resolve("B200");
+        var kernels = new KernelModel(b200);
+        var (memory, compute) = kernels.AttentionShares();
+        Assert.Equal(5831 / b200.MemoryBandwidthGBps, memory, 9);
+        Assert.Equal(KernelModel.DefaultAttentionComputeShare, compute, 9);
+        Assert.Null(kernels.GemmShare(GemmTable.Dense, 64, 4096, 7168));
     }
 }

@@ -160,12 +160,8 @@ public sealed class KernelModel
     /// <summary>Attention kernel shares (memory, compute), from data or the named defaults.</summary>
     public (double Memory, double Compute) AttentionShares()
     {
-        if (Profile is { AttentionMemoryShare: { } mem, AttentionComputeShare: { } compute })
-        {
-            return (mem, compute);
-        }
-
-        return (DefaultBand(DefaultAttentionMemoryShare), DefaultBand(DefaultAttentionComputeShare));
+        // Each share from data where the profile measured it, otherwise the named default.
+        return (Profile?.AttentionMemoryShare ?? DefaultBand(DefaultAttentionMemoryShare), Profile?.AttentionComputeShare ?? DefaultBand(DefaultAttentionComputeShare));
     }
 
     /// <summary>

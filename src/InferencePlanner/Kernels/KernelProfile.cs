@@ -150,10 +150,14 @@ public sealed record KernelProfile
         double? memShare = null, computeShare = null;
         if (root.TryGetProperty("mlaDecode", out var mla))
         {
-            var gbps = Positive(mla, "memoryGBps", origin);
-            var tflops = Positive(mla, "tflops", origin);
-            memShare = gbps / gpu.MemoryBandwidthGBps;
-            computeShare = tflops / gpu.Fp16Tflops;
+            // Either figure may be missing: a kernel measured only where it is memory-bound, say.
+            if (!mla.TryGetProperty("memoryGBps", out _) && !mla.TryGetProperty("tflops", out _))
+            {
+                throw new InputException($"{origin}: mlaDecode needs 'memoryGBps', 'tflops' or both");
+            }
+
+            memShare = mla.TryGetProperty("memoryGBps", out _) ? Positive(mla, "memoryGBps", origin) / gpu.MemoryBandwidthGBps : null;
+            computeShare = mla.TryGetProperty("tflops", out _) ? Positive(mla, "tflops", origin) / gpu.Fp16Tflops : null;
         }
 
         IReadOnlyList<(double, double)> prefill = [];
