@@ -1,6 +1,7 @@
 using InferencePlanner.Hardware;
 using InferencePlanner.Models;
 using InferencePlanner.Reporting;
+using InferencePlanner.Serving;
 
 namespace InferencePlanner.Cli;
 
@@ -35,5 +36,22 @@ internal static class Listing
                 ];
             }).ToList(),
             ["Parameters as the checkpoint stores them, without multi-token-prediction modules; active = all but the routed experts a token is not sent to (input embedding included)."]),
+    ]);
+
+    public static Document Frameworks() => new("Built-in serving frameworks", [],
+    [
+        new Table("frameworks", "Serving frameworks (data/frameworks; step and request overheads calibrated by validate --serving)",
+            ["name", "framework", "step overhead (us)", "request overhead (ms)", "chunk budget (tokens)", "chunked prefill", "budget counts decode", "mixes prefill and decode",
+                "max running requests", "CUDA-graph batch", "memory share", "reserve (GB)"],
+            FrameworkCatalog.BuiltIn.Select(f => (IReadOnlyList<Cell>)
+            [
+                f.Name, f.DisplayName, Cell.Of(f.StepOverheadUs, 0), Cell.Of(f.RequestOverheadMs, 1),
+                f.ChunkTokensFromMemoryGB.Count > 0 ? $"{f.ChunkTokens} ({string.Join(", ", f.ChunkTokensFromMemoryGB.Select(t => $"{t.Tokens} from {t.MinGB:0} GB"))})" : Cell.Of(f.ChunkTokens, 0),
+                f.ChunkedPrefill ? "yes" : "no", f.BudgetIncludesDecode ? "yes" : "no", f.MixesPrefill ? "yes" : "no",
+                Cell.Of(f.MaxRunningRequests, 0), Cell.Of(f.CudaGraphMaxBatch, 0),
+                $"{f.MemoryShare:0.##} of {(f.MemoryShareOf == MemoryShareOf.Total ? "all memory" : "the free memory")}",
+                f.ReserveMBPerChunkToken > 0 ? $"{f.ReserveGB:0.#} + {f.ReserveMBPerChunkToken:0.#} MB per chunk token" : Cell.Of(f.ReserveGB, 1),
+            ]).ToList(),
+            ["Every figure's source is in its file's 'sources'."]),
     ]);
 }

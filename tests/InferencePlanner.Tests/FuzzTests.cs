@@ -114,7 +114,7 @@ public sealed partial class FuzzTests
         if (command == "list")
         {
             args.Add("list");
-            args.Add(picks.Length % 3 == 0 ? "gpus" : picks.Length % 3 == 1 ? "models" : "things");
+            args.Add((picks.Length % 4) switch { 0 => "gpus", 1 => "models", 2 => "frameworks", _ => "things" });
             return [.. args];
         }
 
