@@ -220,7 +220,8 @@ public sealed class CommandLineTests : IDisposable
     {
         string[][] commands =
         [
-            ["blocks"], ["prefill"], ["decode"], ["batch"], ["report"], ["compare"], ["list", "gpus"], ["list", "models"],
+            ["blocks"], ["prefill"], ["decode"], ["batch"], ["report"], ["compare"], ["list", "gpus"], ["list", "models"], ["list", "frameworks"],
+            ["serve"], ["serve", "--mode", "disagg", "--decode-tp", "1", "--decode-dp", "8", "--decode-moe-ep", "8"], ["serve", "--model", "qwen3-32b", "--framework", "vllm", "--tp", "2", "--waves", "10"],
             ["blocks", "--preset", "seed"], ["prefill", "--preset", "seed"], ["decode", "--preset", "seed"], ["batch", "--preset", "seed"], ["report", "--preset", "seed"],
             ["decode", "--preset", "seed", "--min-tps", "20", "--ep", "144"], ["prefill", "--preset", "seed", "--tp", "8", "--seq-len", "1000", "--cache-hit", "0"],
             ["decode", "--min-tps", "20", "--ep", "144"], ["prefill", "--tp", "8", "--seq-len", "1000", "--cache-hit", "0"],
