@@ -34,6 +34,8 @@ public sealed class HostileInputTests
     [InlineData("no batch reaches 1000 tokens/s per user; the closest is", "decode", "--min-tps", "1000")]
     [InlineData("no row reaches 1000 tokens/s per user; the closest is", "decode", "--preset", "seed", "--min-tps", "1000")]
     [InlineData("the largest that fits is", "decode", "--batch", "100000")]
+    [InlineData("no GPU and preset reaches 100000 tokens/s per user in decode; the closest is", "compare", "--min-tps", "100000")]
+    [InlineData("no layout holds one request", "batch", "--model", "kimi-k2", "--gpu", "H20", "--isl", "9000000")]
     [InlineData("is a directory, not a file", "prefill", "--gpu", "/")]
     [InlineData("is a device or other special file", "prefill", "--gpu", "/dev/zero")]
     [InlineData("is a device or other special file", "blocks", "--model", "/dev/null")]

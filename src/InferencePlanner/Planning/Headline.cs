@@ -19,6 +19,9 @@ public sealed record Headline(
 {
     private static readonly int[] DecodeGpuCandidates = [8, 16, 32, 64, 72, 144, 256, 320];
 
+    /// <summary>When no batch reaches the rate asked for: the most tokens/s per user any layout reaches (at one request per GPU), for the message.</summary>
+    public double? ClosestPerUser { get; init; }
+
     /// <summary>The row of the comparison table.</summary>
     public IReadOnlyList<Cell> Cells(GpuSpec gpu, string preset)
     {
@@ -126,6 +129,7 @@ public sealed record Headline(
         }
 
         (DefaultLayout Layout, DefaultDecodeResult Result, bool Capped)? decode = null;
+        double? closest = null;
         foreach (var tp in TpsFor(t, gpu))
         {
             IEnumerable<int> sizes = t.FeedForward.IsMoe
@@ -145,6 +149,14 @@ public sealed record Headline(
                 {
                     decode = (layout, f.Result, f.Capped);
                 }
+                else if (found is null)
+                {
+                    var single = DefaultPhases.Decode(t, policy, layout, p, 1, seqLen, decodeLen, o);
+                    if (single.Fits)
+                    {
+                        closest = Math.Max(closest ?? 0, single.TokensPerSecondPerUserOverlapped);
+                    }
+                }
             }
         }
 
@@ -153,7 +165,10 @@ public sealed record Headline(
         var prefillLimit = prefill is { } pl ? DefaultReport.LimitText(pl.Result.PerLayers.Limit) : "-";
         if (decode is not { } d)
         {
-            return new Headline(prefillText, perNode, prefillLimit, "-", null, null, null, "-", prefill is null ? "the weights do not fit" : $"no batch reaches {minTps} tokens/s per user");
+            return new Headline(prefillText, perNode, prefillLimit, "-", null, null, null, "-", prefill is null ? "the weights do not fit" : $"no batch reaches {minTps} tokens/s per user")
+            {
+                ClosestPerUser = closest,
+            };
         }
 
         return new Headline(prefillText, perNode, prefillLimit, DefaultReport.LayoutText(d.Layout, d.Result.Step.TwoBatch), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,

@@ -327,13 +327,32 @@ public static class DefaultReport
         ArgumentNullException.ThrowIfNull(inputs);
         ArgumentNullException.ThrowIfNull(seed);
         var rows = new List<IReadOnlyList<Cell>>();
+        var anyDecode = false;
+        (string Gpu, double Tps)? closest = null;
         foreach (var name in gpus)
         {
             // Each preset sees a name as its own catalogue has it: the seed the article's H800/H20/H20_3e, the default the datasheets.
             var seedGpu = GpuCatalog.Resolve(name, seed: true);
             var gpu = GpuCatalog.Resolve(name);
-            rows.Add(Headline.Seed(model, seedGpu, seqLen, cacheHit, decodeLen, minTps, seed).Cells(seedGpu, "seed"));
-            rows.Add(Headline.Default(model, gpu, seqLen, cacheHit, decodeLen, minTps, inputs).Cells(gpu, "default"));
+            var seedHeadline = Headline.Seed(model, seedGpu, seqLen, cacheHit, decodeLen, minTps, seed);
+            var defaultHeadline = Headline.Default(model, gpu, seqLen, cacheHit, decodeLen, minTps, inputs);
+            rows.Add(seedHeadline.Cells(seedGpu, "seed"));
+            rows.Add(defaultHeadline.Cells(gpu, "default"));
+            if (seedHeadline.Batch is not null || defaultHeadline.Batch is not null)
+            {
+                anyDecode = true;
+            }
+            else if (defaultHeadline.ClosestPerUser is { } c && (closest is null || c > closest.Value.Tps))
+            {
+                closest = (gpu.Name, c);
+            }
+        }
+
+        if (!anyDecode)
+        {
+            throw new InputException(closest is { } best
+                ? $"no GPU and preset reaches {Num.S(minTps)} tokens/s per user in decode; the closest is {best.Gpu} (default preset) with {best.Tps:F2} at one request per GPU"
+                : $"no GPU and preset reaches {Num.S(minTps)} tokens/s per user in decode, and no decode layout fits");
         }
 
         return new Document($"Headline figures of {model.Name}",
