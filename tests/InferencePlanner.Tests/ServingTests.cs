@@ -104,6 +104,27 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void Deployments_that_run_are_not_refused()
+    {
+        // DeepSeek-R1 FP8 on 4 x B200 at TP4 runs (measured rows exist), with SGLang's memory share raised by hand.
+        var (exit, output, err) = Cli.Run("serve", "--model", "deepseek-r1", "--gpu", "B200", "--tp", "4", "--concurrency", "16");
+        Assert.True(exit == 0, err);
+        Assert.Contains("memory share raised by hand", output, StringComparison.Ordinal);
+
+        // TP16 over two H100 nodes: the all-reduce crosses the NIC, which makes it slower than a TP8 engine's would be.
+        var m = ModelCatalog.Resolve("deepseek-r1");
+        var model = new ServingModel(m, Hardware.GpuCatalog.Resolve("H100-SXM"), FrameworkCatalog.Resolve("trtllm"), PrecisionSet.NativeFor(m.Transformer));
+        var tp16 = model.Aggregated(new ServingWorkload(1024, 1024, 1), EngineLayout.TensorParallel(16));
+        var nvl = new ServingModel(m, Hardware.GpuCatalog.Resolve("GB200"), FrameworkCatalog.Resolve("trtllm"), PrecisionSet.NativeFor(m.Transformer));
+        Assert.True(double.IsFinite(tp16.Tpot.Total) && tp16.Tpot.Total > 0);
+        Assert.True(nvl.Aggregated(new ServingWorkload(1024, 1024, 1), EngineLayout.TensorParallel(16)).Tpot.Total < tp16.Tpot.Total, "inside an NVL72 domain the same TP16 all-reduces over NVLink");
+
+        (exit, _, err) = Cli.Run("serve", "--model", "deepseek-r1", "--gpu", "H100-SXM", "--tp", "16", "--moe-tp", "12");
+        Assert.Equal(2, exit);
+        Assert.Single(err.TrimEnd().Split('\n'));
+    }
+
+    [Fact]
     public void A_small_batch_reads_only_the_experts_it_activates()
     {
         var f = ModelCatalog.Resolve("deepseek-v3").Transformer.FeedForward;

@@ -46,7 +46,7 @@ public sealed class RooflinePolicy
     private readonly Bandwidth _memory;
     private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency;
     private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute;
-    private readonly Bandwidth _allReduce, _nvlinkDispatch, _nvlinkCombine;
+    private readonly Bandwidth _allReduce, _nic, _nvlinkDispatch, _nvlinkCombine;
 
     /// <summary>Rates for <paramref name="gpu"/> at one end of the kernel data's band, resolved once.</summary>
     public RooflinePolicy(GpuSpec gpu, Band band = Band.Mid)
@@ -69,6 +69,7 @@ public sealed class RooflinePolicy
         _streamingShare = Kernels.StreamingShare;
         (_attentionMemory, _attentionCompute) = Kernels.AttentionShares();
         _allReduce = Bandwidth.FromGBps(gpu.ScaleUpBandwidthGBps * gpu.Efficiency.ScaleUp);
+        _nic = Bandwidth.FromGBps(gpu.ScaleOutBandwidthGBps * gpu.Efficiency.ScaleOut);
         _nvlinkDispatch = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: false));
         _nvlinkCombine = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: true));
         _kernel = Duration.FromMilliseconds(gpu.Latency.KernelUs / 1000);
@@ -101,7 +102,9 @@ public sealed class RooflinePolicy
 
         return op.Kind switch
         {
-            OperatorKind.AllReduce => Link(op.ScaleUpBytes / _allReduce, Duration.Zero, _scaleUpLatency),
+            OperatorKind.AllReduce => op.ScaleOutBytes.Value > 0
+                ? Link(op.ScaleUpBytes / _allReduce, op.ScaleOutBytes / _nic, _scaleOutLatency)
+                : Link(op.ScaleUpBytes / _allReduce, Duration.Zero, _scaleUpLatency),
             OperatorKind.Dispatch or OperatorKind.Combine => Exchange(op),
             OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * AttentionComputeShare(op)), op.MemoryBytes / (_memory * _attentionMemory),
                 Fixed(op, measured: Kernels.Profile is not null)),

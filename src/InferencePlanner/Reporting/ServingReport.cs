@@ -82,6 +82,9 @@ public static class ServingReport
             [
                 "Steady state of closed-loop clients: TTFT = (requests in flight - requests decoding) / rate (Little's law), never less than a prompt's own path.",
                 $"Step overhead {s.Framework.StepOverheadUs:0} us and request overhead {s.Framework.RequestOverheadMs:0.#} ms from {s.Framework.Origin} (calibrated, see validate --serving).",
+                .. r.MemoryShareRaised
+                    ? [$"The weights leave less room than {s.Framework.DisplayName}'s default memory share keeps for its runtime: priced with its least reserve ({r.Memory.Reserve:0.#} GB), which needs the memory share raised by hand."]
+                    : Array.Empty<string>(),
             ]);
 
         var ttft = new Table("ttft", "Time to first token by part (ms)", ["part", "ms"],

@@ -30,7 +30,7 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
     public DefaultLayout ToDefault(TransformerSpec t)
     {
         ArgumentNullException.ThrowIfNull(t);
-        return new DefaultLayout(Gpus, AttentionTp, 0, null) { MoeTp = t.FeedForward.IsMoe ? MoeTp : 1 };
+        return new DefaultLayout(Gpus, AttentionTp, 0, null) { MoeTp = t.FeedForward.IsMoe ? MoeTp : 1, TpAcrossDomains = true };
     }
 
     /// <summary>Checks the layout against the model and GPU; throws <see cref="InputException"/> naming the problem.</summary>

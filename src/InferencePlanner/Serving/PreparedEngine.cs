@@ -18,6 +18,9 @@ namespace InferencePlanner.Serving;
 public readonly record struct PreparedEngine(
     EngineLayout Engine, DefaultLayout Layout, int Domain, int Budget, double WeightsGB, double KvCapacityGB, double ReserveGB, double CapacityGB, double MaxRunningByCap)
 {
+    /// <summary>Whether the weights fit only with the framework's memory share raised above its default (the least reserve it runs with).</summary>
+    public bool MemoryShareRaised { get; init; }
+
     /// <summary>GPUs of the engine.</summary>
     public int Gpus => Engine.Gpus;
 

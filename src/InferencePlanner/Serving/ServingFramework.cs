@@ -54,6 +54,12 @@ public sealed record ServingFramework(
     /// <summary>Where the file came from.</summary>
     public string Origin { get; init; } = "";
 
+    /// <summary>
+    /// The least reserve the framework runs with when its memory share is raised by hand (GB per GPU); null when the
+    /// default is all it takes. Used only where the default reserve leaves no room for KV cache.
+    /// </summary>
+    public double? MinReserveGB { get; init; }
+
     /// <summary>Memory reserved per token of the chunk budget (activations of the largest step), MB.</summary>
     public double ReserveMBPerChunkToken { get; init; }
 

@@ -69,14 +69,25 @@ public sealed class ServingModel
         var weights = DefaultCapacity.WeightsPerGpu(_t, layout, _p).ToGB();
         var fw = Framework;
         double capacity = _gpu.MemoryGB * HbmGBPerDatasheetGB, reserve = fw.ReserveFor(budget);
-        var kv = fw.MemoryShareOf == MemoryShareOf.Total ? fw.MemoryShare * capacity - weights - reserve : fw.MemoryShare * (capacity - weights - reserve);
+        double Kv(double r) => fw.MemoryShareOf == MemoryShareOf.Total ? fw.MemoryShare * capacity - weights - r : fw.MemoryShare * (capacity - weights - r);
+        var kv = Kv(reserve);
+        var raised = false;
+        if (!(kv > 0) && fw.MinReserveGB is { } least && least < reserve && Kv(least) > 0)
+        {
+            // The default leaves no room; deployments that fill the GPU raise the memory share by hand.
+            (reserve, kv, raised) = (least, Kv(least), true);
+        }
+
         if (!(kv > 0))
         {
             throw new InputException(
                 $"{Model.Name} on {engine.Gpus} x {_gpu.Name} ({engine.Describe(_t)}): the weights need {weights:F1} GB per GPU, and {fw.DisplayName} keeps {reserve:0.#} GB besides, of {capacity:0.#} GB x its memory share {fw.MemoryShare:0.##}: no room for KV cache; use more GPUs or smaller weights");
         }
 
-        return new PreparedEngine(engine, layout, Math.Min(_gpu.GpusPerNode, engine.Gpus), budget, weights, kv, reserve, capacity, (double)fw.MaxRunningRequests * layout.Dp);
+        return new PreparedEngine(engine, layout, Math.Min(_gpu.GpusPerNode, engine.Gpus), budget, weights, kv, reserve, capacity, (double)fw.MaxRunningRequests * layout.Dp)
+        {
+            MemoryShareRaised = raised,
+        };
     }
 
     /// <summary>Aggregated serving: one engine runs prefill and decode together.</summary>
@@ -104,7 +115,7 @@ public sealed class ServingModel
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave),
             new TpotParts(at.Decode, at.Tpot - at.Decode - ovh, ovh),
             at.Rate, e.Gpus, Math.Min(c, b + (c - b) * at.Own / ttft), m.MaxRunning, b / e.Gpus, at.Chunk, limit, e.MemoryAt(b, m.PerRequestGB))
-        { Isl = w.Isl, Osl = w.Osl };
+        { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised };
     }
 
     /// <summary>Disaggregated serving: prefill workers hand the KV cache to decode workers over the NIC.</summary>
@@ -163,6 +174,7 @@ public sealed class ServingModel
             Isl = w.Isl,
             Osl = w.Osl,
             PrefillCapacityPerSecond = s.PrefillCapacity,
+            MemoryShareRaised = prefill.MemoryShareRaised || decode.MemoryShareRaised,
             BalancedPrefillPerDecode = decodeWorkerRate / (s.PrefillCapacity / px),
         };
     }

@@ -78,6 +78,9 @@ public readonly record struct ServingResult(
     /// <summary>Disaggregated: prefill workers per decode worker at which both sides would carry this rate at their limits; 0 when aggregated.</summary>
     public double BalancedPrefillPerDecode { get; init; }
 
+    /// <summary>Whether the weights fit only with the framework's memory share raised above its default.</summary>
+    public bool MemoryShareRaised { get; init; }
+
     /// <summary>Disaggregated: the largest request rate the prefill workers carry.</summary>
     public double PrefillCapacityPerSecond { get; init; }
 

@@ -214,7 +214,7 @@ public sealed record ServingCase(
             return (new EngineLayout(a, dp, gpus, 1), null);
         }
 
-        if (gpus > gpu.GpusPerNode && moeTp > 1 && moeEp > 0 && (long)moeTp * moeEp == gpus && (a % moeTp == 0 || dp % moeTp == 0))
+        if (prefix.Length == 0 && gpus > gpu.GpusPerNode && moeTp > 1 && moeEp > 1 && (long)moeTp * moeEp == gpus && (a % moeTp == 0 || dp % moeTp == 0))
         {
             // TP64 with MoE TP8 x EP8 on one HGX node: the same run as TP8 with EP8 (the rows' values are identical).
             (a, dp) = a % moeTp == 0 && a >= dp ? (a / moeTp, dp) : (a, dp / moeTp);

@@ -65,6 +65,12 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
     /// </summary>
     public int MoeTp { get; init; } = 1;
 
+    /// <summary>
+    /// Whether tensor parallelism may span several scale-up domains (whole ones), its all-reduce crossing the NIC, as
+    /// serving frameworks run multi-node TP; the prefill and decode commands keep TP inside one domain.
+    /// </summary>
+    public bool TpAcrossDomains { get; init; }
+
     /// <summary>Expert parallelism: GPUs the experts are spread over (the GPUs over the MoE TP).</summary>
     public int Ep => Gpus / MoeTp;
 
@@ -108,9 +114,11 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
             throw new InputException($"TP {Tp} does not divide the model's {t.Attention.Heads} attention heads");
         }
 
-        if (Tp > gpu.GpusPerNode)
+        if (Tp > gpu.GpusPerNode && (!TpAcrossDomains || Tp % gpu.GpusPerNode != 0))
         {
-            throw new InputException($"TP {Tp} does not fit the scale-up domain of {gpu.Name} ({gpu.GpusPerNode} GPUs)");
+            throw new InputException(TpAcrossDomains
+                ? $"TP {Tp} spans part of a scale-up domain of {gpu.Name} ({gpu.GpusPerNode} GPUs): a TP wider than one domain takes whole domains"
+                : $"TP {Tp} does not fit the scale-up domain of {gpu.Name} ({gpu.GpusPerNode} GPUs)");
         }
 
         if (MoeTp <= 0 || Gpus % MoeTp != 0)
@@ -123,7 +131,7 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
             throw new InputException($"MoE TP {MoeTp} does not divide the experts' intermediate size {t.FeedForward.ExpertIntermediate}");
         }
 
-        if (MoeTp > gpu.GpusPerNode)
+        if (MoeTp > gpu.GpusPerNode && (!TpAcrossDomains || MoeTp % gpu.GpusPerNode != 0))
         {
             throw new InputException($"MoE TP {MoeTp} does not fit the scale-up domain of {gpu.Name} ({gpu.GpusPerNode} GPUs)");
         }

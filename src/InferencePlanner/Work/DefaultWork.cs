@@ -106,10 +106,10 @@ public static class DefaultWork
         var tokens = missed * prompts;
         var full = PrefillAttention(t, layout.Tp, p, missed, cached, seq, window: 0, prompts);
         var sliding = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, seq, t.Attention.SlidingWindow, prompts) : default;
-        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false))
+        return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false))
         {
             Head = Head(t, layout.Tp, prompts), // only each prompt's last token goes through the head
-        };
+        }, layout, gpusPerDomain);
     }
 
     /// <summary>
@@ -127,10 +127,10 @@ public static class DefaultWork
         var groupTokens = groupRequests * queriesPerRequest;
         var full = DecodeAttention(t, layout.Tp, p, groupRequests, queriesPerRequest, contextLen, form);
         var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupRequests, queriesPerRequest, Math.Min(contextLen, t.Attention.SlidingWindow), form) : default;
-        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
+        return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
         {
             Head = Head(t, layout.Tp, groupTokens),
-        };
+        }, layout, gpusPerDomain);
     }
 
     /// <summary>
@@ -170,12 +170,12 @@ public static class DefaultWork
             sliding = sliding with { Projections = WithRows(sliding.Projections, tokens, decodeTokens), AllReduce = AllReduce(layout.Tp, tokens, t.Hidden) };
         }
 
-        return new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: chunkTokensPerGroup <= 0))
+        return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: chunkTokensPerGroup <= 0))
         {
             Head = Head(t, layout.Tp, decodeTokens + (missed > 0 ? chunkTokensPerGroup / missed : 0)),
             ChunkCore = chunkTokensPerGroup > 0 ? chunk : Operator.None(OperatorKind.Attention),
             SlidingChunkCore = chunkTokensPerGroup > 0 ? slidingChunk : Operator.None(OperatorKind.Attention),
-        };
+        }, layout, gpusPerDomain);
     }
 
     // A projection GEMM re-described for more rows: FLOPs and activation bytes grow with the rows, the weights stay.
@@ -372,6 +372,37 @@ public static class DefaultWork
         var kv = h * KvHeadsPerGpu(a, tp) * (double)(a.HeadDim + a.VHeadDim);
         var o = heads * a.VHeadDim * h;
         return (q + kv + o, q + kv + o);
+    }
+
+    // A tensor-parallel group wider than the scale-up domain all-reduces hierarchically: reduce-scatter and all-gather
+    // over NVLink inside each domain (the whole of each GPU's share), and the ring over the NIC between domains on
+    // each GPU's 1/D of the data.
+    private static LayerWork AcrossDomains(in LayerWork w, DefaultLayout layout, int gpusPerDomain)
+    {
+        if (layout.Tp <= gpusPerDomain && layout.MoeTp <= gpusPerDomain)
+        {
+            return w;
+        }
+
+        Operator Span(in Operator allReduce, int tp)
+        {
+            if (tp <= gpusPerDomain || allReduce.IsEmpty)
+            {
+                return allReduce;
+            }
+
+            double d = gpusPerDomain, n = tp / d;
+            var data = allReduce.ScaleUpBytes.Value * tp / (2.0 * (tp - 1));
+            return Operator.Exchange(OperatorKind.AllReduce, Bytes.FromBytes(2 * (d - 1) / d * data), Bytes.FromBytes(2 * (n - 1) / n * data / d));
+        }
+
+        return w with
+        {
+            FullAttention = w.FullAttention with { AllReduce = Span(w.FullAttention.AllReduce, layout.Tp) },
+            SlidingAttention = w.SlidingAttention with { AllReduce = Span(w.SlidingAttention.AllReduce, layout.Tp) },
+            DenseFeedForward = w.DenseFeedForward with { AllReduce = Span(w.DenseFeedForward.AllReduce, layout.Tp) },
+            MoeFeedForward = w.MoeFeedForward with { AllReduce = Span(w.MoeFeedForward.AllReduce, layout.MoeTp) },
+        };
     }
 
     private static Operator AllReduce(int tp, double tokens, double hidden) =>
