@@ -21,12 +21,23 @@ public sealed record ServingScenario(
     EngineLayout? Engine, DisaggregatedLayout? Disaggregated, int? ChunkTokens)
 {
     /// <summary>Evaluates the scenario.</summary>
-    public ServingResult Evaluate()
+    public ServingResult Evaluate() => EvaluateWithStep().Result;
+
+    /// <summary>Evaluates the scenario, with the decode step at its operating point by component.</summary>
+    public (ServingResult Result, Phases.Breakdown DecodeStep) EvaluateWithStep()
     {
         var m = new ServingModel(Model, Gpu, Framework, Precisions);
-        return Mode == ServingMode.Aggregated
-            ? m.Aggregated(Workload, Engine ?? throw new InputException("aggregated serving needs an engine layout"), ChunkTokens)
-            : m.Disaggregated(Workload, Disaggregated ?? throw new InputException("disaggregated serving needs prefill and decode layouts"), ChunkTokens);
+        if (Mode == ServingMode.Aggregated)
+        {
+            var e = m.Prepare(Engine ?? throw new InputException("aggregated serving needs an engine layout"), ChunkTokens);
+            var r = m.Aggregated(e, Workload);
+            return (r, m.DecodeStepBreakdown(e, r.DecodeBatchPerGpu, Workload));
+        }
+
+        var d = Disaggregated ?? throw new InputException("disaggregated serving needs prefill and decode layouts");
+        var decode = m.Prepare(d.Decode, ChunkTokens, "decode");
+        var result = m.Disaggregated(m.Prepare(d.Prefill, ChunkTokens, "prefill"), d.PrefillWorkers, decode, d.DecodeWorkers, Workload);
+        return (result, m.DecodeStepBreakdown(decode, result.DecodeBatchPerGpu, Workload));
     }
 
     /// <summary>The layout as people write it.</summary>
@@ -49,7 +60,7 @@ public static class ServingReport
     public static Document Serve(ServingScenario s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        var r = s.Evaluate();
+        var (r, step) = s.EvaluateWithStep();
         var w = s.Workload;
         var p = s.Precisions;
         var mode = s.Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated";
@@ -105,6 +116,20 @@ public static class ServingReport
             ["total", Cell.Of(r.Tpot.Total, 3)],
         ]);
 
+        static Cell Ms(Units.Duration d) => Cell.Of(d.Milliseconds, 3);
+        var stepTable = new Table("decode-step", $"The decode step at {r.DecodeBatchPerGpu:0.##} requests per GPU by component (ms, all layers)", ["component", "ms"],
+        [
+            ["attention projections", Ms(step.AttentionProjections)],
+            ["attention core (KV read)", Ms(step.AttentionCore)],
+            ["all-reduces (attention, MLP, MoE TP)", Ms(step.AttentionAllReduce + step.MlpAllReduce)],
+            ["dense MLP", Ms(step.DenseMlp)],
+            ["router, shared and routed experts", Ms(step.Router + step.SharedExperts + step.RoutedExperts)],
+            ["dispatch and combine", Ms(step.Dispatch + step.Combine)],
+            ["norms, activations, layouts, output head", Ms(step.Glue + step.Head)],
+            ["total", Ms(step.Total)],
+            ["limited by", DefaultReport.LimitText(step.Limit)],
+        ]);
+
         var mem = r.Memory;
         var memory = new Table("memory", $"Memory per {(s.Mode == ServingMode.Aggregated ? "" : "decode ")}GPU (GB)", ["part", "GB"],
         [
@@ -115,7 +140,7 @@ public static class ServingReport
             ["KV cache of the running requests", Cell.Of(mem.KvInFlight, 2)],
         ]);
 
-        var tables = new List<Table> { summary, ttft, tpot, memory };
+        var tables = new List<Table> { summary, ttft, tpot, stepTable, memory };
         if (s.Mode == ServingMode.Disaggregated)
         {
             tables.Add(new Table("balance", "Prefill and decode workers", ["figure", "value"],

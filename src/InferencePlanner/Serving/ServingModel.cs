@@ -400,6 +400,13 @@ public sealed class ServingModel
     // The mean context a decoding request attends to in the steady state: its prompt and half its output.
     private static double Context(in ServingWorkload w) => w.Isl + w.Osl / 2.0;
 
+    /// <summary>One decode step of <paramref name="batchPerGpu"/> requests per GPU by component, for the output (not the search path).</summary>
+    public Breakdown DecodeStepBreakdown(in PreparedEngine e, double batchPerGpu, ServingWorkload w)
+    {
+        var policy = batchPerGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch ? _graph : _eager;
+        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0));
+    }
+
     // One decode step's GPU work, ms: replayed from a CUDA graph when the framework captures that batch.
     private double DecodeStep(in PreparedEngine e, double bGpu, double ctx)
     {
