@@ -342,11 +342,51 @@ public sealed class ServingModel
             return (upper, ServingLimit.Concurrency);
         }
 
+        // The gap falls as b grows: a bracketed root, found by regula falsi with the Illinois correction (a few
+        // evaluations where bisection takes forty), to a relative tolerance far below the model's own error.
         double lo = Math.Min(upper, 1e-6 * Math.Max(1, upper)), hi = upper;
-        for (var i = 0; i < 40; i++)
+        double flo = Gap(ref state, c, lo), fhi = Gap(ref state, c, hi);
+        if (!(flo > 0) || !double.IsFinite(flo) || !double.IsFinite(fhi))
         {
-            var mid = (lo + hi) / 2;
-            if (Gap(ref state, c, mid) > 0) { lo = mid; } else { hi = mid; }
+            return (lo, ServingLimit.Concurrency);
+        }
+
+        var side = 0;
+        var tolerance = 1e-6 * upper;
+        for (var i = 0; i < 60 && hi - lo > tolerance; i++)
+        {
+            var b = hi - fhi * (hi - lo) / (fhi - flo);
+            if (!(b > lo && b < hi))
+            {
+                b = (lo + hi) / 2;
+            }
+
+            var f = Gap(ref state, c, b);
+            if (f > 0)
+            {
+                (lo, flo) = (b, f);
+                if (side == -1)
+                {
+                    fhi /= 2;
+                }
+
+                side = -1;
+            }
+            else
+            {
+                (hi, fhi) = (b, f);
+                if (side == 1)
+                {
+                    flo /= 2;
+                }
+
+                side = 1;
+            }
+
+            if (Math.Abs(f) < 1e-9 * Math.Max(1, Math.Abs(flo)))
+            {
+                return (b, ServingLimit.Concurrency);
+            }
         }
 
         return ((lo + hi) / 2, ServingLimit.Concurrency);
