@@ -73,6 +73,7 @@ public static class ServingReport
             new("layout", s.LayoutText),
             new("workload", $"ISL {w.Isl}, OSL {w.Osl}, concurrency {w.Concurrency}, cache hit {w.CacheHit:0.###}" + (w.Waves > 0 ? $", {w.Waves} waves" : ", steady state")),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
+            new("kernels", new Kernels.KernelModel(s.Gpu).Description),
             new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
         };
 
