@@ -144,8 +144,9 @@ public sealed class ServingModel
         var upper = cap;
         if (s.At(upper).Rate > s.PrefillCapacity)
         {
+            // The rate grows with the decode batch: bisect to a relative tolerance, staying on the feasible side.
             double lo = 0, hi = upper;
-            for (var i = 0; i < 50; i++)
+            for (var i = 0; i < 60 && hi - lo > 1e-6 * upper; i++)
             {
                 var mid = (lo + hi) / 2;
                 if (s.At(mid).Rate > s.PrefillCapacity) { hi = mid; } else { lo = mid; }
