@@ -84,6 +84,7 @@ public static class CommandLine
         root.Subcommands.Add(Batch(stdout));
         root.Subcommands.Add(Compare(stdout));
         root.Subcommands.Add(ServeCommand.Build(stdout));
+        root.Subcommands.Add(PlotCommand.Build(stdout));
         root.Subcommands.Add(Validate(stdout));
         root.Subcommands.Add(Report(stdout));
         root.Subcommands.Add(List(stdout));

@@ -448,6 +448,10 @@ public sealed class ServingModel
         return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0));
     }
 
+    /// <summary>One prefill step of <paramref name="chunk"/> prompt tokens per data-parallel group by component, for the output.</summary>
+    public Breakdown PrefillStepBreakdown(in PreparedEngine e, double chunk, ServingWorkload w) =>
+        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit));
+
     // One decode step's GPU work, ms: replayed from a CUDA graph when the framework captures that batch.
     private double DecodeStep(in PreparedEngine e, double bGpu, double ctx)
     {
