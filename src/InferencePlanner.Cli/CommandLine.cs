@@ -270,7 +270,7 @@ public static class CommandLine
 
     private static Command Validate(TextWriter stdout)
     {
-        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)} (default: table).", DefaultValueFactory = _ => "table" };
+        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)}.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong([.. Exporters.Names]);
         var band = new Option<bool>("--band") { Description = "Add a low and a high prediction from the spread of the kernel data." };
         var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." }.Within(1, 1000);
@@ -364,7 +364,7 @@ public static class CommandLine
 
     private static Option<string[]> GpuOption(params string[] defaults) => new("--gpu")
     {
-        Description = $"A built-in GPU name or the path of a GPU JSON file; repeat for several (default: {string.Join(", ", defaults)}; H20_3e is H20-3e outside the seed preset).",
+        Description = "A built-in GPU name or the path of a GPU JSON file; repeat for several (H20_3e is H20-3e outside the seed preset).",
         DefaultValueFactory = _ => defaults,
         Arity = ArgumentArity.OneOrMore,
     };
@@ -480,7 +480,7 @@ public static class CommandLine
             _withPreset = withPreset;
             Format = new Option<string>("--format")
             {
-                Description = $"Output format: {string.Join(", ", Exporters.Names)} (default: {defaultFormat}).",
+                Description = $"Output format: {string.Join(", ", Exporters.Names)}.",
                 DefaultValueFactory = _ => defaultFormat,
             };
             Format.AcceptOnlyFromAmong([.. Exporters.Names]);
@@ -501,7 +501,7 @@ public static class CommandLine
 
         public Option<string> ModelOption { get; } = new("--model")
         {
-            Description = $"A built-in model name or the path of a HuggingFace config.json (default: {ModelCatalog.DefaultName}).",
+            Description = "A built-in model name or the path of a HuggingFace config.json.",
             DefaultValueFactory = _ => ModelCatalog.DefaultName,
         };
 

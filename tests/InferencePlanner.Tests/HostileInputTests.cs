@@ -101,3 +101,27 @@ public sealed class HostileInputTests
         Assert.Contains("--dp takes a whole number", err, StringComparison.Ordinal);
     }
 }
+
+public sealed class HelpTextTests
+{
+    // A default is stated once: System.CommandLine prints [default: X] for options that have one.
+    [Theory]
+    [InlineData("blocks")]
+    [InlineData("prefill")]
+    [InlineData("decode")]
+    [InlineData("batch")]
+    [InlineData("compare")]
+    [InlineData("serve")]
+    [InlineData("validate")]
+    [InlineData("report")]
+    [InlineData("plot")]
+    public void Help_states_each_default_once(string command)
+    {
+        var (exit, output, _) = Cli.Run(command, "--help");
+        Assert.Equal(0, exit);
+        foreach (var line in output.Split('\n').Where(l => l.Contains("[default:", StringComparison.Ordinal)))
+        {
+            Assert.DoesNotContain("(default:", line, StringComparison.Ordinal);
+        }
+    }
+}
