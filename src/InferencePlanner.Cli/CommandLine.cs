@@ -464,7 +464,7 @@ public static class CommandLine
 
     private static int Write(TextWriter stdout, ParseResult p, CommonOptions common, Document doc)
     {
-        Exporters.For(p.GetValue(common.Format)!).Write(doc, stdout);
+        Exporters.For(p.GetValue(common.Format)!).Write(doc.Only(p.GetValue(common.TableOption)), stdout);
         return 0;
     }
 
@@ -505,7 +505,16 @@ public static class CommandLine
             DefaultValueFactory = _ => ModelCatalog.DefaultName,
         };
 
-        public void AddFormat(Command cmd) => cmd.Options.Add(Format);
+        public Option<string?> TableOption { get; } = new("--table")
+        {
+            Description = "Write only the table of this key (e.g. for a plain CSV reader); the keys are the JSON output's table keys.",
+        };
+
+        public void AddFormat(Command cmd)
+        {
+            cmd.Options.Add(Format);
+            cmd.Options.Add(TableOption);
+        }
 
         public void AddTo(Command cmd)
         {
@@ -521,6 +530,7 @@ public static class CommandLine
             }
 
             cmd.Options.Add(Format);
+            cmd.Options.Add(TableOption);
         }
 
         public ModelSpec Model(ParseResult p) => ModelCatalog.Resolve(p.GetValue(ModelOption)!);

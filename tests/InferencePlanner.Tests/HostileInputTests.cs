@@ -125,3 +125,29 @@ public sealed class HelpTextTests
         }
     }
 }
+
+public sealed class CsvTableTests
+{
+    // --table gives one table as plain CSV: its header first, every row with as many fields.
+    [Theory]
+    [InlineData("decode", "decode")]
+    [InlineData("serve", "summary")]
+    [InlineData("prefill", "prefill-throughput")]
+    public void One_table_is_plain_csv(string command, string table)
+    {
+        var (exit, output, err) = Cli.Run(command, "--format", "csv", "--table", table);
+        Assert.True(exit == 0, err);
+        var lines = output.TrimEnd().Split('\n').Select(l => l.TrimEnd('\r')).ToList();
+        Assert.False(lines[0].StartsWith('#'), lines[0]);
+        var header = Validation.Csv.Parse(output, "x")[0];
+        Assert.All(Validation.Csv.Parse(output, "x").Where(r => r.Count > 1 || r[0].Length > 0), r => Assert.Equal(header.Count, r.Count));
+    }
+
+    [Fact]
+    public void An_unknown_table_names_the_ones_there_are()
+    {
+        var (exit, _, err) = Cli.Run("decode", "--table", "nope");
+        Assert.Equal(2, exit);
+        Assert.Contains("its tables are decode", err, StringComparison.Ordinal);
+    }
+}

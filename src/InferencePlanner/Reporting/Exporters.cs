@@ -158,7 +158,7 @@ public sealed class MarkdownExporter : IExporter
     }
 }
 
-/// <summary>CSV with unrounded numbers: one block per table, headed by a comment line with its title.</summary>
+/// <summary>CSV with unrounded numbers: one table as plain CSV; several as blocks, each headed by a comment line with its title (--table picks one).</summary>
 public sealed class CsvExporter : IExporter
 {
     /// <inheritdoc />
@@ -175,7 +175,13 @@ public sealed class CsvExporter : IExporter
             }
 
             first = false;
-            writer.WriteLine("# " + table.Title);
+
+            // A document of one table is plain CSV, header first; several are told apart by a title line each.
+            if (document.Tables.Count > 1)
+            {
+                writer.WriteLine("# " + table.Title);
+            }
+
             writer.WriteLine(string.Join(",", table.Columns.Select(Quote)));
             foreach (var row in table.Rows)
             {

@@ -61,4 +61,21 @@ public sealed record Table(string Key, string Title, IReadOnlyList<string> Colum
 /// <param name="Title">Document title.</param>
 /// <param name="Inputs">Named inputs (model, preset, GPUs, workload), in order.</param>
 /// <param name="Tables">The tables.</param>
-public sealed record Document(string Title, IReadOnlyList<KeyValuePair<string, string>> Inputs, IReadOnlyList<Table> Tables);
+public sealed record Document(string Title, IReadOnlyList<KeyValuePair<string, string>> Inputs, IReadOnlyList<Table> Tables)
+{
+    /// <summary>
+    /// The document with only the table of key <paramref name="key"/> (one table, as a plain CSV reader wants);
+    /// the whole document when <paramref name="key"/> is null.
+    /// </summary>
+    public Document Only(string? key)
+    {
+        if (key is null)
+        {
+            return this;
+        }
+
+        var table = Tables.FirstOrDefault(t => string.Equals(t.Key, key, StringComparison.OrdinalIgnoreCase))
+            ?? throw new InputException($"--table: this document has no table '{key}'; its tables are {string.Join(", ", Tables.Select(t => t.Key))}");
+        return this with { Tables = [table] };
+    }
+}
