@@ -126,8 +126,8 @@ public sealed class BandTests
         Assert.True(exit == 0, err);
         foreach (var row in JsonDocument.Parse(output).RootElement.GetProperty("tables")[0].GetProperty("rows").EnumerateArray())
         {
-            Assert.True(row.GetProperty("Total_O low").GetDouble() <= row.GetProperty("Total_O").GetDouble());
-            Assert.True(row.GetProperty("Total_O").GetDouble() <= row.GetProperty("Total_O high").GetDouble());
+            Assert.True(row.GetProperty("tokens/s per GPU, low").GetDouble() <= row.GetProperty("tokens/s per GPU").GetDouble());
+            Assert.True(row.GetProperty("tokens/s per GPU").GetDouble() <= row.GetProperty("tokens/s per GPU, high").GetDouble());
         }
     }
 }

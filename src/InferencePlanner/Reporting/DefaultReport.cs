@@ -238,18 +238,19 @@ public static class DefaultReport
                 : $"no batch of {string.Join(", ", batches)} fits in memory with requests of {Num.S(seqLen + decodeLen)} tokens; the largest that fits is {Math.Max(0, fitting)} per GPU");
         }
 
-        notes.Insert(0, "Times are one decode step through all layers as one batch, ms. TPOT_O runs the batch as two micro-batches of half the requests (TBO in the layout), overlapping dispatch and combine with compute, where that is faster than one batch, and is TPOT otherwise; TPS and tokens/s per GPU use it.");
+        notes.Insert(0, "Times are one decode step through all layers as one batch, ms. TPOT runs the batch as two micro-batches of half the requests (TBO in the layout), overlapping dispatch and combine with compute, where that is faster than one batch, and equals 'TPOT, one batch' otherwise; tokens/s per user and per GPU use it.");
         if (mtp)
         {
-            notes.Insert(1, $"Multi-token prediction: each request puts itself and {Num.S(inputs.Options.MtpDraftTokens)} draft token(s) through the model per step (its KV read once) and gains {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} token(s) per step; Draft is the module's passes, one per draft token, in sequence. TPOT_O and TPOT are per step; TPS and Total_O count the tokens gained.");
+            notes.Insert(1, $"Multi-token prediction: each request puts itself and {Num.S(inputs.Options.MtpDraftTokens)} draft token(s) through the model per step (its KV read once) and gains {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} token(s) per step; 'draft passes' is the module's passes, one per draft token, in sequence. TPOT is per step; tokens/s per user and per GPU count the tokens gained.");
         }
 
         return new Document($"Decode of {model.Name}",
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("decode_len", Num.S(decodeLen)), new("batch sizes", string.Join(",", batches.Select(Num.S)))]),
         [
             new Table("decode", "Decode per batch size (ms per step, tokens/s)",
-                ["GPU", "layout", "BatchSize", "AttnProj", "AttnCore", "AllReduce", "DenseMLP", "Experts", "Dispatch", "Combine", "Glue+Head", .. mtp ? ["Draft"] : Array.Empty<string>(), "TPOT_O", "TPOT", "TPS_O", "Total_O", "MaxBatch", "limited by",
-                    .. inputs.Band ? ["Total_O low", "Total_O high"] : Array.Empty<string>()],
+                ["GPU", "layout", "batch per GPU", "attention projections", "attention core", "all-reduces", "dense MLP", "experts", "dispatch", "combine", "norms, activations, head",
+                    .. mtp ? ["draft passes"] : Array.Empty<string>(), "TPOT", "TPOT, one batch", "tokens/s per user", "tokens/s per GPU", "largest batch that fits", "limited by",
+                    .. inputs.Band ? ["tokens/s per GPU, low", "tokens/s per GPU, high"] : Array.Empty<string>()],
                 rows, notes),
             OverlapTable("decode-overlap", stages),
         ]);
