@@ -25,6 +25,9 @@ internal static class ServeCommand
         var concurrency = new Option<int>("--concurrency") { Description = "Requests in flight (closed-loop clients, as benchmark tools run them).", DefaultValueFactory = _ => 64 }.Within(1, OptionRanges.MaxTokens);
         var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the prefix cache, in [0, 1].", DefaultValueFactory = _ => 0 }.Within(0, 1);
         var waves = new Option<int>("--waves") { Description = "Requests a benchmark run sends, over the concurrency; the first wave arrives at once (0: the steady state alone).", DefaultValueFactory = _ => 0 }.Within(0, 1_000_000);
+        var recv = new Option<int>("--scheduler-recv-interval") { Description = "Scheduler steps between polls for new requests (SGLang's option of that name).", DefaultValueFactory = _ => 1 }.Within(1, 10_000);
+        var stream = new Option<int>("--stream-interval") { Description = "Tokens per streamed response: the first reaches the client after this many steps.", DefaultValueFactory = _ => 1 }.Within(1, 10_000);
+        var batchWait = new Option<int>("--batch-wait") { Description = "Steps a prompt may wait to be batched with others (TensorRT-LLM's batch_wait_timeout_iters).", DefaultValueFactory = _ => 0 }.Within(0, 10_000);
         var chunk = new Option<int?>("--chunk") { Description = "Prompt tokens one step carries per data-parallel group (default: the framework's budget)." }.Within(1, OptionRanges.MaxTokens);
         var engine = new LayoutOptions("");
         var prefill = new LayoutOptions("prefill-");
@@ -37,7 +40,7 @@ internal static class ServeCommand
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: summary, ttft, tpot, decode-step, memory, balance." };
         var cmd = new Command("serve", "Serving one deployment under closed-loop clients: TTFT and TPOT with their parts, tokens/s per user and per GPU, requests/s, memory per GPU and what limits the rate.")
         {
-            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, prefillWorkers, decodeWorkers, weights, experts, kv, format, table,
+            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, recv, stream, batchWait, prefillWorkers, decodeWorkers, weights, experts, kv, format, table,
         };
         engine.AddTo(cmd);
         prefill.AddTo(cmd);
@@ -56,7 +59,12 @@ internal static class ServeCommand
                 ExpertWeights = Parse(p, experts, "--expert-weights") ?? w ?? native.ExpertWeights,
                 KvCache = Parse(p, kv, "--kv-cache") ?? native.KvCache,
             };
-            var workload = new ServingWorkload(p.GetValue(isl), p.GetValue(osl), p.GetValue(concurrency), p.GetValue(hit), p.GetValue(waves));
+            var workload = new ServingWorkload(p.GetValue(isl), p.GetValue(osl), p.GetValue(concurrency), p.GetValue(hit), p.GetValue(waves))
+            {
+                RecvInterval = p.GetValue(recv),
+                StreamInterval = p.GetValue(stream),
+                BatchWaitSteps = p.GetValue(batchWait),
+            };
             var disagg = p.GetValue(mode) == "disagg";
             if (disagg && engine.Given(p))
             {

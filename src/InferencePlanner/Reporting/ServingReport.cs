@@ -72,6 +72,7 @@ public static class ServingReport
             new("mode", mode),
             new("layout", s.LayoutText),
             new("workload", $"ISL {w.Isl}, OSL {w.Osl}, concurrency {w.Concurrency}, cache hit {w.CacheHit:0.###}" + (w.Waves > 0 ? $", {w.Waves} waves" : ", steady state")),
+            new("delivery", $"scheduler poll every {w.RecvInterval} step(s), batching wait {w.BatchWaitSteps} step(s), {w.StreamInterval} token(s) per streamed response"),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
             new("kernels", new Kernels.KernelModel(s.Gpu).Description),
             new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
@@ -106,6 +107,7 @@ public static class ServingReport
             ["the prompt's own prefill steps", Cell.Of(r.Ttft.Prefill, 2)],
             ["KV transfer to the decode worker", Cell.Of(r.Ttft.KvTransfer, 2)],
             ["a benchmark run's waves of prompts sent together", Cell.Of(r.Ttft.FirstWave, 2)],
+            ["scheduler poll, batching wait, first streamed response", Cell.Of(r.Ttft.Delivery, 2)],
             ["total", Cell.Of(r.Ttft.Total, 2)],
         ]);
 

@@ -109,10 +109,11 @@ public sealed class ServingModel
         var at = s.At(b);
         double c = w.Concurrency, ovh = s.Overhead;
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
-        var queue = ttft - Framework.RequestOverheadMs - at.Own;
+        var delivery = Delivery(w, at.Tpot);
+        var queue = ttft - Framework.RequestOverheadMs - at.Own - delivery;
         var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, ref s) - ttft);
         return new ServingResult(
-            new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave),
+            new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave, delivery),
             new TpotParts(at.Decode, at.Tpot - at.Decode - ovh, ovh),
             at.Rate, e.Gpus, Math.Min(c, b + (c - b) * at.Own / ttft), m.MaxRunning, b / e.Gpus, at.Chunk, limit, e.MemoryAt(b, m.PerRequestGB))
         { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised };
@@ -163,12 +164,13 @@ public sealed class ServingModel
 
         var at = s.At(b);
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
-        var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer;
+        var delivery = Delivery(w, at.Tpot);
+        var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer - delivery;
         var decodeWorkerRate = at.Rate / dy;
         var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, PrefillStep(prefill, s.FullChunk, w) + ovh, ref s) - ttft);
         var gpus = (long)prefill.Gpus * prefillWorkers + (long)decode.Gpus * decodeWorkers;
         return new ServingResult(
-            new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave),
+            new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave, delivery),
             new TpotParts(at.Decode, 0, ovh),
             at.Rate, (int)Math.Min(int.MaxValue, gpus), b, m.MaxRunning * dy, b / (dy * decode.Gpus), at.Chunk, limit, decode.MemoryAt(b / dy, m.PerRequestGB))
         {
@@ -256,7 +258,7 @@ public sealed class ServingModel
                 own = full * (ChunkStep(bGpu, bp, sd) + _steps * Overhead) + (rest > 0 ? ChunkStep(bGpu, rest, sd) + _steps * Overhead : 0);
             }
 
-            var floor = fw.RequestOverheadMs + tpot / 2 + own;
+            var floor = fw.RequestOverheadMs + tpot / 2 + own + Delivery(_w, tpot);
             return new Point(tpot, sd, rate, floor, own, chunk);
         }
 
@@ -326,7 +328,7 @@ public sealed class ServingModel
                 own = full * PrefillStepMs(FullChunk) + (rest > 0 ? PrefillStepMs(rest) : 0);
             }
 
-            var floor = _m.Framework.RequestOverheadMs + own + Transfer + tpot / 2;
+            var floor = _m.Framework.RequestOverheadMs + own + Transfer + tpot / 2 + Delivery(_w, tpot);
             return new Point(tpot, sd, rate, floor, own, chunk);
         }
 
@@ -417,6 +419,15 @@ public sealed class ServingModel
         }
 
         return sum / w.Waves;
+    }
+
+    // Steps between a request's arrival and its first token reaching the client besides its prefill: the wait for
+    // the scheduler's next poll, (recv - 1) / 2 steps; a batching wait for other prompts; and the first response's
+    // other tokens, stream - 1 steps.
+    private static double Delivery(in ServingWorkload w, double stepMs)
+    {
+        // A prompt that arrives alone waits the whole batching window: nothing else fills the batch first.
+        return ((w.RecvInterval - 1) / 2.0 + w.BatchWaitSteps + (w.StreamInterval - 1)) * stepMs;
     }
 
     private static void RequireDecode(in ServingWorkload w)

@@ -22,10 +22,11 @@ public enum ServingLimit
 /// <param name="Prefill">The prompt's own prefill steps (its chunks, with the decode tokens sharing them).</param>
 /// <param name="KvTransfer">Disaggregated: moving the KV cache from the prefill to the decode worker.</param>
 /// <param name="FirstWave">A benchmark run's first wave, all its prompts sent at once, averaged over the run's waves (0 for the steady state).</param>
-public readonly record struct TtftParts(double RequestOverhead, double Queue, double Prefill, double KvTransfer, double FirstWave = 0)
+/// <param name="Delivery">The scheduler's poll interval, a batching wait and the first streamed response's other tokens.</param>
+public readonly record struct TtftParts(double RequestOverhead, double Queue, double Prefill, double KvTransfer, double FirstWave = 0, double Delivery = 0)
 {
     /// <summary>The whole time to first token.</summary>
-    public double Total => RequestOverhead + Queue + Prefill + KvTransfer + FirstWave;
+    public double Total => RequestOverhead + Queue + Prefill + KvTransfer + FirstWave + Delivery;
 }
 
 /// <summary>Time per output token, by what it is made of (ms).</summary>

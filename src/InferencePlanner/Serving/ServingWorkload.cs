@@ -29,6 +29,18 @@ public enum ServingMode
 /// </param>
 public readonly record struct ServingWorkload(int Isl, int Osl, int Concurrency, double CacheHit = 0, int Waves = 0, double LengthSpread = 0)
 {
+    /// <summary>
+    /// Scheduler iterations between two polls for new requests (SGLang's --scheduler-recv-interval; 1: every
+    /// iteration, the frameworks' default). A request waits for the next poll: (N - 1) / 2 steps on average.
+    /// </summary>
+    public int RecvInterval { get; init; } = 1;
+
+    /// <summary>Iterations a prompt may wait for others to batch its prefill with (TensorRT-LLM's batch_wait_timeout_iters; 0 by default).</summary>
+    public int BatchWaitSteps { get; init; }
+
+    /// <summary>Tokens per streamed response (SGLang's --stream-interval, TensorRT-LLM's stream_interval; 1 by default): the first response carries the first N tokens.</summary>
+    public int StreamInterval { get; init; } = 1;
+
     /// <summary>Throws <see cref="InputException"/> naming the problem when the workload cannot be run.</summary>
     public void Validate()
     {
@@ -51,6 +63,11 @@ public readonly record struct ServingWorkload(int Isl, int Osl, int Concurrency,
         if (!(LengthSpread >= 0 && LengthSpread <= 2))
         {
             throw new InputException($"the length spread must lie in [0, 2], got {LengthSpread.ToString(CultureInfo.InvariantCulture)}");
+        }
+
+        if (RecvInterval < 1 || StreamInterval < 1 || BatchWaitSteps < 0 || RecvInterval > 10_000 || StreamInterval > 10_000 || BatchWaitSteps > 10_000)
+        {
+            throw new InputException($"the scheduler's receive interval and the stream interval must lie in [1, 10000] and the batching wait in [0, 10000], got {RecvInterval}, {StreamInterval} and {BatchWaitSteps}");
         }
 
         if (Waves < 0 || Waves > 1_000_000)

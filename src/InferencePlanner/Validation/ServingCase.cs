@@ -114,6 +114,7 @@ public sealed record ServingCase(
         // and sends 10 x concurrency requests (--num-prompts), the first wave at once. Every row is read so: the rows
         // of aiconfigurator's own sweeps (aic-auto-gap-analysis) state no client of their own.
         var workload = new ServingWorkload((int)Math.Round(isl.Value * ClientLengthShare), Math.Max(2, (int)Math.Round(osl.Value * ClientLengthShare)), concurrency, 0, ClientWaves, ClientLengthSpread);
+        workload = ServingRecipes.Apply(workload, row, model, gpu.Name, fw, concurrency);
         if (mode == ServingMode.Aggregated)
         {
             var (engine, why) = Layout(row, "", t, gpu, assumptions);
