@@ -618,12 +618,12 @@ public static class CommandLine
         public DefaultInputs Inputs(ParseResult p, ModelSpec model, string command)
         {
             RejectMeaningless(p, model, command);
-            var weights = Parse(p, _weights, "--weights");
-            var experts = Parse(p, _expertWeights, "--expert-weights");
-            var kv = Parse(p, _kv, "--kv-cache");
-            var attention = Parse(p, _attention, "--attention-precision");
-            var dispatch = Parse(p, _dispatch, "--dispatch");
-            var combine = Parse(p, _combine, "--combine");
+            var weights = p.GetPrecision(_weights);
+            var experts = p.GetPrecision(_expertWeights);
+            var kv = p.GetPrecision(_kv);
+            var attention = p.GetPrecision(_attention);
+            var dispatch = p.GetPrecision(_dispatch);
+            var combine = p.GetPrecision(_combine);
             if (kv == Precision.Fp4)
             {
                 throw new InputException("--kv-cache: fp4 is not supported; use fp8 or bf16");
@@ -688,9 +688,6 @@ public static class CommandLine
                 return new PrecisionSet(weights ?? n.Weights, experts ?? weights ?? n.ExpertWeights, kv ?? n.KvCache, attention ?? n.Attention, dispatch ?? n.Dispatch, combine ?? n.Combine);
             }, options, redundant) { Band = p.GetValue(_band) };
         }
-
-        private static Precision? Parse(ParseResult p, Option<string?> option, string name) =>
-            p.GetValue(option) is { } text ? PrecisionExtensions.Parse(text, name) : null;
 
         // An option the model or the command has no use for is refused, not silently ignored.
         private void RejectMeaningless(ParseResult p, ModelSpec model, string command)

@@ -42,7 +42,7 @@ internal static class PlotCommand
             var m = ModelCatalog.Resolve(p.GetValue(model)!);
             var gpuList = p.GetValue(gpus)!.Select(GpuCatalog.Resolve).ToList();
             var native = PrecisionSet.NativeFor(m.Transformer);
-            var precisions = p.GetValue(weights) is { } w ? native with { Weights = PrecisionExtensions.Parse(w, "--weights"), ExpertWeights = PrecisionExtensions.Parse(w, "--weights") } : native;
+            var precisions = p.GetPrecision(weights) is { } w ? native with { Weights = w, ExpertWeights = w } : native;
             var chart = what switch
             {
                 "frontier" => Charts.Frontier(m, gpuList, FrameworkCatalog.Resolve(p.GetValue(framework)!), precisions, p.GetValue(isl), p.GetValue(osl), p.GetValue(minTps)),

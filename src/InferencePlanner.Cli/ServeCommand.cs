@@ -52,12 +52,12 @@ internal static class ServeCommand
             var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
             var t = m.Transformer;
             var native = PrecisionSet.NativeFor(t);
-            var w = Parse(p, weights, "--weights");
+            var w = p.GetPrecision(weights);
             var precisions = native with
             {
                 Weights = w ?? native.Weights,
-                ExpertWeights = Parse(p, experts, "--expert-weights") ?? w ?? native.ExpertWeights,
-                KvCache = Parse(p, kv, "--kv-cache") ?? native.KvCache,
+                ExpertWeights = p.GetPrecision(experts) ?? w ?? native.ExpertWeights,
+                KvCache = p.GetPrecision(kv) ?? native.KvCache,
             };
             var workload = new ServingWorkload(p.GetValue(isl), p.GetValue(osl), p.GetValue(concurrency), p.GetValue(hit), p.GetValue(waves))
             {
@@ -85,9 +85,6 @@ internal static class ServeCommand
         });
         return cmd;
     }
-
-    private static Precision? Parse(ParseResult p, Option<string?> option, string name) =>
-        p.GetValue(option) is { } text ? PrecisionExtensions.Parse(text, name) : null;
 
     /// <summary>An engine layout's options, with a prefix for the prefill and decode workers.</summary>
     private sealed class LayoutOptions
@@ -117,7 +114,7 @@ internal static class ServeCommand
 
         public EngineLayout Layout(ParseResult p, TransformerSpec t, GpuSpec gpu)
         {
-            var tp = p.GetValue(_tp) ?? DefaultTp(t, gpu);
+            var tp = p.GetValue(_tp) ?? EngineLayout.OneNodeTensorParallelism(t, gpu);
             var dp = p.GetValue(_dp) ?? 1;
             foreach (var (value, name) in new[] { (tp, "tp"), (dp, "dp") })
             {
@@ -145,18 +142,6 @@ internal static class ServeCommand
             }
 
             return new EngineLayout(tp, dp, p.GetValue(_moeTp) ?? gpus / ep, ep);
-        }
-
-        // The largest TP within one node (at most 8 GPUs) that divides the heads.
-        private static int DefaultTp(TransformerSpec t, GpuSpec gpu)
-        {
-            var tp = Math.Min(8, gpu.GpusPerNode);
-            while (tp > 1 && t.Attention.Heads % tp != 0)
-            {
-                tp--;
-            }
-
-            return tp;
         }
     }
 }

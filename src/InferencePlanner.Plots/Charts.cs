@@ -283,12 +283,7 @@ public static class Charts
     // Engine layouts of one node a frontier draws: tensor parallelism, and for MoE models also attention DP with EP.
     private static IReadOnlyList<EngineLayout> Layouts(TransformerSpec t, GpuSpec gpu)
     {
-        var tp = Math.Min(8, gpu.GpusPerNode);
-        while (tp > 1 && t.Attention.Heads % tp != 0)
-        {
-            tp--;
-        }
-
+        var tp = EngineLayout.OneNodeTensorParallelism(t, gpu);
         return t.FeedForward.IsMoe ? [EngineLayout.TensorParallel(tp), new EngineLayout(1, tp, 1, tp)] : [EngineLayout.TensorParallel(tp)];
     }
 
@@ -311,17 +306,14 @@ public static class Charts
             return x >= 1 ? x.ToString("#,0", CultureInfo.InvariantCulture) : x.ToString("0.###", CultureInfo.InvariantCulture);
         }
 
-        plot.Axes.Bottom.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
+        ScottPlot.TickGenerators.NumericAutomatic Ticks() => new()
         {
             MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
             IntegerTicksOnly = true,
             LabelFormatter = Power,
         };
-        plot.Axes.Left.TickGenerator = new ScottPlot.TickGenerators.NumericAutomatic
-        {
-            MinorTickGenerator = new ScottPlot.TickGenerators.LogMinorTickGenerator(),
-            IntegerTicksOnly = true,
-            LabelFormatter = Power,
-        };
+
+        plot.Axes.Bottom.TickGenerator = Ticks();
+        plot.Axes.Left.TickGenerator = Ticks();
     }
 }

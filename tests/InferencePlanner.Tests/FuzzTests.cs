@@ -215,21 +215,7 @@ public sealed partial class FuzzTests
         };
     }
 
-    private static string DataDir
-    {
-        get
-        {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (Directory.Exists(Path.Combine(dir.FullName, "data", "frameworks")))
-                {
-                    return Path.Combine(dir.FullName, "data");
-                }
-            }
-
-            throw new DirectoryNotFoundException("data/ not found above the test binaries");
-        }
-    }
+    private static string DataDir => Files.DataDir;
 
     // Most cases must reach the model, or the fuzz tests only the parser.
     [Fact]

@@ -11,17 +11,9 @@ public sealed class PlotTests
     {
         get
         {
-            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
-            {
-                if (Directory.Exists(Path.Combine(dir.FullName, "data", "frameworks")))
-                {
-                    var images = Path.Combine(dir.FullName, "docs", "images");
-                    Directory.CreateDirectory(images);
-                    return images;
-                }
-            }
-
-            throw new DirectoryNotFoundException("the repository root was not found above the test binaries");
+            var images = Path.Combine(Files.RepositoryRoot, "docs", "images");
+            Directory.CreateDirectory(images);
+            return images;
         }
     }
 

@@ -56,4 +56,24 @@ internal sealed record MarkdownTable(string Title, string[] Columns, List<string
 internal static class Files
 {
     public static string Reference(string name) => Path.Combine(AppContext.BaseDirectory, "reference", name);
+
+    /// <summary>The repository's root, found above the test binaries by its data/frameworks folder.</summary>
+    public static string RepositoryRoot
+    {
+        get
+        {
+            for (var dir = new DirectoryInfo(AppContext.BaseDirectory); dir is not null; dir = dir.Parent)
+            {
+                if (Directory.Exists(Path.Combine(dir.FullName, "data", "frameworks")))
+                {
+                    return dir.FullName;
+                }
+            }
+
+            throw new DirectoryNotFoundException("the repository root (with data/frameworks) was not found above the test binaries");
+        }
+    }
+
+    /// <summary>The repository's data folder.</summary>
+    public static string DataDir => Path.Combine(RepositoryRoot, "data");
 }

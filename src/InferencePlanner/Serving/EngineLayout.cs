@@ -26,6 +26,20 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
     /// </summary>
     public static EngineLayout TensorParallel(int gpus) => new(gpus, 1, gpus, 1);
 
+    /// <summary>The largest tensor parallelism within one node (at most 8 GPUs) that divides the model's attention heads.</summary>
+    public static int OneNodeTensorParallelism(TransformerSpec t, GpuSpec gpu)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        var tp = Math.Min(8, gpu.GpusPerNode);
+        while (tp > 1 && t.Attention.Heads % tp != 0)
+        {
+            tp--;
+        }
+
+        return tp;
+    }
+
     /// <summary>The default-model layout this engine is priced with.</summary>
     public DefaultLayout ToDefault(TransformerSpec t)
     {

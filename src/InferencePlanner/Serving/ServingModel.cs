@@ -193,6 +193,10 @@ public sealed class ServingModel
         double PrefillStepMs(double chunk);
     }
 
+    // The prompt tokens one prefill step carries for a step budget of `budget` tokens: the budget when the framework
+    // chunks prompts, else the whole missed prompt when it exceeds the budget (it runs in one step).
+    private double PrefillTokensPerStep(double budget, double missed) => Framework.ChunkedPrefill ? budget : Math.Max(budget, missed);
+
     // Aggregated: decode steps, and the steps that carry a prefill chunk (mixed, or a prefill step and a decode step).
     private readonly struct AggregatedState : ISteadyState
     {
@@ -213,7 +217,7 @@ public sealed class ServingModel
             Missed = w.MissedTokens;
             Overhead = m.Framework.StepOverheadUs / 1000;
             _steps = m.Framework.MixesPrefill ? 1 : 2;
-            FirstBudget = m.Framework.ChunkedPrefill ? e.Budget : Math.Max(e.Budget, Missed);
+            FirstBudget = m.PrefillTokensPerStep(e.Budget, Missed);
 
             // The most requests that can decode at once: memory, the framework's cap, and the prefill capacity
             // (every step carrying a full chunk).
@@ -237,7 +241,7 @@ public sealed class ServingModel
             var fw = _m.Framework;
             var bGpu = b / _e.Gpus;
             var bp = fw.BudgetIncludesDecode ? Math.Max(1, _e.Budget - bGpu * _e.Layout.Tp) : _e.Budget;
-            bp = fw.ChunkedPrefill ? bp : Math.Max(bp, Missed);
+            bp = _m.PrefillTokensPerStep(bp, Missed);
             var inPrefill = Math.Max(1, (_cap - b) / _e.Dp);
             var chunk = Math.Min(bp, Missed * inPrefill);
             var sd = _m.DecodeStep(_e, bGpu, _ctx);
@@ -290,7 +294,7 @@ public sealed class ServingModel
             _dy = dy;
             Missed = w.MissedTokens;
             Overhead = m.Framework.StepOverheadUs / 1000;
-            FullChunk = m.Framework.ChunkedPrefill ? prefill.Budget : Math.Max(prefill.Budget, Missed);
+            FullChunk = m.PrefillTokensPerStep(prefill.Budget, Missed);
             PrefillCapacity = _px * prefill.Dp * FullChunk / Missed / (m.PrefillStep(prefill, FullChunk, w) + Overhead) * 1000;
             Transfer = m.KvTransferMs(prefill.Engine, w);
             Cap = Math.Min(maxRunning * _dy, _c);
