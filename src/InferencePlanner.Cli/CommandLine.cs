@@ -629,6 +629,7 @@ public static class CommandLine
                 throw new InputException("--kv-cache: fp4 is not supported; use fp8 or bf16");
             }
 
+            PrecisionOptions.RejectWeightOnly((_kv, kv), (_attention, attention), (_dispatch, dispatch), (_combine, combine));
             var options = WithImbalance(new DefaultOptions(), p.GetValue(_imbalance));
             if (p.GetValue(_spread) is { } spread)
             {

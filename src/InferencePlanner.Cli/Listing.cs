@@ -2,6 +2,7 @@ using InferencePlanner.Hardware;
 using InferencePlanner.Models;
 using InferencePlanner.Reporting;
 using InferencePlanner.Serving;
+using InferencePlanner.Units;
 
 namespace InferencePlanner.Cli;
 
@@ -23,20 +24,46 @@ internal static class Listing
     public static Document Models() => new("Built-in models", [],
     [
         new Table("models", "Models (HuggingFace config.json under data/models)",
-            ["name", "type", "attention", "layers", "hidden", "heads", "KV heads", "experts", "shared", "top-k", "total params (B)", "active params (B)"],
+            ["name", "type", "attention", "layers", "hidden", "heads", "KV heads", "experts", "shared", "top-k", "weights", "total params (B)", "active params (B)"],
             ModelCatalog.BuiltIn.Select(m =>
             {
                 var t = m.Transformer;
+                var p = Work.PrecisionSet.NativeFor(t);
                 return (IReadOnlyList<Cell>)
                 [
-                    m.Name, t.Family, t.Attention.Kind.ToString().ToUpperInvariant() + (t.Attention.SlidingLayers > 0 ? $" + sliding {t.Attention.SlidingWindow}" : ""),
+                    m.Name, t.Family, AttentionKinds(t),
                     Cell.Of(t.Layers, 0), Cell.Of(t.Hidden, 0), Cell.Of(t.Attention.Heads, 0), Cell.Of(t.Attention.KvHeads, 0),
                     Cell.Of(t.FeedForward.RoutedExperts, 0), Cell.Of(t.FeedForward.SharedExperts, 0), Cell.Of(t.FeedForward.TopK, 0),
+                    p.ExpertWeights == p.Weights || !t.FeedForward.IsMoe ? p.Weights.Name() : $"{p.Weights.Name()}, experts {p.ExpertWeights.Name()}",
                     Cell.Of(Work.TransformerParameters.Total(t) / 1e9, 1), Cell.Of(Work.TransformerParameters.Active(t) / 1e9, 1),
                 ];
             }).ToList(),
-            ["Parameters as the checkpoint stores them, without multi-token-prediction modules; active = all but the routed experts a token is not sent to (input embedding included)."]),
+            ["Parameters as the checkpoint stores them, without multi-token-prediction modules; active = all but the routed experts a token is not sent to (input embedding included).",
+                "Attention: the kind of the full-attention layers, with sliding-window, linear-attention (Gated DeltaNet) and sparse (DeepSeek Sparse Attention) layers named with their counts and sizes; weights: the checkpoint's formats."]),
     ]);
+
+    // The attention kinds of a model's layers, with their counts and sizes.
+    private static string AttentionKinds(TransformerSpec t)
+    {
+        var a = t.Attention;
+        var parts = new List<string> { $"{a.Kind.ToString().ToUpperInvariant()} x {t.Layers - a.SlidingLayers - a.LinearLayers}" };
+        if (a.Sparse is { } s)
+        {
+            parts[0] += $" (sparse: top-{s.TopK}, indexer {s.IndexerHeads} x {s.IndexerHeadDim})";
+        }
+
+        if (a.SlidingLayers > 0)
+        {
+            parts.Add($"sliding {a.SlidingWindow} x {a.SlidingLayers}");
+        }
+
+        if (a.Linear is { } l)
+        {
+            parts.Add($"linear (Gated DeltaNet, {l.ValueHeads} x {l.KeyHeadDim}x{l.ValueHeadDim} state) x {l.Layers}");
+        }
+
+        return string.Join(" + ", parts);
+    }
 
     public static Document Frameworks() => new("Built-in serving frameworks", [],
     [

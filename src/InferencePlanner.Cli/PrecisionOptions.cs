@@ -9,4 +9,16 @@ internal static class PrecisionOptions
     /// <summary>The precision given to <paramref name="option"/>, or null when it was not given.</summary>
     public static Precision? GetPrecision(this ParseResult p, Option<string?> option) =>
         p.GetValue(option) is { } text ? PrecisionExtensions.Parse(text, option.Name) : null;
+
+    /// <summary>Refuses a weight-only format (INT4) given to an option that is not a weight's.</summary>
+    public static void RejectWeightOnly(params (Option<string?> Option, Precision? Value)[] given)
+    {
+        foreach (var (option, value) in given)
+        {
+            if (value == Precision.Int4)
+            {
+                throw new InputException($"{option.Name}: int4 is a weight-only format; use fp8 or bf16");
+            }
+        }
+    }
 }

@@ -53,6 +53,7 @@ internal static class ServeCommand
             var t = m.Transformer;
             var native = PrecisionSet.NativeFor(t);
             var w = p.GetPrecision(weights);
+            PrecisionOptions.RejectWeightOnly((kv, p.GetPrecision(kv)));
             var precisions = native with
             {
                 Weights = w ?? native.Weights,

@@ -1,3 +1,4 @@
+using System.Text.Json;
 using System.Globalization;
 using InferencePlanner.Cli;
 
@@ -76,4 +77,30 @@ internal static class Files
 
     /// <summary>The repository's data folder.</summary>
     public static string DataDir => Path.Combine(RepositoryRoot, "data");
+}
+
+/// <summary>Checks on a command's JSON document.</summary>
+internal static class JsonAssert
+{
+    /// <summary>Every number of every table is finite, and no NaN or infinity is printed.</summary>
+    public static void Finite(string json, string what)
+    {
+        Assert.DoesNotContain("NaN", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("∞", json, StringComparison.Ordinal);
+        Assert.DoesNotContain("Infinity", json, StringComparison.Ordinal);
+        using var doc = JsonDocument.Parse(json);
+        foreach (var table in doc.RootElement.GetProperty("tables").EnumerateArray())
+        {
+            foreach (var row in table.GetProperty("rows").EnumerateArray())
+            {
+                foreach (var cell in row.EnumerateObject())
+                {
+                    if (cell.Value.ValueKind == JsonValueKind.Number)
+                    {
+                        Assert.True(double.IsFinite(cell.Value.GetDouble()), $"{what}: {cell.Name}");
+                    }
+                }
+            }
+        }
+    }
 }

@@ -88,9 +88,15 @@ public sealed record GpuSpec(
         Precision.Fp8 => FlopRate.FromTeraFlops(Fp8Tflops),
         Precision.Bf16 => FlopRate.FromTeraFlops(Fp16Tflops),
         Precision.Fp4 => FlopRate.FromTeraFlops(Fp4Tflops ?? Fp8Tflops),
+        Precision.Int4 => FlopRate.FromTeraFlops(Fp16Tflops), // weight-only: dequantised and multiplied at BF16
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "no compute rate for this precision"),
     };
 
     /// <summary>The precision the tensor cores actually run a request for <paramref name="precision"/> at: FP4 without FP4 units runs as FP8.</summary>
-    public Precision ComputePrecision(Precision precision) => precision == Precision.Fp4 && Fp4Tflops is null ? Precision.Fp8 : precision;
+    public Precision ComputePrecision(Precision precision) => precision switch
+    {
+        Precision.Fp4 when Fp4Tflops is null => Precision.Fp8,
+        Precision.Int4 => Precision.Bf16,
+        _ => precision,
+    };
 }

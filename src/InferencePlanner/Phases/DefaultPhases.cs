@@ -365,11 +365,17 @@ public static class DefaultPhases
     {
         var a = t.Attention;
         var f = t.FeedForward;
-        double full = t.Layers - a.SlidingLayers, sliding = a.SlidingLayers, dense = f.DenseLayers, moe = f.IsMoe ? f.MoeLayers : 0;
+        double full = t.FullAttentionLayers, sliding = a.SlidingLayers, linear = a.LinearLayers, dense = f.DenseLayers, moe = f.IsMoe ? f.MoeLayers : 0;
         var acc = new Accumulator();
         acc.Add(policy.Price(work.FullAttention.Projections), full, Part.Projections);
         acc.Add(policy.Price(work.FullAttention.Core), full, Part.Core);
+        acc.Add(policy.Price(work.FullAttention.Indexer), full, Part.Core);
         acc.Add(policy.Price(work.ChunkCore), full, Part.Core);
+        acc.Add(policy.Price(work.ChunkIndexer), full, Part.Core);
+        acc.Add(policy.Price(work.LinearAttention.Projections), linear, Part.Projections);
+        acc.Add(policy.Price(work.LinearAttention.Core), linear, Part.Core);
+        acc.Add(policy.Price(work.LinearChunkCore), linear, Part.Core);
+        acc.Add(policy.Price(work.LinearAttention.AllReduce), linear, Part.AttentionAllReduce);
         acc.Add(policy.Price(work.FullAttention.AllReduce), full, Part.AttentionAllReduce);
         acc.Add(policy.Price(work.SlidingAttention.Projections), sliding, Part.Projections);
         acc.Add(policy.Price(work.SlidingAttention.Core), sliding, Part.Core);
@@ -457,11 +463,15 @@ public static class DefaultCapacity
         var w = p.Weights.BytesPerElement();
         var e = p.ExpertWeights.BytesPerElement();
         var attention = t.Attention.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised
-            ? DefaultWork.MaterialisedAbsorbedParameters(t, layout.Tp)
+            ? DefaultWork.MaterialisedAbsorbedParameters(t, layout.Tp) + TransformerParameters.Indexer(t)
             : TransformerParameters.Attention(t) / tp;
-        var moeLayer = f.IsMoe ? (layout.ExpertsPerGpu(t) / layout.MoeTp + f.SharedExperts / tp) * TransformerParameters.Expert(t) * e + TransformerParameters.Router(t) * w : 0;
+        var linear = t.Attention.LinearLayers * TransformerParameters.LinearAttention(t) / tp;
+        var moeLayer = f.IsMoe
+            ? layout.ExpertsPerGpu(t) / layout.MoeTp * TransformerParameters.Expert(t) * e + TransformerParameters.SharedExperts(t) / tp * p.SharedExpertWeights.BytesPerElement()
+                + TransformerParameters.Router(t) * w
+            : 0;
         var denseLayer = TransformerParameters.DenseMlp(t) / tp * w;
-        var dense = t.Layers * attention * w
+        var dense = ((t.Layers - t.Attention.LinearLayers) * attention + linear) * w
             + f.DenseLayers * denseLayer
             + TransformerParameters.Embeddings(t) / tp * Precision.Bf16.BytesPerElement();
         var experts = f.IsMoe ? f.MoeLayers * moeLayer : 0;
@@ -472,15 +482,17 @@ public static class DefaultCapacity
     /// <summary>
     /// KV-cache bytes one GPU holds per request of its batch for <paramref name="tokens"/> tokens of context:
     /// a TP group keeps the KV of all its GPUs' requests, each GPU for its own KV heads (all of the latent for MLA);
-    /// sliding-window layers keep at most the window.
+    /// sliding-window layers keep at most the window; sparse-attention layers also keep each token's indexer key;
+    /// linear-attention layers keep a fixed-size state instead, whatever the context.
     /// </summary>
     public static Bytes KvPerRequest(TransformerSpec t, int tp, Precision kv, double tokens)
     {
         ArgumentNullException.ThrowIfNull(t);
         var a = t.Attention;
-        var perToken = DefaultWork.KvBytesPerTokenPerGpu(a, tp, kv);
+        var perToken = DefaultWork.KvBytesPerTokenPerGpu(a, tp, kv) + (a.Sparse is { } s ? DefaultWork.IndexerKeyBytes(s) : 0);
         var windowed = a.SlidingLayers > 0 ? Math.Min(tokens, a.SlidingWindow) : 0;
-        return Bytes.FromBytes(tp * perToken * ((t.Layers - a.SlidingLayers) * tokens + a.SlidingLayers * windowed));
+        var state = a.Linear is { } l ? a.LinearLayers * LinearAttentionWork.StateBytesPerRequestPerGpu(l, tp) : 0;
+        return Bytes.FromBytes(tp * (perToken * (t.FullAttentionLayers * tokens + a.SlidingLayers * windowed) + state));
     }
 
     /// <summary>Multi-token-prediction modules the options put in memory: the model's, when drafting is on.</summary>
@@ -506,7 +518,7 @@ public static class DefaultCapacity
         ArgumentNullException.ThrowIfNull(p);
         var mtp = MtpLayers(t, o);
         var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p, o.MlaDecodeForm, mtp);
-        return free / (KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest) * (1 + mtp / (double)t.Layers));
+        return free / (KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest) * (1 + mtp / (double)Math.Max(1, t.FullAttentionLayers)));
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reason when the weights do not fit on each GPU.</summary>

@@ -32,8 +32,13 @@ public static class DefaultReport
         var a = t.Attention;
         var rows = new List<IReadOnlyList<Cell>>
         {
-            Row("Attention (" + a.Kind.ToString().ToUpperInvariant() + ")", TransformerParameters.Attention(t), t.Layers),
+            Row(AttentionLabel(a), TransformerParameters.Attention(t), t.Layers - a.LinearLayers),
         };
+        if (a.Linear is not null)
+        {
+            rows.Add(Row("Linear attention (Gated DeltaNet)", TransformerParameters.LinearAttention(t), a.LinearLayers));
+        }
+
         if (f.DenseLayers > 0)
         {
             rows.Add(Row("Dense MLP", TransformerParameters.DenseMlp(t), f.DenseLayers));
@@ -41,7 +46,7 @@ public static class DefaultReport
 
         if (f.IsMoe)
         {
-            rows.Add(Row($"Expert x {f.RoutedExperts} routed + {f.SharedExperts} shared", TransformerParameters.Expert(t) * (f.RoutedExperts + f.SharedExperts), f.MoeLayers));
+            rows.Add(Row($"Expert x {f.RoutedExperts} routed + {f.SharedExperts} shared", TransformerParameters.Expert(t) * f.RoutedExperts + TransformerParameters.SharedExperts(t), f.MoeLayers));
             rows.Add(Row("Router", TransformerParameters.Router(t), f.MoeLayers));
         }
 
@@ -53,9 +58,21 @@ public static class DefaultReport
         var kv = new List<IReadOnlyList<Cell>>();
         foreach (var precision in (Precision[])[Precision.Bf16, Precision.Fp8])
         {
-            var perLayer = DefaultWork.KvBytesPerTokenPerGpu(a, 1, precision);
-            kv.Add([precision.Name(), Cell.Of(perLayer, 0), Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 1).Value, 0),
+            var perLayer = DefaultWork.KvBytesPerTokenPerGpu(a, 1, precision) + (a.Sparse is { } sparse ? DefaultWork.IndexerKeyBytes(sparse) : 0);
+            var state = DefaultCapacity.KvPerRequest(t, 1, precision, 0).Value;
+            kv.Add([precision.Name(), Cell.Of(perLayer, 0), Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 1).Value - state, 0), Cell.Of(state / 1e6, 3),
                 Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 32768).ToGB(), 3)]);
+        }
+
+        var kvNotes = new List<string>
+        {
+            a.SlidingLayers > 0 ? $"{a.SlidingLayers} of {t.Layers} layers keep at most {a.SlidingWindow} tokens; the per-token figure counts every layer once."
+                : a.Linear is { } l ? $"{t.FullAttentionLayers} of {t.Layers} layers keep the whole context; the {l.Layers} linear-attention layers keep a fixed state per request instead ({l.ValueHeads} value heads of {l.KeyHeadDim} x {l.ValueHeadDim} in FP32, and the convolution's last {l.ConvKernel - 1} inputs), whatever the context."
+                : "Every layer keeps the whole context.",
+        };
+        if (a.Sparse is { } s)
+        {
+            kvNotes.Add($"Sparse attention: each token also keeps a {Num.S(DefaultWork.IndexerKeyBytes(s))}-byte indexer key (FP8 with its scale) in every layer; decode reads the whole indexer cache but the KV of only the top {Num.S(s.TopK)} tokens.");
         }
 
         // One decode token of one layer at a 4096-token context, on one GPU without parallelism, in each form the attention can run.
@@ -66,25 +83,45 @@ public static class DefaultReport
         var attention = forms.Select(form =>
         {
             var w = DefaultWork.Decode(t, single, 1, native, 1, context, form).FullAttention;
-            var weights = a.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised ? DefaultWork.MaterialisedAbsorbedParameters(t, 1) : TransformerParameters.Attention(t);
+            var weights = a.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised ? DefaultWork.MaterialisedAbsorbedParameters(t, 1) + TransformerParameters.Indexer(t) : TransformerParameters.Attention(t);
             return (IReadOnlyList<Cell>)
             [
                 a.Kind == AttentionKind.Mla ? FormText(form) : a.Kind.ToString().ToUpperInvariant(),
-                Cell.Of(weights / 1e6, 2), Cell.Of((w.Projections.Flops + w.Core.Flops).ToGiga(), 4), Cell.Of(w.Core.MemoryBytes.Value / 1e6, 3),
+                Cell.Of(weights / 1e6, 2), Cell.Of((w.Projections.Flops + w.Core.Flops + w.Indexer.Flops).ToGiga(), 4), Cell.Of((w.Core.MemoryBytes.Value + w.Indexer.MemoryBytes.Value) / 1e6, 3),
             ];
         }).ToList();
+        if (a.Linear is not null)
+        {
+            var w = DefaultWork.Decode(t, single, 1, native, 1, context).LinearAttention;
+            attention.Add(["linear (Gated DeltaNet)", Cell.Of(TransformerParameters.LinearAttention(t) / 1e6, 2), Cell.Of((w.Projections.Flops + w.Core.Flops).ToGiga(), 4), Cell.Of(w.Core.MemoryBytes.Value / 1e6, 3)]);
+        }
+
+        var formNotes = new List<string>
+        {
+            a.Kind == AttentionKind.Mla
+                ? "standard: the latent re-expanded into per-head keys and values every step; absorbed: W_UK and W_UV folded into stored weights; on the fly: applied to the query and output (FlashMLA), the default."
+                : $"{t.Attention.Heads} query heads over {t.Attention.KvHeads} KV heads of {t.Attention.HeadDim}.",
+        };
+        if (a.Sparse is not null)
+        {
+            formNotes.Add("The lightning indexer's projections, scores and top-k selection are included.");
+        }
+
+        if (a.Linear is not null)
+        {
+            formNotes.Add("linear: the recurrent state read and written back once per step (the last column), whatever the context.");
+        }
 
         return new Document($"Blocks of {model.Name}", [new("model", model.Name), new("family", t.Family), new("preset", "default")],
         [
             new Table("parameters", "Parameters by block", ["block", "params per layer (M)", "layers", "total (B)"], rows,
                 ["As the checkpoint stores them (biases and norms where the architecture has them); multi-token-prediction modules not counted."]),
-            new Table("kv-cache", "KV cache per token", ["precision", "bytes per layer", "bytes all layers", "GB for a 32k-token request"], kv,
-                [a.SlidingLayers > 0 ? $"{a.SlidingLayers} of {t.Layers} layers keep at most {a.SlidingWindow} tokens; the per-token figure counts every layer once." : "Every layer keeps the whole context."]),
-            new Table("attention-forms", $"Attention of one decode token in one layer, context {Num.S(context)}", ["form", "weights (M)", "GFLOP", "KV read (MB, BF16)"], attention,
-                [a.Kind == AttentionKind.Mla
-                    ? "standard: the latent re-expanded into per-head keys and values every step; absorbed: W_UK and W_UV folded into stored weights; on the fly: applied to the query and output (FlashMLA), the default."
-                    : $"{t.Attention.Heads} query heads over {t.Attention.KvHeads} KV heads of {t.Attention.HeadDim}."]),
+            new Table("kv-cache", "KV cache per token", ["precision", "bytes per layer", "bytes all layers", "fixed state per request (MB)", "GB for a 32k-token request"], kv, kvNotes),
+            new Table("attention-forms", $"Attention of one decode token in one layer, context {Num.S(context)}", ["form", "weights (M)", "GFLOP", "KV read (MB, BF16)"], attention, formNotes),
         ]);
+
+        static string AttentionLabel(AttentionSpec a) =>
+            "Attention (" + a.Kind.ToString().ToUpperInvariant() + (a.Sparse is { } s ? $", sparse top-{s.TopK} with its indexer" : "") + ")";
 
         static IReadOnlyList<Cell> Row(string name, double perLayer, int layers) => [name, Cell.Of(perLayer / 1e6, 2), Cell.Of(layers, 0), Cell.Of(perLayer * layers / 1e9, 3)];
     }

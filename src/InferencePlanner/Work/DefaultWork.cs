@@ -20,7 +20,11 @@ public enum MlaForm
 /// <param name="Projections">Query, key/value and output projections (for MLA also the latent up- or absorbed projections).</param>
 /// <param name="Core">Scores and score x V over the context, reading the KV cache.</param>
 /// <param name="AllReduce">Tensor-parallel all-reduce of the attention output (none at TP1).</param>
-public readonly record struct AttentionLayerWork(Operator Projections, Operator Core, Operator AllReduce);
+public readonly record struct AttentionLayerWork(Operator Projections, Operator Core, Operator AllReduce)
+{
+    /// <summary>Sparse attention's lightning indexer: scoring every context token and selecting the top-k (none without sparse attention).</summary>
+    public Operator Indexer { get; init; }
+}
 
 /// <summary>
 /// One layer's feed-forward work on one GPU: a dense MLP, or experts with their exchange; and the layer's
@@ -50,6 +54,15 @@ public readonly record struct LayerWork(
 
     /// <summary>The same for the sliding-window layers.</summary>
     public Operator SlidingChunkCore { get; init; }
+
+    /// <summary>For a mixed serving step with sparse attention: the lightning indexer over the prefill chunk's prompts.</summary>
+    public Operator ChunkIndexer { get; init; }
+
+    /// <summary>The linear-attention (Gated DeltaNet) layers' attention: projections, the recurrent or chunked core, all-reduce.</summary>
+    public AttentionLayerWork LinearAttention { get; init; }
+
+    /// <summary>For a mixed serving step: the chunked linear-attention core of the prefill chunk in each linear-attention layer.</summary>
+    public Operator LinearChunkCore { get; init; }
 }
 
 /// <summary>
@@ -109,6 +122,7 @@ public static class DefaultWork
         return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false))
         {
             Head = Head(t, layout.Tp, prompts), // only each prompt's last token goes through the head
+            LinearAttention = LinearAttentionWork.Prefill(t, layout.Tp, p, tokens, prompts),
         }, layout, gpusPerDomain);
     }
 
@@ -130,6 +144,7 @@ public static class DefaultWork
         return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
         {
             Head = Head(t, layout.Tp, groupTokens),
+            LinearAttention = LinearAttentionWork.Decode(t, layout.Tp, p, groupRequests, queriesPerRequest),
         }, layout, gpusPerDomain);
     }
 
@@ -152,14 +167,19 @@ public static class DefaultWork
         var tokens = decodeTokens + chunkTokensPerGroup;
         var full = DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, contextLen), form);
         var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, Math.Min(contextLen, t.Attention.SlidingWindow)), form) : default;
-        Operator chunk = Operator.None(OperatorKind.Attention), slidingChunk = Operator.None(OperatorKind.Attention);
+        Operator chunk = Operator.None(OperatorKind.Attention), slidingChunk = Operator.None(OperatorKind.Attention), linearChunk = Operator.None(OperatorKind.Attention);
+        var chunkIndexer = Operator.None(OperatorKind.Attention);
+        var linear = LinearAttentionWork.Decode(t, layout.Tp, p, decodeTokens, 1);
         // At least the prompt's last token is computed: its output is the first token.
         var cached = Math.Min(Math.Floor(promptLen * cacheHit), Math.Max(0, promptLen - 1));
         var missed = promptLen - cached;
         if (chunkTokensPerGroup > 0 && missed > 0)
         {
             var prompts = chunkTokensPerGroup / missed;
-            chunk = PrefillAttention(t, layout.Tp, p, missed, cached, promptLen, window: 0, prompts).Core;
+            var chunkAttention = PrefillAttention(t, layout.Tp, p, missed, cached, promptLen, window: 0, prompts);
+            chunk = chunkAttention.Core;
+            chunkIndexer = chunkAttention.Indexer;
+            linearChunk = LinearAttentionWork.Prefill(t, layout.Tp, p, chunkTokensPerGroup, prompts).Core;
             slidingChunk = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, promptLen, t.Attention.SlidingWindow, prompts).Core : chunk;
         }
 
@@ -170,11 +190,19 @@ public static class DefaultWork
             sliding = sliding with { Projections = WithRows(sliding.Projections, tokens, decodeTokens), AllReduce = AllReduce(layout.Tp, tokens, t.Hidden) };
         }
 
+        if (t.Attention.LinearLayers > 0)
+        {
+            linear = linear with { Projections = WithRows(linear.Projections, tokens, decodeTokens), AllReduce = AllReduce(layout.Tp, tokens, t.Hidden) };
+        }
+
         return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: chunkTokensPerGroup <= 0))
         {
             Head = Head(t, layout.Tp, decodeTokens + (missed > 0 ? chunkTokensPerGroup / missed : 0)),
             ChunkCore = chunkTokensPerGroup > 0 ? chunk : Operator.None(OperatorKind.Attention),
             SlidingChunkCore = chunkTokensPerGroup > 0 ? slidingChunk : Operator.None(OperatorKind.Attention),
+            ChunkIndexer = chunkTokensPerGroup > 0 ? chunkIndexer : Operator.None(OperatorKind.Attention),
+            LinearAttention = linear,
+            LinearChunkCore = chunkTokensPerGroup > 0 ? linearChunk : Operator.None(OperatorKind.Attention),
         }, layout, gpusPerDomain);
     }
 
@@ -257,7 +285,9 @@ public static class DefaultWork
         var a = t.Attention;
         double heads = a.Heads / (double)tp, h = t.Hidden;
         var context = window > 0 ? Math.Min(seq, window) : seq;
-        var pairs = CausalPairs(cached, seq, window) * prompts;
+        // Sparse attention: each query attends to the top-k tokens the indexer selects, all of them while the prompt is shorter.
+        var sparse = window > 0 ? null : a.Sparse;
+        var pairs = CausalPairs(cached, seq, window > 0 ? window : sparse?.TopK ?? 0) * prompts;
         var tokens = missed * prompts;
         var (projParams, projMacsPerToken) = Projections(t, tp);
         double macs = tokens * projMacsPerToken, coreMacs, coreBytes;
@@ -280,8 +310,26 @@ public static class DefaultWork
                 with { M = tokens, N = projParams / h, K = h, Launches = ProjectionKernels(a, decode: false) },
             Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(coreBytes + tokens * heads * (a.HeadDim + a.VHeadDim) * ActivationBytes))
                 with { Causal = true, M = missed, K = context },
-            AllReduce(tp, tokens, h));
+            AllReduce(tp, tokens, h))
+        {
+            Indexer = sparse is null ? Operator.None(OperatorKind.Attention) : Indexer(sparse, tokens, CausalPairs(cached, seq, 0) * prompts, prompts * context) with { Causal = true, M = missed, K = context },
+        };
     }
+
+    /// <summary>Bytes of one token's indexer key: FP8 values with one FP32 scale (DeepSeek-V3.2's indexer cache).</summary>
+    public static double IndexerKeyBytes(SparseAttentionSpec s)
+    {
+        ArgumentNullException.ThrowIfNull(s);
+        return s.IndexerHeadDim + 4.0;
+    }
+
+    // The lightning indexer (DeepSeek-V3.2): FP8 scores of each query's indexer heads against every context token's
+    // indexer key (the keys read from their cache once per request or prompt), written as FP32 logits that the top-k
+    // selection reads back. Every GPU of a TP group selects for all the group's queries (the selection is not split).
+    private static Operator Indexer(SparseAttentionSpec s, double queries, double pairs, double keyReads) =>
+        Operator.Kernel(OperatorKind.Attention, Precision.Fp8, Flops.FromMacs(pairs * s.IndexerHeads * s.IndexerHeadDim),
+            Bytes.FromBytes(keyReads * IndexerKeyBytes(s) + pairs * 4 * 2 + queries * s.IndexerHeads * (s.IndexerHeadDim + 4.0)))
+            with { Launches = 2 };
 
     private static AttentionLayerWork DecodeAttention(TransformerSpec t, int tp, PrecisionSet p, double groupRequests, double queries, double context, MlaForm form)
     {
@@ -290,6 +338,8 @@ public static class DefaultWork
         double heads = a.Heads / (double)tp, h = t.Hidden;
         var (projParams, projMacsPerToken) = Projections(t, tp);
         var macs = groupTokens * projMacsPerToken;
+        // Sparse attention reads only the top-k tokens the indexer selects: the core stops growing with the context past k.
+        var attended = a.Sparse is { } sparse ? Math.Min(context, sparse.TopK) : context;
         double coreMacs;
         if (a.Kind == AttentionKind.Mla)
         {
@@ -298,36 +348,39 @@ public static class DefaultWork
             {
                 case MlaForm.Standard:
                     // Every step re-expands each request's cached latent into per-head keys and values.
-                    macs += groupTokens * context * latent * heads * (a.QkNopeHeadDim + a.VHeadDim);
-                    coreMacs = groupTokens * heads * context * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim);
+                    macs += groupTokens * attended * latent * heads * (a.QkNopeHeadDim + a.VHeadDim);
+                    coreMacs = groupTokens * heads * attended * (a.QkNopeHeadDim + a.QkRopeHeadDim + a.VHeadDim);
                     break;
                 case MlaForm.AbsorbedMaterialised:
                     // W_UK folded into the query projection and W_UV into the output projection as stored matrices.
                     (projParams, macs) = MaterialisedAbsorbed(t, tp, groupTokens);
-                    coreMacs = groupTokens * heads * context * (latent + a.QkRopeHeadDim + latent);
+                    coreMacs = groupTokens * heads * attended * (latent + a.QkRopeHeadDim + latent);
                     break;
                 default:
                     // Absorbed on the fly, as FlashMLA-style kernels run it: queries move into the latent space (W_UK),
                     // attention runs as MQA over the cached latent, the result moves back through W_UV.
                     macs += groupTokens * heads * (a.QkNopeHeadDim * latent + latent * a.VHeadDim);
-                    coreMacs = groupTokens * heads * context * (latent + a.QkRopeHeadDim + latent);
+                    coreMacs = groupTokens * heads * attended * (latent + a.QkRopeHeadDim + latent);
                     break;
             }
         }
         else
         {
-            coreMacs = groupTokens * heads * context * (a.HeadDim + a.VHeadDim);
+            coreMacs = groupTokens * heads * attended * (a.HeadDim + a.VHeadDim);
         }
 
         // Every GPU of the group reads the KV of all the group's requests for its own KV heads (all of the latent for
         // MLA), once per request however many of its tokens attend.
-        var kvBytes = groupRequests * context * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
+        var kvBytes = groupRequests * attended * KvBytesPerTokenPerGpu(a, tp, p.KvCache);
         return new AttentionLayerWork(
             Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3))
                 with { M = groupTokens, N = projParams / h, K = h, Launches = ProjectionKernels(a, decode: form == MlaForm.OnTheFly) },
             // A split-KV decode kernel (FlashMLA, FlashDecoding) runs as the attention pass and a combine of the splits.
             Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)) with { Launches = 2 },
-            AllReduce(tp, groupTokens, h));
+            AllReduce(tp, groupTokens, h))
+        {
+            Indexer = a.Sparse is { } s ? Indexer(s, groupTokens, groupTokens * context, groupRequests * context) : Operator.None(OperatorKind.Attention),
+        };
     }
 
     /// <summary>Attention weights one GPU holds per layer for MLA in the materialised absorbed form.</summary>
@@ -365,14 +418,19 @@ public static class DefaultWork
             var kvDown = h * (a.KvLoraRank + a.QkRopeHeadDim); // replicated on every rank
             var kvUp = a.KvLoraRank * heads * (a.QkNopeHeadDim + a.VHeadDim);
             var output = heads * a.VHeadDim * h;
-            return (qDown + qUp + kvDown + kvUp + output, qDown + qUp + kvDown + output);
+            var indexer = IndexerProjections(t); // replicated on every rank
+            return (qDown + qUp + kvDown + kvUp + output + indexer, qDown + qUp + kvDown + output + indexer);
         }
 
-        var q = h * heads * a.HeadDim;
+        var q = h * heads * a.HeadDim * (a.OutputGate ? 2 : 1); // the output gate doubles the query projection
         var kv = h * KvHeadsPerGpu(a, tp) * (double)(a.HeadDim + a.VHeadDim);
         var o = heads * a.VHeadDim * h;
         return (q + kv + o, q + kv + o);
     }
+
+    // The lightning indexer's projections (its queries from the compressed query, its key, its head weights).
+    private static double IndexerProjections(TransformerSpec t) =>
+        t.Attention.Sparse is null ? 0 : TransformerParameters.Indexer(t) - 2.0 * t.Attention.Sparse.IndexerHeadDim;
 
     // A tensor-parallel group wider than the scale-up domain all-reduces hierarchically: reduce-scatter and all-gather
     // over NVLink inside each domain (the whole of each GPU's share), and the ring over the NIC between domains on
@@ -400,12 +458,14 @@ public static class DefaultWork
         {
             FullAttention = w.FullAttention with { AllReduce = Span(w.FullAttention.AllReduce, layout.Tp) },
             SlidingAttention = w.SlidingAttention with { AllReduce = Span(w.SlidingAttention.AllReduce, layout.Tp) },
+            LinearAttention = w.LinearAttention with { AllReduce = Span(w.LinearAttention.AllReduce, layout.Tp) },
             DenseFeedForward = w.DenseFeedForward with { AllReduce = Span(w.DenseFeedForward.AllReduce, layout.Tp) },
             MoeFeedForward = w.MoeFeedForward with { AllReduce = Span(w.MoeFeedForward.AllReduce, layout.MoeTp) },
         };
     }
 
-    private static Operator AllReduce(int tp, double tokens, double hidden) =>
+    /// <summary>The tensor-parallel all-reduce of <paramref name="tokens"/> hidden states over <paramref name="tp"/> GPUs (none at TP1).</summary>
+    internal static Operator AllReduce(int tp, double tokens, double hidden) =>
         tp == 1
             ? Operator.None(OperatorKind.AllReduce)
             : Operator.Exchange(OperatorKind.AllReduce, Bytes.FromBytes(2.0 * (tp - 1) / tp * tokens * hidden * ActivationBytes), Bytes.Zero);
@@ -446,11 +506,13 @@ public static class DefaultWork
         // The shared experts are split over the attention's TP group like the attention (as DeepSeek's prefill
         // runs them); each GPU computes its slice for the group's tokens: the same FLOPs, 1/TP of the weights.
         double tp = layout.Tp;
+        var sharedParams = TransformerParameters.SharedExperts(t);
+        var sharedPrecision = p.SharedExpertWeights;
         var shared = f.SharedExperts == 0
             ? Operator.None(OperatorKind.ExpertGemm)
-            : Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(tokens * expertParams * f.SharedExperts),
-                Bytes.FromBytes(f.SharedExperts * expertBytes / tp + groupTokens * h * ActivationBytes * 2))
-                with { M = groupTokens, N = 2.0 * f.ExpertIntermediate * f.SharedExperts / tp, K = h, Launches = 2 };
+            : Operator.Kernel(OperatorKind.ExpertGemm, sharedPrecision, Flops.FromMacs(tokens * sharedParams),
+                Bytes.FromBytes(sharedParams * sharedPrecision.BytesPerElement() / tp + groupTokens * h * ActivationBytes * 2))
+                with { M = groupTokens, N = 2.0 * f.SharedWidth * f.SharedExperts / tp, K = h, Launches = 2 };
 
         // Each expert-parallel rank receives the top-k copies routed to its experts from every token of the
         // deployment; the busiest gets `imbalance` times the mean. Under MoE TP each of its GPUs computes a 1/MoeTp
@@ -478,7 +540,7 @@ public static class DefaultWork
 
         // Glue: the layer's norms and residuals per token; per expert copy the SwiGLU activation, the layout into
         // expert order and the weighted reduction of the returned copies; the shared experts' activations.
-        var glue = Glue(h, tokens, pairs * (GluBytesPerElement * f.ExpertIntermediate / moeTp + 4 * h) + tokens * f.SharedExperts * GluBytesPerElement * f.ExpertIntermediate, launches: MoeGlueKernels);
+        var glue = Glue(h, tokens, pairs * (GluBytesPerElement * f.ExpertIntermediate / moeTp + 4 * h) + tokens * f.SharedExperts * GluBytesPerElement * f.SharedWidth, launches: MoeGlueKernels);
         var noExchange = epRanks <= 1;
         return new FeedForwardLayerWork(Operator.None(OperatorKind.Gemm), moeAllReduce, router, shared, routed,
             noExchange ? Operator.None(OperatorKind.Dispatch) : Exchange(OperatorKind.Dispatch, f, epRanks, gpusPerDomain, lowLatency, busiest, h, p.Dispatch) with { M = tokens },
