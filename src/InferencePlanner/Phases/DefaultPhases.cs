@@ -464,7 +464,7 @@ public static class DefaultCapacity
         var e = p.ExpertWeights.BytesPerElement();
         var attention = t.Attention.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised
             ? DefaultWork.MaterialisedAbsorbedParameters(t, layout.Tp) + TransformerParameters.Indexer(t)
-            : TransformerParameters.Attention(t) / tp;
+            : (TransformerParameters.Attention(t) - TransformerParameters.Indexer(t)) / tp + TransformerParameters.Indexer(t); // the indexer is replicated
         var linear = t.Attention.LinearLayers * TransformerParameters.LinearAttention(t) / tp;
         var moeLayer = f.IsMoe
             ? layout.ExpertsPerGpu(t) / layout.MoeTp * TransformerParameters.Expert(t) * e + TransformerParameters.SharedExperts(t) / tp * p.SharedExpertWeights.BytesPerElement()
@@ -518,7 +518,10 @@ public static class DefaultCapacity
         ArgumentNullException.ThrowIfNull(p);
         var mtp = MtpLayers(t, o);
         var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p, o.MlaDecodeForm, mtp);
-        return free / (KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest) * (1 + mtp / (double)Math.Max(1, t.FullAttentionLayers)));
+        // A multi-token-prediction module is one more full-attention layer keeping the whole context.
+        var a = t.Attention;
+        var mtpKv = mtp * layout.Tp * (DefaultWork.KvBytesPerTokenPerGpu(a, layout.Tp, p.KvCache) + (a.Sparse is { } s ? DefaultWork.IndexerKeyBytes(s) : 0)) * tokensPerRequest;
+        return free / (KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest) + Bytes.FromBytes(mtpKv));
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reason when the weights do not fit on each GPU.</summary>
