@@ -27,7 +27,7 @@ public static class CommandLine
     {
         ArgumentNullException.ThrowIfNull(args);
         ArgumentNullException.ThrowIfNull(stderr);
-        var root = Build(stdout);
+        var root = Build(stdout, stderr);
         var parsed = root.Parse(args.Length == 0 ? ["--help"] : args);
         if (parsed.Errors.Count > 0)
         {
@@ -74,7 +74,7 @@ public static class CommandLine
         return $"{typed} takes {expected}, got '{m.Groups[1].Value}'";
     }
 
-    private static RootCommand Build(TextWriter stdout)
+    private static RootCommand Build(TextWriter stdout, TextWriter stderr)
     {
         var root = new RootCommand(
             "InferencePlanner: prefill and decode performance of LLM inference (Mixture-of-Experts with expert parallelism, and dense models) from first principles.");
@@ -84,6 +84,7 @@ public static class CommandLine
         root.Subcommands.Add(Batch(stdout));
         root.Subcommands.Add(Compare(stdout));
         root.Subcommands.Add(ServeCommand.Build(stdout));
+        root.Subcommands.Add(PlanCommand.Build(stdout, stderr));
         root.Subcommands.Add(PlotCommand.Build(stdout));
         root.Subcommands.Add(Validate(stdout));
         root.Subcommands.Add(Report(stdout));

@@ -267,14 +267,22 @@ public sealed class ServingAllocationTests
         var prefill = model.Prepare(EngineLayout.TensorParallel(8));
         var w = new ServingWorkload(1024, 1024, 64, 0, 10, 0.2);
         var sum = model.Aggregated(engine, w).Tpot.Total + model.Disaggregated(prefill, 1, engine, 2, w).Tpot.Total;
-        var before = GC.GetAllocatedBytesForCurrentThread();
-        for (var c = 1; c <= 200; c++)
+        // Tests running beside this one (the planner's parallel search) can charge the odd allocation to this thread's
+        // count; an evaluation that allocates does so on every attempt, so the least of three attempts must be zero.
+        var least = long.MaxValue;
+        for (var attempt = 0; attempt < 3 && least > 0; attempt++)
         {
-            sum += model.Aggregated(engine, w with { Concurrency = c }).Ttft.Total;
-            sum += model.Disaggregated(prefill, 1, engine, 2, w with { Concurrency = c }).Ttft.Total;
+            var before = GC.GetAllocatedBytesForCurrentThread();
+            for (var c = 1; c <= 200; c++)
+            {
+                sum += model.Aggregated(engine, w with { Concurrency = c }).Ttft.Total;
+                sum += model.Disaggregated(prefill, 1, engine, 2, w with { Concurrency = c }).Ttft.Total;
+            }
+
+            least = Math.Min(least, GC.GetAllocatedBytesForCurrentThread() - before);
         }
 
-        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - before);
+        Assert.Equal(0, least);
         Assert.True(double.IsFinite(sum));
     }
 }

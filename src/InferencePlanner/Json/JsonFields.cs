@@ -136,6 +136,30 @@ internal readonly struct JsonFields
         return new JsonFields(v, $"{_origin}: {name}");
     }
 
+    /// <summary>The objects of a required array field.</summary>
+    public IReadOnlyList<JsonFields> ObjectArray(string name)
+    {
+        if (!_root.TryGetProperty(name, out var v) || v.ValueKind != JsonValueKind.Array)
+        {
+            throw new InputException($"{_origin}: field '{name}' must be an array of objects");
+        }
+
+        var items = new List<JsonFields>();
+        var i = 0;
+        foreach (var e in v.EnumerateArray())
+        {
+            if (e.ValueKind != JsonValueKind.Object)
+            {
+                throw new InputException($"{_origin}: {name}[{i}] must be an object, got {Describe(e)}");
+            }
+
+            items.Add(new JsonFields(e, $"{_origin}: {name}[{i}]"));
+            i++;
+        }
+
+        return items;
+    }
+
     /// <summary>An optional boolean: null when absent.</summary>
     public bool? OptionalBool(string name)
     {

@@ -1,3 +1,4 @@
+using InferencePlanner.Units;
 using System.Text.Json;
 using InferencePlanner.Validation;
 
@@ -46,6 +47,60 @@ public static class ServingValidationReport
         ];
     }
 
+    /// <summary>
+    /// The planner's choice in one group of measured rows (model, GPU, ISL/OSL and mode), restricted to the deployments
+    /// measured there (framework, precisions and layout), under a TPOT target at the group's median measured TPOT. Each
+    /// deployment's throughput under the target is the most output tokens/s per GPU of its rows that meet it (predicted
+    /// for the planner's ranking, measured for the check); the planner chooses the deployment it ranks best.
+    /// </summary>
+    /// <param name="Group">The group.</param>
+    /// <param name="Deployments">Deployments measured in it.</param>
+    /// <param name="TargetTpotMs">The target: TPOT at most this (the group's median measured TPOT).</param>
+    /// <param name="Chosen">The deployment the planner ranks best.</param>
+    /// <param name="BestMeasured">The deployment with the most measured output tokens/s per GPU under the target.</param>
+    /// <param name="Share">The chosen deployment's measured output tokens/s per GPU under the target over the best's (0 when none of its rows meets the target).</param>
+    public sealed record PlannerChoice(string Group, int Deployments, double TargetTpotMs, string Chosen, string BestMeasured, double Share)
+    {
+        /// <summary>Whether the choice reaches 90% of the best measured throughput under the target.</summary>
+        public bool Good => Share >= 0.9;
+    }
+
+    /// <summary>The planner's choice in each group with at least two measured deployments.</summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        var choices = new List<PlannerChoice>();
+        foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var target = ErrorStats.Median(g.Select(p => p.MeasuredTpotMs!.Value));
+            var deployments = g.GroupBy(Deployment).Select(d => (
+                Key: d.Key,
+                Predicted: d.Where(p => p.PredictedTpotMs <= target).Select(p => p.PredictedThroughput).DefaultIfEmpty(0).Max(),
+                // Where no row is predicted to meet the target, the deployment ranks by how close it comes.
+                Closest: d.Min(p => p.PredictedTpotMs!.Value),
+                Measured: d.Where(p => p.MeasuredTpotMs <= target).Select(p => p.MeasuredThroughput).DefaultIfEmpty(0).Max())).ToList();
+            if (deployments.Count < 2)
+            {
+                continue;
+            }
+
+            var best = deployments.MaxBy(d => d.Measured);
+            var chosen = deployments.Any(d => d.Predicted > 0) ? deployments.MaxBy(d => d.Predicted) : deployments.MinBy(d => d.Closest);
+            choices.Add(new PlannerChoice(g.Key, deployments.Count, target, chosen.Key, best.Key, best.Measured > 0 ? chosen.Measured / best.Measured : 0));
+        }
+
+        return choices;
+
+        static string Deployment(ServingPrediction p)
+        {
+            var c = p.Case!;
+            var t = c.Model.Transformer;
+            var layout = c.Engine is { } e ? e.Describe(t)
+                : $"{c.Disaggregated!.PrefillWorkers}P{c.Disaggregated.DecodeWorkers}D: prefill {c.Disaggregated.Prefill.Describe(t)}, decode {c.Disaggregated.Decode.Describe(t)}";
+            return $"{c.Framework.Name}, {c.Precisions.Weights.Name()}/{c.Precisions.ExpertWeights.Name()}, {layout}";
+        }
+    }
+
     /// <summary>Predicts <paramref name="rows"/> with the built-in frameworks and calibrates with held-out folds.</summary>
     public static Outcome Run(IReadOnlyList<ServingMeasurement> rows)
     {
@@ -81,6 +136,7 @@ public static class ServingValidationReport
             .Select(g => (IReadOnlyList<Cell>)[g.Key, Cell.Of(g.Count(), 0)]).ToList();
         var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.RequestOverheadMs, 1), Cell.Of(c.Rows, 0)]).ToList();
         var ranking = o.Ranking.Select(r => (IReadOnlyList<Cell>)[r.Group, Cell.Of(r.Rows, 0), Cell.Of(r.Spearman, 2)]).ToList();
+        var choices = PlannerChoices(o.Predictions);
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
         [
@@ -91,6 +147,11 @@ public static class ServingValidationReport
                 ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
+            new Table("planner-choices", $"The planner's choice among the measured deployments of each group: {choices.Count(c => c.Good)} of {choices.Count} groups within 90% of the best measured",
+                ["group", "deployments", "target TPOT (ms)", "chosen", "best measured", "chosen / best measured throughput"],
+                [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
+                ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
+                    + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target."]),
         ]);
     }
 
@@ -162,6 +223,23 @@ public static class ServingValidationReport
                 j.WriteString("group", r.Group);
                 j.WriteNumber("rows", r.Rows);
                 Number(j, "spearman", r.Spearman);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            var choices = PlannerChoices(o.Predictions);
+            j.WriteNumber("plannerGroupsWithin90Percent", choices.Count(c => c.Good));
+            j.WriteNumber("plannerGroups", choices.Count);
+            j.WriteStartArray("plannerChoices");
+            foreach (var c in choices)
+            {
+                j.WriteStartObject();
+                j.WriteString("group", c.Group);
+                j.WriteNumber("deployments", c.Deployments);
+                j.WriteNumber("targetTpotMs", c.TargetTpotMs);
+                j.WriteString("chosen", c.Chosen);
+                j.WriteString("bestMeasured", c.BestMeasured);
+                j.WriteNumber("share", c.Share);
                 j.WriteEndObject();
             }
 

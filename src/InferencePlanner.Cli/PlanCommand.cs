@@ -1,0 +1,111 @@
+using System.CommandLine;
+using System.Diagnostics;
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Planning;
+using InferencePlanner.Reporting;
+using InferencePlanner.Serving;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Cli;
+
+/// <summary>The plan command: the best deployment under latency targets, the GPUs a load takes, what it costs and how to launch it.</summary>
+internal static class PlanCommand
+{
+    public static Command Build(TextWriter stdout, TextWriter stderr)
+    {
+        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)}.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong([.. Exporters.Names]);
+        var model = new Option<string>("--model") { Description = "A built-in model name or the path of a HuggingFace config.json.", DefaultValueFactory = _ => ModelCatalog.DefaultName };
+        var gpus = new Option<string[]>("--gpu") { Description = "GPU types to plan for (repeat to compare several).", DefaultValueFactory = _ => ["H200"], Arity = ArgumentArity.OneOrMore };
+        var framework = new Option<string>("--framework") { Description = "Serving framework: sglang, vllm, trtllm, or the path of a framework JSON file.", DefaultValueFactory = _ => "sglang" };
+        var mode = new Option<string>("--mode") { Description = "Serving modes searched: agg, disagg or both.", DefaultValueFactory = _ => "both" };
+        mode.AcceptOnlyFromAmong("agg", "disagg", "both");
+        var isl = new Option<int>("--isl") { Description = "Input (prompt) tokens per request.", DefaultValueFactory = _ => 1024 }.Within(1, OptionRanges.MaxTokens);
+        var osl = new Option<int>("--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1024 }.Within(2, OptionRanges.MaxTokens);
+        var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the prefix cache, in [0, 1].", DefaultValueFactory = _ => 0 }.Within(0, 1);
+        var maxTtft = new Option<double?>("--max-ttft") { Description = "Target: time to first token at most this many ms." }.Within(0.001, 1e9);
+        var maxTpot = new Option<double?>("--max-tpot") { Description = "Target: time per output token at most this many ms." }.Within(0.001, 1e9);
+        var minTps = new Option<double?>("--min-tps") { Description = "Target: tokens/s per user at least this many." }.Within(0.001, 1e9);
+        var budget = new Option<int?>("--gpu-budget") { Description = "GPUs the deployment may use at most, every replica included." }.Within(1, OptionRanges.MaxGpus);
+        var loadRps = new Option<double?>("--load-rps") { Description = "A load to carry, in requests per second: the plan gives the GPUs it takes." }.Within(1e-6, 1e9);
+        var loadTps = new Option<double?>("--load-tps") { Description = "A load to carry, in output tokens per second." }.Within(1e-6, 1e12);
+        var maxEngine = new Option<int?>("--max-engine-gpus") { Description = "Most GPUs of one engine (worker) searched (default: two 8-GPU nodes, or 64 GPUs of an NVL72 rack)." }.Within(1, 1024);
+        var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
+        var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
+        var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
+        var price = new Option<string[]>("--price") { Description = "A GPU-hour price replacing the built-in one: GPU=USD_PER_HOUR (repeat for several).", Arity = ArgumentArity.OneOrMore };
+        var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, cost, frontier, commands." };
+        var cmd = new Command("plan", "The best deployment under latency targets: the frontier of tokens/s per GPU against tokens/s per user, the choice and its runner-up in the other mode, the GPUs a load takes, the cost per million tokens and the launch commands.")
+        {
+            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, price, format, table,
+        };
+        cmd.SetAction(p =>
+        {
+            var m = ModelCatalog.Resolve(p.GetValue(model)!);
+            var gpuList = (p.GetValue(gpus) ?? []).Select(GpuCatalog.Resolve).ToList();
+            var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
+            var t = m.Transformer;
+            var native = PrecisionSet.NativeFor(t);
+            var w = p.GetPrecision(weights);
+            PrecisionOptions.RejectWeightOnly((kv, p.GetPrecision(kv)));
+            var precisions = native with
+            {
+                Weights = w ?? native.Weights,
+                ExpertWeights = p.GetPrecision(experts) ?? w ?? native.ExpertWeights,
+                KvCache = p.GetPrecision(kv) ?? native.KvCache,
+            };
+            if (p.GetValue(loadRps) is not null && p.GetValue(loadTps) is not null)
+            {
+                throw new InputException("give the load as --load-rps or --load-tps, not both");
+            }
+
+            var prices = GpuPrices.For([.. gpuList.Select(g => g.Name)], p.GetValue(price) ?? []);
+            var modes = p.GetValue(mode) switch
+            {
+                "agg" => new[] { ServingMode.Aggregated },
+                "disagg" => [ServingMode.Disaggregated],
+                _ => [ServingMode.Aggregated, ServingMode.Disaggregated],
+            };
+            var request = new PlanRequest(m, gpuList, fw, precisions, p.GetValue(isl), p.GetValue(osl), p.GetValue(hit),
+                new PlanTargets(p.GetValue(maxTtft), p.GetValue(maxTpot), p.GetValue(minTps)))
+            {
+                Modes = modes,
+                GpuBudget = p.GetValue(budget),
+                Load = p.GetValue(loadRps) is { } rps ? new PlanLoad(rps, null) : p.GetValue(loadTps) is { } tps ? new PlanLoad(null, tps) : null,
+                MaxEngineGpus = p.GetValue(maxEngine),
+                PricePerGpuHour = prices.ToDictionary(kv => kv.Key, kv => kv.Value.UsdPerGpuHour),
+            };
+
+            // A search that takes longer than about a second shows its progress on stderr; stdout stays clean for pipes.
+            var clock = Stopwatch.StartNew();
+            var shown = -1;
+            var gate = new object();
+            var result = ServingPlanner.Plan(request, done =>
+            {
+                if (clock.ElapsedMilliseconds < 1000)
+                {
+                    return;
+                }
+
+                var percent = (int)(done * 10) * 10;
+                lock (gate)
+                {
+                    if (percent > shown)
+                    {
+                        shown = percent;
+                        stderr.Write($"\rsearching deployments: {percent}%");
+                    }
+                }
+            });
+            if (shown >= 0)
+            {
+                stderr.WriteLine();
+            }
+
+            Exporters.For(p.GetValue(format)!).Write(PlanReport.Plan(result, prices).Only(p.GetValue(table)), stdout);
+            return 0;
+        });
+        return cmd;
+    }
+}

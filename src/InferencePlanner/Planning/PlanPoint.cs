@@ -1,0 +1,38 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Serving;
+
+namespace InferencePlanner.Planning;
+
+/// <summary>One evaluated deployment: a GPU type, a mode and layout, a concurrency, and its steady state.</summary>
+/// <param name="Gpu">The GPU type.</param>
+/// <param name="Mode">Aggregated or disaggregated.</param>
+/// <param name="Engine">The aggregated engine; null when disaggregated.</param>
+/// <param name="Disaggregated">The prefill and decode workers; null when aggregated.</param>
+/// <param name="Concurrency">Requests in flight.</param>
+/// <param name="Result">The steady state.</param>
+public sealed record PlanPoint(GpuSpec Gpu, ServingMode Mode, EngineLayout? Engine, DisaggregatedLayout? Disaggregated, int Concurrency, ServingResult Result)
+{
+    /// <summary>GPUs of one replica of the deployment.</summary>
+    public int Gpus => Result.Gpus;
+
+    /// <summary>The layout as people write it.</summary>
+    public string Describe(TransformerSpec t)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        return Mode == ServingMode.Aggregated
+            ? Engine!.Describe(t)
+            : $"{Disaggregated!.PrefillWorkers}P{Disaggregated.DecodeWorkers}D: prefill {Disaggregated.Prefill.Describe(t)}, decode {Disaggregated.Decode.Describe(t)}";
+    }
+
+    /// <summary>The mode as people write it.</summary>
+    public string ModeText => Mode == ServingMode.Aggregated ? "agg" : "disagg";
+
+    /// <summary>
+    /// Share of the GPU time spent on prompts: in aggregated serving the prefill chunks' part of each output token's
+    /// time; in disaggregated serving the prefill workers' share of the GPUs.
+    /// </summary>
+    public double PrefillShare => Mode == ServingMode.Aggregated
+        ? Result.Tpot.SharedPrefill / Result.Tpot.Total
+        : (double)Disaggregated!.Prefill.Gpus * Disaggregated.PrefillWorkers / Disaggregated.Gpus;
+}

@@ -1,0 +1,136 @@
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Serving;
+using InferencePlanner.Work;
+
+namespace InferencePlanner.Planning;
+
+/// <summary>What a deployment must achieve for each user: any of a TTFT ceiling, a TPOT ceiling and a floor on tokens/s per user.</summary>
+/// <param name="MaxTtftMs">Time to first token, at most (ms); null: no limit.</param>
+/// <param name="MaxTpotMs">Time per output token, at most (ms); null: no limit.</param>
+/// <param name="MinTokensPerSecondPerUser">Tokens/s each user sees while its output streams, at least; null: no limit.</param>
+public sealed record PlanTargets(double? MaxTtftMs, double? MaxTpotMs, double? MinTokensPerSecondPerUser)
+{
+    /// <summary>Whether a steady state meets every target.</summary>
+    public bool Met(in ServingResult r) =>
+        (MaxTtftMs is not { } ttft || r.Ttft.Total <= ttft)
+        && (MaxTpotMs is not { } tpot || r.Tpot.Total <= tpot)
+        && (MinTokensPerSecondPerUser is not { } tps || r.TokensPerSecondPerUser >= tps);
+
+    /// <summary>
+    /// How far a steady state is from the targets: the largest ratio by which it misses one (1 when it meets them all),
+    /// so that the closest of several misses can be named.
+    /// </summary>
+    public double Shortfall(in ServingResult r)
+    {
+        var worst = 1.0;
+        if (MaxTtftMs is { } ttft)
+        {
+            worst = Math.Max(worst, r.Ttft.Total / ttft);
+        }
+
+        if (MaxTpotMs is { } tpot)
+        {
+            worst = Math.Max(worst, r.Tpot.Total / tpot);
+        }
+
+        if (MinTokensPerSecondPerUser is { } tps)
+        {
+            worst = Math.Max(worst, tps / r.TokensPerSecondPerUser);
+        }
+
+        return worst;
+    }
+
+    /// <summary>The targets as typed.</summary>
+    public string Describe()
+    {
+        var parts = new List<string>();
+        if (MaxTtftMs is { } ttft)
+        {
+            parts.Add($"TTFT <= {ttft:0.###} ms");
+        }
+
+        if (MaxTpotMs is { } tpot)
+        {
+            parts.Add($"TPOT <= {tpot:0.###} ms");
+        }
+
+        if (MinTokensPerSecondPerUser is { } tps)
+        {
+            parts.Add($"tokens/s per user >= {tps:0.###}");
+        }
+
+        return parts.Count == 0 ? "none" : string.Join(", ", parts);
+    }
+}
+
+/// <summary>A load the deployment must carry: requests per second, or output tokens per second.</summary>
+/// <param name="RequestsPerSecond">Requests completed per second; null when the load is given in tokens.</param>
+/// <param name="OutputTokensPerSecond">Output tokens per second; null when the load is given in requests.</param>
+public sealed record PlanLoad(double? RequestsPerSecond, double? OutputTokensPerSecond)
+{
+    /// <summary>The load in requests per second for outputs of <paramref name="osl"/> tokens.</summary>
+    public double Requests(int osl) => RequestsPerSecond ?? OutputTokensPerSecond!.Value / osl;
+}
+
+/// <summary>
+/// A planning question: a model, the GPU types to compare, a serving framework, the workload, the targets, and
+/// optionally a GPU budget and a load. The planner searches the deployments of each GPU type under it.
+/// </summary>
+/// <param name="Model">The model.</param>
+/// <param name="Gpus">GPU types; several are compared.</param>
+/// <param name="Framework">The serving framework.</param>
+/// <param name="Precisions">Weight, KV-cache and exchange formats.</param>
+/// <param name="Isl">Input tokens per request.</param>
+/// <param name="Osl">Output tokens per request.</param>
+/// <param name="CacheHit">Share of prompt tokens found in the prefix cache.</param>
+/// <param name="Targets">Per-user targets.</param>
+public sealed record PlanRequest(
+    ModelSpec Model, IReadOnlyList<GpuSpec> Gpus, ServingFramework Framework, PrecisionSet Precisions, int Isl, int Osl, double CacheHit, PlanTargets Targets)
+{
+    /// <summary>Serving modes searched.</summary>
+    public IReadOnlyList<ServingMode> Modes { get; init; } = [ServingMode.Aggregated, ServingMode.Disaggregated];
+
+    /// <summary>GPUs the deployment may use at most (all of it, with every replica the load needs); null: no budget.</summary>
+    public int? GpuBudget { get; init; }
+
+    /// <summary>A load to carry; null: the best deployment per GPU, one replica.</summary>
+    public PlanLoad? Load { get; init; }
+
+    /// <summary>Most GPUs of one engine (a worker): by default two scale-up domains of 8, or one NVL72 rack.</summary>
+    public int? MaxEngineGpus { get; init; }
+
+    /// <summary>USD per GPU-hour by GPU name, for the cost; GPUs without a price get no cost.</summary>
+    public IReadOnlyDictionary<string, double> PricePerGpuHour { get; init; } = new Dictionary<string, double>();
+
+    /// <summary>Throws <see cref="InputException"/> naming the problem when the request cannot be planned.</summary>
+    public void Validate()
+    {
+        if (Gpus.Count == 0)
+        {
+            throw new InputException("plan needs at least one GPU type (--gpu)");
+        }
+
+        if (Modes.Count == 0)
+        {
+            throw new InputException("plan needs at least one serving mode (--mode agg, disagg or both)");
+        }
+
+        new ServingWorkload(Isl, Osl, 1, CacheHit).Validate();
+        if (Osl < 2)
+        {
+            throw new InputException($"--osl must be at least 2 for a decode phase to exist, got {Osl}");
+        }
+
+        if (GpuBudget is < 1)
+        {
+            throw new InputException($"--gpu-budget must be at least 1, got {GpuBudget}");
+        }
+
+        if (Load is { } load && !((load.RequestsPerSecond ?? load.OutputTokensPerSecond) is > 0 and < 1e12))
+        {
+            throw new InputException("the load (--load-rps or --load-tps) must be a positive rate");
+        }
+    }
+}

@@ -1,0 +1,335 @@
+using System.Collections.Concurrent;
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Serving;
+
+namespace InferencePlanner.Planning;
+
+/// <summary>What the planner found: every frontier point, the choice under the targets and its runner-up in the other mode.</summary>
+/// <param name="Request">The question.</param>
+/// <param name="Evaluated">Deployments evaluated (layouts x worker counts x concurrencies).</param>
+/// <param name="Frontier">For each GPU type and mode, the deployments no other beats on both tokens/s per user and output tokens/s per GPU.</param>
+/// <param name="Best">The chosen deployment: targets met, within the budget, the most output tokens/s per GPU (with a load: the fewest GPUs).</param>
+/// <param name="RunnerUp">The best deployment of the other mode under the same rules; null when that mode has none.</param>
+/// <param name="Replicas">With a load: replicas of the chosen deployment it takes (1 without a load).</param>
+public sealed record PlanResult(PlanRequest Request, long Evaluated, IReadOnlyList<PlanPoint> Frontier, PlanPoint Best, PlanPoint? RunnerUp, int Replicas)
+{
+    /// <summary>With a load: replicas of the runner-up it takes.</summary>
+    public int RunnerUpReplicas { get; init; } = 1;
+
+    /// <summary>Layouts refused because their weights do not fit, by GPU name: the count.</summary>
+    public IReadOnlyDictionary<string, int> RefusedLayouts { get; init; } = new Dictionary<string, int>();
+}
+
+/// <summary>
+/// The planner: for each GPU type, every engine layout up to the largest engine (attention TP x DP, MoE TP x EP), each
+/// under a sweep of concurrencies, aggregated and disaggregated (decode layouts with the prefill layouts that carry the
+/// most prompt tokens per GPU, at several worker ratios); then the frontier, the choice under the targets and what it
+/// costs. Each evaluation is the serving level's steady state (<see cref="ServingModel"/>).
+/// </summary>
+public static class ServingPlanner
+{
+    /// <summary>Prefill workers per decode worker searched in disaggregated serving (x, y of xPyD).</summary>
+    public static IReadOnlyList<(int Prefill, int Decode)> WorkerRatios { get; } = [(1, 1), (1, 2), (1, 3), (1, 4), (1, 6), (2, 1), (3, 1), (4, 1), (2, 3), (3, 2)];
+
+    /// <summary>Prefill layouts tried with each decode layout: those with the most prompt tokens per GPU.</summary>
+    public const int PrefillCandidates = 2;
+
+    /// <summary>Plans the request; <paramref name="progress"/> hears the share done, from 0 to 1.</summary>
+    public static PlanResult Plan(PlanRequest request, Action<double>? progress = null)
+    {
+        ArgumentNullException.ThrowIfNull(request);
+        request.Validate();
+        var t = request.Model.Transformer;
+        var points = new ConcurrentBag<PlanPoint>();
+        var refused = new Dictionary<string, int>();
+        var smallestFit = new Dictionary<string, int>();
+        long evaluated = 0;
+        var gpuIndex = 0;
+        foreach (var gpu in request.Gpus)
+        {
+            var m = new ServingModel(request.Model, gpu, request.Framework, request.Precisions);
+            var prepared = new List<PreparedEngine>();
+            var refusals = 0;
+            foreach (var engine in Engines(t, gpu, request.MaxEngineGpus ?? DefaultMaxEngineGpus(gpu)))
+            {
+                try
+                {
+                    prepared.Add(m.Prepare(engine));
+                }
+                catch (InputException)
+                {
+                    refusals++;
+                }
+            }
+
+            refused[gpu.Name] = refusals;
+            if (prepared.Count > 0)
+            {
+                smallestFit[gpu.Name] = prepared.Min(e => e.Gpus);
+            }
+
+            var done = 0;
+            var total = prepared.Count * request.Modes.Count;
+            void Step()
+            {
+                var d = Interlocked.Increment(ref done);
+                progress?.Invoke((gpuIndex + d / (double)Math.Max(1, total)) / request.Gpus.Count);
+            }
+
+            if (request.Modes.Contains(ServingMode.Aggregated))
+            {
+                InParallel(prepared, e =>
+                {
+                    var n = SweepAggregated(m, e, request, gpu, points);
+                    Interlocked.Add(ref evaluated, n);
+                    Step();
+                });
+            }
+
+            if (request.Modes.Contains(ServingMode.Disaggregated) && prepared.Count > 0)
+            {
+                var prefills = PrefillLayouts(m, prepared, request);
+                InParallel(prepared, d =>
+                {
+                    var n = SweepDisaggregated(m, prefills, d, request, gpu, points);
+                    Interlocked.Add(ref evaluated, n);
+                    Step();
+                });
+            }
+
+            gpuIndex++;
+        }
+
+        var all = points.ToList();
+        if (all.Count == 0)
+        {
+            throw new InputException(NothingFits(request, refused));
+        }
+
+        if (request.GpuBudget is { } budget && smallestFit.Values.DefaultIfEmpty(int.MaxValue).Min() > budget)
+        {
+            var (name, least) = smallestFit.MinBy(kv => kv.Value);
+            throw new InputException(
+                $"a budget of {budget} GPU(s) cannot hold {request.Model.Name}'s weights: the smallest layout that holds them takes {least} x {name}");
+        }
+
+        var frontier = Frontier(all);
+        var (best, replicas) = Choose(all, request, mode: null) ?? throw new InputException(Closest(all, request));
+        var other = best.Mode == ServingMode.Aggregated ? ServingMode.Disaggregated : ServingMode.Aggregated;
+        var runner = Choose(all, request, other);
+        return new PlanResult(request, evaluated, frontier, best, runner?.Point, replicas)
+        {
+            RunnerUpReplicas = runner?.Replicas ?? 1,
+            RefusedLayouts = refused,
+        };
+    }
+
+    // Runs the body over the items on every core; an input error inside is rethrown as itself.
+    private static void InParallel<T>(IEnumerable<T> items, Action<T> body)
+    {
+        try
+        {
+            Parallel.ForEach(items, body);
+        }
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.OfType<InputException>().FirstOrDefault() is { } input)
+        {
+            throw input;
+        }
+    }
+
+    /// <summary>The largest engine searched on a GPU: one NVL72-class domain, or two 8-GPU nodes.</summary>
+    public static int DefaultMaxEngineGpus(GpuSpec gpu)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        return gpu.GpusPerNode >= 16 ? 64 : 2 * gpu.GpusPerNode;
+    }
+
+    /// <summary>
+    /// Engine layouts of up to <paramref name="maxGpus"/> GPUs: powers of two; attention TP dividing the heads (across
+    /// scale-up domains only in whole domains), DP the rest; for MoE models every MoE TP x EP split of the engine's
+    /// GPUs that divides the experts' width; dense models one TP replica per engine (more replicas are the load's).
+    /// </summary>
+    public static IEnumerable<EngineLayout> Engines(TransformerSpec t, GpuSpec gpu, int maxGpus)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        var f = t.FeedForward;
+        for (var n = 1; n <= maxGpus; n *= 2)
+        {
+            for (var tp = 1; tp <= n; tp *= 2)
+            {
+                if (t.Attention.Heads % tp != 0 || (tp > gpu.GpusPerNode && tp % gpu.GpusPerNode != 0))
+                {
+                    continue;
+                }
+
+                var dp = n / tp;
+                if (!f.IsMoe)
+                {
+                    if (dp == 1)
+                    {
+                        yield return new EngineLayout(tp, 1, tp, 1);
+                    }
+
+                    continue;
+                }
+
+                for (var moeTp = 1; moeTp <= n; moeTp *= 2)
+                {
+                    var ep = n / moeTp;
+                    if (f.ExpertIntermediate % moeTp != 0 || ep > f.RoutedExperts || (moeTp > gpu.GpusPerNode && moeTp % gpu.GpusPerNode != 0))
+                    {
+                        continue;
+                    }
+
+                    yield return new EngineLayout(tp, dp, moeTp, ep);
+                }
+            }
+        }
+    }
+
+    /// <summary>Concurrencies swept for a deployment of <paramref name="gpus"/> GPUs: 1, then steps of about 1.5x, up to 512 per GPU.</summary>
+    public static IEnumerable<int> Concurrencies(int gpus)
+    {
+        var top = Math.Min(65536, 512L * gpus);
+        for (double c = 1; c <= top; c = Math.Max(c + 1, Math.Round(c * 1.5)))
+        {
+            yield return (int)c;
+        }
+    }
+
+    private static int SweepAggregated(ServingModel m, PreparedEngine e, PlanRequest r, GpuSpec gpu, ConcurrentBag<PlanPoint> points)
+    {
+        var n = 0;
+        foreach (var c in Concurrencies(e.Gpus))
+        {
+            var result = m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
+            n++;
+            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result));
+            // Past saturation more clients only wait longer in the queue: the first saturated point ends the sweep.
+            if (result.Limit != ServingLimit.Concurrency)
+            {
+                break;
+            }
+        }
+
+        return n;
+    }
+
+    private static int SweepDisaggregated(ServingModel m, IReadOnlyList<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, GpuSpec gpu, ConcurrentBag<PlanPoint> points)
+    {
+        var n = 0;
+        foreach (var p in prefills)
+        {
+            foreach (var (x, y) in WorkerRatios)
+            {
+                var layout = new DisaggregatedLayout(p.Engine, x, d.Engine, y);
+                foreach (var c in Concurrencies(d.Gpus * y))
+                {
+                    var result = m.Disaggregated(p, x, d, y, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
+                    n++;
+                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result));
+                    if (result.Limit != ServingLimit.Concurrency)
+                    {
+                        break;
+                    }
+                }
+            }
+        }
+
+        return n;
+    }
+
+    // The prefill layouts that carry the most prompt tokens per GPU (their prefill capacity over their GPUs).
+    private static List<PreparedEngine> PrefillLayouts(ServingModel m, List<PreparedEngine> prepared, PlanRequest r)
+    {
+        var w = new ServingWorkload(r.Isl, r.Osl, 1, r.CacheHit);
+        return [.. prepared
+            .Select(e => (Engine: e, PerGpu: m.Disaggregated(e, 1, e, 1, w).PrefillCapacityPerSecond / e.Gpus))
+            .OrderByDescending(x => x.PerGpu).ThenBy(x => x.Engine.Gpus)
+            .Take(PrefillCandidates)
+            .Select(x => x.Engine)];
+    }
+
+    /// <summary>For each GPU type and mode, the points no other point beats on both tokens/s per user and output tokens/s per GPU, by tokens/s per user.</summary>
+    public static IReadOnlyList<PlanPoint> Frontier(IEnumerable<PlanPoint> points)
+    {
+        ArgumentNullException.ThrowIfNull(points);
+        var frontier = new List<PlanPoint>();
+        foreach (var group in points.GroupBy(p => (p.Gpu.Name, p.Mode)).OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Mode))
+        {
+            var best = double.NegativeInfinity;
+            var kept = new List<PlanPoint>();
+            foreach (var p in group.OrderByDescending(p => p.Result.TokensPerSecondPerUser).ThenByDescending(p => p.Result.OutputTokensPerSecondPerGpu))
+            {
+                if (p.Result.OutputTokensPerSecondPerGpu > best)
+                {
+                    best = p.Result.OutputTokensPerSecondPerGpu;
+                    kept.Add(p);
+                }
+            }
+
+            kept.Reverse();
+            frontier.AddRange(kept);
+        }
+
+        return frontier;
+    }
+
+    // The best point meeting the targets within the budget: without a load the most output tokens/s per GPU; with one,
+    // the fewest GPUs for the load (then the most tokens/s per GPU).
+    private static (PlanPoint Point, int Replicas)? Choose(List<PlanPoint> all, PlanRequest r, ServingMode? mode)
+    {
+        (PlanPoint Point, int Replicas)? best = null;
+        long bestGpus = long.MaxValue;
+        foreach (var p in all)
+        {
+            if ((mode is { } only && p.Mode != only) || !r.Targets.Met(p.Result))
+            {
+                continue;
+            }
+
+            var replicas = r.Load is { } load ? (int)Math.Min(int.MaxValue, Math.Ceiling(load.Requests(r.Osl) / p.Result.RequestsPerSecond - 1e-9)) : 1;
+            var gpus = (long)replicas * p.Gpus;
+            if (r.GpuBudget is { } budget && gpus > budget)
+            {
+                continue;
+            }
+
+            var better = best is not { } b
+                || (r.Load is not null
+                    ? gpus < bestGpus || (gpus == bestGpus && p.Result.OutputTokensPerSecondPerGpu > b.Point.Result.OutputTokensPerSecondPerGpu)
+                    : p.Result.OutputTokensPerSecondPerGpu > b.Point.Result.OutputTokensPerSecondPerGpu);
+            if (better)
+            {
+                best = (p, Math.Max(1, replicas));
+                bestGpus = gpus;
+            }
+        }
+
+        return best;
+    }
+
+    private static string NothingFits(PlanRequest r, Dictionary<string, int> refused) =>
+        $"{r.Model.Name}'s weights fit no layout of up to {r.MaxEngineGpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "two nodes (a rack for NVL72)"} of {string.Join(", ", r.Gpus.Select(g => g.Name))} "
+        + $"({refused.Values.Sum()} layouts refused); allow larger engines (--max-engine-gpus) or smaller weights (--weights fp8)";
+
+    // Nothing meets the targets (within the budget): name the closest deployment.
+    private static string Closest(List<PlanPoint> all, PlanRequest r)
+    {
+        var candidates = r.GpuBudget is { } budget ? all.Where(p => p.Gpus <= budget).ToList() : all;
+        if (candidates.Count == 0)
+        {
+            return $"no deployment fits the budget of {r.GpuBudget} GPU(s)";
+        }
+
+        var closest = candidates.MinBy(p => r.Targets.Shortfall(p.Result))!;
+        var res = closest.Result;
+        var load = r.Load is { } l && r.Targets.Met(res)
+            ? $"; a load of {l.Requests(r.Osl):0.###} requests/s needs more than the budget of {r.GpuBudget} GPU(s) (this deployment carries {res.RequestsPerSecond:0.###} per {closest.Gpus} GPUs)"
+            : "";
+        return $"no deployment meets {r.Targets.Describe()}{(r.GpuBudget is { } b ? $" within {b} GPU(s)" : "")}: the closest is {closest.Describe(r.Model.Transformer)} on {closest.Gpus} x {closest.Gpu.Name} "
+            + $"({closest.ModeText}, concurrency {closest.Concurrency}) with TTFT {res.Ttft.Total:0.#} ms, TPOT {res.Tpot.Total:0.##} ms, {res.TokensPerSecondPerUser:0.#} tokens/s per user{load}";
+    }
+}

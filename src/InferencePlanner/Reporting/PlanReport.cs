@@ -1,0 +1,119 @@
+using System.Globalization;
+using InferencePlanner.Planning;
+using InferencePlanner.Serving;
+using InferencePlanner.Units;
+
+namespace InferencePlanner.Reporting;
+
+/// <summary>The cost of a deployment per million tokens, from a GPU-hour price.</summary>
+/// <param name="UsdPerGpuHour">The price used.</param>
+/// <param name="UsdPerHour">The whole deployment (every replica) per hour.</param>
+/// <param name="UsdPerMillionInput">Per million input tokens: the GPU time spent on prompts over the input tokens.</param>
+/// <param name="UsdPerMillionOutput">Per million output tokens: the rest of the GPU time over the output tokens.</param>
+public readonly record struct PlanCost(double UsdPerGpuHour, double UsdPerHour, double UsdPerMillionInput, double UsdPerMillionOutput)
+{
+    /// <summary>
+    /// The cost of <paramref name="replicas"/> replicas of <paramref name="p"/> at <paramref name="usdPerGpuHour"/>: GPU
+    /// time is split between input and output tokens by the share spent on prompts (<see cref="PlanPoint.PrefillShare"/>).
+    /// </summary>
+    public static PlanCost Of(PlanPoint p, int replicas, double usdPerGpuHour, int isl, int osl)
+    {
+        ArgumentNullException.ThrowIfNull(p);
+        var perHour = usdPerGpuHour * p.Gpus;
+        var requestsPerHour = p.Result.RequestsPerSecond * 3600;
+        var share = Math.Clamp(p.PrefillShare, 0, 1);
+        return new PlanCost(usdPerGpuHour, perHour * replicas,
+            perHour * share / (requestsPerHour * isl) * 1e6,
+            perHour * (1 - share) / (requestsPerHour * osl) * 1e6);
+    }
+}
+
+/// <summary>The document of the plan command.</summary>
+public static class PlanReport
+{
+    /// <summary>The frontier, the choice and its runner-up, the cost, the GPUs a load takes and the launch commands.</summary>
+    public static Document Plan(PlanResult result, IReadOnlyDictionary<string, GpuPrice> prices)
+    {
+        ArgumentNullException.ThrowIfNull(result);
+        ArgumentNullException.ThrowIfNull(prices);
+        var r = result.Request;
+        var t = r.Model.Transformer;
+        var p = r.Precisions;
+        var inputs = new List<KeyValuePair<string, string>>
+        {
+            new("model", r.Model.Name),
+            new("GPUs", string.Join(", ", r.Gpus.Select(g => g.Name))),
+            new("framework", r.Framework.DisplayName),
+            new("modes", string.Join(", ", r.Modes.Select(m => m == ServingMode.Aggregated ? "aggregated" : "disaggregated"))),
+            new("workload", $"ISL {r.Isl}, OSL {r.Osl}, cache hit {r.CacheHit:0.###}"),
+            new("targets", r.Targets.Describe()),
+            new("budget", r.GpuBudget is { } b ? $"{b} GPUs" : "none"),
+            new("load", r.Load is { } l ? l.RequestsPerSecond is { } rps ? $"{rps:0.###} requests/s" : $"{l.OutputTokensPerSecond:0.#} output tokens/s" : "none (one replica)"),
+            new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
+            new("searched", $"{result.Evaluated.ToString(CultureInfo.InvariantCulture)} deployments (layouts x worker ratios x concurrencies); layouts whose weights do not fit: "
+                + string.Join(", ", result.RefusedLayouts.Select(kv => $"{kv.Key} {kv.Value}"))),
+        };
+
+        var chosen = new List<(string Role, PlanPoint Point, int Replicas)> { ("chosen", result.Best, result.Replicas) };
+        if (result.RunnerUp is { } runner)
+        {
+            chosen.Add(($"runner-up ({runner.ModeText})", runner, result.RunnerUpReplicas));
+        }
+
+        var choice = new Table("choice", "The chosen deployment and the best of the other mode",
+            ["role", "GPU", "mode", "layout", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
+                "replicas", "GPUs in all", "balanced P:D", "limited by"],
+            [.. chosen.Select(c => (IReadOnlyList<Cell>)
+            [
+                c.Role, c.Point.Gpu.Name, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
+                Cell.Of(c.Point.Result.Ttft.Total, 1), Cell.Of(c.Point.Result.Tpot.Total, 2), Cell.Of(c.Point.Result.TokensPerSecondPerUser, 1),
+                Cell.Of(c.Point.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(c.Point.Result.RequestsPerSecond, 3), Cell.Of(c.Replicas, 0), Cell.Of((double)c.Replicas * c.Point.Gpus, 0),
+                c.Point.Mode == ServingMode.Disaggregated ? Cell.Of(c.Point.Result.BalancedPrefillPerDecode, 2) : "-",
+                ServingReport.LimitText(c.Point.Result.Limit),
+            ])],
+            [
+                r.Load is null
+                    ? "Chosen: the most output tokens/s per GPU among the deployments that meet the targets within the budget."
+                    : "Chosen: the fewest GPUs that carry the load (replicas of one deployment) while meeting the targets within the budget; ties go to the most output tokens/s per GPU.",
+                "Balanced P:D: prefill workers per decode worker at which both sides would run at their limits (disaggregated).",
+            ]);
+
+        var costRows = new List<IReadOnlyList<Cell>>();
+        foreach (var c in chosen)
+        {
+            if (prices.TryGetValue(c.Point.Gpu.Name, out var price))
+            {
+                var priced = PlanCost.Of(c.Point, c.Replicas, price.UsdPerGpuHour, r.Isl, r.Osl);
+                costRows.Add([c.Role, c.Point.Gpu.Name, Cell.Of(price.UsdPerGpuHour, 2), Cell.Of(priced.UsdPerHour, 2), Cell.Of(priced.UsdPerMillionInput, 3), Cell.Of(priced.UsdPerMillionOutput, 3), price.Source]);
+            }
+            else
+            {
+                costRows.Add([c.Role, c.Point.Gpu.Name, "-", "-", "-", "-", "no price: give one with --price " + c.Point.Gpu.Name + "=USD_PER_HOUR"]);
+            }
+        }
+
+        var cost = new Table("cost", "What it costs", ["role", "GPU", "USD per GPU-hour", "USD per hour in all", "USD per million input tokens", "USD per million output tokens", "price source"], costRows,
+            ["GPU time is split between input and output tokens by the share spent on prompts: the prefill chunks' share of each step (aggregated) or the prefill workers' share of the GPUs (disaggregated)."]);
+
+        var frontier = new Table("frontier", "Frontier: output tokens/s per GPU against tokens/s per user, per GPU and mode",
+            ["GPU", "mode", "layout", "GPUs", "concurrency", "tokens/s per user", "output tokens/s per GPU", "TTFT (ms)", "TPOT (ms)", "meets the targets"],
+            [.. result.Frontier.Select(f => (IReadOnlyList<Cell>)
+            [
+                f.Gpu.Name, f.ModeText, f.Describe(t), Cell.Of(f.Gpus, 0), Cell.Of(f.Concurrency, 0), Cell.Of(f.Result.TokensPerSecondPerUser, 1),
+                Cell.Of(f.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(f.Result.Ttft.Total, 1), Cell.Of(f.Result.Tpot.Total, 2), r.Targets.Met(f.Result) ? "yes" : "no",
+            ])],
+            ["Each point is a steady state of the serving level; no other deployment of the same GPU and mode has both more tokens/s per user and more output tokens/s per GPU."]);
+
+        var chunk = r.Framework.ChunkTokensFor(result.Best.Gpu.MemoryGB);
+        var commands = new Table("commands", $"Launch commands of the chosen deployment ({result.Best.ModeText}, {result.Best.Describe(t)} on {result.Best.Gpu.Name})",
+            ["framework", "role", "instances", "command", "note"],
+            [.. LaunchCommands.For(result.Best, r, chunk).Select(c => (IReadOnlyList<Cell>)
+                [c.Framework, c.Role, Cell.Of(c.Instances, 0), c.Line.Length > 0 ? c.Line : "-", c.Note.Length > 0 ? c.Note : "-"])],
+            [
+                $"The concurrency sets the running-request caps; the chunk budget is {r.Framework.DisplayName}'s default on this GPU ({chunk} tokens), as the plan priced it.",
+                "Flags as SGLang's server arguments, vLLM's engine arguments and trtllm-serve document them; check them against the release you deploy.",
+            ]);
+
+        return new Document($"Plan for {r.Model.Name}", inputs, [choice, cost, frontier, commands]);
+    }
+}
