@@ -46,15 +46,7 @@ internal static class PlanCommand
             var gpuList = (p.GetValue(gpus) ?? []).Select(GpuCatalog.Resolve).ToList();
             var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
             var t = m.Transformer;
-            var native = PrecisionSet.NativeFor(t);
-            var w = p.GetPrecision(weights);
-            PrecisionOptions.RejectWeightOnly((kv, p.GetPrecision(kv)));
-            var precisions = native with
-            {
-                Weights = w ?? native.Weights,
-                ExpertWeights = p.GetPrecision(experts) ?? w ?? native.ExpertWeights,
-                KvCache = p.GetPrecision(kv) ?? native.KvCache,
-            };
+            var precisions = p.ServingPrecisions(t, weights, experts, kv);
             if (p.GetValue(loadRps) is not null && p.GetValue(loadTps) is not null)
             {
                 throw new InputException("give the load as --load-rps or --load-tps, not both");

@@ -1,5 +1,7 @@
 using System.CommandLine;
+using InferencePlanner.Models;
 using InferencePlanner.Units;
+using InferencePlanner.Work;
 
 namespace InferencePlanner.Cli;
 
@@ -20,5 +22,22 @@ internal static class PrecisionOptions
                 throw new InputException($"{option.Name}: int4 is a weight-only format; use fp8 or bf16");
             }
         }
+    }
+
+    /// <summary>
+    /// The precisions of a serving deployment: the checkpoint's, with the weights, the experts (default: as the
+    /// weights) and the KV cache as given.
+    /// </summary>
+    public static PrecisionSet ServingPrecisions(this ParseResult p, TransformerSpec t, Option<string?> weights, Option<string?> experts, Option<string?> kv)
+    {
+        var native = PrecisionSet.NativeFor(t);
+        var w = p.GetPrecision(weights);
+        RejectWeightOnly((kv, p.GetPrecision(kv)));
+        return native with
+        {
+            Weights = w ?? native.Weights,
+            ExpertWeights = p.GetPrecision(experts) ?? w ?? native.ExpertWeights,
+            KvCache = p.GetPrecision(kv) ?? native.KvCache,
+        };
     }
 }

@@ -51,15 +51,7 @@ internal static class ServeCommand
             var g = GpuCatalog.Resolve(p.GetValue(gpu)!);
             var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
             var t = m.Transformer;
-            var native = PrecisionSet.NativeFor(t);
-            var w = p.GetPrecision(weights);
-            PrecisionOptions.RejectWeightOnly((kv, p.GetPrecision(kv)));
-            var precisions = native with
-            {
-                Weights = w ?? native.Weights,
-                ExpertWeights = p.GetPrecision(experts) ?? w ?? native.ExpertWeights,
-                KvCache = p.GetPrecision(kv) ?? native.KvCache,
-            };
+            var precisions = p.ServingPrecisions(t, weights, experts, kv);
             var workload = new ServingWorkload(p.GetValue(isl), p.GetValue(osl), p.GetValue(concurrency), p.GetValue(hit), p.GetValue(waves))
             {
                 RecvInterval = p.GetValue(recv),
