@@ -85,6 +85,7 @@ public static class CommandLine
         root.Subcommands.Add(Compare(stdout));
         root.Subcommands.Add(ServeCommand.Build(stdout));
         root.Subcommands.Add(PlanCommand.Build(stdout, stderr));
+        root.Subcommands.Add(WebCommand.Build(stdout));
         root.Subcommands.Add(PlotCommand.Build(stdout));
         root.Subcommands.Add(Validate(stdout));
         root.Subcommands.Add(Report(stdout));

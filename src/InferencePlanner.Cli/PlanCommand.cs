@@ -35,7 +35,7 @@ internal static class PlanCommand
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
         var price = new Option<string[]>("--price") { Description = "A GPU-hour price replacing the built-in one: GPU=USD_PER_HOUR (repeat for several).", Arity = ArgumentArity.OneOrMore };
-        var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, cost, frontier, commands." };
+        var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, breakdown, cost, frontier, commands." };
         var cmd = new Command("plan", "The best deployment under latency targets: the frontier of tokens/s per GPU against tokens/s per user, the choice and its runner-up in the other mode, the GPUs a load takes, the cost per million tokens and the launch commands.")
         {
             model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, price, format, table,

@@ -26,7 +26,7 @@ public sealed class PlanTests
         Assert.True(exit == 0, err);
         JsonAssert.Finite(output, "plan");
         var tables = JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("key").GetString()!, t => t.GetProperty("rows"));
-        Assert.Equal(["choice", "cost", "frontier", "commands"], tables.Keys);
+        Assert.Equal(["choice", "breakdown", "cost", "frontier", "commands"], tables.Keys);
 
         var chosen = tables["choice"][0];
         Assert.Equal("chosen", chosen.GetProperty("role").GetString());

@@ -35,7 +35,10 @@ public static class ServingPlanner
     /// <summary>Prefill layouts tried with each decode layout: those with the most prompt tokens per GPU.</summary>
     public const int PrefillCandidates = 2;
 
-    /// <summary>Plans the request; <paramref name="progress"/> hears the share done, from 0 to 1.</summary>
+    /// <summary>
+    /// Plans the request; <paramref name="progress"/> hears the share done, from 0 to 1 (it may throw
+    /// <see cref="OperationCanceledException"/> to stop the search).
+    /// </summary>
     public static PlanResult Plan(PlanRequest request, Action<double>? progress = null)
     {
         ArgumentNullException.ThrowIfNull(request);
@@ -125,16 +128,16 @@ public static class ServingPlanner
         };
     }
 
-    // Runs the body over the items on every core; an input error inside is rethrown as itself.
+    // Runs the body over the items on every core; an input error or a cancellation inside is rethrown as itself.
     private static void InParallel<T>(IEnumerable<T> items, Action<T> body)
     {
         try
         {
             Parallel.ForEach(items, body);
         }
-        catch (AggregateException e) when (e.Flatten().InnerExceptions.OfType<InputException>().FirstOrDefault() is { } input)
+        catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x => x is InputException or OperationCanceledException) is { } inner)
         {
-            throw input;
+            System.Runtime.ExceptionServices.ExceptionDispatchInfo.Throw(inner);
         }
     }
 
@@ -202,16 +205,27 @@ public static class ServingPlanner
     private static int SweepAggregated(ServingModel m, PreparedEngine e, PlanRequest r, GpuSpec gpu, ConcurrentBag<PlanPoint> points)
     {
         var n = 0;
+        var last = 0;
         foreach (var c in Concurrencies(e.Gpus))
         {
             var result = m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
             n++;
-            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result));
-            // Past saturation more clients only wait longer in the queue: the first saturated point ends the sweep.
             if (result.Limit != ServingLimit.Concurrency)
             {
+                // Past saturation more clients only wait in the queue: the sweep ends at the knee, the concurrency the
+                // deployment runs without a queue.
+                var knee = Knee(result, last);
+                if (knee > 0)
+                {
+                    points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, knee, m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))));
+                    n++;
+                }
+
                 break;
             }
+
+            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result));
+            last = c;
         }
 
         return n;
@@ -225,20 +239,38 @@ public static class ServingPlanner
             foreach (var (x, y) in WorkerRatios)
             {
                 var layout = new DisaggregatedLayout(p.Engine, x, d.Engine, y);
+                var last = 0;
                 foreach (var c in Concurrencies(d.Gpus * y))
                 {
                     var result = m.Disaggregated(p, x, d, y, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
                     n++;
-                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result));
                     if (result.Limit != ServingLimit.Concurrency)
                     {
+                        var knee = Knee(result, last);
+                        if (knee > 0)
+                        {
+                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))));
+                            n++;
+                        }
+
                         break;
                     }
+
+                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result));
+                    last = c;
                 }
             }
         }
 
         return n;
+    }
+
+    // The concurrency at which a saturated deployment holds every request without a queue: the requests it runs at
+    // saturation; 0 when that is no more than the last concurrency swept.
+    private static int Knee(in ServingResult saturated, int last)
+    {
+        var knee = (int)Math.Floor(Math.Min(saturated.Running, saturated.MaxRunning));
+        return knee > last ? knee : 0;
     }
 
     // The prefill layouts that carry the most prompt tokens per GPU (their prefill capacity over their GPUs).

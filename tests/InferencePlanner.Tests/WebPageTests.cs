@@ -1,0 +1,169 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using System.Text.Json;
+using InferencePlanner.Web;
+using PuppeteerSharp;
+
+namespace InferencePlanner.Tests;
+
+/// <summary>
+/// The local page in a real browser: Debian's Chromium, headless, driven by PuppeteerSharp. Where no Chromium is
+/// installed the tests say so and pass, unless INFERENCEPLANNER_REQUIRE_BROWSER=1 (as CI sets it, after installing it).
+/// </summary>
+public sealed class WebPageTests : IAsyncLifetime
+{
+    private const string Query = "model=llama-3.1-8b&gpu=H100-SXM&framework=vllm&mode=agg&isl=1024&osl=1024&minTps=20";
+    private static readonly string[] Args = ["--model", "llama-3.1-8b", "--gpu", "H100-SXM", "--framework", "vllm", "--mode", "agg", "--isl", "1024", "--min-tps", "20"];
+    private WebServer? _server;
+    private IBrowser? _browser;
+
+    private static string? ChromiumPath =>
+        new[] { Environment.GetEnvironmentVariable("CHROMIUM_PATH"), "/usr/bin/chromium", "/usr/bin/chromium-browser" }.FirstOrDefault(p => p is not null && File.Exists(p));
+
+    public async Task InitializeAsync()
+    {
+        _server = await WebServer.StartAsync(0, TimeSpan.FromSeconds(120));
+        if (ChromiumPath is { } chromium)
+        {
+            _browser = await Puppeteer.LaunchAsync(new LaunchOptions
+            {
+                Headless = true,
+                ExecutablePath = chromium,
+                Args = ["--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage"],
+            });
+        }
+        else if (Environment.GetEnvironmentVariable("INFERENCEPLANNER_REQUIRE_BROWSER") == "1")
+        {
+            throw new InvalidOperationException("the browser tests need Debian's chromium (apt-get install chromium), and INFERENCEPLANNER_REQUIRE_BROWSER=1 requires them");
+        }
+    }
+
+    public async Task DisposeAsync()
+    {
+        if (_browser is not null)
+        {
+            await _browser.CloseAsync();
+            _browser.Dispose();
+        }
+
+        if (_server is not null)
+        {
+            await _server.DisposeAsync();
+        }
+    }
+
+    [Fact]
+    public async Task The_page_draws_the_frontier_and_the_choice_the_command_line_gives_for_the_same_inputs()
+    {
+        if (_browser is null)
+        {
+            return; // no Chromium here (see the class summary)
+        }
+
+        await using var page = await Open(Query);
+        var (_, cli, _) = Cli.Run(["plan", .. Args, "--format", "json"]);
+        var expected = Tables(cli);
+        var drawn = await page.EvaluateExpressionAsync<double[][]>(
+            "[...document.querySelectorAll('#frontier circle.point')].map(c => [Number(c.dataset.user), Number(c.dataset.gpu)])");
+        var frontier = expected["frontier"].EnumerateArray().Select(r => new[] { r.GetProperty("tokens/s per user").GetDouble(), r.GetProperty("output tokens/s per GPU").GetDouble() }).ToList();
+        Assert.Equal(frontier.Count, drawn.Length);
+        foreach (var point in frontier)
+        {
+            Assert.Contains(drawn, d => Math.Abs(d[0] - point[0]) <= 1e-9 * point[0] && Math.Abs(d[1] - point[1]) <= 1e-9 * point[1]);
+        }
+
+        var chosen = expected["choice"][0];
+        Assert.Equal(chosen.GetProperty("layout").GetString(), await page.EvaluateExpressionAsync<string>("document.getElementById('chosen').dataset.layout"));
+        var commands = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#commands pre')].map(p => p.textContent)");
+        Assert.Equal(expected["commands"].GetArrayLength(), commands.Length);
+        Assert.Contains(commands, c => c.Contains("vllm serve meta-llama/Llama-3.1-8B-Instruct", StringComparison.Ordinal));
+        Assert.True(await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#breakdown rect.part').length") > 0);
+        Assert.Equal(1, await page.EvaluateExpressionAsync<int>("document.querySelectorAll('#chosen-point').length"));
+
+        var shot = Path.Combine(AppContext.BaseDirectory, "web-page.png");
+        await page.ScreenshotAsync(shot, new ScreenshotOptions { FullPage = true });
+        var bytes = await File.ReadAllBytesAsync(shot);
+        Assert.True(bytes.Length > 10_000);
+        Assert.Equal([0x89, 0x50, 0x4E, 0x47], bytes[..4]);
+    }
+
+    [Fact]
+    public async Task Changing_an_input_replans_and_keeps_the_state_in_the_url()
+    {
+        if (_browser is null)
+        {
+            return;
+        }
+
+        await using var page = await Open(Query);
+        await SetAndWait(page, "osl", "256");
+        Assert.Contains("osl=256", page.Url, StringComparison.Ordinal);
+        var (_, cli, _) = Cli.Run(["plan", .. Args, "--osl", "256", "--format", "json"]);
+        var chosen = Tables(cli)["choice"][0];
+        Assert.Equal(chosen.GetProperty("layout").GetString(), await page.EvaluateExpressionAsync<string>("document.getElementById('chosen').dataset.layout"));
+        Assert.Equal(chosen.GetProperty("concurrency").GetDouble().ToString(CultureInfo.InvariantCulture),
+            await page.EvaluateExpressionAsync<string>("window.__plan.tables.find(t => t.key === 'choice').rows[0].concurrency.toString()"));
+
+        // The shared URL opens the same view.
+        await using var shared = await Open(new Uri(page.Url).Query.TrimStart('?'));
+        Assert.Equal("256", await shared.EvaluateExpressionAsync<string>("document.getElementById('osl').value"));
+    }
+
+    [Fact]
+    public async Task Bad_input_shows_the_command_line_s_one_line_message()
+    {
+        if (_browser is null)
+        {
+            return;
+        }
+
+        await using var page = await Open(Query);
+        await SetAndWait(page, "isl", "-5", "error");
+        Assert.Equal("--isl must lie in [1, 10000000], got -5", await page.EvaluateExpressionAsync<string>("document.getElementById('error').textContent"));
+
+        await page.EvaluateFunctionAsync("t => { const e = document.getElementById('gpuFile'); e.value = t; e.dispatchEvent(new Event('change')); }", "{\"name\": \"X\", \"sms\": -3}");
+        await SetAndWait(page, "isl", "1024", "error");
+        Assert.StartsWith("the pasted GPU file", await page.EvaluateExpressionAsync<string>("document.getElementById('error').textContent"), StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task The_server_answers_bad_requests_with_a_400_and_one_line_and_refuses_paths_and_oversized_bodies()
+    {
+        using var http = new HttpClient { BaseAddress = _server!.Address };
+        var bad = await http.PostAsync("/api/plan", new StringContent("{\"model\": \"../../etc/passwd\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, bad.StatusCode);
+        var message = JsonDocument.Parse(await bad.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString()!;
+        Assert.StartsWith("unknown model '../../etc/passwd'", message, StringComparison.Ordinal);
+        Assert.DoesNotContain("\n", message, StringComparison.Ordinal);
+
+        var malformed = await http.PostAsync("/api/plan", new StringContent("{\"isl\": \"many\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
+        Assert.DoesNotContain(" at ", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
+        var huge = await http.PostAsync("/api/plan", new StringContent($"{{\"modelConfig\": \"{new string('x', (int)WebServer.MaxRequestBytes)}\"}}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
+
+        var page = await http.GetStringAsync("/");
+        Assert.DoesNotContain("http://", page.Replace("http://www.w3.org", "", StringComparison.Ordinal), StringComparison.Ordinal);
+        Assert.DoesNotContain("https://", page, StringComparison.Ordinal);
+    }
+
+    private async Task<IPage> Open(string query)
+    {
+        var page = await _browser!.NewPageAsync();
+        await page.SetViewportAsync(new ViewPortOptions { Width = 1100, Height = 900 });
+        await page.GoToAsync(new Uri(_server!.Address, "/?" + query).ToString());
+        await page.WaitForFunctionAsync("() => document.body.dataset.state === 'ready' || document.body.dataset.state === 'error'", new WaitForFunctionOptions { Timeout = 120_000 });
+        return page;
+    }
+
+    private static async Task SetAndWait(IPage page, string id, string value, string state = "ready")
+    {
+        await page.EvaluateFunctionAsync("(id, v) => { document.body.dataset.state = 'loading'; const e = document.getElementById(id); e.value = v; e.dispatchEvent(new Event('change')); }", id, value);
+        await page.WaitForFunctionAsync($"() => document.body.dataset.state === '{state}'", new WaitForFunctionOptions { Timeout = 120_000 });
+    }
+
+    private static Dictionary<string, JsonElement> Tables(string json) =>
+        JsonDocument.Parse(json).RootElement.GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("key").GetString()!, t => t.GetProperty("rows"));
+}
