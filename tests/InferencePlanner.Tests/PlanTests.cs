@@ -159,3 +159,39 @@ public sealed class PlanTests
         return new PlanRequest(m, [GpuCatalog.Resolve(gpu)], FrameworkCatalog.Resolve("vllm"), PrecisionSet.NativeFor(m.Transformer), 1024, 1024, 0, new PlanTargets(null, null, null));
     }
 }
+
+/// <summary>The report's answer to the seed's sequel: a larger scale-up domain and a faster NIC never hurt.</summary>
+public sealed class ScaleUpTests
+{
+    private static readonly ModelSpec Model = ModelCatalog.Resolve("deepseek-v3");
+    private static readonly ServingFramework Framework = FrameworkCatalog.Resolve("sglang");
+    private static readonly PrecisionSet Precisions = PrecisionSet.NativeFor(Model.Transformer);
+
+    [Fact]
+    public void The_same_chip_in_a_72_gpu_domain_is_never_slower_than_in_8_gpu_nodes_and_a_faster_nic_never_hurts()
+    {
+        var rack = ScaleUpReport.Frontier(Model, ScaleUpReport.B200InRack(), Framework, Precisions);
+        var slow = ScaleUpReport.Frontier(Model, ScaleUpReport.HgxB200(400), Framework, Precisions);
+        var fast = ScaleUpReport.Frontier(Model, ScaleUpReport.HgxB200(3200), Framework, Precisions);
+        foreach (var rate in ScaleUpReport.UserRates)
+        {
+            double r = ScaleUpReport.AtUserRate(rack, rate), s = ScaleUpReport.AtUserRate(slow, rate), f = ScaleUpReport.AtUserRate(fast, rate);
+            Assert.True(r >= s * (1 - 1e-9), $"at {rate} tokens/s per user: rack {r} < nodes {s}");
+            Assert.True(f >= s * (1 - 1e-9), $"at {rate} tokens/s per user: 3200 Gb/s {f} < 400 Gb/s {s}");
+            Assert.True(r >= f * (1 - 1e-9), $"at {rate} tokens/s per user: rack {r} < nodes with 3200 Gb/s {f}");
+        }
+    }
+
+    [Fact]
+    public void The_report_answers_the_seed_s_sequel_for_every_gpu_it_names()
+    {
+        var (exit, output, err) = Cli.Run("report", "--format", "json");
+        Assert.True(exit == 0, err);
+        var tables = JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("key").GetString()!, t => t.GetProperty("rows"));
+        var labels = tables["scale-up"].EnumerateArray().Select(r => r.GetProperty("GPU").GetString()).ToList();
+        Assert.Equal(ScaleUpReport.Variants().Select(v => v.Label), labels);
+        Assert.Equal(ScaleUpReport.UserRates.Count, tables["scale-up-gain"].GetArrayLength());
+        Assert.Equal(ScaleUpReport.UserRates.Count, tables["h20"].GetArrayLength());
+        Assert.All(tables["scale-up"].EnumerateArray(), r => Assert.True(r.GetProperty("tokens/s per GPU at 10 tokens/s per user").GetDouble() > 0));
+    }
+}

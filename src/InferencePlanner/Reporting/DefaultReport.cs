@@ -4,6 +4,7 @@ using InferencePlanner.Phases;
 using InferencePlanner.Pricing;
 using InferencePlanner.Units;
 using InferencePlanner.Planning;
+using InferencePlanner.Serving;
 using InferencePlanner.Work;
 
 namespace InferencePlanner.Reporting;
@@ -433,6 +434,12 @@ public static class DefaultReport
             {
                 tables.Add(table with { Key = table.Key + "-" + tables.Count.ToString(System.Globalization.CultureInfo.InvariantCulture) });
             }
+        }
+
+        // The article's announced sequel: a large scale-up domain against 8-GPU nodes, planned for its workload.
+        if (moe)
+        {
+            tables.AddRange(ScaleUpReport.Tables(model, FrameworkCatalog.Resolve("sglang"), inputs.Precisions(model.Transformer)));
         }
 
         return new Document($"{model.Name} on H800 and H20: the seed's scenarios under the default model", parts[1].Inputs, tables);
