@@ -58,7 +58,9 @@ public static class ServingPlanner
             {
                 try
                 {
-                    prepared.Add(m.Prepare(engine));
+                    // Each engine is evaluated at many concurrencies (and, as a decode side, with many prefill sides):
+                    // its step prices are kept on grids for this workload.
+                    prepared.Add(m.Prepare(engine) with { Cache = new StepCache(request.Isl, request.Osl, request.CacheHit) });
                 }
                 catch (InputException)
                 {
@@ -121,11 +123,20 @@ public static class ServingPlanner
         var (best, replicas) = Choose(all, request, mode: null) ?? throw new InputException(Closest(all, request));
         var other = best.Mode == ServingMode.Aggregated ? ServingMode.Disaggregated : ServingMode.Aggregated;
         var runner = Choose(all, request, other);
-        return new PlanResult(request, evaluated, frontier, best, runner?.Point, replicas)
+        // The search priced steps from grids; the deployments it names are priced afresh, as serve prices them.
+        return new PlanResult(request, evaluated, frontier, Exact(best, request), runner is { } r ? Exact(r.Point, request) : null, replicas)
         {
             RunnerUpReplicas = runner?.Replicas ?? 1,
             RefusedLayouts = refused,
         };
+    }
+
+    // A point priced without the step grids: what serve gives for the same deployment.
+    private static PlanPoint Exact(PlanPoint p, PlanRequest r)
+    {
+        var m = new ServingModel(r.Model, p.Gpu, r.Framework, r.Precisions);
+        var w = new ServingWorkload(r.Isl, r.Osl, p.Concurrency, r.CacheHit);
+        return p with { Result = p.Mode == ServingMode.Aggregated ? m.Aggregated(w, p.Engine!) : m.Disaggregated(w, p.Disaggregated!) };
     }
 
     // Runs the body over the items on every core; an input error or a cancellation inside is rethrown as itself.
@@ -196,7 +207,7 @@ public static class ServingPlanner
     public static IEnumerable<int> Concurrencies(int gpus)
     {
         var top = Math.Min(65536, 512L * gpus);
-        for (double c = 1; c <= top; c = Math.Max(c + 1, Math.Round(c * 1.5)))
+        for (double c = 1; c <= top; c = Math.Max(c + 1, Math.Round(c * 1.1)))
         {
             yield return (int)c;
         }

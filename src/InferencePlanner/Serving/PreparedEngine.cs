@@ -21,6 +21,12 @@ public readonly record struct PreparedEngine(
     /// <summary>Whether the weights fit only with the framework's memory share raised above its default (the least reserve it runs with).</summary>
     public bool MemoryShareRaised { get; init; }
 
+    /// <summary>
+    /// Step prices kept for a search that evaluates this engine under one workload many times (null: every step priced
+    /// afresh, as a single evaluation does). Used only for the workload it was made for.
+    /// </summary>
+    public StepCache? Cache { get; init; }
+
     /// <summary>GPUs of the engine.</summary>
     public int Gpus => Engine.Gpus;
 

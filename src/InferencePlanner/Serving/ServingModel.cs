@@ -143,14 +143,42 @@ public sealed class ServingModel
 
         // The decode batch at which the rate meets the prefill capacity bounds it too.
         var upper = cap;
-        if (s.At(upper).Rate > s.PrefillCapacity)
+        var rateAtCap = s.At(upper).Rate;
+        if (rateAtCap > s.PrefillCapacity)
         {
-            // The rate grows with the decode batch: bisect to a relative tolerance, staying on the feasible side.
-            double lo = 0, hi = upper;
+            // The rate grows with the decode batch: regula falsi (Illinois) on rate - capacity to a relative tolerance,
+            // staying on the feasible side.
+            double lo = 0, hi = upper, flo = -s.PrefillCapacity, fhi = rateAtCap - s.PrefillCapacity;
+            var side = 0;
             for (var i = 0; i < 60 && hi - lo > 1e-6 * upper; i++)
             {
-                var mid = (lo + hi) / 2;
-                if (s.At(mid).Rate > s.PrefillCapacity) { hi = mid; } else { lo = mid; }
+                var x = lo - flo * (hi - lo) / (fhi - flo);
+                if (!(x > lo && x < hi))
+                {
+                    x = (lo + hi) / 2;
+                }
+
+                var f = s.At(x).Rate - s.PrefillCapacity;
+                if (f > 0)
+                {
+                    (hi, fhi) = (x, f);
+                    if (side == 1)
+                    {
+                        flo /= 2;
+                    }
+
+                    side = 1;
+                }
+                else
+                {
+                    (lo, flo) = (x, f);
+                    if (side == -1)
+                    {
+                        fhi /= 2;
+                    }
+
+                    side = -1;
+                }
             }
 
             upper = lo;
@@ -244,7 +272,7 @@ public sealed class ServingModel
             bp = _m.PrefillTokensPerStep(bp, Missed);
             var inPrefill = Math.Max(1, (_cap - b) / _e.Dp);
             var chunk = Math.Min(bp, Missed * inPrefill);
-            var sd = _m.DecodeStep(_e, bGpu, _ctx);
+            var sd = _m.DecodeStep(_e, bGpu, _w);
             var sm = ChunkStep(bGpu, chunk, sd);
             var delta = sm - sd + (_steps - 1) * Overhead;
             var tpot = sd + Overhead + delta * b * Missed / (_osl1 * _e.Dp * chunk);
@@ -270,7 +298,7 @@ public sealed class ServingModel
 
         // A step carrying a chunk: mixed with the decode tokens, or a prefill step before a decode step.
         private double ChunkStep(double bGpu, double chunk, double decodeStep) =>
-            _m.Framework.MixesPrefill ? _m.MixedStep(_e, bGpu, _ctx, chunk, _w) : _m.PrefillStep(_e, chunk, _w) + decodeStep;
+            _m.Framework.MixesPrefill ? _m.MixedStep(_e, bGpu, chunk, _w) : _m.PrefillStep(_e, chunk, _w) + decodeStep;
     }
 
     // Disaggregated: prefill workers batch prompts into their budget; decode workers run the batch alone.
@@ -317,7 +345,7 @@ public sealed class ServingModel
             var bGpu = b / (_dy * _d.Gpus);
             var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
             var chunk = Math.Min(FullChunk, Missed * inPrefill);
-            var sd = _m.DecodeStep(_d, bGpu, _ctx);
+            var sd = _m.DecodeStep(_d, bGpu, _w);
             var tpot = sd + Overhead;
             var rate = b / (_osl1 * tpot) * 1000;
             double own;
@@ -467,19 +495,113 @@ public sealed class ServingModel
     public Breakdown PrefillStepBreakdown(in PreparedEngine e, double chunk, ServingWorkload w) =>
         DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit));
 
-    // One decode step's GPU work, ms: replayed from a CUDA graph when the framework captures that batch.
-    private double DecodeStep(in PreparedEngine e, double bGpu, double ctx)
+    // One decode step's GPU work, ms: replayed from a CUDA graph when the framework captures that batch. With a step
+    // cache for this workload, interpolated between grid batches (log-linear) where both sit on the same side of the
+    // CUDA-graph limit.
+    private double DecodeStep(in PreparedEngine e, double bGpu, in ServingWorkload w)
     {
-        var policy = bGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch ? _graph : _eager;
+        if (e.Cache is { } cache && cache.Workload == (w.Isl, w.Osl, w.CacheHit))
+        {
+            var (i, f) = StepCache.Locate(bGpu);
+            if (i >= 0 && Graphed(e, StepCache.At(i)) == Graphed(e, StepCache.At(i + 1)))
+            {
+                var lo = cache.Decode(i);
+                if (double.IsNaN(lo))
+                {
+                    lo = DecodeStepExact(e, StepCache.At(i), Context(w));
+                    cache.SetDecode(i, lo);
+                }
+
+                var hi = cache.Decode(i + 1);
+                if (double.IsNaN(hi))
+                {
+                    hi = DecodeStepExact(e, StepCache.At(i + 1), Context(w));
+                    cache.SetDecode(i + 1, hi);
+                }
+
+                return lo * Math.Pow(hi / lo, f);
+            }
+        }
+
+        return DecodeStepExact(e, bGpu, Context(w));
+    }
+
+    private bool Graphed(in PreparedEngine e, double bGpu) => bGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch;
+
+    private double DecodeStepExact(in PreparedEngine e, double bGpu, double ctx)
+    {
+        var policy = Graphed(e, bGpu) ? _graph : _eager;
         return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0)).Total.Milliseconds;
     }
 
-    // One step carrying decode tokens and a prefill chunk per DP group, ms; kernels launched one by one.
-    private double MixedStep(in PreparedEngine e, double bGpu, double ctx, double chunk, in ServingWorkload w) =>
-        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
+    // One step carrying decode tokens and a prefill chunk per DP group, ms; kernels launched one by one. With a step
+    // cache, interpolated between the four grid points around (batch, chunk).
+    private double MixedStep(in PreparedEngine e, double bGpu, double chunk, in ServingWorkload w)
+    {
+        if (e.Cache is { } cache && cache.Workload == (w.Isl, w.Osl, w.CacheHit))
+        {
+            var (i, fi) = StepCache.Locate(bGpu);
+            var (j, fj) = StepCache.Locate(chunk);
+            if (i >= 0 && j >= 0)
+            {
+                var a = Mixed(cache, e, i, j, w);
+                var b = Mixed(cache, e, i + 1, j, w);
+                var c = Mixed(cache, e, i, j + 1, w);
+                var d = Mixed(cache, e, i + 1, j + 1, w);
+                var low = a * Math.Pow(b / a, fi);
+                var high = c * Math.Pow(d / c, fi);
+                return low * Math.Pow(high / low, fj);
+            }
+        }
 
-    // One prefill step of a chunk per DP group, ms.
-    private double PrefillStep(in PreparedEngine e, double chunk, in ServingWorkload w) =>
+        return MixedStepExact(e, bGpu, chunk, w);
+    }
+
+    private double Mixed(StepCache cache, in PreparedEngine e, int i, int j, in ServingWorkload w)
+    {
+        var v = cache.Mixed(i, j);
+        if (double.IsNaN(v))
+        {
+            v = MixedStepExact(e, StepCache.At(i), StepCache.At(j), w);
+            cache.SetMixed(i, j, v);
+        }
+
+        return v;
+    }
+
+    private double MixedStepExact(in PreparedEngine e, double bGpu, double chunk, in ServingWorkload w) =>
+        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
+
+    // One prefill step of a chunk per DP group, ms; with a step cache, interpolated between grid chunks.
+    private double PrefillStep(in PreparedEngine e, double chunk, in ServingWorkload w)
+    {
+        if (e.Cache is { } cache && cache.Workload == (w.Isl, w.Osl, w.CacheHit))
+        {
+            var (j, f) = StepCache.Locate(chunk);
+            if (j >= 0)
+            {
+                var lo = cache.Prefill(j);
+                if (double.IsNaN(lo))
+                {
+                    lo = PrefillStepExact(e, StepCache.At(j), w);
+                    cache.SetPrefill(j, lo);
+                }
+
+                var hi = cache.Prefill(j + 1);
+                if (double.IsNaN(hi))
+                {
+                    hi = PrefillStepExact(e, StepCache.At(j + 1), w);
+                    cache.SetPrefill(j + 1, hi);
+                }
+
+                return lo * Math.Pow(hi / lo, f);
+            }
+        }
+
+        return PrefillStepExact(e, chunk, w);
+    }
+
+    private double PrefillStepExact(in PreparedEngine e, double chunk, in ServingWorkload w) =>
         DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
 
     // Moving one request's KV cache over the NIC: the prefill GPUs holding distinct KV heads send in parallel.

@@ -1,0 +1,98 @@
+namespace InferencePlanner.Serving;
+
+/// <summary>
+/// Step prices of one prepared engine under one workload, kept on geometric grids so that a search evaluating the
+/// engine at many concurrencies prices each step shape once: decode steps by the batch per GPU, prefill steps by the
+/// chunk, mixed steps by both. Between grid points (2% apart) the price is interpolated linearly in the logarithms,
+/// which a step price, a sum of rooflines over power laws of the batch, follows to far below the model's own error.
+/// Grids are filled on demand; the arrays are allocated once, so evaluating allocates nothing. Concurrent fills write
+/// the same value, so one cache may serve several threads.
+/// </summary>
+public sealed class StepCache
+{
+    /// <summary>Ratio between neighbouring grid points.</summary>
+    public const double Ratio = 1.02;
+
+    private const double Origin = 1e-3;
+    private const int Points = 1240; // 1e-3 .. ~4.4e7
+    private const int MixedSlots = 1 << 14;
+    private static readonly double LogRatio = Math.Log(Ratio);
+    private static readonly double[] Grid = [.. Enumerable.Range(0, Points).Select(i => Origin * Math.Exp(i * LogRatio))];
+
+    private readonly double[] _decode = Filled(Points);
+    private readonly double[] _prefill = Filled(Points);
+    private readonly long[] _mixedKeys = new long[MixedSlots];
+    private readonly double[] _mixedValues = new double[MixedSlots];
+
+    /// <summary>The workload the prices hold for: input length and cache hit (context and chunk shapes follow from them).</summary>
+    public (int Isl, int Osl, double CacheHit) Workload { get; }
+
+    /// <summary>An empty cache for one workload.</summary>
+    public StepCache(int isl, int osl, double cacheHit)
+    {
+        Workload = (isl, osl, cacheHit);
+        Array.Fill(_mixedKeys, -1L);
+    }
+
+    /// <summary>The grid position of <paramref name="x"/>: the point below and the share of the way to the next, or -1 outside the grid.</summary>
+    public static (int Index, double Fraction) Locate(double x)
+    {
+        if (!(x >= Origin))
+        {
+            return (-1, 0);
+        }
+
+        var position = Math.Log(x / Origin) / LogRatio;
+        var i = (int)position;
+        return i >= Points - 1 ? (-1, 0) : (i, position - i);
+    }
+
+    /// <summary>The grid value at <paramref name="index"/>.</summary>
+    public static double At(int index) => Grid[index];
+
+    /// <summary>A cached decode step price at a grid point; NaN when not yet priced.</summary>
+    public double Decode(int index) => _decode[index];
+
+    /// <summary>Records a decode step price.</summary>
+    public void SetDecode(int index, double ms) => _decode[index] = ms;
+
+    /// <summary>A cached prefill step price at a grid point; NaN when not yet priced.</summary>
+    public double Prefill(int index) => _prefill[index];
+
+    /// <summary>Records a prefill step price.</summary>
+    public void SetPrefill(int index, double ms) => _prefill[index] = ms;
+
+    /// <summary>A cached mixed step price at grid points of the batch and the chunk; NaN when not held.</summary>
+    public double Mixed(int batch, int chunk)
+    {
+        var key = ((long)batch << 32) | (uint)chunk;
+        var slot = Slot(key);
+        if (Volatile.Read(ref _mixedKeys[slot]) != key)
+        {
+            return double.NaN;
+        }
+
+        // The value is the key's only if no other write replaced the slot meanwhile.
+        var value = Volatile.Read(ref _mixedValues[slot]);
+        return Volatile.Read(ref _mixedKeys[slot]) == key ? value : double.NaN;
+    }
+
+    /// <summary>Records a mixed step price (replacing whatever held its slot).</summary>
+    public void SetMixed(int batch, int chunk, double ms)
+    {
+        var key = ((long)batch << 32) | (uint)chunk;
+        var slot = Slot(key);
+        Volatile.Write(ref _mixedKeys[slot], -1L);
+        Volatile.Write(ref _mixedValues[slot], ms);
+        Volatile.Write(ref _mixedKeys[slot], key);
+    }
+
+    private static int Slot(long key) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> 50);
+
+    private static double[] Filled(int n)
+    {
+        var a = new double[n];
+        Array.Fill(a, double.NaN);
+        return a;
+    }
+}
