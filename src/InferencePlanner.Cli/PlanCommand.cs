@@ -34,11 +34,13 @@ internal static class PlanCommand
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
+        var prefillGpu = new Option<string?>("--prefill-gpu") { Description = "Heterogeneous disaggregation: the prefill workers' GPU (with --decode-gpu; plans disaggregated serving only)." };
+        var decodeGpu = new Option<string?>("--decode-gpu") { Description = "Heterogeneous disaggregation: the decode workers' GPU (with --prefill-gpu)." };
         var price = new Option<string[]>("--price") { Description = "A GPU-hour price replacing the built-in one: GPU=USD_PER_HOUR (repeat for several).", Arity = ArgumentArity.OneOrMore };
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, breakdown, cost, frontier, commands." };
         var cmd = new Command("plan", "The best deployment under latency targets: the frontier of tokens/s per GPU against tokens/s per user, the choice and its runner-up in the other mode, the GPUs a load takes, the cost per million tokens and the launch commands.")
         {
-            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, price, format, table,
+            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, prefillGpu, decodeGpu, price, format, table,
         };
         cmd.SetAction(p =>
         {
@@ -52,8 +54,21 @@ internal static class PlanCommand
                 throw new InputException("give the load as --load-rps or --load-tps, not both");
             }
 
+            var prefill = p.GetValue(prefillGpu) is { } pg ? GpuCatalog.Resolve(pg) : null;
+            var decode = p.GetValue(decodeGpu) is { } dg ? GpuCatalog.Resolve(dg) : null;
+            var heterogeneous = prefill is not null || decode is not null;
+            if (heterogeneous && p.GetResult(gpus) is { Implicit: false })
+            {
+                throw new InputException("give --gpu (one or more GPU types to compare) or --prefill-gpu and --decode-gpu (one deployment across two), not both");
+            }
+
+            if (heterogeneous)
+            {
+                gpuList = [.. new[] { prefill, decode }.OfType<GpuSpec>().DistinctBy(g => g.Name)];
+            }
+
             var prices = GpuPrices.For([.. gpuList.Select(g => g.Name)], p.GetValue(price) ?? []);
-            var modes = p.GetValue(mode) switch
+            var modes = (p.GetResult(mode) is { Implicit: true } && heterogeneous ? "disagg" : p.GetValue(mode)) switch
             {
                 "agg" => new[] { ServingMode.Aggregated },
                 "disagg" => [ServingMode.Disaggregated],
@@ -66,6 +81,8 @@ internal static class PlanCommand
                 GpuBudget = p.GetValue(budget),
                 Load = p.GetValue(loadRps) is { } rps ? new PlanLoad(rps, null) : p.GetValue(loadTps) is { } tps ? new PlanLoad(null, tps) : null,
                 MaxEngineGpus = p.GetValue(maxEngine),
+                PrefillGpu = prefill,
+                DecodeGpu = decode,
                 PricePerGpuHour = prices.ToDictionary(kv => kv.Key, kv => kv.Value.UsdPerGpuHour),
             };
 

@@ -120,7 +120,7 @@ public sealed class PlanTests
         // 8 GPUs at $2/h serving 10 requests/s of 1000 input and 500 output tokens, a quarter of the GPU time on prompts.
         var gpu = GpuCatalog.Resolve("H200");
         var r = new ServingResult(default, new TpotParts(3, 1, 0), 10, 8, 1, 1, 1, 1, ServingLimit.Concurrency, default) { Isl = 1000, Osl = 500 };
-        var cost = PlanCost.Of(new PlanPoint(gpu, ServingMode.Aggregated, new EngineLayout(8, 1, 8, 1), null, 64, r), 3, 2, 1000, 500);
+        var cost = PlanCost.Of(new PlanPoint(gpu, ServingMode.Aggregated, new EngineLayout(8, 1, 8, 1), null, 64, r), 3, 2, 2, 1000, 500);
         Assert.Equal(48, cost.UsdPerHour, 9); // three replicas
         Assert.Equal(16 * 0.25 / (10 * 3600 * 1000) * 1e6, cost.UsdPerMillionInput, 9);
         Assert.Equal(16 * 0.75 / (10 * 3600 * 500) * 1e6, cost.UsdPerMillionOutput, 9);
@@ -145,6 +145,38 @@ public sealed class PlanTests
         Assert.Contains(commands, c => c.Framework == "sglang" && c.Line.Contains("--tp-size 8 --dp-size 4 --enable-dp-attention --ep-size 4", StringComparison.Ordinal));
     }
 
+    [Fact]
+    public void Heterogeneous_disaggregation_puts_prefill_and_decode_on_their_own_gpus_and_prices_each()
+    {
+        var (exit, output, err) = Cli.Run("plan", "--model", "deepseek-r1", "--prefill-gpu", "H200", "--decode-gpu", "B200", "--min-tps", "20", "--format", "json");
+        Assert.True(exit == 0, err);
+        var tables = JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray().ToDictionary(t => t.GetProperty("key").GetString()!, t => t.GetProperty("rows"));
+        var chosen = tables["choice"][0];
+        Assert.Equal("H200 prefill, B200 decode", chosen.GetProperty("GPU").GetString());
+        Assert.Equal("disagg", chosen.GetProperty("mode").GetString());
+        var source = tables["cost"][0].GetProperty("price source").GetString()!;
+        Assert.StartsWith("prefill: Nebius HGX H200", source, StringComparison.Ordinal);
+        Assert.Contains("decode: Lambda", source, StringComparison.Ordinal);
+        Assert.All(tables["frontier"].EnumerateArray(), f => Assert.Equal("H200 prefill, B200 decode", f.GetProperty("GPU").GetString()));
+    }
+
+    [Fact]
+    public void The_kv_cache_crosses_the_slower_of_the_two_nics()
+    {
+        var m = ModelCatalog.Resolve("llama-3.1-70b");
+        var p = PrecisionSet.NativeFor(m.Transformer);
+        var fw = FrameworkCatalog.Resolve("vllm");
+        var prefill = new ServingModel(m, GpuCatalog.Resolve("H200"), fw, p);
+        var fast = new ServingModel(m, GpuCatalog.Resolve("B200"), fw, p);
+        var slow = new ServingModel(m, GpuCatalog.Resolve("B200") with { ScaleOutBandwidthGBps = 5 }, fw, p);
+        var w = new ServingWorkload(8192, 1024, 16);
+        var engine = new EngineLayout(4, 1, 4, 1);
+        double Transfer(ServingModel decode) => decode.Disaggregated(prefill, prefill.Prepare(engine), 1, decode.Prepare(engine), 1, w).Ttft.KvTransfer;
+        Assert.True(Transfer(slow) > 5 * (Transfer(fast) - fw.KvTransferOverheadMs), $"{Transfer(slow)} vs {Transfer(fast)}");
+        var other = new ServingModel(ModelCatalog.Resolve("llama-3.1-8b"), GpuCatalog.Resolve("H200"), fw, PrecisionSet.NativeFor(ModelCatalog.Resolve("llama-3.1-8b").Transformer));
+        Assert.Throws<InputException>(() => fast.Disaggregated(other, other.Prepare(engine), 1, fast.Prepare(engine), 1, w));
+    }
+
     [Theory]
     [InlineData("unknown target", new[] { "--max-ttfx", "100" }, "--max-ttfx")]
     [InlineData("unmeetable target", new[] { "--max-tpot", "0.01" }, "the closest is")]
@@ -152,9 +184,11 @@ public sealed class PlanTests
     [InlineData("price for another GPU", new[] { "--price", "H100-SXM=3" }, "'H100-SXM' is not a GPU of this plan")]
     [InlineData("malformed price", new[] { "--price", "H200=cheap" }, "positive number of USD per GPU-hour")]
     [InlineData("both loads", new[] { "--load-rps", "1", "--load-tps", "100" }, "not both")]
+    [InlineData("a prefill GPU alone", new[] { "--prefill-gpu", "B200" }, "needs both --prefill-gpu and --decode-gpu")]
     public void Bad_plan_input_gets_one_line_and_exit_code_2(string what, string[] args, string message)
     {
-        var (exit, output, err) = Cli.Run(["plan", "--model", "deepseek-r1", "--gpu", "H200", "--mode", "agg", "--max-engine-gpus", "8", .. args]);
+        string[] gpu = args.Contains("--prefill-gpu") ? [] : ["--gpu", "H200"];
+        var (exit, output, err) = Cli.Run(["plan", "--model", "deepseek-r1", .. gpu, "--mode", "agg", "--max-engine-gpus", "8", .. args]);
         Assert.True(exit == 2, what);
         Assert.Equal("", output);
         Assert.Contains(message, err, StringComparison.Ordinal);

@@ -13,6 +13,15 @@ namespace InferencePlanner.Planning;
 /// <param name="Result">The steady state.</param>
 public sealed record PlanPoint(GpuSpec Gpu, ServingMode Mode, EngineLayout? Engine, DisaggregatedLayout? Disaggregated, int Concurrency, ServingResult Result)
 {
+    /// <summary>Heterogeneous disaggregation: the prefill workers' GPU type (<see cref="Gpu"/> is the decode workers'); null otherwise.</summary>
+    public GpuSpec? PrefillGpu { get; init; }
+
+    /// <summary>The GPU type or types as people write them.</summary>
+    public string GpuText => PrefillGpu is { } p ? $"{p.Name} prefill, {Gpu.Name} decode" : Gpu.Name;
+
+    /// <summary>GPUs of the prefill workers (0 when aggregated).</summary>
+    public int PrefillGpus => Disaggregated is { } d ? d.Prefill.Gpus * d.PrefillWorkers : 0;
+
     /// <summary>GPUs of one replica of the deployment.</summary>
     public int Gpus => Result.Gpus;
 

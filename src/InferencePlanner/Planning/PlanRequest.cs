@@ -101,13 +101,35 @@ public sealed record PlanRequest(
     /// <summary>Most GPUs of one engine (a worker): by default two scale-up domains of 8, or one NVL72 rack.</summary>
     public int? MaxEngineGpus { get; init; }
 
+    /// <summary>
+    /// Heterogeneous disaggregation: prefill workers on this GPU type and decode workers on <see cref="DecodeGpu"/>
+    /// (both or neither); the plan then searches disaggregated serving over that pair instead of <see cref="Gpus"/>.
+    /// </summary>
+    public GpuSpec? PrefillGpu { get; init; }
+
+    /// <summary>Heterogeneous disaggregation: the decode workers' GPU type.</summary>
+    public GpuSpec? DecodeGpu { get; init; }
+
+    /// <summary>Whether prefill and decode run on different GPU types.</summary>
+    public bool Heterogeneous => PrefillGpu is not null && DecodeGpu is not null;
+
     /// <summary>USD per GPU-hour by GPU name, for the cost; GPUs without a price get no cost.</summary>
     public IReadOnlyDictionary<string, double> PricePerGpuHour { get; init; } = new Dictionary<string, double>();
 
     /// <summary>Throws <see cref="InputException"/> naming the problem when the request cannot be planned.</summary>
     public void Validate()
     {
-        if (Gpus.Count == 0)
+        if ((PrefillGpu is null) != (DecodeGpu is null))
+        {
+            throw new InputException("heterogeneous disaggregation needs both --prefill-gpu and --decode-gpu");
+        }
+
+        if (Heterogeneous && !Modes.SequenceEqual([ServingMode.Disaggregated]))
+        {
+            throw new InputException("--prefill-gpu and --decode-gpu plan disaggregated serving only (--mode disagg)");
+        }
+
+        if (Gpus.Count == 0 && !Heterogeneous)
         {
             throw new InputException("plan needs at least one GPU type (--gpu)");
         }

@@ -43,37 +43,34 @@ public static class ServingPlanner
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        var t = request.Model.Transformer;
         var points = new ConcurrentBag<PlanPoint>();
         var refused = new Dictionary<string, int>();
         var smallestFit = new Dictionary<string, int>();
         long evaluated = 0;
+        if (request.Heterogeneous)
+        {
+            // Prefill workers on one GPU type, decode workers on another.
+            var pm = new ServingModel(request.Model, request.PrefillGpu!, request.Framework, request.Precisions);
+            var dm = new ServingModel(request.Model, request.DecodeGpu!, request.Framework, request.Precisions);
+            var prefillSide = PrepareAll(pm, request, refused, smallestFit);
+            var decodeSide = PrepareAll(dm, request, refused, smallestFit);
+            if (prefillSide.Count > 0 && decodeSide.Count > 0)
+            {
+                var prefills = PrefillLayouts(pm, prefillSide, request);
+                var done = 0;
+                InParallel(decodeSide, d =>
+                {
+                    Interlocked.Add(ref evaluated, SweepDisaggregated(dm, pm, prefills, d, request, points));
+                    progress?.Invoke(Interlocked.Increment(ref done) / (double)decodeSide.Count);
+                });
+            }
+        }
+
         var gpuIndex = 0;
-        foreach (var gpu in request.Gpus)
+        foreach (var gpu in request.Heterogeneous ? [] : request.Gpus)
         {
             var m = new ServingModel(request.Model, gpu, request.Framework, request.Precisions);
-            var prepared = new List<PreparedEngine>();
-            var refusals = 0;
-            foreach (var engine in Engines(t, gpu, request.MaxEngineGpus ?? DefaultMaxEngineGpus(gpu)))
-            {
-                try
-                {
-                    // Each engine is evaluated at many concurrencies (and, as a decode side, with many prefill sides):
-                    // its step prices are kept on grids for this workload.
-                    prepared.Add(m.Prepare(engine) with { Cache = new StepCache(request.Isl, request.Osl, request.CacheHit) });
-                }
-                catch (InputException)
-                {
-                    refusals++;
-                }
-            }
-
-            refused[gpu.Name] = refusals;
-            if (prepared.Count > 0)
-            {
-                smallestFit[gpu.Name] = prepared.Min(e => e.Gpus);
-            }
-
+            var prepared = PrepareAll(m, request, refused, smallestFit);
             var done = 0;
             var total = prepared.Count * request.Modes.Count;
             void Step()
@@ -97,7 +94,7 @@ public static class ServingPlanner
                 var prefills = PrefillLayouts(m, prepared, request);
                 InParallel(prepared, d =>
                 {
-                    var n = SweepDisaggregated(m, prefills, d, request, gpu, points);
+                    var n = SweepDisaggregated(m, m, prefills, d, request, points);
                     Interlocked.Add(ref evaluated, n);
                     Step();
                 });
@@ -131,12 +128,49 @@ public static class ServingPlanner
         };
     }
 
+    // Every engine layout of the model's GPU whose weights fit, with its step grids for this workload; the refused
+    // layouts counted, and the smallest engine that fits noted, by GPU name.
+    private static List<PreparedEngine> PrepareAll(ServingModel m, PlanRequest request, Dictionary<string, int> refused, Dictionary<string, int> smallestFit)
+    {
+        var gpu = m.Gpu;
+        var prepared = new List<PreparedEngine>();
+        var refusals = 0;
+        foreach (var engine in Engines(request.Model.Transformer, gpu, request.MaxEngineGpus ?? DefaultMaxEngineGpus(gpu)))
+        {
+            try
+            {
+                // Each engine is evaluated at many concurrencies (and, as a decode side, with many prefill sides):
+                // its step prices are kept on grids for this workload.
+                prepared.Add(m.Prepare(engine) with { Cache = new StepCache(request.Isl, request.Osl, request.CacheHit) });
+            }
+            catch (InputException)
+            {
+                refusals++;
+            }
+        }
+
+        refused[gpu.Name] = refusals;
+        if (prepared.Count > 0)
+        {
+            smallestFit[gpu.Name] = prepared.Min(e => e.Gpus);
+        }
+
+        return prepared;
+    }
+
     // A point priced without the step grids: what serve gives for the same deployment.
     private static PlanPoint Exact(PlanPoint p, PlanRequest r)
     {
         var m = new ServingModel(r.Model, p.Gpu, r.Framework, r.Precisions);
         var w = new ServingWorkload(r.Isl, r.Osl, p.Concurrency, r.CacheHit);
-        return p with { Result = p.Mode == ServingMode.Aggregated ? m.Aggregated(w, p.Engine!) : m.Disaggregated(w, p.Disaggregated!) };
+        if (p.Mode == ServingMode.Aggregated)
+        {
+            return p with { Result = m.Aggregated(w, p.Engine!) };
+        }
+
+        var d = p.Disaggregated!;
+        var pm = p.PrefillGpu is { } g ? new ServingModel(r.Model, g, r.Framework, r.Precisions) : m;
+        return p with { Result = m.Disaggregated(pm, pm.Prepare(d.Prefill, side: "prefill"), d.PrefillWorkers, m.Prepare(d.Decode, side: "decode"), d.DecodeWorkers, w) };
     }
 
     // Runs the body over the items on every core; an input error or a cancellation inside is rethrown as itself.
@@ -242,8 +276,12 @@ public static class ServingPlanner
         return n;
     }
 
-    private static int SweepDisaggregated(ServingModel m, IReadOnlyList<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, GpuSpec gpu, ConcurrentBag<PlanPoint> points)
+    // Disaggregated deployments with `d` as the decode side (on m's GPU) and each of `prefills` as the prefill side (on
+    // pm's GPU: the same for a single GPU type).
+    private static int SweepDisaggregated(ServingModel m, ServingModel pm, IReadOnlyList<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, ConcurrentBag<PlanPoint> points)
     {
+        var gpu = m.Gpu;
+        var prefillGpu = ReferenceEquals(pm, m) ? null : pm.Gpu;
         var n = 0;
         foreach (var p in prefills)
         {
@@ -253,21 +291,21 @@ public static class ServingPlanner
                 var last = 0;
                 foreach (var c in Concurrencies(d.Gpus * y))
                 {
-                    var result = m.Disaggregated(p, x, d, y, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
+                    var result = m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
                     n++;
                     if (result.Limit != ServingLimit.Concurrency)
                     {
                         var knee = Knee(result, last);
                         if (knee > 0)
                         {
-                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))));
+                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { PrefillGpu = prefillGpu });
                             n++;
                         }
 
                         break;
                     }
 
-                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result));
+                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result) { PrefillGpu = prefillGpu });
                     last = c;
                 }
             }
@@ -300,7 +338,7 @@ public static class ServingPlanner
     {
         ArgumentNullException.ThrowIfNull(points);
         var frontier = new List<PlanPoint>();
-        foreach (var group in points.GroupBy(p => (p.Gpu.Name, p.Mode)).OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Mode))
+        foreach (var group in points.GroupBy(p => (p.GpuText, p.Mode)).OrderBy(g => g.Key.GpuText, StringComparer.Ordinal).ThenBy(g => g.Key.Mode))
         {
             var best = double.NegativeInfinity;
             var kept = new List<PlanPoint>();
@@ -372,7 +410,7 @@ public static class ServingPlanner
         var load = r.Load is { } l && r.Targets.Met(res)
             ? $"; a load of {l.Requests(r.Osl):0.###} requests/s needs more than the budget of {r.GpuBudget} GPU(s) (this deployment carries {res.RequestsPerSecond:0.###} per {closest.Gpus} GPUs)"
             : "";
-        return $"no deployment meets {r.Targets.Describe()}{(r.GpuBudget is { } b ? $" within {b} GPU(s)" : "")}: the closest is {closest.Describe(r.Model.Transformer)} on {closest.Gpus} x {closest.Gpu.Name} "
+        return $"no deployment meets {r.Targets.Describe()}{(r.GpuBudget is { } b ? $" within {b} GPU(s)" : "")}: the closest is {closest.Describe(r.Model.Transformer)} on {closest.Gpus} x {closest.GpuText} "
             + $"({closest.ModeText}, concurrency {closest.Concurrency}) with TTFT {res.Ttft.Total:0.#} ms, TPOT {res.Tpot.Total:0.##} ms, {res.TokensPerSecondPerUser:0.#} tokens/s per user{load}";
     }
 }

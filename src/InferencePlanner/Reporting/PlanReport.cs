@@ -13,18 +13,29 @@ namespace InferencePlanner.Reporting;
 public readonly record struct PlanCost(double UsdPerGpuHour, double UsdPerHour, double UsdPerMillionInput, double UsdPerMillionOutput)
 {
     /// <summary>
-    /// The cost of <paramref name="replicas"/> replicas of <paramref name="p"/> at <paramref name="usdPerGpuHour"/>: GPU
-    /// time is split between input and output tokens by the share spent on prompts (<see cref="PlanPoint.PrefillShare"/>).
+    /// The cost of <paramref name="replicas"/> replicas of <paramref name="p"/>: its decode (or only) GPUs at
+    /// <paramref name="usdPerGpuHour"/>, its prefill GPUs at <paramref name="prefillUsdPerGpuHour"/> (the same unless the
+    /// prefill workers run on another GPU type). GPU time goes to input tokens by the share spent on prompts: the prefill
+    /// workers' GPUs, or in aggregated serving the prefill chunks' share of each step (<see cref="PlanPoint.PrefillShare"/>).
     /// </summary>
-    public static PlanCost Of(PlanPoint p, int replicas, double usdPerGpuHour, int isl, int osl)
+    public static PlanCost Of(PlanPoint p, int replicas, double usdPerGpuHour, double prefillUsdPerGpuHour, int isl, int osl)
     {
         ArgumentNullException.ThrowIfNull(p);
-        var perHour = usdPerGpuHour * p.Gpus;
         var requestsPerHour = p.Result.RequestsPerSecond * 3600;
-        var share = Math.Clamp(p.PrefillShare, 0, 1);
-        return new PlanCost(usdPerGpuHour, perHour * replicas,
-            perHour * share / (requestsPerHour * isl) * 1e6,
-            perHour * (1 - share) / (requestsPerHour * osl) * 1e6);
+        double input, output;
+        if (p.Mode == ServingMode.Aggregated)
+        {
+            var share = Math.Clamp(p.PrefillShare, 0, 1);
+            input = usdPerGpuHour * p.Gpus * share;
+            output = usdPerGpuHour * p.Gpus * (1 - share);
+        }
+        else
+        {
+            input = prefillUsdPerGpuHour * p.PrefillGpus;
+            output = usdPerGpuHour * (p.Gpus - p.PrefillGpus);
+        }
+
+        return new PlanCost(usdPerGpuHour, (input + output) * replicas, input / (requestsPerHour * isl) * 1e6, output / (requestsPerHour * osl) * 1e6);
     }
 }
 
@@ -42,7 +53,7 @@ public static class PlanReport
         var inputs = new List<KeyValuePair<string, string>>
         {
             new("model", r.Model.Name),
-            new("GPUs", string.Join(", ", r.Gpus.Select(g => g.Name))),
+            new("GPUs", r.Heterogeneous ? $"prefill {r.PrefillGpu!.Name}, decode {r.DecodeGpu!.Name}" : string.Join(", ", r.Gpus.Select(g => g.Name))),
             new("framework", r.Framework.DisplayName),
             new("modes", string.Join(", ", r.Modes.Select(m => m == ServingMode.Aggregated ? "aggregated" : "disaggregated"))),
             new("workload", $"ISL {r.Isl}, OSL {r.Osl}, cache hit {r.CacheHit:0.###}"),
@@ -65,7 +76,7 @@ public static class PlanReport
                 "replicas", "GPUs in all", "balanced P:D", "limited by"],
             [.. chosen.Select(c => (IReadOnlyList<Cell>)
             [
-                c.Role, c.Point.Gpu.Name, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
+                c.Role, c.Point.GpuText, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
                 Cell.Of(c.Point.Result.Ttft.Total, 1), Cell.Of(c.Point.Result.Tpot.Total, 2), Cell.Of(c.Point.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(c.Point.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(c.Point.Result.RequestsPerSecond, 3), Cell.Of(c.Replicas, 0), Cell.Of((double)c.Replicas * c.Point.Gpus, 0),
                 c.Point.Mode == ServingMode.Disaggregated ? Cell.Of(c.Point.Result.BalancedPrefillPerDecode, 2) : "-",
@@ -81,14 +92,18 @@ public static class PlanReport
         var costRows = new List<IReadOnlyList<Cell>>();
         foreach (var c in chosen)
         {
-            if (prices.TryGetValue(c.Point.Gpu.Name, out var price))
+            var prefillGpu = c.Point.PrefillGpu ?? c.Point.Gpu;
+            if (prices.TryGetValue(c.Point.Gpu.Name, out var price) && prices.TryGetValue(prefillGpu.Name, out var prefillPrice))
             {
-                var priced = PlanCost.Of(c.Point, c.Replicas, price.UsdPerGpuHour, r.Isl, r.Osl);
-                costRows.Add([c.Role, c.Point.Gpu.Name, Cell.Of(price.UsdPerGpuHour, 2), Cell.Of(priced.UsdPerHour, 2), Cell.Of(priced.UsdPerMillionInput, 3), Cell.Of(priced.UsdPerMillionOutput, 3), price.Source]);
+                var priced = PlanCost.Of(c.Point, c.Replicas, price.UsdPerGpuHour, prefillPrice.UsdPerGpuHour, r.Isl, r.Osl);
+                costRows.Add([c.Role, c.Point.GpuText, price == prefillPrice ? Cell.Of(price.UsdPerGpuHour, 2) : Cell.Many(2, prefillPrice.UsdPerGpuHour, price.UsdPerGpuHour),
+                    Cell.Of(priced.UsdPerHour, 2), Cell.Of(priced.UsdPerMillionInput, 3), Cell.Of(priced.UsdPerMillionOutput, 3),
+                    price == prefillPrice ? price.Source : $"prefill: {prefillPrice.Source}; decode: {price.Source}"]);
             }
             else
             {
-                costRows.Add([c.Role, c.Point.Gpu.Name, "-", "-", "-", "-", "no price: give one with --price " + c.Point.Gpu.Name + "=USD_PER_HOUR"]);
+                var missing = prices.ContainsKey(c.Point.Gpu.Name) ? prefillGpu.Name : c.Point.Gpu.Name;
+                costRows.Add([c.Role, c.Point.GpuText, "-", "-", "-", "-", "no price: give one with --price " + missing + "=USD_PER_HOUR"]);
             }
         }
 
@@ -99,13 +114,13 @@ public static class PlanReport
             ["GPU", "mode", "layout", "GPUs", "concurrency", "tokens/s per user", "output tokens/s per GPU", "TTFT (ms)", "TPOT (ms)", "meets the targets"],
             [.. result.Frontier.Select(f => (IReadOnlyList<Cell>)
             [
-                f.Gpu.Name, f.ModeText, f.Describe(t), Cell.Of(f.Gpus, 0), Cell.Of(f.Concurrency, 0), Cell.Of(f.Result.TokensPerSecondPerUser, 1),
+                f.GpuText, f.ModeText, f.Describe(t), Cell.Of(f.Gpus, 0), Cell.Of(f.Concurrency, 0), Cell.Of(f.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(f.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(f.Result.Ttft.Total, 1), Cell.Of(f.Result.Tpot.Total, 2), r.Targets.Met(f.Result) ? "yes" : "no",
             ])],
             ["Each point is a steady state of the serving level; no other deployment of the same GPU and mode has both more tokens/s per user and more output tokens/s per GPU."]);
 
         var chunk = r.Framework.ChunkTokensFor(result.Best.Gpu.MemoryGB);
-        var commands = new Table("commands", $"Launch commands of the chosen deployment ({result.Best.ModeText}, {result.Best.Describe(t)} on {result.Best.Gpu.Name})",
+        var commands = new Table("commands", $"Launch commands of the chosen deployment ({result.Best.ModeText}, {result.Best.Describe(t)} on {result.Best.GpuText})",
             ["framework", "role", "instances", "command", "note"],
             [.. LaunchCommands.For(result.Best, r, chunk).Select(c => (IReadOnlyList<Cell>)
                 [c.Framework, c.Role, Cell.Of(c.Instances, 0), c.Line.Length > 0 ? c.Line : "-", c.Note.Length > 0 ? c.Note : "-"])],

@@ -127,8 +127,22 @@ public sealed class ServingModel
     }
 
     /// <summary>Disaggregated serving on prepared prefill and decode engines; allocates nothing.</summary>
-    public ServingResult Disaggregated(in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w)
+    public ServingResult Disaggregated(in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w) =>
+        Disaggregated(this, prefill, prefillWorkers, decode, decodeWorkers, w);
+
+    /// <summary>
+    /// Disaggregated serving with the prefill workers on another GPU type, priced by <paramref name="prefillModel"/> (the
+    /// same model, framework and precisions on the prefill GPU); this model's GPU runs the decode workers. The KV cache
+    /// crosses the slower of the two GPUs' NICs. Allocates nothing.
+    /// </summary>
+    public ServingResult Disaggregated(ServingModel prefillModel, in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w)
     {
+        ArgumentNullException.ThrowIfNull(prefillModel);
+        if (!ReferenceEquals(prefillModel, this) && (prefillModel.Model.Transformer != _t || prefillModel.Framework != Framework || prefillModel._p != _p))
+        {
+            throw new InputException("the prefill and decode workers of one deployment serve the same model under the same framework and precisions");
+        }
+
         w.Validate();
         RequireDecode(w);
         if (prefillWorkers < 1 || decodeWorkers < 1 || prefillWorkers > 100_000 || decodeWorkers > 100_000)
@@ -137,7 +151,7 @@ public sealed class ServingModel
         }
 
         var m = Memory.Of(this, decode, w);
-        var s = new DisaggregatedState(this, prefill, prefillWorkers, decode, decodeWorkers, w, m.MaxRunning);
+        var s = new DisaggregatedState(this, prefillModel, prefill, prefillWorkers, decode, decodeWorkers, w, m.MaxRunning);
         double c = w.Concurrency, px = prefillWorkers, dy = decodeWorkers, ovh = s.Overhead;
         var cap = s.Cap;
 
@@ -195,7 +209,7 @@ public sealed class ServingModel
         var delivery = Delivery(w, at.Tpot);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer - delivery;
         var decodeWorkerRate = at.Rate / dy;
-        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, PrefillStep(prefill, s.FullChunk, w) + ovh, ref s) - ttft);
+        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, prefillModel.PrefillStep(prefill, s.FullChunk, w) + ovh, ref s) - ttft);
         var gpus = (long)prefill.Gpus * prefillWorkers + (long)decode.Gpus * decodeWorkers;
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave, delivery),
@@ -304,14 +318,15 @@ public sealed class ServingModel
     // Disaggregated: prefill workers batch prompts into their budget; decode workers run the batch alone.
     private readonly struct DisaggregatedState : ISteadyState
     {
-        private readonly ServingModel _m;
+        private readonly ServingModel _m, _pm;
         private readonly PreparedEngine _p, _d;
         private readonly ServingWorkload _w;
         private readonly double _osl1, _c, _ctx, _px, _dy;
 
-        public DisaggregatedState(ServingModel m, in PreparedEngine prefill, int px, in PreparedEngine decode, int dy, in ServingWorkload w, double maxRunning)
+        public DisaggregatedState(ServingModel m, ServingModel pm, in PreparedEngine prefill, int px, in PreparedEngine decode, int dy, in ServingWorkload w, double maxRunning)
         {
             _m = m;
+            _pm = pm;
             _p = prefill;
             _d = decode;
             _w = w;
@@ -323,8 +338,8 @@ public sealed class ServingModel
             Missed = w.MissedTokens;
             Overhead = m.Framework.StepOverheadUs / 1000;
             FullChunk = m.PrefillTokensPerStep(prefill.Budget, Missed);
-            PrefillCapacity = _px * prefill.Dp * FullChunk / Missed / (m.PrefillStep(prefill, FullChunk, w) + Overhead) * 1000;
-            Transfer = m.KvTransferMs(prefill.Engine, w);
+            PrefillCapacity = _px * prefill.Dp * FullChunk / Missed / (pm.PrefillStep(prefill, FullChunk, w) + Overhead) * 1000;
+            Transfer = pm.KvTransferMs(prefill.Engine, w, m._gpu);
             Cap = Math.Min(maxRunning * _dy, _c);
         }
 
@@ -364,7 +379,7 @@ public sealed class ServingModel
             return new Point(tpot, sd, rate, floor, own, chunk);
         }
 
-        public double PrefillStepMs(double chunk) => _m.PrefillStep(_p, chunk, _w) + Overhead;
+        public double PrefillStepMs(double chunk) => _pm.PrefillStep(_p, chunk, _w) + Overhead;
     }
 
     // The decode batch b in [0, upper] at which TTFT by Little's law, (C - b) / rate, meets its floor; upper when the
@@ -604,12 +619,13 @@ public sealed class ServingModel
     private double PrefillStepExact(in PreparedEngine e, double chunk, in ServingWorkload w) =>
         DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
 
-    // Moving one request's KV cache over the NIC: the prefill GPUs holding distinct KV heads send in parallel.
-    private double KvTransferMs(EngineLayout prefill, in ServingWorkload w)
+    // Moving one request's KV cache over the NIC: the prefill GPUs holding distinct KV heads send in parallel, each
+    // at the slower of its NIC and the receiving decode GPU's.
+    private double KvTransferMs(EngineLayout prefill, in ServingWorkload w, GpuSpec receiver)
     {
         var bytes = DefaultCapacity.KvPerRequest(_t, 1, _p.KvCache, w.Isl).Value;
         var senders = _t.Attention.Kind == AttentionKind.Mla ? 1 : Math.Min(prefill.AttentionTp, Math.Max(1, _t.Attention.KvHeads));
-        var gbps = _gpu.ScaleOutBandwidthGBps * _gpu.Efficiency.ScaleOut * senders;
+        var gbps = Math.Min(_gpu.ScaleOutBandwidthGBps * _gpu.Efficiency.ScaleOut, receiver.ScaleOutBandwidthGBps * receiver.Efficiency.ScaleOut) * senders;
         return bytes / (gbps * 1e9) * 1000 + Framework.KvTransferOverheadMs;
     }
 
