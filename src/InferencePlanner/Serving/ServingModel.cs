@@ -511,7 +511,7 @@ public sealed class ServingModel
         DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit));
 
     // One decode step's GPU work, ms: replayed from a CUDA graph when the framework captures that batch. With a step
-    // cache for this workload, interpolated between grid batches (log-linear) where both sit on the same side of the
+    // cache for this workload, interpolated between grid batches (linearly, on a grid of the batch's logarithm) where both sit on the same side of the
     // CUDA-graph limit.
     private double DecodeStep(in PreparedEngine e, double bGpu, in ServingWorkload w)
     {
@@ -534,7 +534,7 @@ public sealed class ServingModel
                     cache.SetDecode(i + 1, hi);
                 }
 
-                return lo * Math.Pow(hi / lo, f);
+                return lo + (hi - lo) * f;
             }
         }
 
@@ -563,9 +563,9 @@ public sealed class ServingModel
                 var b = Mixed(cache, e, i + 1, j, w);
                 var c = Mixed(cache, e, i, j + 1, w);
                 var d = Mixed(cache, e, i + 1, j + 1, w);
-                var low = a * Math.Pow(b / a, fi);
-                var high = c * Math.Pow(d / c, fi);
-                return low * Math.Pow(high / low, fj);
+                var low = a + (b - a) * fi;
+                var high = c + (d - c) * fi;
+                return low + (high - low) * fj;
             }
         }
 
@@ -609,7 +609,7 @@ public sealed class ServingModel
                     cache.SetPrefill(j + 1, hi);
                 }
 
-                return lo * Math.Pow(hi / lo, f);
+                return lo + (hi - lo) * f;
             }
         }
 

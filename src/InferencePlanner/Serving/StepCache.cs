@@ -3,8 +3,8 @@ namespace InferencePlanner.Serving;
 /// <summary>
 /// Step prices of one prepared engine under one workload, kept on geometric grids so that a search evaluating the
 /// engine at many concurrencies prices each step shape once: decode steps by the batch per GPU, prefill steps by the
-/// chunk, mixed steps by both. Between grid points (2% apart) the price is interpolated linearly in the logarithms,
-/// which a step price, a sum of rooflines over power laws of the batch, follows to far below the model's own error.
+/// chunk, mixed steps by both. Between grid points (2% apart) the price is interpolated linearly, which a step price, a sum of rooflines
+/// over power laws of the batch, follows to far below the model's own error.
 /// Grids are filled on demand; the arrays are allocated once, so evaluating allocates nothing. Concurrent fills write
 /// the same value, so one cache may serve several threads.
 /// </summary>
