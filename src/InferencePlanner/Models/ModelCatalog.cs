@@ -27,7 +27,25 @@ public static class ModelCatalog
     /// <summary>The built-in models, in name order.</summary>
     public static IReadOnlyList<ModelSpec> BuiltIn => BuiltInList.Value;
 
-    /// <summary>A built-in model by name (case-insensitive), or the config.json at that path (a folder holding one is accepted).</summary>
+    private static readonly Lazy<IReadOnlyDictionary<string, string>> Aliases = new(() =>
+    {
+        var (name, text) = EmbeddedData.Under("model-aliases/").Single();
+        var root = JsonFields.Parse(text, "built-in " + name);
+        var aliases = root.OptionalObject("aliases") ?? throw new InputException($"built-in {name}: missing 'aliases'");
+        return aliases.Names().ToDictionary(n => n, n => aliases.OptionalObject(n)!.Value.Text("model"), StringComparer.OrdinalIgnoreCase);
+    });
+
+    /// <summary>The built-in model a release of the same architecture maps to (data/models/aliases.json), or null.</summary>
+    public static string? Alias(string name)
+    {
+        ArgumentNullException.ThrowIfNull(name);
+        return Aliases.Value.TryGetValue(name, out var model) ? model : null;
+    }
+
+    /// <summary>
+    /// A built-in model by name (case-insensitive), a release of the same architecture by its name (priced as the
+    /// built-in, under its own name), or the config.json at that path (a folder holding one is accepted).
+    /// </summary>
     public static ModelSpec Resolve(string nameOrPath)
     {
         ArgumentNullException.ThrowIfNull(nameOrPath);
@@ -35,6 +53,11 @@ public static class ModelCatalog
         if (match is not null)
         {
             return match;
+        }
+
+        if (Alias(nameOrPath) is { } aliased && BuiltIn.FirstOrDefault(m => m.Name == aliased) is { } same)
+        {
+            return same with { Name = nameOrPath.ToLowerInvariant() };
         }
 
         if (Catalog.LooksLikePath(nameOrPath))

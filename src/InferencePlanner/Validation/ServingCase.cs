@@ -71,15 +71,7 @@ public sealed record ServingCase(
             return (null, $"model '{row["model_path"]}' is not built in");
         }
 
-        var gpuName = row["system"] switch
-        {
-            "h100_sxm" => "H100-SXM",
-            "h200_sxm" => "H200",
-            "b200_sxm" => "B200",
-            "gb200" => "GB200",
-            var s => s.ToUpperInvariant(),
-        };
-        var gpu = GpuCatalog.BuiltIn.FirstOrDefault(g => string.Equals(g.Name, gpuName, StringComparison.OrdinalIgnoreCase));
+        var gpu = GpuFor(row["system"]);
         if (gpu is null)
         {
             return (null, $"system '{row["system"]}' is not a built-in GPU");
@@ -148,18 +140,48 @@ public sealed record ServingCase(
         return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, layout, assumptions), null);
     }
 
+    // The model a model_path names: a built-in by its name, once the suffixes of builds of the same architecture are
+    // taken off (instruct, thinking and dated releases, quantised builds), or a release data/models/aliases.json names
+    // as the same architecture as a built-in.
     private static string ModelName(string path)
     {
         var last = path.Split('/')[^1].ToLowerInvariant();
-        foreach (var suffix in (string[])["-instruct-fp8", "-instruct", "-fp8"])
+        var trimmed = true;
+        while (trimmed)
         {
-            if (last.EndsWith(suffix, StringComparison.Ordinal))
+            if (ModelCatalog.Alias(last) is { } aliased)
             {
-                last = last[..^suffix.Length];
+                return aliased;
+            }
+
+            trimmed = false;
+            foreach (var suffix in (string[])["-fp8", "-nvfp4", "-fp4", "-int4", "-instruct", "-thinking", "-base", "-2507", "-0905", "-0324", "-0528"])
+            {
+                if (last.EndsWith(suffix, StringComparison.Ordinal) && ModelCatalog.BuiltIn.All(m => m.Name != last))
+                {
+                    last = last[..^suffix.Length];
+                    trimmed = true;
+                    break;
+                }
             }
         }
 
         return last;
+    }
+
+    // The GPU a system names: a built-in by its name with the form factor taken off (h100_sxm is H100-SXM, b300_sxm B300).
+    private static Hardware.GpuSpec? GpuFor(string system)
+    {
+        var s = system.ToUpperInvariant();
+        foreach (var name in (string[])[s, s.Replace('_', '-'), s.Replace("_SXM", "", StringComparison.Ordinal).Replace("_PCIE", "", StringComparison.Ordinal).Replace("_NVL", "", StringComparison.Ordinal)])
+        {
+            if (GpuCatalog.BuiltIn.FirstOrDefault(g => string.Equals(g.Name, name, StringComparison.OrdinalIgnoreCase)) is { } gpu)
+            {
+                return gpu;
+            }
+        }
+
+        return null;
     }
 
     private static PrecisionSet PrecisionsOf(ServingMeasurement row, TransformerSpec t)
