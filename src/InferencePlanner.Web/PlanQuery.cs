@@ -10,45 +10,46 @@ namespace InferencePlanner.Web;
 
 /// <summary>
 /// What the page asks: the inputs of the plan command, with the model and the GPU given by built-in name or as a pasted
-/// file (never a path: the page has no access to the server's files). Names and defaults are the command line's.
+/// file (never a path: the page has no access to the server's files). Names and defaults are the command line's. The
+/// properties are settable so that the generated reader keeps the defaults of the fields a request leaves out.
 /// </summary>
 public sealed record PlanQuery
 {
     /// <summary>A built-in model name; ignored when <see cref="ModelConfig"/> is given.</summary>
-    public string? Model { get; init; } = ModelCatalog.DefaultName;
+    public string? Model { get; set; } = ModelCatalog.DefaultName;
 
     /// <summary>A pasted HuggingFace config.json.</summary>
-    public string? ModelConfig { get; init; }
+    public string? ModelConfig { get; set; }
 
     /// <summary>A built-in GPU name; ignored when <see cref="GpuFile"/> is given.</summary>
-    public string? Gpu { get; init; } = "H200";
+    public string? Gpu { get; set; } = "H200";
 
     /// <summary>A pasted GPU file.</summary>
-    public string? GpuFile { get; init; }
+    public string? GpuFile { get; set; }
 
     /// <summary>A built-in serving framework.</summary>
-    public string? Framework { get; init; } = "sglang";
+    public string? Framework { get; set; } = "sglang";
 
     /// <summary>agg, disagg or both.</summary>
-    public string? Mode { get; init; } = "both";
+    public string? Mode { get; set; } = "both";
 
     /// <summary>Input tokens per request.</summary>
-    public int Isl { get; init; } = 1024;
+    public int Isl { get; set; } = 1024;
 
     /// <summary>Output tokens per request.</summary>
-    public int Osl { get; init; } = 1024;
+    public int Osl { get; set; } = 1024;
 
     /// <summary>Share of prompt tokens in the prefix cache.</summary>
-    public double CacheHit { get; init; }
+    public double CacheHit { get; set; }
 
     /// <summary>Target: TTFT at most (ms).</summary>
-    public double? MaxTtft { get; init; }
+    public double? MaxTtft { get; set; }
 
     /// <summary>Target: TPOT at most (ms).</summary>
-    public double? MaxTpot { get; init; }
+    public double? MaxTpot { get; set; }
 
     /// <summary>Target: tokens/s per user at least.</summary>
-    public double? MinTps { get; init; }
+    public double? MinTps { get; set; }
 
     /// <summary>Most bytes of a pasted file.</summary>
     public const int MaxPastedBytes = 256 * 1024;

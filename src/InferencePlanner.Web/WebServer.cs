@@ -29,7 +29,6 @@ public sealed class WebServer : IAsyncDisposable
     /// <summary>Most bytes of a request body: two pasted files and the fields.</summary>
     public const long MaxRequestBytes = 2 * PlanQuery.MaxPastedBytes + 16 * 1024;
 
-    private static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web);
     private readonly WebApplication _app;
 
     private WebServer(WebApplication app, Uri address)
@@ -54,16 +53,12 @@ public sealed class WebServer : IAsyncDisposable
         });
         var app = builder.Build();
         var gate = new SemaphoreSlim(1, 1);
-        app.MapGet("/", () => Asset("index.html", "text/html; charset=utf-8"));
-        app.MapGet("/app.js", () => Asset("app.js", "text/javascript; charset=utf-8"));
-        app.MapGet("/app.css", () => Asset("app.css", "text/css; charset=utf-8"));
-        app.MapGet("/api/catalog", () => Results.Json(new
-        {
-            models = ModelCatalog.BuiltIn.Select(m => m.Name),
-            gpus = GpuCatalog.BuiltIn.Select(g => g.Name).Order(StringComparer.Ordinal),
-            frameworks = FrameworkCatalog.BuiltIn.Select(f => f.Name),
-        }));
-        app.MapPost("/api/plan", (Func<HttpContext, Task<IResult>>)(context => Plan(context, gate, timeLimit)));
+        // Request delegates throughout: nothing is bound by reflection, so the compiled-ahead tool serves the page too.
+        app.MapGet("/", Serve(() => Asset("index.html", "text/html; charset=utf-8")));
+        app.MapGet("/app.js", Serve(() => Asset("app.js", "text/javascript; charset=utf-8")));
+        app.MapGet("/app.css", Serve(() => Asset("app.css", "text/css; charset=utf-8")));
+        app.MapGet("/api/catalog", Serve(() => Results.Text(Catalog(), "application/json", Encoding.UTF8)));
+        app.MapPost("/api/plan", async context => await (await Plan(context, gate, timeLimit).ConfigureAwait(false)).ExecuteAsync(context).ConfigureAwait(false));
         await app.StartAsync(cancellationToken).ConfigureAwait(false);
         var bound = app.Services.GetRequiredService<IServer>().Features.Get<IServerAddressesFeature>()!.Addresses.First();
         return new WebServer(app, new Uri(bound.Replace("[::1]", "127.0.0.1", StringComparison.Ordinal)));
@@ -96,7 +91,7 @@ public sealed class WebServer : IAsyncDisposable
         PlanQuery? query;
         try
         {
-            query = await JsonSerializer.DeserializeAsync<PlanQuery>(context.Request.Body, Json, context.RequestAborted).ConfigureAwait(false);
+            query = await JsonSerializer.DeserializeAsync(context.Request.Body, WebJson.Default.PlanQuery, context.RequestAborted).ConfigureAwait(false);
         }
         catch (JsonException e)
         {
@@ -124,7 +119,7 @@ public sealed class WebServer : IAsyncDisposable
                 var result = await Task.Run(() => ServingPlanner.Plan(request, _ => token.ThrowIfCancellationRequested()), token).ConfigureAwait(false);
                 using var writer = new StringWriter(System.Globalization.CultureInfo.InvariantCulture);
                 Exporters.For("json").Write(PlanReport.Plan(result, prices), writer);
-                var body = $"{{\"command\":{JsonSerializer.Serialize(query.CommandLine())},\"document\":{writer}}}";
+                var body = $"{{\"command\":\"{JsonEncodedText.Encode(query.CommandLine())}\",\"document\":{writer}}}";
                 return Results.Text(body, "application/json", Encoding.UTF8);
             }
             finally
@@ -148,7 +143,37 @@ public sealed class WebServer : IAsyncDisposable
         }
     }
 
-    private static IResult Error(int status, string message) => Results.Json(new { error = message }, statusCode: status);
+    private static RequestDelegate Serve(Func<IResult> result) => context => result().ExecuteAsync(context);
+
+    private static IResult Error(int status, string message) =>
+        Results.Text($"{{\"error\":\"{JsonEncodedText.Encode(message)}\"}}", "application/json", Encoding.UTF8, status);
+
+    // The built-in names the page offers, as JSON written without reflection.
+    private static string Catalog()
+    {
+        using var stream = new MemoryStream();
+        using (var j = new Utf8JsonWriter(stream))
+        {
+            j.WriteStartObject();
+            Names(j, "models", ModelCatalog.BuiltIn.Select(m => m.Name));
+            Names(j, "gpus", GpuCatalog.BuiltIn.Select(g => g.Name).Order(StringComparer.Ordinal));
+            Names(j, "frameworks", FrameworkCatalog.BuiltIn.Select(f => f.Name));
+            j.WriteEndObject();
+        }
+
+        return Encoding.UTF8.GetString(stream.ToArray());
+
+        static void Names(Utf8JsonWriter j, string key, IEnumerable<string> names)
+        {
+            j.WriteStartArray(key);
+            foreach (var n in names)
+            {
+                j.WriteStringValue(n);
+            }
+
+            j.WriteEndArray();
+        }
+    }
 
     private static IResult Asset(string name, string contentType)
     {

@@ -144,6 +144,12 @@ public sealed class WebPageTests : IAsyncLifetime
         var huge = await http.PostAsync("/api/plan", new StringContent($"{{\"modelConfig\": \"{new string('x', (int)WebServer.MaxRequestBytes)}\"}}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
 
+        // Fields a request leaves out keep the command line's defaults.
+        var minimal = await http.PostAsync("/api/plan", new StringContent("{\"model\": \"llama-3.1-8b\", \"gpu\": \"H100-SXM\", \"framework\": \"vllm\", \"mode\": \"agg\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, minimal.StatusCode);
+        var answer = JsonDocument.Parse(await minimal.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("infer-plan plan --model llama-3.1-8b --gpu H100-SXM --framework vllm --mode agg --isl 1024 --osl 1024", answer.GetProperty("command").GetString());
+
         var page = await http.GetStringAsync("/");
         Assert.DoesNotContain("http://", page.Replace("http://www.w3.org", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.DoesNotContain("https://", page, StringComparison.Ordinal);
