@@ -9,7 +9,7 @@ namespace InferencePlanner.Benchmarks;
 
 /// <summary>
 /// A whole plan through the public API: DeepSeek-V3 on H200 under SGLang, ISL 1024 / OSL 1024, at least 20 tokens/s
-/// per user, aggregated and disaggregated, every layout up to two nodes. The candidates evaluated per plan are printed
+/// per user, aggregated and disaggregated, every layout up to two nodes, three step budgets, BF16 and FP8 KV cache. The candidates evaluated per plan are printed
 /// by the plan itself (PlanResult.Evaluated); candidates per second = that over the mean time.
 /// </summary>
 [MemoryDiagnoser]
@@ -22,7 +22,10 @@ public class PlannerBenchmarks
     {
         var m = ModelCatalog.Resolve("deepseek-v3");
         _request = new PlanRequest(m, [GpuCatalog.Resolve("H200")], FrameworkCatalog.Resolve("sglang"), PrecisionSet.NativeFor(m.Transformer), 1024, 1024, 0,
-            new PlanTargets(null, null, 20));
+            new PlanTargets(null, null, 20))
+        {
+            KvCaches = [Units.Precision.Bf16, Units.Precision.Fp8],
+        };
         Console.WriteLine($"// candidates per plan: {ServingPlanner.Plan(_request).Evaluated}");
     }
 

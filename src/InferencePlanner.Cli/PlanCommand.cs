@@ -33,14 +33,15 @@ internal static class PlanCommand
         var maxEngine = new Option<int?>("--max-engine-gpus") { Description = "Most GPUs of one engine (worker) searched (default: two 8-GPU nodes, or 64 GPUs of an NVL72 rack)." }.Within(1, 1024);
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
-        var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
+        var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision searched: fp8, bf16, or both as bf16,fp8 (default: bf16)." };
+        var chunkScales = new Option<string?>("--chunk-scales") { Description = "Step budgets searched, as multiples of the framework's default, comma-separated (default: 0.5,1,2)." };
         var prefillGpu = new Option<string?>("--prefill-gpu") { Description = "Heterogeneous disaggregation: the prefill workers' GPU (with --decode-gpu; plans disaggregated serving only)." };
         var decodeGpu = new Option<string?>("--decode-gpu") { Description = "Heterogeneous disaggregation: the decode workers' GPU (with --prefill-gpu)." };
         var price = new Option<string[]>("--price") { Description = "A GPU-hour price replacing the built-in one: GPU=USD_PER_HOUR (repeat for several).", Arity = ArgumentArity.OneOrMore };
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, breakdown, cost, frontier, commands." };
         var cmd = new Command("plan", "The best deployment under latency targets: the frontier of tokens/s per GPU against tokens/s per user, the choice and its runner-up in the other mode, the GPUs a load takes, the cost per million tokens and the launch commands.")
         {
-            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, prefillGpu, decodeGpu, price, format, table,
+            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, chunkScales, prefillGpu, decodeGpu, price, format, table,
         };
         cmd.SetAction(p =>
         {
@@ -48,7 +49,21 @@ internal static class PlanCommand
             var gpuList = (p.GetValue(gpus) ?? []).Select(GpuCatalog.Resolve).ToList();
             var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
             var t = m.Transformer;
-            var precisions = p.ServingPrecisions(t, weights, experts, kv);
+            // --kv-cache may name several formats to search; the first sets the precisions' own.
+            var kvList = (p.GetValue(kv) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+                .Select(k => Units.PrecisionExtensions.Parse(k, "--kv-cache")).ToList();
+            PrecisionOptions.RejectWeightOnly([.. kvList.Select(k => (kv, (Units.Precision?)k))]);
+            var precisions = p.ServingPrecisions(t, weights, experts, null);
+            if (kvList.Count > 0)
+            {
+                precisions = precisions with { KvCache = kvList[0] };
+            }
+
+            var scales = p.GetValue(chunkScales) is { } text
+                ? text.Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(x =>
+                    double.TryParse(x, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var v) ? v
+                        : throw new InputException($"--chunk-scales takes numbers separated by commas, got '{x}'")).ToList()
+                : null;
             if (p.GetValue(loadRps) is not null && p.GetValue(loadTps) is not null)
             {
                 throw new InputException("give the load as --load-rps or --load-tps, not both");
@@ -83,6 +98,8 @@ internal static class PlanCommand
                 MaxEngineGpus = p.GetValue(maxEngine),
                 PrefillGpu = prefill,
                 DecodeGpu = decode,
+                KvCaches = kvList.Count > 1 ? kvList.Distinct().ToList() : null,
+                ChunkScales = scales ?? [0.5, 1, 2],
                 PricePerGpuHour = prices.ToDictionary(kv => kv.Key, kv => kv.Value.UsdPerGpuHour),
             };
 

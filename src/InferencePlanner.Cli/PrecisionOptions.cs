@@ -28,16 +28,21 @@ internal static class PrecisionOptions
     /// The precisions of a serving deployment: the checkpoint's, with the weights, the experts (default: as the
     /// weights) and the KV cache as given.
     /// </summary>
-    public static PrecisionSet ServingPrecisions(this ParseResult p, TransformerSpec t, Option<string?> weights, Option<string?> experts, Option<string?> kv)
+    public static PrecisionSet ServingPrecisions(this ParseResult p, TransformerSpec t, Option<string?> weights, Option<string?> experts, Option<string?>? kv)
     {
         var native = PrecisionSet.NativeFor(t);
         var w = p.GetPrecision(weights);
-        RejectWeightOnly((kv, p.GetPrecision(kv)));
+        var k = kv is null ? null : p.GetPrecision(kv);
+        if (kv is not null)
+        {
+            RejectWeightOnly((kv, k));
+        }
+
         return native with
         {
             Weights = w ?? native.Weights,
             ExpertWeights = p.GetPrecision(experts) ?? w ?? native.ExpertWeights,
-            KvCache = p.GetPrecision(kv) ?? native.KvCache,
+            KvCache = k ?? native.KvCache,
         };
     }
 }

@@ -49,7 +49,7 @@ public static class LaunchCommands
         ArgumentNullException.ThrowIfNull(request);
         var model = ModelArgument(request.Model);
         var t = request.Model.Transformer;
-        var fp8Kv = request.Precisions.KvCache == Precision.Fp8;
+        var fp8Kv = point.KvCache == Precision.Fp8;
         var list = new List<LaunchCommand>();
         if (point.Mode == ServingMode.Aggregated)
         {

@@ -13,6 +13,12 @@ namespace InferencePlanner.Planning;
 /// <param name="Result">The steady state.</param>
 public sealed record PlanPoint(GpuSpec Gpu, ServingMode Mode, EngineLayout? Engine, DisaggregatedLayout? Disaggregated, int Concurrency, ServingResult Result)
 {
+    /// <summary>The step budget: prompt tokens per step and data-parallel group of the engine, or of the prefill workers.</summary>
+    public int ChunkTokens { get; init; }
+
+    /// <summary>The KV-cache format.</summary>
+    public Units.Precision KvCache { get; init; } = Units.Precision.Bf16;
+
     /// <summary>Heterogeneous disaggregation: the prefill workers' GPU type (<see cref="Gpu"/> is the decode workers'); null otherwise.</summary>
     public GpuSpec? PrefillGpu { get; init; }
 

@@ -113,6 +113,15 @@ public sealed record PlanRequest(
     /// <summary>Whether prefill and decode run on different GPU types.</summary>
     public bool Heterogeneous => PrefillGpu is not null && DecodeGpu is not null;
 
+    /// <summary>
+    /// Step budgets searched, as multiples of the framework's default on each GPU (prompt tokens per step and data-parallel
+    /// group): the engines of aggregated serving and the prefill workers of disaggregated serving run each.
+    /// </summary>
+    public IReadOnlyList<double> ChunkScales { get; init; } = [0.5, 1, 2];
+
+    /// <summary>KV-cache formats searched (a serving flag, not a checkpoint); null: the request's precisions' only.</summary>
+    public IReadOnlyList<Units.Precision>? KvCaches { get; init; }
+
     /// <summary>USD per GPU-hour by GPU name, for the cost; GPUs without a price get no cost.</summary>
     public IReadOnlyDictionary<string, double> PricePerGpuHour { get; init; } = new Dictionary<string, double>();
 
@@ -143,6 +152,16 @@ public sealed record PlanRequest(
         if (Osl < 2)
         {
             throw new InputException($"--osl must be at least 2 for a decode phase to exist, got {Osl}");
+        }
+
+        if (ChunkScales.Count == 0 || ChunkScales.Any(c => !(c > 0 && c <= 64)))
+        {
+            throw new InputException("the chunk budgets searched must be positive multiples of the framework's default, at most 64");
+        }
+
+        if (KvCaches is { } kv && (kv.Count == 0 || kv.Any(k => k is not (Units.Precision.Bf16 or Units.Precision.Fp8))))
+        {
+            throw new InputException("--kv-cache searches bf16 and fp8");
         }
 
         if (GpuBudget is < 1)

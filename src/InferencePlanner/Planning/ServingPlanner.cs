@@ -47,60 +47,72 @@ public static class ServingPlanner
         var refused = new Dictionary<string, int>();
         var smallestFit = new Dictionary<string, int>();
         long evaluated = 0;
-        if (request.Heterogeneous)
+        var kvs = request.KvCaches ?? [request.Precisions.KvCache];
+        var passes = kvs.Count * (request.Heterogeneous ? 1 : request.Gpus.Count);
+        var pass = 0;
+        foreach (var kv in kvs)
         {
-            // Prefill workers on one GPU type, decode workers on another.
-            var pm = new ServingModel(request.Model, request.PrefillGpu!, request.Framework, request.Precisions);
-            var dm = new ServingModel(request.Model, request.DecodeGpu!, request.Framework, request.Precisions);
-            var prefillSide = PrepareAll(pm, request, refused, smallestFit);
-            var decodeSide = PrepareAll(dm, request, refused, smallestFit);
-            if (prefillSide.Count > 0 && decodeSide.Count > 0)
+            var precisions = request.Precisions with { KvCache = kv };
+            if (request.Heterogeneous)
             {
-                var prefills = PrefillLayouts(pm, prefillSide, request);
+                // Prefill workers on one GPU type, decode workers on another.
+                var pm = new ServingModel(request.Model, request.PrefillGpu!, request.Framework, precisions);
+                var dm = new ServingModel(request.Model, request.DecodeGpu!, request.Framework, precisions);
+                var prefillSide = PrepareAll(pm, request, request.ChunkScales, refused, smallestFit);
+                var decodeSide = PrepareAll(dm, request, [1], refused, smallestFit);
+                if (prefillSide.Count > 0 && decodeSide.Count > 0)
+                {
+                    var prefills = PrefillLayouts(pm, prefillSide, request);
+                    var done = 0;
+                    InParallel(decodeSide, d =>
+                    {
+                        Interlocked.Add(ref evaluated, SweepDisaggregated(dm, pm, prefills, d, request, kv, points));
+                        progress?.Invoke((pass + Interlocked.Increment(ref done) / (double)decodeSide.Count) / passes);
+                    });
+                }
+
+                pass++;
+                continue;
+            }
+
+            foreach (var gpu in request.Gpus)
+            {
+                var m = new ServingModel(request.Model, gpu, request.Framework, precisions);
+                var prepared = PrepareAll(m, request, request.ChunkScales, refused, smallestFit);
                 var done = 0;
-                InParallel(decodeSide, d =>
+                var total = prepared.Count * request.Modes.Count;
+                var at = pass;
+                void Step()
                 {
-                    Interlocked.Add(ref evaluated, SweepDisaggregated(dm, pm, prefills, d, request, points));
-                    progress?.Invoke(Interlocked.Increment(ref done) / (double)decodeSide.Count);
-                });
-            }
-        }
+                    var d = Interlocked.Increment(ref done);
+                    progress?.Invoke((at + d / (double)Math.Max(1, total)) / passes);
+                }
 
-        var gpuIndex = 0;
-        foreach (var gpu in request.Heterogeneous ? [] : request.Gpus)
-        {
-            var m = new ServingModel(request.Model, gpu, request.Framework, request.Precisions);
-            var prepared = PrepareAll(m, request, refused, smallestFit);
-            var done = 0;
-            var total = prepared.Count * request.Modes.Count;
-            void Step()
-            {
-                var d = Interlocked.Increment(ref done);
-                progress?.Invoke((gpuIndex + d / (double)Math.Max(1, total)) / request.Gpus.Count);
-            }
-
-            if (request.Modes.Contains(ServingMode.Aggregated))
-            {
-                InParallel(prepared, e =>
+                if (request.Modes.Contains(ServingMode.Aggregated))
                 {
-                    var n = SweepAggregated(m, e, request, gpu, points);
-                    Interlocked.Add(ref evaluated, n);
-                    Step();
-                });
-            }
+                    InParallel(prepared, e =>
+                    {
+                        var n = SweepAggregated(m, e, request, gpu, kv, points);
+                        Interlocked.Add(ref evaluated, n);
+                        Step();
+                    });
+                }
 
-            if (request.Modes.Contains(ServingMode.Disaggregated) && prepared.Count > 0)
-            {
-                var prefills = PrefillLayouts(m, prepared, request);
-                InParallel(prepared, d =>
+                if (request.Modes.Contains(ServingMode.Disaggregated) && prepared.Count > 0)
                 {
-                    var n = SweepDisaggregated(m, m, prefills, d, request, points);
-                    Interlocked.Add(ref evaluated, n);
-                    Step();
-                });
-            }
+                    // Decode workers take no prompts: they run at the framework's default budget; the prefill workers at each.
+                    var decodeSide = prepared.Where(e => e.Budget == m.DefaultBudget).ToList();
+                    var prefills = PrefillLayouts(m, prepared, request);
+                    InParallel(decodeSide, d =>
+                    {
+                        var n = SweepDisaggregated(m, m, prefills, d, request, kv, points);
+                        Interlocked.Add(ref evaluated, n);
+                        Step();
+                    });
+                }
 
-            gpuIndex++;
+                pass++;
+            }
         }
 
         var all = points.ToList();
@@ -130,22 +142,25 @@ public static class ServingPlanner
 
     // Every engine layout of the model's GPU whose weights fit, with its step grids for this workload; the refused
     // layouts counted, and the smallest engine that fits noted, by GPU name.
-    private static List<PreparedEngine> PrepareAll(ServingModel m, PlanRequest request, Dictionary<string, int> refused, Dictionary<string, int> smallestFit)
+    private static List<PreparedEngine> PrepareAll(ServingModel m, PlanRequest request, IReadOnlyList<double> chunkScales, Dictionary<string, int> refused, Dictionary<string, int> smallestFit)
     {
         var gpu = m.Gpu;
         var prepared = new List<PreparedEngine>();
         var refusals = 0;
         foreach (var engine in Engines(request.Model.Transformer, gpu, request.MaxEngineGpus ?? DefaultMaxEngineGpus(gpu)))
         {
-            try
+            foreach (var budget in chunkScales.Select(c => Math.Max(1, (int)Math.Round(c * m.DefaultBudget))).Distinct())
             {
-                // Each engine is evaluated at many concurrencies (and, as a decode side, with many prefill sides):
-                // its step prices are kept on grids for this workload.
-                prepared.Add(m.Prepare(engine) with { Cache = new StepCache(request.Isl, request.Osl, request.CacheHit) });
-            }
-            catch (InputException)
-            {
-                refusals++;
+                try
+                {
+                    // Each engine is evaluated at many concurrencies (and, as a decode side, with many prefill sides):
+                    // its step prices are kept on grids for this workload.
+                    prepared.Add(m.Prepare(engine, budget) with { Cache = new StepCache(request.Isl, request.Osl, request.CacheHit) });
+                }
+                catch (InputException)
+                {
+                    refusals++;
+                }
             }
         }
 
@@ -161,16 +176,17 @@ public static class ServingPlanner
     // A point priced without the step grids: what serve gives for the same deployment.
     private static PlanPoint Exact(PlanPoint p, PlanRequest r)
     {
-        var m = new ServingModel(r.Model, p.Gpu, r.Framework, r.Precisions);
+        var precisions = r.Precisions with { KvCache = p.KvCache };
+        var m = new ServingModel(r.Model, p.Gpu, r.Framework, precisions);
         var w = new ServingWorkload(r.Isl, r.Osl, p.Concurrency, r.CacheHit);
         if (p.Mode == ServingMode.Aggregated)
         {
-            return p with { Result = m.Aggregated(w, p.Engine!) };
+            return p with { Result = m.Aggregated(w, p.Engine!, p.ChunkTokens) };
         }
 
         var d = p.Disaggregated!;
-        var pm = p.PrefillGpu is { } g ? new ServingModel(r.Model, g, r.Framework, r.Precisions) : m;
-        return p with { Result = m.Disaggregated(pm, pm.Prepare(d.Prefill, side: "prefill"), d.PrefillWorkers, m.Prepare(d.Decode, side: "decode"), d.DecodeWorkers, w) };
+        var pm = p.PrefillGpu is { } g ? new ServingModel(r.Model, g, r.Framework, precisions) : m;
+        return p with { Result = m.Disaggregated(pm, pm.Prepare(d.Prefill, p.ChunkTokens, "prefill"), d.PrefillWorkers, m.Prepare(d.Decode, null, "decode"), d.DecodeWorkers, w) };
     }
 
     // Runs the body over the items on every core; an input error or a cancellation inside is rethrown as itself.
@@ -247,7 +263,7 @@ public static class ServingPlanner
         }
     }
 
-    private static int SweepAggregated(ServingModel m, PreparedEngine e, PlanRequest r, GpuSpec gpu, ConcurrentBag<PlanPoint> points)
+    private static int SweepAggregated(ServingModel m, PreparedEngine e, PlanRequest r, GpuSpec gpu, Units.Precision kv, ConcurrentBag<PlanPoint> points)
     {
         var n = 0;
         var last = 0;
@@ -262,14 +278,14 @@ public static class ServingPlanner
                 var knee = Knee(result, last);
                 if (knee > 0)
                 {
-                    points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, knee, m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))));
+                    points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, knee, m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { ChunkTokens = e.Budget, KvCache = kv });
                     n++;
                 }
 
                 break;
             }
 
-            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result));
+            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result) { ChunkTokens = e.Budget, KvCache = kv });
             last = c;
         }
 
@@ -278,7 +294,7 @@ public static class ServingPlanner
 
     // Disaggregated deployments with `d` as the decode side (on m's GPU) and each of `prefills` as the prefill side (on
     // pm's GPU: the same for a single GPU type).
-    private static int SweepDisaggregated(ServingModel m, ServingModel pm, IReadOnlyList<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, ConcurrentBag<PlanPoint> points)
+    private static int SweepDisaggregated(ServingModel m, ServingModel pm, IReadOnlyList<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, Units.Precision kv, ConcurrentBag<PlanPoint> points)
     {
         var gpu = m.Gpu;
         var prefillGpu = ReferenceEquals(pm, m) ? null : pm.Gpu;
@@ -298,14 +314,14 @@ public static class ServingPlanner
                         var knee = Knee(result, last);
                         if (knee > 0)
                         {
-                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { PrefillGpu = prefillGpu });
+                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv });
                             n++;
                         }
 
                         break;
                     }
 
-                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result) { PrefillGpu = prefillGpu });
+                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv });
                     last = c;
                 }
             }

@@ -60,7 +60,8 @@ public static class PlanReport
             new("targets", r.Targets.Describe()),
             new("budget", r.GpuBudget is { } b ? $"{b} GPUs" : "none"),
             new("load", r.Load is { } l ? l.RequestsPerSecond is { } rps ? $"{rps:0.###} requests/s" : $"{l.OutputTokensPerSecond:0.#} output tokens/s" : "none (one replica)"),
-            new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
+            new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {string.Join(" or ", (r.KvCaches ?? [p.KvCache]).Select(k => k.Name()))}"),
+            new("chunk budgets", string.Join(", ", r.ChunkScales.Select(c => $"{c:0.##}x")) + $" {r.Framework.DisplayName}'s default"),
             new("searched", $"{result.Evaluated.ToString(CultureInfo.InvariantCulture)} deployments (layouts x worker ratios x concurrencies); layouts whose weights do not fit: "
                 + string.Join(", ", result.RefusedLayouts.Select(kv => $"{kv.Key} {kv.Value}"))),
         };
@@ -72,11 +73,11 @@ public static class PlanReport
         }
 
         var choice = new Table("choice", "The chosen deployment and the best of the other mode",
-            ["role", "GPU", "mode", "layout", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
+            ["role", "GPU", "mode", "layout", "chunk (tokens)", "KV cache", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
                 "replicas", "GPUs in all", "balanced P:D", "limited by"],
             [.. chosen.Select(c => (IReadOnlyList<Cell>)
             [
-                c.Role, c.Point.GpuText, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
+                c.Role, c.Point.GpuText, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.ChunkTokens, 0), c.Point.KvCache.Name(), Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
                 Cell.Of(c.Point.Result.Ttft.Total, 1), Cell.Of(c.Point.Result.Tpot.Total, 2), Cell.Of(c.Point.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(c.Point.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(c.Point.Result.RequestsPerSecond, 3), Cell.Of(c.Replicas, 0), Cell.Of((double)c.Replicas * c.Point.Gpus, 0),
                 c.Point.Mode == ServingMode.Disaggregated ? Cell.Of(c.Point.Result.BalancedPrefillPerDecode, 2) : "-",
@@ -111,21 +112,21 @@ public static class PlanReport
             ["GPU time is split between input and output tokens by the share spent on prompts: the prefill chunks' share of each step (aggregated) or the prefill workers' share of the GPUs (disaggregated)."]);
 
         var frontier = new Table("frontier", "Frontier: output tokens/s per GPU against tokens/s per user, per GPU and mode",
-            ["GPU", "mode", "layout", "GPUs", "concurrency", "tokens/s per user", "output tokens/s per GPU", "TTFT (ms)", "TPOT (ms)", "meets the targets"],
+            ["GPU", "mode", "layout", "chunk (tokens)", "KV cache", "GPUs", "concurrency", "tokens/s per user", "output tokens/s per GPU", "TTFT (ms)", "TPOT (ms)", "meets the targets"],
             [.. result.Frontier.Select(f => (IReadOnlyList<Cell>)
             [
-                f.GpuText, f.ModeText, f.Describe(t), Cell.Of(f.Gpus, 0), Cell.Of(f.Concurrency, 0), Cell.Of(f.Result.TokensPerSecondPerUser, 1),
+                f.GpuText, f.ModeText, f.Describe(t), Cell.Of(f.ChunkTokens, 0), f.KvCache.Name(), Cell.Of(f.Gpus, 0), Cell.Of(f.Concurrency, 0), Cell.Of(f.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(f.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(f.Result.Ttft.Total, 1), Cell.Of(f.Result.Tpot.Total, 2), r.Targets.Met(f.Result) ? "yes" : "no",
             ])],
             ["Each point is a steady state of the serving level; no other deployment of the same GPU and mode has both more tokens/s per user and more output tokens/s per GPU."]);
 
-        var chunk = r.Framework.ChunkTokensFor(result.Best.Gpu.MemoryGB);
+        var chunk = result.Best.ChunkTokens;
         var commands = new Table("commands", $"Launch commands of the chosen deployment ({result.Best.ModeText}, {result.Best.Describe(t)} on {result.Best.GpuText})",
             ["framework", "role", "instances", "command", "note"],
             [.. LaunchCommands.For(result.Best, r, chunk).Select(c => (IReadOnlyList<Cell>)
                 [c.Framework, c.Role, Cell.Of(c.Instances, 0), c.Line.Length > 0 ? c.Line : "-", c.Note.Length > 0 ? c.Note : "-"])],
             [
-                $"The concurrency sets the running-request caps; the chunk budget is {r.Framework.DisplayName}'s default on this GPU ({chunk} tokens), as the plan priced it.",
+                $"The concurrency sets the running-request caps; the chunk budget ({chunk} tokens per step and data-parallel group) and the KV-cache format are the plan's.",
                 "Flags as SGLang's server arguments, vLLM's engine arguments and trtllm-serve document them; check them against the release you deploy.",
             ]);
 

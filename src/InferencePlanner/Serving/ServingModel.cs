@@ -485,6 +485,9 @@ public sealed class ServingModel
         }
     }
 
+    /// <summary>The framework's default step budget on this GPU (prompt tokens per step and data-parallel group).</summary>
+    public int DefaultBudget => Framework.ChunkTokensFor(_gpu.MemoryGB);
+
     private int Budget(int? chunkTokens)
     {
         var budget = chunkTokens ?? Framework.ChunkTokensFor(_gpu.MemoryGB);
