@@ -65,6 +65,7 @@ public static class ScaleUpReport
         {
             Modes = [ServingMode.Aggregated],
             MaxEngineGpus = MaxEngineGpus,
+            ChunkScales = [1], // the framework's default budget: the question is the domain, not the budget
         };
         return ServingPlanner.Plan(request).Frontier;
     }
