@@ -37,10 +37,11 @@ internal static class ServeCommand
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
+        var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: draft tokens per step, verified with the token (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, 8);
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: summary, ttft, tpot, decode-step, memory, balance." };
         var cmd = new Command("serve", "Serving one deployment under closed-loop clients: TTFT and TPOT with their parts, tokens/s per user and per GPU, requests/s, memory per GPU and what limits the rate.")
         {
-            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, recv, stream, batchWait, prefillWorkers, decodeWorkers, weights, experts, kv, format, table,
+            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, recv, stream, batchWait, prefillWorkers, decodeWorkers, weights, experts, kv, mtp, format, table,
         };
         engine.AddTo(cmd);
         prefill.AddTo(cmd);
@@ -72,7 +73,10 @@ internal static class ServeCommand
             var scenario = new ServingScenario(m, g, fw, precisions, workload, disagg ? ServingMode.Disaggregated : ServingMode.Aggregated,
                 disagg ? null : engine.Layout(p, t, g),
                 disagg ? new DisaggregatedLayout(prefill.Layout(p, t, g), p.GetValue(prefillWorkers), decode.Layout(p, t, g), p.GetValue(decodeWorkers)) : null,
-                p.GetValue(chunk));
+                p.GetValue(chunk))
+            {
+                MtpDrafts = p.GetValue(mtp),
+            };
             Exporters.For(p.GetValue(format)!).Write(ServingReport.Serve(scenario).Only(p.GetValue(table)), stdout);
             return 0;
         });

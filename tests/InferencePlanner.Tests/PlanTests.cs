@@ -177,6 +177,31 @@ public sealed class PlanTests
         Assert.Throws<InputException>(() => fast.Disaggregated(other, other.Prepare(engine), 1, fast.Prepare(engine), 1, w));
     }
 
+    [Fact]
+    public void Multi_token_prediction_trades_a_longer_step_for_more_tokens_and_reaches_the_commands()
+    {
+        var m = ModelCatalog.Resolve("deepseek-v3");
+        var p = PrecisionSet.NativeFor(m.Transformer);
+        var gpu = GpuCatalog.Resolve("H200");
+        var fw = FrameworkCatalog.Resolve("sglang");
+        var engine = new EngineLayout(1, 8, 1, 8);
+        var w = new ServingWorkload(1024, 1024, 32);
+        var plain = new ServingModel(m, gpu, fw, p).Aggregated(w, engine);
+        var mtp = new ServingModel(m, gpu, fw, p, mtpDrafts: 1);
+        var drafted = mtp.Aggregated(w, engine);
+        // A small batch is bound by reading weights: verifying a draft costs little, and a step gains 1.85 tokens.
+        Assert.Equal(1.85, mtp.TokensPerStep, 9);
+        Assert.True(drafted.Tpot.Total < plain.Tpot.Total, $"{drafted.Tpot.Total} vs {plain.Tpot.Total}");
+        Assert.True(drafted.Tpot.Total * mtp.TokensPerStep > plain.Tpot.Total, "a step with drafts takes longer than one without");
+        Assert.Throws<InputException>(() => new ServingModel(ModelCatalog.Resolve("llama-3.1-8b"), gpu, fw, PrecisionSet.NativeFor(ModelCatalog.Resolve("llama-3.1-8b").Transformer), mtpDrafts: 1));
+
+        var point = new PlanPoint(gpu, ServingMode.Aggregated, engine, null, 64, drafted) { MtpDrafts = 2, ChunkTokens = 8192 };
+        var commands = LaunchCommands.For(point, Request("deepseek-v3", "H200"), 8192).ToDictionary(c => c.Framework);
+        Assert.Contains("--speculative-algorithm EAGLE --speculative-num-steps 2", commands["sglang"].Line, StringComparison.Ordinal);
+        Assert.Contains("\"method\":\"mtp\",\"num_speculative_tokens\":2", commands["vllm"].Line, StringComparison.Ordinal);
+        Assert.Contains("speculative_config: {decoding_type: MTP, num_nextn_predict_layers: 2}", commands["trtllm"].Note, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("unknown target", new[] { "--max-ttfx", "100" }, "--max-ttfx")]
     [InlineData("unmeetable target", new[] { "--max-tpot", "0.01" }, "the closest is")]
@@ -185,6 +210,7 @@ public sealed class PlanTests
     [InlineData("malformed price", new[] { "--price", "H200=cheap" }, "positive number of USD per GPU-hour")]
     [InlineData("both loads", new[] { "--load-rps", "1", "--load-tps", "100" }, "not both")]
     [InlineData("a prefill GPU alone", new[] { "--prefill-gpu", "B200" }, "needs both --prefill-gpu and --decode-gpu")]
+    [InlineData("bad chunk scales", new[] { "--chunk-scales", "1,lots" }, "--chunk-scales takes numbers")]
     public void Bad_plan_input_gets_one_line_and_exit_code_2(string what, string[] args, string message)
     {
         string[] gpu = args.Contains("--prefill-gpu") ? [] : ["--gpu", "H200"];

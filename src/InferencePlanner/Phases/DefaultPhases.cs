@@ -274,6 +274,14 @@ public static class DefaultPhases
         return new DefaultDecodeResult(batchPerGpu, b, DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o)) { TokensPerStep = o.TokensPerStep };
     }
 
+    /// <summary>One multi-token-prediction draft pass of <paramref name="batchPerGpu"/> requests per GPU, as serving prices it.</summary>
+    public static Duration DraftPassTime(TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(policy);
+        return DraftPass(policy, DefaultWork.DraftPass(t, layout, gpusPerDomain, p, batchPerGpu, contextLen), t.FeedForward.IsMoe);
+    }
+
     // One draft pass: one decoder layer (MoE if the model has experts), the projection into it and the output head.
     private static Duration DraftPass(RooflinePolicy policy, in LayerWork w, bool moe)
     {

@@ -18,12 +18,14 @@ public sealed record LaunchCommand(string Framework, string Role, int Instances,
 /// The launch commands of a planned deployment in SGLang, vLLM and TensorRT-LLM, with the flags each documents:
 /// SGLang's server arguments (docs/advanced_features/server_arguments.md: --model-path, --tp-size, --dp-size,
 /// --enable-dp-attention, --ep-size, --moe-a2a-backend, --max-running-requests, --chunked-prefill-size,
-/// --kv-cache-dtype, --disaggregation-mode); vLLM's engine arguments (vllm/engine/arg_utils.py:
+/// --kv-cache-dtype, --speculative-algorithm, --speculative-num-steps, --speculative-eagle-topk,
+/// --speculative-num-draft-tokens, --disaggregation-mode); vLLM's engine arguments (vllm/engine/arg_utils.py:
 /// --tensor-parallel-size, --data-parallel-size, --enable-expert-parallel, --max-num-seqs, --max-num-batched-tokens,
-/// --kv-cache-dtype, --kv-transfer-config with the NixlConnector of docs/features/nixl_connector_usage.md);
+/// --kv-cache-dtype, --speculative-config with method mtp, --kv-transfer-config with the NixlConnector of
+/// docs/features/nixl_connector_usage.md);
 /// TensorRT-LLM's trtllm-serve (tensorrt_llm/commands/serve.py: --tp_size, --ep_size, --max_batch_size,
-/// --max_num_tokens, --extra_llm_api_options, --server_role; the LLM API's enable_attention_dp and
-/// kv_cache_config.dtype; trtllm-serve disaggregated -c with context_servers and generation_servers).
+/// --max_num_tokens, --extra_llm_api_options, --server_role; the LLM API's enable_attention_dp,
+/// kv_cache_config.dtype and speculative_config with decoding_type MTP; trtllm-serve disaggregated -c with context_servers and generation_servers).
 /// </summary>
 public static class LaunchCommands
 {
@@ -50,28 +52,29 @@ public static class LaunchCommands
         var model = ModelArgument(request.Model);
         var t = request.Model.Transformer;
         var fp8Kv = point.KvCache == Precision.Fp8;
+        var mtp = point.MtpDrafts;
         var list = new List<LaunchCommand>();
         if (point.Mode == ServingMode.Aggregated)
         {
             var e = point.Engine!;
             var running = point.Concurrency;
-            list.Add(Sglang(model, t, e, running, chunkTokens, fp8Kv, "engine", 1, null, point.Gpu.GpusPerNode));
-            list.Add(Vllm(model, t, e, running, chunkTokens, fp8Kv, "engine", 1, disaggregated: false));
-            list.Add(Trtllm(model, t, e, running, chunkTokens, fp8Kv, "engine", 1, null));
+            list.Add(Sglang(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null, point.Gpu.GpusPerNode));
+            list.Add(Vllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, disaggregated: false));
+            list.Add(Trtllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null));
             return list;
         }
 
         var d = point.Disaggregated!;
         var perDecode = (int)Math.Ceiling(point.Concurrency / (double)d.DecodeWorkers);
         var perPrefill = (int)Math.Ceiling(point.Concurrency / (double)d.PrefillWorkers);
-        list.Add(Sglang(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, "prefill worker", d.PrefillWorkers, "prefill", point.Gpu.GpusPerNode));
-        list.Add(Sglang(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, "decode worker", d.DecodeWorkers, "decode", point.Gpu.GpusPerNode));
+        list.Add(Sglang(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, "prefill", point.Gpu.GpusPerNode));
+        list.Add(Sglang(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "decode", point.Gpu.GpusPerNode));
         list.Add(new LaunchCommand("sglang", "front end", 1, "", "a router in front sends each request to a prefill and a decode worker (SGLang's PD router)"));
-        list.Add(Vllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, "prefill worker", d.PrefillWorkers, disaggregated: true));
-        list.Add(Vllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, "decode worker", d.DecodeWorkers, disaggregated: true));
+        list.Add(Vllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, disaggregated: true));
+        list.Add(Vllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, disaggregated: true));
         list.Add(new LaunchCommand("vllm", "front end", 1, "", "a proxy in front routes each request's prefill and decode to the workers (vLLM's disaggregated-serving proxy)"));
-        list.Add(Trtllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, "prefill worker", d.PrefillWorkers, "CONTEXT"));
-        list.Add(Trtllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, "decode worker", d.DecodeWorkers, "GENERATION"));
+        list.Add(Trtllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, "CONTEXT"));
+        list.Add(Trtllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "GENERATION"));
         list.Add(new LaunchCommand("trtllm", "front end", 1, "trtllm-serve disaggregated -c disagg_config.yaml",
             $"disagg_config.yaml lists context_servers (num_instances: {d.PrefillWorkers}) and generation_servers (num_instances: {d.DecodeWorkers}) with their urls; each worker's YAML sets cache_transceiver_config"));
         return list;
@@ -81,7 +84,7 @@ public static class LaunchCommands
 
     // SGLang: --tp-size is the engine's GPUs; attention DP splits them into --dp-size groups (--enable-dp-attention);
     // --ep-size spreads the experts, the rest of the engine's GPUs splitting each expert (MoE TP = tp-size / ep-size).
-    private static LaunchCommand Sglang(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, string role, int instances, string? disagg, int domain)
+    private static LaunchCommand Sglang(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, string? disagg, int domain)
     {
         var args = new List<string> { "python -m sglang.launch_server", "--model-path " + model, "--tp-size " + I(e.Gpus) };
         if (e.AttentionDp > 1)
@@ -101,6 +104,10 @@ public static class LaunchCommands
 
         args.Add("--max-running-requests " + I(Math.Max(1, running)));
         args.Add("--chunked-prefill-size " + I(chunk));
+        if (mtp > 0)
+        {
+            args.Add("--speculative-algorithm EAGLE --speculative-num-steps " + I(mtp) + " --speculative-eagle-topk 1 --speculative-num-draft-tokens " + I(mtp + 1));
+        }
         if (fp8Kv)
         {
             args.Add("--kv-cache-dtype fp8_e4m3");
@@ -116,7 +123,7 @@ public static class LaunchCommands
 
     // vLLM: --tensor-parallel-size within each --data-parallel-size group; the experts follow the whole engine, split by
     // tensor parallelism or, with --enable-expert-parallel, spread by expert parallelism. A mix of both is not one of its layouts.
-    private static LaunchCommand Vllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, string role, int instances, bool disaggregated)
+    private static LaunchCommand Vllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, bool disaggregated)
     {
         if (t.FeedForward.IsMoe && e.MoeTp > 1 && e.MoeEp > 1)
         {
@@ -141,6 +148,11 @@ public static class LaunchCommands
             args.Add("--kv-cache-dtype fp8");
         }
 
+        if (mtp > 0)
+        {
+            args.Add("--speculative-config '{\"method\":\"mtp\",\"num_speculative_tokens\":" + I(mtp) + "}'");
+        }
+
         if (disaggregated)
         {
             args.Add("--kv-transfer-config '{\"kv_connector\":\"NixlConnector\",\"kv_role\":\"kv_both\"}'");
@@ -151,7 +163,7 @@ public static class LaunchCommands
 
     // TensorRT-LLM: --tp_size is the engine's GPUs, --ep_size its expert parallelism (MoE TP = tp_size / ep_size);
     // attention runs either as TP over them all or, with enable_attention_dp, as one DP rank per GPU.
-    private static LaunchCommand Trtllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, string role, int instances, string? serverRole)
+    private static LaunchCommand Trtllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, string? serverRole)
     {
         if (e.AttentionTp > 1 && e.AttentionDp > 1)
         {
@@ -175,6 +187,11 @@ public static class LaunchCommands
         if (fp8Kv)
         {
             yaml.Add("kv_cache_config: {dtype: fp8}");
+        }
+
+        if (mtp > 0)
+        {
+            yaml.Add("speculative_config: {decoding_type: MTP, num_nextn_predict_layers: " + I(mtp) + "}");
         }
 
         if (serverRole is not null)

@@ -16,6 +16,9 @@ public sealed record PlanPoint(GpuSpec Gpu, ServingMode Mode, EngineLayout? Engi
     /// <summary>The step budget: prompt tokens per step and data-parallel group of the engine, or of the prefill workers.</summary>
     public int ChunkTokens { get; init; }
 
+    /// <summary>Multi-token prediction: draft tokens per step (0: none).</summary>
+    public int MtpDrafts { get; init; }
+
     /// <summary>The KV-cache format.</summary>
     public Units.Precision KvCache { get; init; } = Units.Precision.Bf16;
 

@@ -119,6 +119,9 @@ public sealed record PlanRequest(
     /// </summary>
     public IReadOnlyList<double> ChunkScales { get; init; } = [0.5, 1, 2];
 
+    /// <summary>Multi-token prediction: draft tokens per step searched besides none (0: none only). Needs a model with an MTP module.</summary>
+    public int MtpDrafts { get; init; }
+
     /// <summary>KV-cache formats searched (a serving flag, not a checkpoint); null: the request's precisions' only.</summary>
     public IReadOnlyList<Units.Precision>? KvCaches { get; init; }
 

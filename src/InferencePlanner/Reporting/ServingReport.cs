@@ -20,13 +20,16 @@ public sealed record ServingScenario(
     ModelSpec Model, GpuSpec Gpu, ServingFramework Framework, PrecisionSet Precisions, ServingWorkload Workload, ServingMode Mode,
     EngineLayout? Engine, DisaggregatedLayout? Disaggregated, int? ChunkTokens)
 {
+    /// <summary>Multi-token prediction: draft tokens per step (0: none).</summary>
+    public int MtpDrafts { get; init; }
+
     /// <summary>Evaluates the scenario.</summary>
     public ServingResult Evaluate() => EvaluateWithStep().Result;
 
     /// <summary>Evaluates the scenario, with the decode step at its operating point by component.</summary>
     public (ServingResult Result, Phases.Breakdown DecodeStep) EvaluateWithStep()
     {
-        var m = new ServingModel(Model, Gpu, Framework, Precisions);
+        var m = new ServingModel(Model, Gpu, Framework, Precisions, MtpDrafts);
         if (Mode == ServingMode.Aggregated)
         {
             var e = m.Prepare(Engine ?? throw new InputException("aggregated serving needs an engine layout"), ChunkTokens);
@@ -74,6 +77,7 @@ public static class ServingReport
             new("workload", $"ISL {w.Isl}, OSL {w.Osl}, concurrency {w.Concurrency}, cache hit {w.CacheHit:0.###}" + (w.Waves > 0 ? $", {w.Waves} waves" : ", steady state")),
             new("delivery", $"scheduler poll every {w.RecvInterval} step(s), batching wait {w.BatchWaitSteps} step(s), {w.StreamInterval} token(s) per streamed response"),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
+            new("multi-token prediction", s.MtpDrafts > 0 ? $"{s.MtpDrafts} draft token(s) per step, {new Phases.DefaultOptions { MtpDraftTokens = s.MtpDrafts }.TokensPerStep:0.###} tokens gained per step (acceptance {Phases.DefaultOptions.MtpAcceptance:0.##} per draft, DeepSeek-V3's report)" : "none"),
             new("kernels", new Kernels.KernelModel(s.Gpu).Description),
             new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
         };

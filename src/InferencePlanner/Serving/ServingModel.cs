@@ -28,9 +28,28 @@ public sealed class ServingModel
     private readonly PrecisionSet _p;
     private readonly RooflinePolicy _graph, _eager;
 
-    /// <summary>Resolves the GPU's rates once: kernels replayed from CUDA graphs, and launched one by one.</summary>
-    public ServingModel(ModelSpec model, GpuSpec gpu, ServingFramework framework, PrecisionSet precisions)
+    private readonly int _drafts;
+
+    /// <summary>
+    /// Resolves the GPU's rates once: kernels replayed from CUDA graphs, and launched one by one. With
+    /// <paramref name="mtpDrafts"/> draft tokens per step (multi-token prediction), each decode step verifies the drafts
+    /// with the token, runs the module's draft passes, and gains <see cref="TokensPerStep"/> tokens per request.
+    /// </summary>
+    public ServingModel(ModelSpec model, GpuSpec gpu, ServingFramework framework, PrecisionSet precisions, int mtpDrafts = 0)
     {
+        ArgumentNullException.ThrowIfNull(model);
+        if (mtpDrafts < 0 || mtpDrafts > 8)
+        {
+            throw new InputException($"--mtp is the draft tokens per step and must lie in [0, 8], got {mtpDrafts}");
+        }
+
+        if (mtpDrafts > 0 && model.Transformer.MtpLayers == 0)
+        {
+            throw new InputException($"--mtp needs a model with a multi-token-prediction module; {model.Name}'s config.json declares none");
+        }
+
+        _drafts = mtpDrafts;
+        TokensPerStep = new DefaultOptions { MtpDraftTokens = mtpDrafts }.TokensPerStep;
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(framework);
@@ -46,6 +65,12 @@ public sealed class ServingModel
 
     /// <summary>The model served.</summary>
     public ModelSpec Model { get; }
+
+    /// <summary>Multi-token prediction: draft tokens per step (0: none).</summary>
+    public int MtpDrafts => _drafts;
+
+    /// <summary>Tokens each decoding request gains per step: 1, or with multi-token prediction the expected accepted tokens (DeepSeek-V3's reported acceptance).</summary>
+    public double TokensPerStep { get; }
 
     /// <summary>The framework serving it.</summary>
     public ServingFramework Framework { get; }
@@ -66,7 +91,7 @@ public sealed class ServingModel
         engine.Validate(_t, _gpu, side);
         var budget = Budget(chunkTokens);
         var layout = engine.ToDefault(_t);
-        var weights = DefaultCapacity.WeightsPerGpu(_t, layout, _p).ToGB();
+        var weights = DefaultCapacity.WeightsPerGpu(_t, layout, _p, mtpLayers: _drafts > 0 ? _t.MtpLayers : 0).ToGB();
         var fw = Framework;
         double capacity = _gpu.MemoryGB * HbmGBPerDatasheetGB, reserve = fw.ReserveFor(budget);
         double Kv(double r) => fw.MemoryShareOf == MemoryShareOf.Total ? fw.MemoryShare * capacity - weights - r : fw.MemoryShare * (capacity - weights - r);
@@ -109,12 +134,12 @@ public sealed class ServingModel
         var at = s.At(b);
         double c = w.Concurrency, ovh = s.Overhead;
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
-        var delivery = Delivery(w, at.Tpot);
+        var delivery = Delivery(w, at.Step);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - delivery;
         var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, ref s) - ttft);
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave, delivery),
-            new TpotParts(at.Decode, at.Tpot - at.Decode - ovh, ovh),
+            new TpotParts(at.Decode, at.Tpot - at.Decode - ovh / TokensPerStep, ovh / TokensPerStep),
             at.Rate, e.Gpus, Math.Min(c, b + (c - b) * at.Own / ttft), m.MaxRunning, b / e.Gpus, at.Chunk, limit, e.MemoryAt(b, m.PerRequestGB))
         { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised };
     }
@@ -206,14 +231,14 @@ public sealed class ServingModel
 
         var at = s.At(b);
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
-        var delivery = Delivery(w, at.Tpot);
+        var delivery = Delivery(w, at.Step);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer - delivery;
         var decodeWorkerRate = at.Rate / dy;
         var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, prefillModel.PrefillStep(prefill, s.FullChunk, w) + ovh, ref s) - ttft);
         var gpus = (long)prefill.Gpus * prefillWorkers + (long)decode.Gpus * decodeWorkers;
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave, delivery),
-            new TpotParts(at.Decode, 0, ovh),
+            new TpotParts(at.Decode, 0, ovh / TokensPerStep),
             at.Rate, (int)Math.Min(int.MaxValue, gpus), b, m.MaxRunning * dy, b / (dy * decode.Gpus), at.Chunk, limit, decode.MemoryAt(b / dy, m.PerRequestGB))
         {
             Isl = w.Isl,
@@ -224,8 +249,8 @@ public sealed class ServingModel
         };
     }
 
-    /// <summary>One decode batch's consequences: TPOT, the rate, a prompt's least TTFT, its own prefill and the chunk.</summary>
-    private readonly record struct Point(double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk);
+    /// <summary>One decode batch's consequences: per output token (TPOT, its decode part), per step, the rate, a prompt's least TTFT, its own prefill and the chunk.</summary>
+    private readonly record struct Point(double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk, double Step);
 
     /// <summary>A serving mode's steady state as a function of the decode batch.</summary>
     private interface ISteadyState
@@ -289,7 +314,11 @@ public sealed class ServingModel
             var sd = _m.DecodeStep(_e, bGpu, _w);
             var sm = ChunkStep(bGpu, chunk, sd);
             var delta = sm - sd + (_steps - 1) * Overhead;
-            var tpot = sd + Overhead + delta * b * Missed / (_osl1 * _e.Dp * chunk);
+            // A step gains k tokens per request (multi-token prediction; 1 without), so requests finish, and new prompts
+            // arrive, k times as often per step.
+            var k = _m.TokensPerStep;
+            var step = sd + Overhead + delta * b * Missed * k / (_osl1 * _e.Dp * chunk);
+            var tpot = step / k;
             var rate = b / (_osl1 * tpot) * 1000;
             double own;
             if (Missed <= bp)
@@ -304,8 +333,8 @@ public sealed class ServingModel
                 own = full * (ChunkStep(bGpu, bp, sd) + _steps * Overhead) + (rest > 0 ? ChunkStep(bGpu, rest, sd) + _steps * Overhead : 0);
             }
 
-            var floor = fw.RequestOverheadMs + tpot / 2 + own + Delivery(_w, tpot);
-            return new Point(tpot, sd, rate, floor, own, chunk);
+            var floor = fw.RequestOverheadMs + step / 2 + own + Delivery(_w, step);
+            return new Point(tpot, sd / k, rate, floor, own, chunk, step);
         }
 
         public double PrefillStepMs(double chunk) => _m.PrefillStep(_e, chunk, _w) + Overhead;
@@ -361,7 +390,8 @@ public sealed class ServingModel
             var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
             var chunk = Math.Min(FullChunk, Missed * inPrefill);
             var sd = _m.DecodeStep(_d, bGpu, _w);
-            var tpot = sd + Overhead;
+            var step = sd + Overhead;
+            var tpot = step / _m.TokensPerStep;
             var rate = b / (_osl1 * tpot) * 1000;
             double own;
             if (Missed <= FullChunk)
@@ -375,8 +405,8 @@ public sealed class ServingModel
                 own = full * PrefillStepMs(FullChunk) + (rest > 0 ? PrefillStepMs(rest) : 0);
             }
 
-            var floor = _m.Framework.RequestOverheadMs + own + Transfer + tpot / 2 + Delivery(_w, tpot);
-            return new Point(tpot, sd, rate, floor, own, chunk);
+            var floor = _m.Framework.RequestOverheadMs + own + Transfer + step / 2 + Delivery(_w, step);
+            return new Point(tpot, sd / _m.TokensPerStep, rate, floor, own, chunk, step);
         }
 
         public double PrefillStepMs(double chunk) => _pm.PrefillStep(_p, chunk, _w) + Overhead;
@@ -506,7 +536,7 @@ public sealed class ServingModel
     public Breakdown DecodeStepBreakdown(in PreparedEngine e, double batchPerGpu, ServingWorkload w)
     {
         var policy = batchPerGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch ? _graph : _eager;
-        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0));
+        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0, queriesPerRequest: 1 + _drafts));
     }
 
     /// <summary>One prefill step of <paramref name="chunk"/> prompt tokens per data-parallel group by component, for the output.</summary>
@@ -549,8 +579,13 @@ public sealed class ServingModel
     private double DecodeStepExact(in PreparedEngine e, double bGpu, double ctx)
     {
         var policy = Graphed(e, bGpu) ? _graph : _eager;
-        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0)).Total.Milliseconds;
+        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
+            + Drafts(e, policy, bGpu, ctx);
     }
+
+    // The draft passes of a step with multi-token prediction, one after another, ms.
+    private double Drafts(in PreparedEngine e, RooflinePolicy policy, double bGpu, double ctx) =>
+        _drafts == 0 || bGpu <= 0 ? 0 : _drafts * DefaultPhases.DraftPassTime(_t, policy, e.Layout, e.Domain, _p, bGpu, ctx).Milliseconds;
 
     // One step carrying decode tokens and a prefill chunk per DP group, ms; kernels launched one by one. With a step
     // cache, interpolated between the four grid points around (batch, chunk).
@@ -588,7 +623,8 @@ public sealed class ServingModel
     }
 
     private double MixedStepExact(in PreparedEngine e, double bGpu, double chunk, in ServingWorkload w) =>
-        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
+        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
+            + Drafts(e, _eager, bGpu, Context(w));
 
     // One prefill step of a chunk per DP group, ms; with a step cache, interpolated between grid chunks.
     private double PrefillStep(in PreparedEngine e, double chunk, in ServingWorkload w)
@@ -644,8 +680,10 @@ public sealed class ServingModel
         public static Memory Of(ServingModel m, in PreparedEngine e, in ServingWorkload w)
         {
             var t = m._t;
-            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, Context(w)).ToGB();
-            var whole = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, (double)w.Isl + w.Osl).ToGB();
+            // A multi-token-prediction module keeps the context in one more full-attention layer.
+            var mtp = 1 + (m._drafts > 0 ? t.MtpLayers / (double)Math.Max(1, t.FullAttentionLayers) : 0);
+            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, Context(w)).ToGB() * mtp;
+            var whole = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, (double)w.Isl + w.Osl).ToGB() * mtp;
             if (whole > e.KvCapacityGB * e.Layout.Tp)
             {
                 throw new InputException(

@@ -158,18 +158,21 @@ public static class DefaultWork
     /// proportion to the tokens of it the chunk carries.
     /// </summary>
     public static LayerWork Mixed(
-        TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double decodePerGpu, double contextLen, double chunkTokensPerGroup, double promptLen, double cacheHit, MlaForm form = MlaForm.OnTheFly)
+        TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double decodePerGpu, double contextLen, double chunkTokensPerGroup, double promptLen, double cacheHit,
+        MlaForm form = MlaForm.OnTheFly, double queriesPerRequest = 1)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(p);
-        var decodeTokens = decodePerGpu * layout.Tp;
+        // With multi-token prediction each decoding request puts its token and its drafts through the model.
+        var decodeRequests = decodePerGpu * layout.Tp;
+        var decodeTokens = decodeRequests * queriesPerRequest;
         var tokens = decodeTokens + chunkTokensPerGroup;
-        var full = DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, contextLen), form);
-        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, decodeTokens, 1, Math.Max(1, Math.Min(contextLen, t.Attention.SlidingWindow)), form) : default;
+        var full = DecodeAttention(t, layout.Tp, p, decodeRequests, queriesPerRequest, Math.Max(1, contextLen), form);
+        var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, decodeRequests, queriesPerRequest, Math.Max(1, Math.Min(contextLen, t.Attention.SlidingWindow)), form) : default;
         Operator chunk = Operator.None(OperatorKind.Attention), slidingChunk = Operator.None(OperatorKind.Attention), linearChunk = Operator.None(OperatorKind.Attention);
         var chunkIndexer = Operator.None(OperatorKind.Attention);
-        var linear = LinearAttentionWork.Decode(t, layout.Tp, p, decodeTokens, 1);
+        var linear = LinearAttentionWork.Decode(t, layout.Tp, p, decodeRequests, queriesPerRequest);
         // At least the prompt's last token is computed: its output is the first token.
         var cached = Math.Min(Math.Floor(promptLen * cacheHit), Math.Max(0, promptLen - 1));
         var missed = promptLen - cached;
