@@ -51,6 +51,12 @@ public sealed record PlanQuery
     /// <summary>Target: tokens/s per user at least.</summary>
     public double? MinTps { get; set; }
 
+    /// <summary>KV-cache formats searched: bf16, fp8, or both as "bf16,fp8"; null: the checkpoint's default.</summary>
+    public string? KvCache { get; set; }
+
+    /// <summary>Multi-token prediction: draft tokens per step searched beside none (0: none).</summary>
+    public int Mtp { get; set; }
+
     /// <summary>Most bytes of a pasted file.</summary>
     public const int MaxPastedBytes = 256 * 1024;
 
@@ -80,10 +86,24 @@ public sealed record PlanQuery
             "both" or null => [ServingMode.Aggregated, ServingMode.Disaggregated],
             _ => throw new InputException($"--mode: '{Mode}' is not agg, disagg or both"),
         };
+        if (Mtp is < 0 or > 8)
+        {
+            throw new InputException($"--mtp is the draft tokens per step and must lie in [0, 8], got {Mtp}");
+        }
+
+        var kvs = (KvCache ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => PrecisionExtensions.Parse(k, "--kv-cache")).Distinct().ToList();
+        var precisions = PrecisionSet.NativeFor(model.Transformer);
+        if (kvs.Count > 0)
+        {
+            precisions = precisions with { KvCache = kvs[0] };
+        }
+
         var prices = GpuPrices.For([gpu.Name], []);
-        var request = new PlanRequest(model, [gpu], framework, PrecisionSet.NativeFor(model.Transformer), Isl, Osl, CacheHit, new PlanTargets(MaxTtft, MaxTpot, MinTps))
+        var request = new PlanRequest(model, [gpu], framework, precisions, Isl, Osl, CacheHit, new PlanTargets(MaxTtft, MaxTpot, MinTps))
         {
             Modes = modes,
+            KvCaches = kvs.Count > 1 ? kvs : null,
+            MtpDrafts = Mtp,
             PricePerGpuHour = prices.ToDictionary(kv => kv.Key, kv => kv.Value.UsdPerGpuHour),
         };
         return (request, prices);
@@ -97,6 +117,16 @@ public sealed record PlanQuery
         if (CacheHit > 0)
         {
             args.Add("--cache-hit " + CacheHit.ToString(CultureInfo.InvariantCulture));
+        }
+
+        if (KvCache is { Length: > 0 } kv)
+        {
+            args.Add("--kv-cache " + kv);
+        }
+
+        if (Mtp > 0)
+        {
+            args.Add("--mtp " + Mtp.ToString(CultureInfo.InvariantCulture));
         }
 
         foreach (var (name, value) in new[] { ("--max-ttft", MaxTtft), ("--max-tpot", MaxTpot), ("--min-tps", MinTps) })

@@ -122,6 +122,11 @@ public sealed class WebPageTests : IAsyncLifetime
         await SetAndWait(page, "isl", "-5", "error");
         Assert.Equal("--isl must lie in [1, 10000000], got -5", await page.EvaluateExpressionAsync<string>("document.getElementById('error').textContent"));
 
+        await SetAndWait(page, "isl", "1024", "ready");
+        await SetAndWait(page, "mtp", "1", "error");
+        Assert.Contains("needs a model with a multi-token-prediction module", await page.EvaluateExpressionAsync<string>("document.getElementById('error').textContent"), StringComparison.Ordinal);
+        await SetAndWait(page, "mtp", "0", "ready");
+
         await page.EvaluateFunctionAsync("t => { const e = document.getElementById('gpuFile'); e.value = t; e.dispatchEvent(new Event('change')); }", "{\"name\": \"X\", \"sms\": -3}");
         await SetAndWait(page, "isl", "1024", "error");
         Assert.StartsWith("the pasted GPU file", await page.EvaluateExpressionAsync<string>("document.getElementById('error').textContent"), StringComparison.Ordinal);
