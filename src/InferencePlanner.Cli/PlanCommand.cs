@@ -35,6 +35,8 @@ internal static class PlanCommand
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision searched: fp8, bf16, or both as bf16,fp8 (default: bf16)." };
         var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: also search deployments drafting this many tokens per step (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, 8);
+        var tbo = new Option<string>("--two-batch-overlap") { Description = "Two-batch overlap of decode steps: on (search it beside one batch), off, or auto (on for MoE models under SGLang, the framework that documents a flag for it).", DefaultValueFactory = _ => "auto" };
+        tbo.AcceptOnlyFromAmong("auto", "on", "off");
         var chunkScales = new Option<string?>("--chunk-scales") { Description = "Step budgets searched, as multiples of the framework's default, comma-separated (default: 0.5,1,2)." };
         var prefillGpu = new Option<string?>("--prefill-gpu") { Description = "Heterogeneous disaggregation: the prefill workers' GPU (with --decode-gpu; plans disaggregated serving only)." };
         var decodeGpu = new Option<string?>("--decode-gpu") { Description = "Heterogeneous disaggregation: the decode workers' GPU (with --prefill-gpu)." };
@@ -42,7 +44,7 @@ internal static class PlanCommand
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, breakdown, cost, frontier, commands." };
         var cmd = new Command("plan", "The best deployment under latency targets: the frontier of tokens/s per GPU against tokens/s per user, the choice and its runner-up in the other mode, the GPUs a load takes, the cost per million tokens and the launch commands.")
         {
-            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, chunkScales, mtp, prefillGpu, decodeGpu, price, format, table,
+            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, chunkScales, mtp, tbo, prefillGpu, decodeGpu, price, format, table,
         };
         cmd.SetAction(p =>
         {
@@ -102,6 +104,7 @@ internal static class PlanCommand
                 KvCaches = kvList.Count > 1 ? kvList.Distinct().ToList() : null,
                 ChunkScales = scales ?? [0.5, 1, 2],
                 MtpDrafts = p.GetValue(mtp),
+                TwoBatchOverlap = p.GetValue(tbo) switch { "on" => true, "off" => false, _ => null },
                 PricePerGpuHour = prices.ToDictionary(kv => kv.Key, kv => kv.Value.UsdPerGpuHour),
             };
 

@@ -202,6 +202,40 @@ public sealed class PlanTests
         Assert.Contains("speculative_config: {decoding_type: MTP, num_nextn_predict_layers: 2}", commands["trtllm"].Note, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Two_batch_overlap_hides_the_expert_exchange_of_a_large_batch_and_never_slows_a_step()
+    {
+        var m = ModelCatalog.Resolve("deepseek-v3");
+        var p = PrecisionSet.NativeFor(m.Transformer);
+        var gpu = GpuCatalog.Resolve("H100-SXM");
+        var fw = FrameworkCatalog.Resolve("sglang");
+        var engine = new EngineLayout(1, 32, 1, 32); // four nodes: dispatch and combine cross the NIC
+        var plain = new ServingModel(m, gpu, fw, p);
+        var tbo = new ServingModel(m, gpu, fw, p, twoBatchOverlap: true);
+        foreach (var concurrency in new[] { 32, 256, 2048, 8192 })
+        {
+            var w = new ServingWorkload(2000, 1000, concurrency);
+            var a = plain.Aggregated(w, engine).Tpot.Total;
+            var b = tbo.Aggregated(w, engine).Tpot.Total;
+            Assert.True(b <= a * (1 + 1e-9), $"concurrency {concurrency}: {b} vs {a}");
+        }
+
+        var big = new ServingWorkload(2000, 1000, 8192);
+        Assert.True(tbo.Aggregated(big, engine).Tpot.Total < 0.95 * plain.Aggregated(big, engine).Tpot.Total, "a large batch over the NIC gains from overlap");
+
+        // A dense model has no expert exchange to hide: the option changes nothing.
+        var dense = ModelCatalog.Resolve("llama-3.1-8b");
+        var dp = PrecisionSet.NativeFor(dense.Transformer);
+        var denseEngine = new EngineLayout(1, 1, 1, 1);
+        var dw = new ServingWorkload(1024, 1024, 64);
+        Assert.Equal(new ServingModel(dense, gpu, fw, dp).Aggregated(dw, denseEngine).Tpot.Total,
+            new ServingModel(dense, gpu, fw, dp, twoBatchOverlap: true).Aggregated(dw, denseEngine).Tpot.Total, 12);
+
+        var point = new PlanPoint(gpu, ServingMode.Aggregated, engine, null, 8192, tbo.Aggregated(big, engine)) { TwoBatchOverlap = true, ChunkTokens = 8192 };
+        var sglang = LaunchCommands.For(point, Request("deepseek-v3", "H100-SXM"), 8192).Single(c => c.Framework == "sglang");
+        Assert.Contains("--enable-two-batch-overlap", sglang.Line, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("unknown target", new[] { "--max-ttfx", "100" }, "--max-ttfx")]
     [InlineData("unmeetable target", new[] { "--max-tpot", "0.01" }, "the closest is")]

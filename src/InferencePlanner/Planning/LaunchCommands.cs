@@ -19,7 +19,7 @@ public sealed record LaunchCommand(string Framework, string Role, int Instances,
 /// SGLang's server arguments (docs/advanced_features/server_arguments.md: --model-path, --tp-size, --dp-size,
 /// --enable-dp-attention, --ep-size, --moe-a2a-backend, --max-running-requests, --chunked-prefill-size,
 /// --kv-cache-dtype, --speculative-algorithm, --speculative-num-steps, --speculative-eagle-topk,
-/// --speculative-num-draft-tokens, --disaggregation-mode); vLLM's engine arguments (vllm/engine/arg_utils.py:
+/// --speculative-num-draft-tokens, --enable-two-batch-overlap, --disaggregation-mode); vLLM's engine arguments (vllm/engine/arg_utils.py:
 /// --tensor-parallel-size, --data-parallel-size, --enable-expert-parallel, --max-num-seqs, --max-num-batched-tokens,
 /// --kv-cache-dtype, --speculative-config with method mtp, --kv-transfer-config with the NixlConnector of
 /// docs/features/nixl_connector_usage.md);
@@ -58,7 +58,7 @@ public static class LaunchCommands
         {
             var e = point.Engine!;
             var running = point.Concurrency;
-            list.Add(Sglang(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null, point.Gpu.GpusPerNode));
+            list.Add(Sglang(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null, point.Gpu.GpusPerNode, point.TwoBatchOverlap));
             list.Add(Vllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, disaggregated: false));
             list.Add(Trtllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null));
             return list;
@@ -68,7 +68,7 @@ public static class LaunchCommands
         var perDecode = (int)Math.Ceiling(point.Concurrency / (double)d.DecodeWorkers);
         var perPrefill = (int)Math.Ceiling(point.Concurrency / (double)d.PrefillWorkers);
         list.Add(Sglang(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, "prefill", point.Gpu.GpusPerNode));
-        list.Add(Sglang(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "decode", point.Gpu.GpusPerNode));
+        list.Add(Sglang(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "decode", point.Gpu.GpusPerNode, point.TwoBatchOverlap));
         list.Add(new LaunchCommand("sglang", "front end", 1, "", "a router in front sends each request to a prefill and a decode worker (SGLang's PD router)"));
         list.Add(Vllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, disaggregated: true));
         list.Add(Vllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, disaggregated: true));
@@ -84,7 +84,7 @@ public static class LaunchCommands
 
     // SGLang: --tp-size is the engine's GPUs; attention DP splits them into --dp-size groups (--enable-dp-attention);
     // --ep-size spreads the experts, the rest of the engine's GPUs splitting each expert (MoE TP = tp-size / ep-size).
-    private static LaunchCommand Sglang(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, string? disagg, int domain)
+    private static LaunchCommand Sglang(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, string? disagg, int domain, bool tbo = false)
     {
         var args = new List<string> { "python -m sglang.launch_server", "--model-path " + model, "--tp-size " + I(e.Gpus) };
         if (e.AttentionDp > 1)
@@ -96,9 +96,14 @@ public static class LaunchCommands
         if (t.FeedForward.IsMoe && e.MoeEp > 1)
         {
             args.Add("--ep-size " + I(e.MoeEp));
-            if (e.MoeEp > domain || e.AttentionDp > 1)
+            if (e.MoeEp > domain || e.AttentionDp > 1 || tbo)
             {
                 args.Add("--moe-a2a-backend deepep");
+            }
+
+            if (tbo)
+            {
+                args.Add("--enable-two-batch-overlap");
             }
         }
 

@@ -16,6 +16,9 @@ public sealed record PlanPoint(GpuSpec Gpu, ServingMode Mode, EngineLayout? Engi
     /// <summary>The step budget: prompt tokens per step and data-parallel group of the engine, or of the prefill workers.</summary>
     public int ChunkTokens { get; init; }
 
+    /// <summary>Whether decode steps may run as two overlapped micro-batches.</summary>
+    public bool TwoBatchOverlap { get; init; }
+
     /// <summary>Multi-token prediction: draft tokens per step (0: none).</summary>
     public int MtpDrafts { get; init; }
 

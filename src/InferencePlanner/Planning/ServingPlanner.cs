@@ -49,16 +49,17 @@ public static class ServingPlanner
         long evaluated = 0;
         var kvs = request.KvCaches ?? [request.Precisions.KvCache];
         int[] mtps = request.MtpDrafts > 0 ? [0, request.MtpDrafts] : [0];
-        var passes = kvs.Count * mtps.Length * (request.Heterogeneous ? 1 : request.Gpus.Count);
+        bool[] tbos = request.SearchesTwoBatchOverlap ? [false, true] : [false];
+        var passes = kvs.Count * mtps.Length * tbos.Length * (request.Heterogeneous ? 1 : request.Gpus.Count);
         var pass = 0;
-        foreach (var (kv, mtp) in kvs.SelectMany(k => mtps.Select(d => (k, d))))
+        foreach (var (kv, mtp, tbo) in kvs.SelectMany(k => mtps.SelectMany(d => tbos.Select(o => (k, d, o)))))
         {
             var precisions = request.Precisions with { KvCache = kv };
             if (request.Heterogeneous)
             {
                 // Prefill workers on one GPU type, decode workers on another.
-                var pm = new ServingModel(request.Model, request.PrefillGpu!, request.Framework, precisions, mtp);
-                var dm = new ServingModel(request.Model, request.DecodeGpu!, request.Framework, precisions, mtp);
+                var pm = new ServingModel(request.Model, request.PrefillGpu!, request.Framework, precisions, mtp, tbo);
+                var dm = new ServingModel(request.Model, request.DecodeGpu!, request.Framework, precisions, mtp, tbo);
                 var prefillSide = PrepareAll(pm, request, request.ChunkScales, refused, smallestFit);
                 var decodeSide = PrepareAll(dm, request, [1], refused, smallestFit);
                 if (prefillSide.Count > 0 && decodeSide.Count > 0)
@@ -78,7 +79,7 @@ public static class ServingPlanner
 
             foreach (var gpu in request.Gpus)
             {
-                var m = new ServingModel(request.Model, gpu, request.Framework, precisions, mtp);
+                var m = new ServingModel(request.Model, gpu, request.Framework, precisions, mtp, tbo);
                 var prepared = PrepareAll(m, request, request.ChunkScales, refused, smallestFit);
                 var done = 0;
                 var total = prepared.Count * request.Modes.Count;
@@ -178,7 +179,7 @@ public static class ServingPlanner
     private static PlanPoint Exact(PlanPoint p, PlanRequest r)
     {
         var precisions = r.Precisions with { KvCache = p.KvCache };
-        var m = new ServingModel(r.Model, p.Gpu, r.Framework, precisions, p.MtpDrafts);
+        var m = new ServingModel(r.Model, p.Gpu, r.Framework, precisions, p.MtpDrafts, p.TwoBatchOverlap);
         var w = new ServingWorkload(r.Isl, r.Osl, p.Concurrency, r.CacheHit);
         if (p.Mode == ServingMode.Aggregated)
         {
@@ -186,7 +187,7 @@ public static class ServingPlanner
         }
 
         var d = p.Disaggregated!;
-        var pm = p.PrefillGpu is { } g ? new ServingModel(r.Model, g, r.Framework, precisions, p.MtpDrafts) : m;
+        var pm = p.PrefillGpu is { } g ? new ServingModel(r.Model, g, r.Framework, precisions, p.MtpDrafts, p.TwoBatchOverlap) : m;
         return p with { Result = m.Disaggregated(pm, pm.Prepare(d.Prefill, p.ChunkTokens, "prefill"), d.PrefillWorkers, m.Prepare(d.Decode, null, "decode"), d.DecodeWorkers, w) };
     }
 
@@ -279,14 +280,14 @@ public static class ServingPlanner
                 var knee = Knee(result, last);
                 if (knee > 0)
                 {
-                    points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, knee, m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts });
+                    points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, knee, m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
                     n++;
                 }
 
                 break;
             }
 
-            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts });
+            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
             last = c;
         }
 
@@ -315,14 +316,14 @@ public static class ServingPlanner
                         var knee = Knee(result, last);
                         if (knee > 0)
                         {
-                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts });
+                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
                             n++;
                         }
 
                         break;
                     }
 
-                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts });
+                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
                     last = c;
                 }
             }

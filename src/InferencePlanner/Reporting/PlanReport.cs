@@ -73,11 +73,11 @@ public static class PlanReport
         }
 
         var choice = new Table("choice", "The chosen deployment and the best of the other mode",
-            ["role", "GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
+            ["role", "GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "two-batch overlap", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
                 "replicas", "GPUs in all", "balanced P:D", "limited by"],
             [.. chosen.Select(c => (IReadOnlyList<Cell>)
             [
-                c.Role, c.Point.GpuText, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.ChunkTokens, 0), c.Point.KvCache.Name(), Cell.Of(c.Point.MtpDrafts, 0), Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
+                c.Role, c.Point.GpuText, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.ChunkTokens, 0), c.Point.KvCache.Name(), Cell.Of(c.Point.MtpDrafts, 0), c.Point.TwoBatchOverlap ? "yes" : "no", Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
                 Cell.Of(c.Point.Result.Ttft.Total, 1), Cell.Of(c.Point.Result.Tpot.Total, 2), Cell.Of(c.Point.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(c.Point.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(c.Point.Result.RequestsPerSecond, 3), Cell.Of(c.Replicas, 0), Cell.Of((double)c.Replicas * c.Point.Gpus, 0),
                 c.Point.Mode == ServingMode.Disaggregated ? Cell.Of(c.Point.Result.BalancedPrefillPerDecode, 2) : "-",
@@ -112,10 +112,10 @@ public static class PlanReport
             ["GPU time is split between input and output tokens by the share spent on prompts: the prefill chunks' share of each step (aggregated) or the prefill workers' share of the GPUs (disaggregated)."]);
 
         var frontier = new Table("frontier", "Frontier: output tokens/s per GPU against tokens/s per user, per GPU and mode",
-            ["GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "GPUs", "concurrency", "tokens/s per user", "output tokens/s per GPU", "TTFT (ms)", "TPOT (ms)", "meets the targets"],
+            ["GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "two-batch overlap", "GPUs", "concurrency", "tokens/s per user", "output tokens/s per GPU", "TTFT (ms)", "TPOT (ms)", "meets the targets"],
             [.. result.Frontier.Select(f => (IReadOnlyList<Cell>)
             [
-                f.GpuText, f.ModeText, f.Describe(t), Cell.Of(f.ChunkTokens, 0), f.KvCache.Name(), Cell.Of(f.MtpDrafts, 0), Cell.Of(f.Gpus, 0), Cell.Of(f.Concurrency, 0), Cell.Of(f.Result.TokensPerSecondPerUser, 1),
+                f.GpuText, f.ModeText, f.Describe(t), Cell.Of(f.ChunkTokens, 0), f.KvCache.Name(), Cell.Of(f.MtpDrafts, 0), f.TwoBatchOverlap ? "yes" : "no", Cell.Of(f.Gpus, 0), Cell.Of(f.Concurrency, 0), Cell.Of(f.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(f.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(f.Result.Ttft.Total, 1), Cell.Of(f.Result.Tpot.Total, 2), r.Targets.Met(f.Result) ? "yes" : "no",
             ])],
             ["Each point is a steady state of the serving level; no other deployment of the same GPU and mode has both more tokens/s per user and more output tokens/s per GPU."]);
@@ -128,6 +128,7 @@ public static class PlanReport
             [
                 $"The concurrency sets the running-request caps; the chunk budget ({chunk} tokens per step and data-parallel group) and the KV-cache format are the plan's.",
                 "Flags as SGLang's server arguments, vLLM's engine arguments and trtllm-serve document them; check them against the release you deploy.",
+                .. result.Best.TwoBatchOverlap ? ["Two-batch overlap is set by SGLang's --enable-two-batch-overlap; vLLM and TensorRT-LLM document no flag for it, and their lines leave it out."] : Array.Empty<string>(),
             ]);
 
         var best = result.Best.Result;

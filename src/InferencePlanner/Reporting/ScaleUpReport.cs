@@ -66,6 +66,7 @@ public static class ScaleUpReport
             Modes = [ServingMode.Aggregated],
             MaxEngineGpus = MaxEngineGpus,
             ChunkScales = [1], // the framework's default budget: the question is the domain, not the budget
+            TwoBatchOverlap = false, // overlap hides the NIC that the domain removes; the section compares the domains bare
         };
         return ServingPlanner.Plan(request).Frontier;
     }

@@ -23,13 +23,16 @@ public sealed record ServingScenario(
     /// <summary>Multi-token prediction: draft tokens per step (0: none).</summary>
     public int MtpDrafts { get; init; }
 
+    /// <summary>Whether decode steps of MoE engines with expert parallelism may run as two overlapped micro-batches.</summary>
+    public bool TwoBatchOverlap { get; init; }
+
     /// <summary>Evaluates the scenario.</summary>
     public ServingResult Evaluate() => EvaluateWithStep().Result;
 
     /// <summary>Evaluates the scenario, with the decode step at its operating point by component.</summary>
     public (ServingResult Result, Phases.Breakdown DecodeStep) EvaluateWithStep()
     {
-        var m = new ServingModel(Model, Gpu, Framework, Precisions, MtpDrafts);
+        var m = new ServingModel(Model, Gpu, Framework, Precisions, MtpDrafts, TwoBatchOverlap);
         if (Mode == ServingMode.Aggregated)
         {
             var e = m.Prepare(Engine ?? throw new InputException("aggregated serving needs an engine layout"), ChunkTokens);

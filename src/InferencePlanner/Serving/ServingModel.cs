@@ -29,13 +29,16 @@ public sealed class ServingModel
     private readonly RooflinePolicy _graph, _eager;
 
     private readonly int _drafts;
+    private readonly bool _twoBatch;
 
     /// <summary>
     /// Resolves the GPU's rates once: kernels replayed from CUDA graphs, and launched one by one. With
     /// <paramref name="mtpDrafts"/> draft tokens per step (multi-token prediction), each decode step verifies the drafts
-    /// with the token, runs the module's draft passes, and gains <see cref="TokensPerStep"/> tokens per request.
+    /// with the token, runs the module's draft passes, and gains <see cref="TokensPerStep"/> tokens per request. With
+    /// <paramref name="twoBatchOverlap"/>, decode steps of MoE engines with expert parallelism may run as two overlapped
+    /// micro-batches.
     /// </summary>
-    public ServingModel(ModelSpec model, GpuSpec gpu, ServingFramework framework, PrecisionSet precisions, int mtpDrafts = 0)
+    public ServingModel(ModelSpec model, GpuSpec gpu, ServingFramework framework, PrecisionSet precisions, int mtpDrafts = 0, bool twoBatchOverlap = false)
     {
         ArgumentNullException.ThrowIfNull(model);
         if (mtpDrafts < 0 || mtpDrafts > 8)
@@ -49,6 +52,7 @@ public sealed class ServingModel
         }
 
         _drafts = mtpDrafts;
+        _twoBatch = twoBatchOverlap;
         TokensPerStep = new DefaultOptions { MtpDraftTokens = mtpDrafts }.TokensPerStep;
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
@@ -68,6 +72,12 @@ public sealed class ServingModel
 
     /// <summary>Multi-token prediction: draft tokens per step (0: none).</summary>
     public int MtpDrafts => _drafts;
+
+    /// <summary>
+    /// Whether decode steps of MoE engines with expert parallelism may run as two overlapped micro-batches (SGLang's
+    /// --enable-two-batch-overlap), where that is faster than one batch.
+    /// </summary>
+    public bool TwoBatchOverlap => _twoBatch;
 
     /// <summary>Tokens each decoding request gains per step: 1, or with multi-token prediction the expected accepted tokens (DeepSeek-V3's reported acceptance).</summary>
     public double TokensPerStep { get; }
@@ -579,8 +589,18 @@ public sealed class ServingModel
     private double DecodeStepExact(in PreparedEngine e, double bGpu, double ctx)
     {
         var policy = Graphed(e, bGpu) ? _graph : _eager;
-        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
-            + Drafts(e, policy, bGpu, ctx);
+        var whole = DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts));
+        var step = whole.Total;
+        if (_twoBatch && _t.FeedForward.IsMoe && e.Layout.Ep > 1)
+        {
+            // Two micro-batches of half the requests, one's dispatch and combine hidden under the other's compute (the
+            // decode pipeline of DeepSeek's two-batch overlap), where that is faster than one batch.
+            var half = DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu / 2, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts);
+            var overlapped = DefaultPhases.Overlap(_t, policy, whole, half, commSmShare: 0, pipelined: true).Overlapped;
+            step = overlapped < step ? overlapped : step;
+        }
+
+        return step.Milliseconds + Drafts(e, policy, bGpu, ctx);
     }
 
     // The draft passes of a step with multi-token prediction, one after another, ms.
