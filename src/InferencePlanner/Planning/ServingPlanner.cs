@@ -151,13 +151,15 @@ public static class ServingPlanner
         var refusals = 0;
         foreach (var engine in Engines(request.Model.Transformer, gpu, request.MaxEngineGpus ?? DefaultMaxEngineGpus(gpu)))
         {
+            // Each engine is evaluated at many concurrencies (and, as a decode side, with many prefill sides): its step
+            // prices are kept on grids for this workload. A step's price depends on its shape, not on the budget that
+            // shaped it, so the engine's budgets share one cache.
+            var cache = new StepCache(request.Isl, request.Osl, request.CacheHit);
             foreach (var budget in chunkScales.Select(c => Math.Max(1, (int)Math.Round(c * m.DefaultBudget))).Distinct())
             {
                 try
                 {
-                    // Each engine is evaluated at many concurrencies (and, as a decode side, with many prefill sides):
-                    // its step prices are kept on grids for this workload.
-                    prepared.Add(m.Prepare(engine, budget) with { Cache = new StepCache(request.Isl, request.Osl, request.CacheHit) });
+                    prepared.Add(m.Prepare(engine, budget) with { Cache = cache });
                 }
                 catch (InputException)
                 {
