@@ -115,6 +115,24 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void Disaggregated_step_prices_from_the_grids_agree_with_pricing_afresh()
+    {
+        // The same for disaggregated deployments, whose solver also brackets batches below the grid's first point.
+        Gen.Select(Gen.OneOf("deepseek-v3", "llama-3.1-70b", "gpt-oss-120b"), Gen.OneOf("H200", "B200"), Gen.OneOf("sglang", "vllm"), Gen.Int[1, 4096], Gen.Int[1, 3], Gen.Int[1, 3])
+            .Sample((name, gpuName, fw, c, x, y) =>
+            {
+                var m = ModelCatalog.Resolve(name);
+                var model = new ServingModel(m, GpuCatalog.Resolve(gpuName), FrameworkCatalog.Resolve(fw), PrecisionSet.NativeFor(m.Transformer));
+                var engine = new EngineLayout(8, 1, 8, 1);
+                var w = new ServingWorkload(2048, 512, c);
+                var fresh = model.Disaggregated(model, model.Prepare(engine), x, model.Prepare(engine), y, w);
+                var cached = model.Disaggregated(model, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, x, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, y, w);
+                Assert.Equal(1, cached.Tpot.Total / fresh.Tpot.Total, 2);
+                Assert.Equal(1, cached.Ttft.Total / fresh.Ttft.Total, 2);
+            }, iter: 40);
+    }
+
+    [Fact]
     public void The_cost_splits_gpu_time_between_input_and_output_tokens()
     {
         // 8 GPUs at $2/h serving 10 requests/s of 1000 input and 500 output tokens, a quarter of the GPU time on prompts.

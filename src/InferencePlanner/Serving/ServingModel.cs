@@ -560,6 +560,26 @@ public sealed class ServingModel
     {
         if (e.Cache is { } cache && cache.Workload == (w.Isl, w.Osl, w.CacheHit))
         {
+            if (bGpu >= 0 && bGpu < StepCache.At(0) && Graphed(e, 0) == Graphed(e, StepCache.At(0)))
+            {
+                // Below the grid (the solver's lower brackets): between the empty step and the grid's first point.
+                var empty = cache.EmptyDecode;
+                if (double.IsNaN(empty))
+                {
+                    empty = DecodeStepExact(e, 0, Context(w));
+                    cache.EmptyDecode = empty;
+                }
+
+                var first = cache.Decode(0);
+                if (double.IsNaN(first))
+                {
+                    first = DecodeStepExact(e, StepCache.At(0), Context(w));
+                    cache.SetDecode(0, first);
+                }
+
+                return empty + (first - empty) * (bGpu / StepCache.At(0));
+            }
+
             var (i, f) = StepCache.Locate(bGpu);
             if (i >= 0 && Graphed(e, StepCache.At(i)) == Graphed(e, StepCache.At(i + 1)))
             {

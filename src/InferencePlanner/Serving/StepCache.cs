@@ -23,6 +23,7 @@ public sealed class StepCache
     private readonly double[] _prefill = Filled(Points);
     private readonly long[] _mixedKeys = new long[MixedSlots];
     private readonly double[] _mixedValues = new double[MixedSlots];
+    private double _emptyDecode = double.NaN;
 
     /// <summary>The workload the prices hold for: input length and cache hit (context and chunk shapes follow from them).</summary>
     public (int Isl, int Osl, double CacheHit) Workload { get; }
@@ -55,6 +56,16 @@ public sealed class StepCache
 
     /// <summary>Records a decode step price.</summary>
     public void SetDecode(int index, double ms) => _decode[index] = ms;
+
+    /// <summary>
+    /// The cached price of a decode step with no requests (what remains is reading the weights and the fixed costs), which
+    /// a search's solver evaluates at the edge of every bracket; NaN when not yet priced.
+    /// </summary>
+    public double EmptyDecode
+    {
+        get => Volatile.Read(ref _emptyDecode);
+        set => Volatile.Write(ref _emptyDecode, value);
+    }
 
     /// <summary>A cached prefill step price at a grid point; NaN when not yet priced.</summary>
     public double Prefill(int index) => _prefill[index];
