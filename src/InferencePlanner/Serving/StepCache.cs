@@ -15,14 +15,13 @@ public sealed class StepCache
 
     private const double Origin = 1e-3;
     private const int Points = 1240; // 1e-3 .. ~4.4e7
-    private const int MixedSlots = 1 << 14;
+    private const int MixedSlots = 1 << 12; // 32 KB a table: the planner holds one cache per engine, kept off the large-object heap
     private static readonly double LogRatio = Math.Log(Ratio);
     private static readonly double[] Grid = [.. Enumerable.Range(0, Points).Select(i => Origin * Math.Exp(i * LogRatio))];
 
     private readonly double[] _decode = Filled(Points);
     private readonly double[] _prefill = Filled(Points);
-    private readonly long[] _mixedKeys = new long[MixedSlots];
-    private readonly double[] _mixedValues = new double[MixedSlots];
+    private MixedTable? _mixed; // made on the first mixed step: engines of frameworks that never mix steps need none
     private double _emptyDecode = double.NaN;
 
     /// <summary>The workload the prices hold for: input length and cache hit (context and chunk shapes follow from them).</summary>
@@ -32,7 +31,6 @@ public sealed class StepCache
     public StepCache(int isl, int osl, double cacheHit)
     {
         Workload = (isl, osl, cacheHit);
-        Array.Fill(_mixedKeys, -1L);
     }
 
     /// <summary>The grid position of <paramref name="x"/>: the point below and the share of the way to the next, or -1 outside the grid.</summary>
@@ -76,29 +74,52 @@ public sealed class StepCache
     /// <summary>A cached mixed step price at grid points of the batch and the chunk; NaN when not held.</summary>
     public double Mixed(int batch, int chunk)
     {
+        if (Volatile.Read(ref _mixed) is not { } table)
+        {
+            return double.NaN;
+        }
+
         var key = ((long)batch << 32) | (uint)chunk;
         var slot = Slot(key);
-        if (Volatile.Read(ref _mixedKeys[slot]) != key)
+        if (Volatile.Read(ref table.Keys[slot]) != key)
         {
             return double.NaN;
         }
 
         // The value is the key's only if no other write replaced the slot meanwhile.
-        var value = Volatile.Read(ref _mixedValues[slot]);
-        return Volatile.Read(ref _mixedKeys[slot]) == key ? value : double.NaN;
+        var value = Volatile.Read(ref table.Values[slot]);
+        return Volatile.Read(ref table.Keys[slot]) == key ? value : double.NaN;
     }
 
     /// <summary>Records a mixed step price (replacing whatever held its slot).</summary>
     public void SetMixed(int batch, int chunk, double ms)
     {
+        var table = Volatile.Read(ref _mixed);
+        if (table is null)
+        {
+            Interlocked.CompareExchange(ref _mixed, new MixedTable(), null);
+            table = Volatile.Read(ref _mixed)!;
+        }
+
         var key = ((long)batch << 32) | (uint)chunk;
         var slot = Slot(key);
-        Volatile.Write(ref _mixedKeys[slot], -1L);
-        Volatile.Write(ref _mixedValues[slot], ms);
-        Volatile.Write(ref _mixedKeys[slot], key);
+        Volatile.Write(ref table.Keys[slot], -1L);
+        Volatile.Write(ref table.Values[slot], ms);
+        Volatile.Write(ref table.Keys[slot], key);
     }
 
-    private static int Slot(long key) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> 50);
+    private static int Slot(long key) => (int)((ulong)(key * unchecked((long)0x9E3779B97F4A7C15UL)) >> (64 - 12));
+
+    // Mixed step prices by (batch, chunk) grid indices, open addressing without probing: a slot holds the last key
+    // written to it.
+    private sealed class MixedTable
+    {
+        public MixedTable() => Array.Fill(Keys, -1L);
+
+        public long[] Keys { get; } = new long[MixedSlots];
+
+        public double[] Values { get; } = new double[MixedSlots];
+    }
 
     private static double[] Filled(int n)
     {
