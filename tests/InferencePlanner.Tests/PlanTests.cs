@@ -133,6 +133,21 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void The_parts_reports_print_add_up_to_the_whole()
+    {
+        // Every part a report lists is one of the record's, and together they make the total it prints beside them.
+        Gen.Select(Gen.Double[0, 1000], Gen.Double[0, 1000], Gen.Double[0, 1000], Gen.Double[0, 100], Gen.Double[0, 500], Gen.Double[0, 50])
+            .Sample((a, b, c, d, e, f) =>
+            {
+                var ttft = new TtftParts(a, b, c, d, e, f);
+                Assert.Equal(ttft.Total, ttft.Labelled.Sum(p => p.Ms), 9);
+                Assert.Equal(6, ttft.Labelled.Select(p => p.Part).Distinct().Count());
+                var tpot = new TpotParts(a, b, f);
+                Assert.Equal(tpot.Total, tpot.Labelled.Sum(p => p.Ms), 9);
+            });
+    }
+
+    [Fact]
     public void The_cost_splits_gpu_time_between_input_and_output_tokens()
     {
         // 8 GPUs at $2/h serving 10 requests/s of 1000 input and 500 output tokens, a quarter of the GPU time on prompts.

@@ -134,14 +134,8 @@ public static class PlanReport
         var best = result.Best.Result;
         var breakdown = new Table("breakdown", "The chosen deployment's time to first token and time per output token by part (ms)", ["part", "ms"],
         [
-            ["TTFT: request overhead (HTTP, tokenisation, admission)", Cell.Of(best.Ttft.RequestOverhead, 3)],
-            ["TTFT: queue (memory, prefill capacity, the step in progress)", Cell.Of(best.Ttft.Queue, 3)],
-            ["TTFT: the prompt's own prefill steps", Cell.Of(best.Ttft.Prefill, 3)],
-            ["TTFT: KV transfer to the decode worker", Cell.Of(best.Ttft.KvTransfer, 3)],
-            ["TTFT: scheduler poll, batching wait, first streamed response", Cell.Of(best.Ttft.Delivery, 3)],
-            ["TPOT: decode step on the GPU", Cell.Of(best.Tpot.Decode, 3)],
-            ["TPOT: prefill chunks sharing the steps", Cell.Of(best.Tpot.SharedPrefill, 3)],
-            ["TPOT: framework host time per step", Cell.Of(best.Tpot.Overhead, 3)],
+            .. best.Ttft.Labelled.Select(p => (IReadOnlyList<Cell>)["TTFT: " + p.Part, Cell.Of(p.Ms, 3)]),
+            .. best.Tpot.Labelled.Select(p => (IReadOnlyList<Cell>)["TPOT: " + p.Part, Cell.Of(p.Ms, 3)]),
         ]);
 
         return new Document($"Plan for {r.Model.Name}", inputs, [choice, breakdown, cost, frontier, commands]);

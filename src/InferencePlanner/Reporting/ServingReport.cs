@@ -108,23 +108,10 @@ public static class ServingReport
             ]);
 
         var ttft = new Table("ttft", "Time to first token by part (ms)", ["part", "ms"],
-        [
-            ["request overhead (HTTP, tokenisation, admission)", Cell.Of(r.Ttft.RequestOverhead, 2)],
-            ["queue (memory, prefill capacity, the step in progress)", Cell.Of(r.Ttft.Queue, 2)],
-            ["the prompt's own prefill steps", Cell.Of(r.Ttft.Prefill, 2)],
-            ["KV transfer to the decode worker", Cell.Of(r.Ttft.KvTransfer, 2)],
-            ["a benchmark run's waves of prompts sent together", Cell.Of(r.Ttft.FirstWave, 2)],
-            ["scheduler poll, batching wait, first streamed response", Cell.Of(r.Ttft.Delivery, 2)],
-            ["total", Cell.Of(r.Ttft.Total, 2)],
-        ]);
+            [.. r.Ttft.Labelled.Select(p => (IReadOnlyList<Cell>)[p.Part, Cell.Of(p.Ms, 2)]), ["total", Cell.Of(r.Ttft.Total, 2)]]);
 
         var tpot = new Table("tpot", "Time per output token by part (ms)", ["part", "ms"],
-        [
-            ["decode step on the GPU", Cell.Of(r.Tpot.Decode, 3)],
-            ["prefill chunks sharing the steps", Cell.Of(r.Tpot.SharedPrefill, 3)],
-            ["framework host time per step", Cell.Of(r.Tpot.Overhead, 3)],
-            ["total", Cell.Of(r.Tpot.Total, 3)],
-        ]);
+            [.. r.Tpot.Labelled.Select(p => (IReadOnlyList<Cell>)[p.Part, Cell.Of(p.Ms, 3)]), ["total", Cell.Of(r.Tpot.Total, 3)]]);
 
         static Cell Ms(Units.Duration d) => Cell.Of(d.Milliseconds, 3);
         var stepTable = new Table("decode-step", $"The decode step at {r.DecodeBatchPerGpu:0.##} requests per GPU by component (ms, all layers)", ["component", "ms"],

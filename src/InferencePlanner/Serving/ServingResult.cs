@@ -27,6 +27,17 @@ public readonly record struct TtftParts(double RequestOverhead, double Queue, do
 {
     /// <summary>The whole time to first token.</summary>
     public double Total => RequestOverhead + Queue + Prefill + KvTransfer + FirstWave + Delivery;
+
+    /// <summary>Each part with the words reports print for it, in the order of <see cref="Total"/>.</summary>
+    public IReadOnlyList<(string Part, double Ms)> Labelled =>
+    [
+        ("request overhead (HTTP, tokenisation, admission)", RequestOverhead),
+        ("queue (memory, prefill capacity, the step in progress)", Queue),
+        ("the prompt's own prefill steps", Prefill),
+        ("KV transfer to the decode worker", KvTransfer),
+        ("a benchmark run's waves of prompts sent together", FirstWave),
+        ("scheduler poll, batching wait, first streamed response", Delivery),
+    ];
 }
 
 /// <summary>Time per output token, by what it is made of (ms).</summary>
@@ -37,6 +48,14 @@ public readonly record struct TpotParts(double Decode, double SharedPrefill, dou
 {
     /// <summary>The whole time per output token.</summary>
     public double Total => Decode + SharedPrefill + Overhead;
+
+    /// <summary>Each part with the words reports print for it, in the order of <see cref="Total"/>.</summary>
+    public IReadOnlyList<(string Part, double Ms)> Labelled =>
+    [
+        ("decode step on the GPU", Decode),
+        ("prefill chunks sharing the steps", SharedPrefill),
+        ("framework host time per step", Overhead),
+    ];
 }
 
 /// <summary>Memory of one GPU (decode GPU in disaggregated serving), GB.</summary>
