@@ -272,8 +272,8 @@ public static class CommandLine
 
     private static Command Validate(TextWriter stdout)
     {
-        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)}.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong([.. Exporters.Names]);
+        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", OutputFormats.Names)}.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong([.. OutputFormats.Names]);
         var band = new Option<bool>("--band") { Description = "Add a low and a high prediction from the spread of the kernel data." };
         var imbalance = new Option<double?>("--imbalance") { Description = "Expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." }.Within(1, 1000);
         var serving = new Option<string?>("--serving")
@@ -303,7 +303,7 @@ public static class CommandLine
                     return 0;
                 }
 
-                Exporters.For(p.GetValue(format)!).Write(ServingValidationReport.Document(outcome, path ?? "bundled data/measurements/serving/silicon-sample.csv"), stdout);
+                OutputFormats.For(p.GetValue(format)!).Write(ServingValidationReport.Document(outcome, path ?? "bundled data/measurements/serving/silicon-sample.csv"), stdout);
                 return 0;
             }
 
@@ -317,7 +317,7 @@ public static class CommandLine
                 return 0;
             }
 
-            Exporters.For(p.GetValue(format)!).Write(ValidationReport.Document(rows, p.GetValue(band), calibration), stdout);
+            OutputFormats.For(p.GetValue(format)!).Write(ValidationReport.Document(rows, p.GetValue(band), calibration), stdout);
             return 0;
         });
         return cmd;
@@ -466,7 +466,7 @@ public static class CommandLine
 
     private static int Write(TextWriter stdout, ParseResult p, CommonOptions common, Document doc)
     {
-        Exporters.For(p.GetValue(common.Format)!).Write(doc.Only(p.GetValue(common.TableOption)), stdout);
+        OutputFormats.For(p.GetValue(common.Format)!).Write(doc.Only(p.GetValue(common.TableOption)), stdout);
         return 0;
     }
 
@@ -482,10 +482,10 @@ public static class CommandLine
             _withPreset = withPreset;
             Format = new Option<string>("--format")
             {
-                Description = $"Output format: {string.Join(", ", Exporters.Names)}.",
+                Description = $"Output format: {string.Join(", ", OutputFormats.Names)}.",
                 DefaultValueFactory = _ => defaultFormat,
             };
-            Format.AcceptOnlyFromAmong([.. Exporters.Names]);
+            Format.AcceptOnlyFromAmong([.. OutputFormats.Names]);
         }
 
         public Option<string> Format { get; }

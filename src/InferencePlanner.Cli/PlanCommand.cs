@@ -14,8 +14,8 @@ internal static class PlanCommand
 {
     public static Command Build(TextWriter stdout, TextWriter stderr)
     {
-        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)}.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong([.. Exporters.Names]);
+        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", OutputFormats.Names)}.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong([.. OutputFormats.Names]);
         var model = new Option<string>("--model") { Description = "A built-in model name or the path of a HuggingFace config.json.", DefaultValueFactory = _ => ModelCatalog.DefaultName };
         var gpus = new Option<string[]>("--gpu") { Description = "GPU types to plan for (repeat to compare several).", DefaultValueFactory = _ => ["H200"], Arity = ArgumentArity.OneOrMore };
         var framework = new Option<string>("--framework") { Description = "Serving framework: sglang, vllm, trtllm, or the path of a framework JSON file.", DefaultValueFactory = _ => "sglang" };
@@ -134,7 +134,7 @@ internal static class PlanCommand
                 stderr.WriteLine();
             }
 
-            Exporters.For(p.GetValue(format)!).Write(PlanReport.Plan(result, prices).Only(p.GetValue(table)), stdout);
+            OutputFormats.For(p.GetValue(format)!).Write(PlanReport.Plan(result, prices).Only(p.GetValue(table)), stdout);
             return 0;
         });
         return cmd;

@@ -30,8 +30,8 @@ internal static class PlotCommand
         var batch = new Option<int>("--batch") { Description = "roofline: decode requests per GPU.", DefaultValueFactory = _ => 64 }.Within(1, 1_000_000);
         var context = new Option<int>("--seq-len") { Description = "roofline: context each request attends to, tokens.", DefaultValueFactory = _ => 4096 }.Within(1, OptionRanges.MaxTokens);
         var weights = new Option<string?>("--weights") { Description = "Weight precision: fp4, fp8, bf16 (default: the checkpoint's)." };
-        var format = new Option<string>("--format") { Description = $"Format of the summary printed: {string.Join(", ", Exporters.Names)}.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong([.. Exporters.Names]);
+        var format = new Option<string>("--format") { Description = $"Format of the summary printed: {string.Join(", ", OutputFormats.Names)}.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong([.. OutputFormats.Names]);
         var cmd = new Command("plot", "Draw a chart as PNG or SVG: the serving frontier, the time per component, a decode layer on the roofline, or predicted against measured.")
         {
             kind, output, width, height, model, gpus, framework, isl, osl, concurrency, minTps, batch, context, weights, format,
@@ -56,7 +56,7 @@ internal static class PlotCommand
             [
                 new Table("series", "Series drawn", ["series", "points"], [.. chart.Series.Select(s => (IReadOnlyList<Cell>)[s.Name, Cell.Of(s.Points, 0)])]),
             ]);
-            Exporters.For(p.GetValue(format)!).Write(doc, stdout);
+            OutputFormats.For(p.GetValue(format)!).Write(doc, stdout);
             return 0;
         });
         return cmd;

@@ -13,8 +13,8 @@ internal static class ServeCommand
 {
     public static Command Build(TextWriter stdout)
     {
-        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", Exporters.Names)}.", DefaultValueFactory = _ => "table" };
-        format.AcceptOnlyFromAmong([.. Exporters.Names]);
+        var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", OutputFormats.Names)}.", DefaultValueFactory = _ => "table" };
+        format.AcceptOnlyFromAmong([.. OutputFormats.Names]);
         var model = new Option<string>("--model") { Description = "A built-in model name or the path of a HuggingFace config.json.", DefaultValueFactory = _ => ModelCatalog.DefaultName };
         var gpu = new Option<string>("--gpu") { Description = "A built-in GPU name or the path of a GPU JSON file.", DefaultValueFactory = _ => "H200" };
         var framework = new Option<string>("--framework") { Description = "Serving framework: sglang, vllm, trtllm, or the path of a framework JSON file.", DefaultValueFactory = _ => "sglang" };
@@ -79,7 +79,7 @@ internal static class ServeCommand
                 MtpDrafts = p.GetValue(mtp),
                 TwoBatchOverlap = p.GetValue(tbo),
             };
-            Exporters.For(p.GetValue(format)!).Write(ServingReport.Serve(scenario).Only(p.GetValue(table)), stdout);
+            OutputFormats.For(p.GetValue(format)!).Write(ServingReport.Serve(scenario).Only(p.GetValue(table)), stdout);
             return 0;
         });
         return cmd;

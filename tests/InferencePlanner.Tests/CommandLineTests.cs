@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.Text.Json;
 
 namespace InferencePlanner.Tests;
@@ -209,6 +210,29 @@ public sealed class CommandLineTests : IDisposable
         Assert.Equal(0, byPath.Exit);
         static string Tables(string json) => JsonDocument.Parse(json).RootElement.GetProperty("tables").GetRawText();
         Assert.Equal(Tables(byName.Out), Tables(byPath.Out));
+    }
+
+    [Fact]
+    public void The_terminal_table_prints_cells_as_text_numbers_right_aligned_and_no_trailing_blanks()
+    {
+        Reporting.Cell[][] rows = [["[red]x[/]", Reporting.Cell.Of(1.5, 1)], ["long name", Reporting.Cell.Of(100.254, 2)]];
+        var document = new Reporting.Document("Title", [new("model", "m")],
+            [new Reporting.Table("k", "A table", ["name", "tokens/s per GPU"], rows, ["a note"])]);
+        using var writer = new StringWriter(CultureInfo.InvariantCulture);
+        InferencePlanner.Cli.OutputFormats.For("table").Write(document, writer);
+        const string Expected = """
+            Title
+            model: m
+
+            A table
+            name       tokens/s per GPU
+            ---------  ----------------
+            [red]x[/]               1.5
+            long name            100.25
+              * a note
+
+            """;
+        Assert.Equal(Expected.ReplaceLineEndings(), writer.ToString().ReplaceLineEndings());
     }
 
     [Theory]

@@ -14,18 +14,20 @@ public interface IExporter
 /// <summary>The output formats by name.</summary>
 public static class Exporters
 {
-    /// <summary>Format names accepted by --format.</summary>
-    public static IReadOnlyList<string> Names { get; } = ["table", "markdown", "json", "csv"];
+    /// <summary>The file formats by name; a terminal's aligned table is the command line's own.</summary>
+    public static IReadOnlyList<string> Names { get; } = ["markdown", "json", "csv"];
 
     /// <summary>The exporter for a format name; every document it writes passes <see cref="DocumentGuard"/> first.</summary>
-    public static IExporter For(string name) => new Guarded(name.ToLowerInvariant() switch
+    public static IExporter For(string name) => Guard(name.ToLowerInvariant() switch
     {
-        "table" => new ConsoleTableExporter(),
         "markdown" or "md" => new MarkdownExporter(),
         "json" => new JsonExporter(),
         "csv" => new CsvExporter(),
         _ => throw new InputException($"unknown format '{name}': use one of {string.Join(", ", Names)}"),
     });
+
+    /// <summary><paramref name="inner"/>, checking every document with <see cref="DocumentGuard"/> before it writes.</summary>
+    public static IExporter Guard(IExporter inner) => new Guarded(inner);
 
     private sealed class Guarded(IExporter inner) : IExporter
     {
@@ -76,45 +78,6 @@ public static class DocumentGuard
             }
         }
     }
-}
-
-/// <summary>Aligned plain-text tables for a terminal, independent of the terminal's width.</summary>
-public sealed class ConsoleTableExporter : IExporter
-{
-    /// <inheritdoc />
-    public void Write(Document document, TextWriter writer)
-    {
-        ArgumentNullException.ThrowIfNull(document);
-        ArgumentNullException.ThrowIfNull(writer);
-        writer.WriteLine(document.Title);
-        if (document.Inputs.Count > 0)
-        {
-            writer.WriteLine(string.Join("; ", document.Inputs.Select(kv => $"{kv.Key}: {kv.Value}")));
-        }
-
-        foreach (var table in document.Tables)
-        {
-            writer.WriteLine();
-            writer.WriteLine(table.Title);
-            var cells = table.Rows.Select(r => r.Select(c => c.Rounded()).ToArray()).ToList();
-            var widths = table.Columns.Select((c, i) => Math.Max(c.Length, cells.Count == 0 ? 0 : cells.Max(r => r[i].Length))).ToArray();
-            var numeric = table.Columns.Select((_, i) => table.Rows.Count > 0 && table.Rows.All(r => r[i].Text is null)).ToArray();
-            writer.WriteLine(Line(table.Columns.ToArray(), widths, numeric));
-            writer.WriteLine(string.Join("  ", widths.Select(w => new string('-', w))).TrimEnd());
-            foreach (var row in cells)
-            {
-                writer.WriteLine(Line(row, widths, numeric));
-            }
-
-            foreach (var note in table.Notes)
-            {
-                writer.WriteLine("  * " + note);
-            }
-        }
-    }
-
-    private static string Line(string[] cells, int[] widths, bool[] rightAlign) =>
-        string.Join("  ", cells.Select((c, i) => rightAlign[i] ? c.PadLeft(widths[i]) : c.PadRight(widths[i]))).TrimEnd();
 }
 
 /// <summary>GitHub-flavoured Markdown: a heading and a pipe table per table.</summary>
