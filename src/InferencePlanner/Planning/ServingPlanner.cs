@@ -43,10 +43,9 @@ public static class ServingPlanner
     {
         ArgumentNullException.ThrowIfNull(request);
         request.Validate();
-        var points = new ConcurrentBag<PlanPoint>();
+        var collectors = new ConcurrentBag<PlanCollector>();
         var refused = new Dictionary<string, int>();
         var smallestFit = new Dictionary<string, int>();
-        long evaluated = 0;
         var kvs = request.KvCaches ?? [request.Precisions.KvCache];
         int[] mtps = request.MtpDrafts > 0 ? [0, request.MtpDrafts] : [0];
         bool[] tbos = request.SearchesTwoBatchOverlap ? [false, true] : [false];
@@ -66,9 +65,10 @@ public static class ServingPlanner
                 {
                     var prefills = PrefillLayouts(pm, prefillSide, request);
                     var done = 0;
-                    InParallel(decodeSide, d =>
+                    var order = Order(pass, ServingMode.Disaggregated);
+                    InParallel(decodeSide.Select((d, i) => (d, i)), request, collectors, (d, sink) =>
                     {
-                        Interlocked.Add(ref evaluated, SweepDisaggregated(dm, pm, prefills, d, request, kv, points));
+                        SweepDisaggregated(dm, pm, prefills, d.d, request, kv, sink, order + ((long)d.i << 16));
                         progress?.Invoke((pass + Interlocked.Increment(ref done) / (double)decodeSide.Count) / passes);
                     });
                 }
@@ -92,10 +92,10 @@ public static class ServingPlanner
 
                 if (request.Modes.Contains(ServingMode.Aggregated))
                 {
-                    InParallel(prepared, e =>
+                    var order = Order(pass, ServingMode.Aggregated);
+                    InParallel(prepared.Select((e, i) => (e, i)), request, collectors, (e, sink) =>
                     {
-                        var n = SweepAggregated(m, e, request, gpu, kv, points);
-                        Interlocked.Add(ref evaluated, n);
+                        SweepAggregated(m, e.e, request, kv, sink, order + ((long)e.i << 16));
                         Step();
                     });
                 }
@@ -105,10 +105,10 @@ public static class ServingPlanner
                     // Decode workers take no prompts: they run at the framework's default budget; the prefill workers at each.
                     var decodeSide = prepared.Where(e => e.Budget == m.DefaultBudget).ToList();
                     var prefills = PrefillLayouts(m, prepared, request);
-                    InParallel(decodeSide, d =>
+                    var order = Order(pass, ServingMode.Disaggregated);
+                    InParallel(decodeSide.Select((d, i) => (d, i)), request, collectors, (d, sink) =>
                     {
-                        var n = SweepDisaggregated(m, m, prefills, d, request, kv, points);
-                        Interlocked.Add(ref evaluated, n);
+                        SweepDisaggregated(m, m, prefills, d.d, request, kv, sink, order + ((long)d.i << 16));
                         Step();
                     });
                 }
@@ -117,8 +117,13 @@ public static class ServingPlanner
             }
         }
 
-        var all = points.ToList();
-        if (all.Count == 0)
+        var all = new PlanCollector(request);
+        foreach (var c in collectors)
+        {
+            all.Merge(c);
+        }
+
+        if (all.Evaluated == 0)
         {
             throw new InputException(NothingFits(request, refused));
         }
@@ -130,12 +135,12 @@ public static class ServingPlanner
                 $"a budget of {budget} GPU(s) cannot hold {request.Model.Name}'s weights: the smallest layout that holds them takes {least} x {name}");
         }
 
-        var frontier = Frontier(all);
-        var (best, replicas) = Choose(all, request, mode: null) ?? throw new InputException(Closest(all, request));
+        var frontier = Frontier(all.FrontierPoints);
+        var (best, replicas) = all.Best(mode: null) ?? throw new InputException(Closest(all.Closest, request));
         var other = best.Mode == ServingMode.Aggregated ? ServingMode.Disaggregated : ServingMode.Aggregated;
-        var runner = Choose(all, request, other);
+        var runner = all.Best(other);
         // The search priced steps from grids; the deployments it names are priced afresh, as serve prices them.
-        return new PlanResult(request, evaluated, frontier, Exact(best, request), runner is { } r ? Exact(r.Point, request) : null, replicas)
+        return new PlanResult(request, all.Evaluated, frontier, Exact(best, request), runner is { } r ? Exact(r.Point, request) : null, replicas)
         {
             RunnerUpReplicas = runner?.Replicas ?? 1,
             RefusedLayouts = refused,
@@ -155,7 +160,8 @@ public static class ServingPlanner
             // prices are kept on grids for this workload. A step's price depends on its shape, not on the budget that
             // shaped it, so the engine's budgets share one cache.
             var cache = new StepCache(request.Isl, request.Osl, request.CacheHit);
-            foreach (var budget in chunkScales.Select(c => Math.Max(1, (int)Math.Round(c * m.DefaultBudget))).Distinct())
+            // The framework's own budget first, so that of two deployments with equal figures the plan names the default.
+            foreach (var budget in chunkScales.OrderBy(c => Math.Abs(Math.Log(c))).Select(c => Math.Max(1, (int)Math.Round(c * m.DefaultBudget))).Distinct())
             {
                 try
                 {
@@ -193,12 +199,17 @@ public static class ServingPlanner
         return p with { Result = m.Disaggregated(pm, pm.Prepare(d.Prefill, p.ChunkTokens, "prefill"), d.PrefillWorkers, m.Prepare(d.Decode, null, "decode"), d.DecodeWorkers, w) };
     }
 
-    // Runs the body over the items on every core; an input error or a cancellation inside is rethrown as itself.
-    private static void InParallel<T>(IEnumerable<T> items, Action<T> body)
+    // Runs the body over the items on every core, each thread offering its candidates to a collector of its own; an
+    // input error or a cancellation inside is rethrown as itself.
+    private static void InParallel<T>(IEnumerable<T> items, PlanRequest request, ConcurrentBag<PlanCollector> collectors, Action<T, PlanCollector> body)
     {
         try
         {
-            Parallel.ForEach(items, body);
+            Parallel.ForEach(items, () => collectors.TryTake(out var c) ? c : new PlanCollector(request), (item, _, sink) =>
+            {
+                body(item, sink);
+                return sink;
+            }, collectors.Add);
         }
         catch (AggregateException e) when (e.Flatten().InnerExceptions.FirstOrDefault(x => x is InputException or OperationCanceledException) is { } inner)
         {
@@ -267,71 +278,73 @@ public static class ServingPlanner
         }
     }
 
-    private static int SweepAggregated(ServingModel m, PreparedEngine e, PlanRequest r, GpuSpec gpu, Units.Precision kv, ConcurrentBag<PlanPoint> points)
+    // A sweep's place in the search's order (SweepSite.Order): the pass (KV-cache format, MTP, overlap, GPU type), the
+    // mode, then the engine (bits 16 up), the prefill side and the worker ratio (bits 0-15).
+    private static long Order(int pass, ServingMode mode) => ((long)pass << 41) | ((long)mode << 40);
+
+    private static void SweepAggregated(ServingModel m, PreparedEngine e, PlanRequest r, Units.Precision kv, PlanCollector sink, long order)
     {
-        var n = 0;
+        var site = new SweepSite(m.Gpu, ServingMode.Aggregated, e.Engine, null) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap, Order = order };
         var last = 0;
         foreach (var c in Concurrencies(e.Gpus))
         {
             var result = m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
-            n++;
             if (result.Limit != ServingLimit.Concurrency)
             {
                 // Past saturation more clients only wait in the queue: the sweep ends at the knee, the concurrency the
                 // deployment runs without a queue.
+                sink.Drop();
                 var knee = Knee(result, last);
                 if (knee > 0)
                 {
-                    points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, knee, m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
-                    n++;
+                    sink.Offer(site, knee, m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit)));
                 }
 
                 break;
             }
 
-            points.Add(new PlanPoint(gpu, ServingMode.Aggregated, e.Engine, null, c, result) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
+            sink.Offer(site, c, result);
             last = c;
         }
-
-        return n;
     }
 
     // Disaggregated deployments with `d` as the decode side (on m's GPU) and each of `prefills` as the prefill side (on
     // pm's GPU: the same for a single GPU type).
-    private static int SweepDisaggregated(ServingModel m, ServingModel pm, IReadOnlyList<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, Units.Precision kv, ConcurrentBag<PlanPoint> points)
+    private static void SweepDisaggregated(ServingModel m, ServingModel pm, List<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, Units.Precision kv, PlanCollector sink, long order)
     {
-        var gpu = m.Gpu;
         var prefillGpu = ReferenceEquals(pm, m) ? null : pm.Gpu;
-        var n = 0;
-        foreach (var p in prefills)
+        for (var pi = 0; pi < prefills.Count; pi++)
         {
-            foreach (var (x, y) in WorkerRatios)
+            var p = prefills[pi];
+            for (var ri = 0; ri < WorkerRatios.Count; ri++)
             {
-                var layout = new DisaggregatedLayout(p.Engine, x, d.Engine, y);
+                var (x, y) = WorkerRatios[ri];
+                var site = new SweepSite(m.Gpu, ServingMode.Disaggregated, null, new DisaggregatedLayout(p.Engine, x, d.Engine, y))
+                {
+                    PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap,
+                    Order = order + (pi << 8) + ri,
+                };
                 var last = 0;
                 foreach (var c in Concurrencies(d.Gpus * y))
                 {
                     var result = m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit));
-                    n++;
                     if (result.Limit != ServingLimit.Concurrency)
                     {
+                        sink.Drop();
                         var knee = Knee(result, last);
                         if (knee > 0)
                         {
-                            points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, knee, m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit))) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
-                            n++;
+                            sink.Offer(site, knee, m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, knee, r.CacheHit)));
                         }
 
                         break;
                     }
 
-                    points.Add(new PlanPoint(gpu, ServingMode.Disaggregated, null, layout, c, result) { PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap });
+                    sink.Offer(site, c, result);
                     last = c;
                 }
             }
         }
-
-        return n;
     }
 
     // The concurrency at which a saturated deployment holds every request without a queue: the requests it runs at
@@ -378,54 +391,18 @@ public static class ServingPlanner
         return frontier;
     }
 
-    // The best point meeting the targets within the budget: without a load the most output tokens/s per GPU; with one,
-    // the fewest GPUs for the load (then the most tokens/s per GPU).
-    private static (PlanPoint Point, int Replicas)? Choose(List<PlanPoint> all, PlanRequest r, ServingMode? mode)
-    {
-        (PlanPoint Point, int Replicas)? best = null;
-        long bestGpus = long.MaxValue;
-        foreach (var p in all)
-        {
-            if ((mode is { } only && p.Mode != only) || !r.Targets.Met(p.Result))
-            {
-                continue;
-            }
-
-            var replicas = r.Load is { } load ? (int)Math.Min(int.MaxValue, Math.Ceiling(load.Requests(r.Osl) / p.Result.RequestsPerSecond - 1e-9)) : 1;
-            var gpus = (long)replicas * p.Gpus;
-            if (r.GpuBudget is { } budget && gpus > budget)
-            {
-                continue;
-            }
-
-            var better = best is not { } b
-                || (r.Load is not null
-                    ? gpus < bestGpus || (gpus == bestGpus && p.Result.OutputTokensPerSecondPerGpu > b.Point.Result.OutputTokensPerSecondPerGpu)
-                    : p.Result.OutputTokensPerSecondPerGpu > b.Point.Result.OutputTokensPerSecondPerGpu);
-            if (better)
-            {
-                best = (p, Math.Max(1, replicas));
-                bestGpus = gpus;
-            }
-        }
-
-        return best;
-    }
-
     private static string NothingFits(PlanRequest r, Dictionary<string, int> refused) =>
         $"{r.Model.Name}'s weights fit no layout of up to {r.MaxEngineGpus?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? "two nodes (a rack for NVL72)"} of {string.Join(", ", r.Gpus.Select(g => g.Name))} "
         + $"({refused.Values.Sum()} layouts refused); allow larger engines (--max-engine-gpus) or smaller weights (--weights fp8)";
 
     // Nothing meets the targets (within the budget): name the closest deployment.
-    private static string Closest(List<PlanPoint> all, PlanRequest r)
+    private static string Closest(PlanPoint? closest, PlanRequest r)
     {
-        var candidates = r.GpuBudget is { } budget ? all.Where(p => p.Gpus <= budget).ToList() : all;
-        if (candidates.Count == 0)
+        if (closest is null)
         {
             return $"no deployment fits the budget of {r.GpuBudget} GPU(s)";
         }
 
-        var closest = candidates.MinBy(p => r.Targets.Shortfall(p.Result))!;
         var res = closest.Result;
         var load = r.Load is { } l && r.Targets.Met(res)
             ? $"; a load of {l.Requests(r.Osl):0.###} requests/s needs more than the budget of {r.GpuBudget} GPU(s) (this deployment carries {res.RequestsPerSecond:0.###} per {closest.Gpus} GPUs)"
