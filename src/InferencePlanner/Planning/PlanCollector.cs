@@ -81,7 +81,7 @@ internal sealed class PlanCollector(PlanRequest request)
         var r = request;
         if (r.GpuBudget is not { } cap || result.Gpus <= cap)
         {
-            var shortfall = r.Targets.Shortfall(result);
+            var shortfall = Coarse(r.Targets.Shortfall(result));
             if (shortfall < _closestShortfall || (shortfall == _closestShortfall && order < _closestOrder))
             {
                 _closestShortfall = shortfall;
@@ -103,7 +103,7 @@ internal sealed class PlanCollector(PlanRequest request)
         }
 
         var best = _best[(int)site.Mode];
-        if (Better(gpus, result.OutputTokensPerSecondPerGpu, order, best))
+        if (Better(gpus, Coarse(result.OutputTokensPerSecondPerGpu), order, best))
         {
             best.Point = site.Point(concurrency, result);
             best.Gpus = gpus;
@@ -134,7 +134,7 @@ internal sealed class PlanCollector(PlanRequest request)
         for (var m = 0; m < _best.Length; m++)
         {
             var theirs = other._best[m];
-            if (theirs.Point is { } p && Better(theirs.Gpus, p.Result.OutputTokensPerSecondPerGpu, theirs.Order, _best[m]))
+            if (theirs.Point is { } p && Better(theirs.Gpus, Coarse(p.Result.OutputTokensPerSecondPerGpu), theirs.Order, _best[m]))
             {
                 _best[m] = theirs;
             }
@@ -158,7 +158,7 @@ internal sealed class PlanCollector(PlanRequest request)
         foreach (var m in mode is { } only ? [only] : new[] { ServingMode.Aggregated, ServingMode.Disaggregated })
         {
             var c = _best[(int)m];
-            if (c.Point is { } p && (chosen is null || Better(c.Gpus, p.Result.OutputTokensPerSecondPerGpu, c.Order, chosen)))
+            if (c.Point is { } p && (chosen is null || Better(c.Gpus, Coarse(p.Result.OutputTokensPerSecondPerGpu), c.Order, chosen)))
             {
                 chosen = c;
             }
@@ -179,7 +179,7 @@ internal sealed class PlanCollector(PlanRequest request)
             return true;
         }
 
-        var theirs = b.Result.OutputTokensPerSecondPerGpu;
+        var theirs = Coarse(b.Result.OutputTokensPerSecondPerGpu);
         if (request.Load is not null && gpus != current.Gpus)
         {
             return gpus < current.Gpus;
@@ -187,6 +187,12 @@ internal sealed class PlanCollector(PlanRequest request)
 
         return perGpu > theirs || (perGpu == theirs && order < current.Order);
     }
+
+    /// <summary>
+    /// A figure as the search compares it: rounded down to 20 bits of mantissa (one part in a million), the steady-state
+    /// solver's own tolerance, so that deployments the search cannot tell apart count as equal and the earlier is kept.
+    /// </summary>
+    internal static double Coarse(double x) => BitConverter.Int64BitsToDouble(BitConverter.DoubleToInt64Bits(x) & ~((1L << 32) - 1));
 
     private sealed class Choice
     {
@@ -214,8 +220,8 @@ internal sealed class PlanCollector(PlanRequest request)
 
         public void Offer(SweepSite site, int concurrency, in ServingResult result)
         {
-            var u = result.TokensPerSecondPerUser;
-            var g = result.OutputTokensPerSecondPerGpu;
+            var u = Coarse(result.TokensPerSecondPerUser);
+            var g = Coarse(result.OutputTokensPerSecondPerGpu);
             var at = FirstAtLeast(u);
             if (!Beaten(at, u, g, site.Order))
             {

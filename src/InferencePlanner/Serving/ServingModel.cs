@@ -482,11 +482,14 @@ public sealed class ServingModel
         return ((lo + hi) / 2, ServingLimit.Concurrency);
     }
 
+    // Little's law's wait, (C - b) / rate, less a prompt's floor, times b: the same sign and root, but with rate = b /
+    // ((OSL - 1) x TPOT) it is (C - b) (OSL - 1) TPOT - b x floor, smooth in b, where the wait itself has a pole at b = 0
+    // that holds a secant method to one bracket end for many steps.
     private static double Gap<T>(ref T state, double c, double b)
         where T : struct, ISteadyState
     {
         var s = state.At(b);
-        return (c - b) / s.Rate * 1000 - s.Floor;
+        return b * ((c - b) / s.Rate * 1000 - s.Floor);
     }
 
     // A benchmark run's waves: its first C prompts arrive at once, and each later wave's arrive spread over the time
