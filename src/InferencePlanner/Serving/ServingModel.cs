@@ -128,14 +128,18 @@ public sealed class ServingModel
     /// <summary>Aggregated serving: one engine runs prefill and decode together.</summary>
     public ServingResult Aggregated(ServingWorkload w, EngineLayout engine, int? chunkTokens = null) => Aggregated(Prepare(engine, chunkTokens), w);
 
-    /// <summary>Aggregated serving on a prepared engine; allocates nothing.</summary>
-    public ServingResult Aggregated(in PreparedEngine e, ServingWorkload w)
+    /// <summary>
+    /// Aggregated serving on a prepared engine; allocates nothing. <paramref name="batchHint"/>: a decode batch per GPU
+    /// known to lie at or below this workload's (the one at a lower concurrency, as a sweep has it), where the solver
+    /// starts; 0 when none is known. A wrong hint costs one evaluation, never a different answer.
+    /// </summary>
+    public ServingResult Aggregated(in PreparedEngine e, ServingWorkload w, double batchHint = 0)
     {
         w.Validate();
         RequireDecode(w);
         var m = Memory.Of(this, e, w);
         var s = new AggregatedState(this, e, w, m.MaxRunning);
-        var (b, limit) = Solve(ref s, w.Concurrency, s.Upper);
+        var (b, limit) = Solve(ref s, w.Concurrency, s.Upper, batchHint * e.Gpus);
         if (b >= s.Upper * (1 - 1e-9))
         {
             limit = s.Upper >= s.PrefillBound ? ServingLimit.Prefill : m.MaxRunning >= w.Concurrency ? ServingLimit.Concurrency : m.ByMemory <= e.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
@@ -170,7 +174,8 @@ public sealed class ServingModel
     /// same model, framework and precisions on the prefill GPU); this model's GPU runs the decode workers. The KV cache
     /// crosses the slower of the two GPUs' NICs. Allocates nothing.
     /// </summary>
-    public ServingResult Disaggregated(ServingModel prefillModel, in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w)
+    /// <remarks><paramref name="batchHint"/>: as for <see cref="Aggregated(in PreparedEngine, ServingWorkload, double)"/>, per decode GPU.</remarks>
+    public ServingResult Disaggregated(ServingModel prefillModel, in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w, double batchHint = 0)
     {
         ArgumentNullException.ThrowIfNull(prefillModel);
         if (!ReferenceEquals(prefillModel, this) && (prefillModel.Model.Transformer != _t || prefillModel.Framework != Framework || prefillModel._p != _p))
@@ -233,7 +238,7 @@ public sealed class ServingModel
             upper = lo;
         }
 
-        var (b, limit) = Solve(ref s, c, upper);
+        var (b, limit) = Solve(ref s, c, upper, batchHint * decodeWorkers * decode.Gpus);
         if (b >= upper * (1 - 1e-9))
         {
             limit = upper < cap ? ServingLimit.Prefill : m.MaxRunning * dy >= c ? ServingLimit.Concurrency : m.ByMemory <= decode.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
@@ -424,10 +429,11 @@ public sealed class ServingModel
 
     // The decode batch b in [0, upper] at which TTFT by Little's law, (C - b) / rate, meets its floor; upper when the
     // clients offer more than that.
-    private static (double B, ServingLimit Limit) Solve<T>(ref T state, double c, double upper)
+    private static (double B, ServingLimit Limit) Solve<T>(ref T state, double c, double upper, double hint)
         where T : struct, ISteadyState
     {
-        if (Gap(ref state, c, upper) >= 0)
+        var fhi = Gap(ref state, c, upper);
+        if (fhi >= 0)
         {
             return (upper, ServingLimit.Concurrency);
         }
@@ -435,7 +441,26 @@ public sealed class ServingModel
         // The gap falls as b grows: a bracketed root, found by regula falsi with the Illinois correction (a few
         // evaluations where bisection takes forty), to a relative tolerance far below the model's own error.
         double lo = Math.Min(upper, 1e-6 * Math.Max(1, upper)), hi = upper;
-        double flo = Gap(ref state, c, lo), fhi = Gap(ref state, c, hi);
+        var flo = double.NaN;
+        if (hint > lo && hint < upper)
+        {
+            // A batch below the root narrows the bracket from the start, if the gap there is indeed positive.
+            flo = Gap(ref state, c, hint);
+            if (flo > 0 && double.IsFinite(flo))
+            {
+                lo = hint;
+            }
+            else
+            {
+                flo = double.NaN;
+            }
+        }
+
+        if (double.IsNaN(flo))
+        {
+            flo = Gap(ref state, c, lo);
+        }
+
         if (!(flo > 0) || !double.IsFinite(flo) || !double.IsFinite(fhi))
         {
             return (lo, ServingLimit.Concurrency);

@@ -3,7 +3,7 @@ namespace InferencePlanner.Serving;
 /// <summary>
 /// Step prices of one prepared engine under one workload, kept on geometric grids so that a search evaluating the
 /// engine at many concurrencies prices each step shape once: decode steps by the batch per GPU, prefill steps by the
-/// chunk, mixed steps by both. Between grid points (2% apart) the price is interpolated linearly, which a step price, a sum of rooflines
+/// chunk, mixed steps by both. Between grid points (4% apart) the price is interpolated linearly, which a step price, a sum of rooflines
 /// over power laws of the batch, follows to far below the model's own error.
 /// Grids are filled on demand; the arrays are allocated once, so evaluating allocates nothing. Concurrent fills write
 /// the same value, so one cache may serve several threads.
@@ -11,10 +11,10 @@ namespace InferencePlanner.Serving;
 public sealed class StepCache
 {
     /// <summary>Ratio between neighbouring grid points.</summary>
-    public const double Ratio = 1.02;
+    public const double Ratio = 1.04;
 
     private const double Origin = 1e-3;
-    private const int Points = 1240; // 1e-3 .. ~4.4e7
+    private const int Points = 625; // 1e-3 .. ~4.4e7
     private const int MixedSlots = 1 << 12; // 32 KB a table: the planner holds one cache per engine, kept off the large-object heap
     private static readonly double LogRatio = Math.Log(Ratio);
     private static readonly double[] Grid = [.. Enumerable.Range(0, Points).Select(i => Origin * Math.Exp(i * LogRatio))];
