@@ -139,13 +139,12 @@ public sealed class ServingModel
         RequireDecode(w);
         var m = Memory.Of(this, e, w);
         var s = new AggregatedState(this, e, w, m.MaxRunning);
-        var (b, limit) = Solve(ref s, w.Concurrency, s.Upper, batchHint * e.Gpus);
+        var (b, limit, at) = Solve(ref s, w.Concurrency, s.Upper, batchHint * e.Gpus);
         if (b >= s.Upper * (1 - 1e-9))
         {
             limit = s.Upper >= s.PrefillBound ? ServingLimit.Prefill : m.MaxRunning >= w.Concurrency ? ServingLimit.Concurrency : m.ByMemory <= e.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
         }
 
-        var at = s.At(b);
         double c = w.Concurrency, ovh = s.Overhead;
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
         var delivery = Delivery(w, at.Step);
@@ -197,7 +196,8 @@ public sealed class ServingModel
 
         // The decode batch at which the rate meets the prefill capacity bounds it too.
         var upper = cap;
-        var rateAtCap = s.At(upper).Rate;
+        var atCap = s.At(upper);
+        var rateAtCap = atCap.Rate;
         if (rateAtCap > s.PrefillCapacity)
         {
             // The rate grows with the decode batch: regula falsi (Illinois) on rate - capacity to a relative tolerance,
@@ -238,13 +238,12 @@ public sealed class ServingModel
             upper = lo;
         }
 
-        var (b, limit) = Solve(ref s, c, upper, batchHint * decodeWorkers * decode.Gpus);
+        var (b, limit, at) = Solve(ref s, c, upper, batchHint * decodeWorkers * decode.Gpus, upper == cap ? atCap : null);
         if (b >= upper * (1 - 1e-9))
         {
             limit = upper < cap ? ServingLimit.Prefill : m.MaxRunning * dy >= c ? ServingLimit.Concurrency : m.ByMemory <= decode.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
         }
 
-        var at = s.At(b);
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
         var delivery = Delivery(w, at.Step);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer - delivery;
@@ -428,24 +427,28 @@ public sealed class ServingModel
     }
 
     // The decode batch b in [0, upper] at which TTFT by Little's law, (C - b) / rate, meets its floor; upper when the
-    // clients offer more than that.
-    private static (double B, ServingLimit Limit) Solve<T>(ref T state, double c, double upper, double hint)
+    // clients offer more than that. Returns the steady state at b too, so that the caller need not price it again;
+    // `atUpper`, when given, is the steady state at `upper` already priced.
+    private static (double B, ServingLimit Limit, Point At) Solve<T>(ref T state, double c, double upper, double hint, in Point? atUpper = null)
         where T : struct, ISteadyState
     {
-        var fhi = Gap(ref state, c, upper);
+        var phi = atUpper ?? state.At(upper);
+        var fhi = Gap(c, upper, phi);
         if (fhi >= 0)
         {
-            return (upper, ServingLimit.Concurrency);
+            return (upper, ServingLimit.Concurrency, phi);
         }
 
         // The gap falls as b grows: a bracketed root, found by regula falsi with the Illinois correction (a few
         // evaluations where bisection takes forty), to a relative tolerance far below the model's own error.
         double lo = Math.Min(upper, 1e-6 * Math.Max(1, upper)), hi = upper;
         var flo = double.NaN;
+        var plo = phi;
         if (hint > lo && hint < upper)
         {
             // A batch below the root narrows the bracket from the start, if the gap there is indeed positive.
-            flo = Gap(ref state, c, hint);
+            plo = state.At(hint);
+            flo = Gap(c, hint, plo);
             if (flo > 0 && double.IsFinite(flo))
             {
                 lo = hint;
@@ -458,14 +461,17 @@ public sealed class ServingModel
 
         if (double.IsNaN(flo))
         {
-            flo = Gap(ref state, c, lo);
+            plo = state.At(lo);
+            flo = Gap(c, lo, plo);
         }
 
         if (!(flo > 0) || !double.IsFinite(flo) || !double.IsFinite(fhi))
         {
-            return (lo, ServingLimit.Concurrency);
+            return (lo, ServingLimit.Concurrency, plo);
         }
 
+        // The gaps at the bracket's ends as priced (flo and fhi are halved by the Illinois rule).
+        double glo = flo, ghi = fhi;
         var side = 0;
         var tolerance = 1e-6 * upper;
         for (var i = 0; i < 60 && hi - lo > tolerance; i++)
@@ -476,10 +482,11 @@ public sealed class ServingModel
                 b = (lo + hi) / 2;
             }
 
-            var f = Gap(ref state, c, b);
+            var pb = state.At(b);
+            var f = Gap(c, b, pb);
             if (f > 0)
             {
-                (lo, flo) = (b, f);
+                (lo, flo, glo, plo) = (b, f, f, pb);
                 if (side == -1)
                 {
                     fhi /= 2;
@@ -489,7 +496,7 @@ public sealed class ServingModel
             }
             else
             {
-                (hi, fhi) = (b, f);
+                (hi, fhi, ghi, phi) = (b, f, f, pb);
                 if (side == 1)
                 {
                     flo /= 2;
@@ -500,22 +507,18 @@ public sealed class ServingModel
 
             if (Math.Abs(f) < 1e-9 * Math.Max(1, Math.Abs(flo)))
             {
-                return (b, ServingLimit.Concurrency);
+                return (b, ServingLimit.Concurrency, pb);
             }
         }
 
-        return ((lo + hi) / 2, ServingLimit.Concurrency);
+        // Both ends lie within the tolerance of the root: the one nearer to it by the gap.
+        return Math.Abs(glo) <= Math.Abs(ghi) ? (lo, ServingLimit.Concurrency, plo) : (hi, ServingLimit.Concurrency, phi);
     }
 
     // Little's law's wait, (C - b) / rate, less a prompt's floor, times b: the same sign and root, but with rate = b /
     // ((OSL - 1) x TPOT) it is (C - b) (OSL - 1) TPOT - b x floor, smooth in b, where the wait itself has a pole at b = 0
     // that holds a secant method to one bracket end for many steps.
-    private static double Gap<T>(ref T state, double c, double b)
-        where T : struct, ISteadyState
-    {
-        var s = state.At(b);
-        return b * ((c - b) / s.Rate * 1000 - s.Floor);
-    }
+    private static double Gap(double c, double b, in Point s) => b * ((c - b) / s.Rate * 1000 - s.Floor);
 
     // A benchmark run's waves: its first C prompts arrive at once, and each later wave's arrive spread over the time
     // the previous wave's requests take to finish apart (the length spread x the decode time, widening as sqrt(k) over

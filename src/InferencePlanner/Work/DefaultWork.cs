@@ -119,11 +119,12 @@ public static class DefaultWork
         var tokens = missed * prompts;
         var full = PrefillAttention(t, layout.Tp, p, missed, cached, seq, window: 0, prompts);
         var sliding = t.Attention.SlidingLayers > 0 ? PrefillAttention(t, layout.Tp, p, missed, cached, seq, t.Attention.SlidingWindow, prompts) : default;
-        return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false))
+        var work = new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: false))
         {
             Head = Head(t, layout.Tp, prompts), // only each prompt's last token goes through the head
             LinearAttention = LinearAttentionWork.Prefill(t, layout.Tp, p, tokens, prompts),
-        }, layout, gpusPerDomain);
+        };
+        return SpansDomains(layout, gpusPerDomain) ? AcrossDomains(work, layout, gpusPerDomain) : work;
     }
 
     /// <summary>
@@ -141,11 +142,12 @@ public static class DefaultWork
         var groupTokens = groupRequests * queriesPerRequest;
         var full = DecodeAttention(t, layout.Tp, p, groupRequests, queriesPerRequest, contextLen, form);
         var sliding = t.Attention.SlidingLayers > 0 ? DecodeAttention(t, layout.Tp, p, groupRequests, queriesPerRequest, Math.Min(contextLen, t.Attention.SlidingWindow), form) : default;
-        return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
+        var work = new LayerWork(full, sliding, DenseFeedForward(t, layout, p, groupTokens), MoeFeedForward(t, layout, gpusPerDomain, p, groupTokens, decode: true))
         {
             Head = Head(t, layout.Tp, groupTokens),
             LinearAttention = LinearAttentionWork.Decode(t, layout.Tp, p, groupRequests, queriesPerRequest),
-        }, layout, gpusPerDomain);
+        };
+        return SpansDomains(layout, gpusPerDomain) ? AcrossDomains(work, layout, gpusPerDomain) : work;
     }
 
     /// <summary>
@@ -198,7 +200,7 @@ public static class DefaultWork
             linear = linear with { Projections = WithRows(linear.Projections, tokens, decodeTokens), AllReduce = AllReduce(layout.Tp, tokens, t.Hidden) };
         }
 
-        return AcrossDomains(new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: chunkTokensPerGroup <= 0))
+        var work = new LayerWork(full, sliding, DenseFeedForward(t, layout, p, tokens), MoeFeedForward(t, layout, gpusPerDomain, p, tokens, decode: chunkTokensPerGroup <= 0))
         {
             Head = Head(t, layout.Tp, decodeTokens + (missed > 0 ? chunkTokensPerGroup / missed : 0)),
             ChunkCore = chunkTokensPerGroup > 0 ? chunk : Operator.None(OperatorKind.Attention),
@@ -206,7 +208,8 @@ public static class DefaultWork
             ChunkIndexer = chunkTokensPerGroup > 0 ? chunkIndexer : Operator.None(OperatorKind.Attention),
             LinearAttention = linear,
             LinearChunkCore = chunkTokensPerGroup > 0 ? linearChunk : Operator.None(OperatorKind.Attention),
-        }, layout, gpusPerDomain);
+        };
+        return SpansDomains(layout, gpusPerDomain) ? AcrossDomains(work, layout, gpusPerDomain) : work;
     }
 
     // A projection GEMM re-described for more rows: FLOPs and activation bytes grow with the rows, the weights stay.
@@ -438,12 +441,11 @@ public static class DefaultWork
     // A tensor-parallel group wider than the scale-up domain all-reduces hierarchically: reduce-scatter and all-gather
     // over NVLink inside each domain (the whole of each GPU's share), and the ring over the NIC between domains on
     // each GPU's 1/D of the data.
+    // Whether a tensor-parallel group crosses scale-up domains (the common case, within one, leaves the work as described).
+    private static bool SpansDomains(DefaultLayout layout, int gpusPerDomain) => layout.Tp > gpusPerDomain || layout.MoeTp > gpusPerDomain;
+
     private static LayerWork AcrossDomains(in LayerWork w, DefaultLayout layout, int gpusPerDomain)
     {
-        if (layout.Tp <= gpusPerDomain && layout.MoeTp <= gpusPerDomain)
-        {
-            return w;
-        }
 
         Operator Span(in Operator allReduce, int tp)
         {
