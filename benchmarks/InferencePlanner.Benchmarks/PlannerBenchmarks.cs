@@ -10,12 +10,14 @@ namespace InferencePlanner.Benchmarks;
 /// <summary>
 /// A whole plan through the public API: DeepSeek-V3 on H200 under SGLang, ISL 1024 / OSL 1024, at least 20 tokens/s
 /// per user, aggregated and disaggregated, every layout up to two nodes, three step budgets, BF16 and FP8 KV cache. The candidates evaluated per plan are printed
-/// by the plan itself (PlanResult.Evaluated); candidates per second = that over the mean time.
+/// by the plan itself (PlanResult.Evaluated); candidates per second = that over the mean time. LargePlan asks the same of
+/// GB200 and H200 together.
 /// </summary>
 [MemoryDiagnoser]
 public class PlannerBenchmarks
 {
     private PlanRequest _request = null!;
+    private PlanRequest _large = null!;
 
     [GlobalSetup]
     public void Setup()
@@ -26,10 +28,16 @@ public class PlannerBenchmarks
         {
             KvCaches = [Units.Precision.Bf16, Units.Precision.Fp8],
         };
-        Console.WriteLine($"// candidates per plan: {ServingPlanner.Plan(_request).Evaluated}");
+        // The same question over a GB200 NVL72 rack (engines up to 64 GPUs) beside H200 nodes: more than a million candidates.
+        _large = _request with { Gpus = [GpuCatalog.Resolve("GB200"), GpuCatalog.Resolve("H200")] };
+        Console.WriteLine($"// candidates per plan: {ServingPlanner.Plan(_request).Evaluated}; large plan: {ServingPlanner.Plan(_large).Evaluated}");
     }
 
     /// <summary>One plan; returns the candidates it evaluated.</summary>
     [Benchmark]
     public long Plan() => ServingPlanner.Plan(_request).Evaluated;
+
+    /// <summary>A plan of over a million candidates (GB200 and H200); returns the candidates it evaluated.</summary>
+    [Benchmark]
+    public long LargePlan() => ServingPlanner.Plan(_large).Evaluated;
 }
