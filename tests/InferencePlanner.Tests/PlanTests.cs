@@ -269,6 +269,47 @@ public sealed class PlanTests
         Assert.Contains("--enable-two-batch-overlap", sglang.Line, StringComparison.Ordinal);
     }
 
+    [Fact]
+    public void Redundant_experts_trade_weight_memory_for_a_lighter_busiest_rank_and_reach_the_search_and_the_commands()
+    {
+        var m = ModelCatalog.Resolve("deepseek-v3");
+        var t = m.Transformer;
+        var gpu = GpuCatalog.Resolve("GB200");
+        var model = new ServingModel(m, gpu, FrameworkCatalog.Resolve("sglang"), PrecisionSet.NativeFor(t));
+        var plain = new EngineLayout(1, 64, 1, 64);
+        var w = new ServingWorkload(1024, 1024, 4096);
+        var before = model.Aggregated(w, plain);
+        foreach (var perRank in new[] { 1, 2 })
+        {
+            var balanced = plain with { RedundantExperts = perRank * 64 };
+            var after = model.Aggregated(w, balanced);
+            // Each extra copy per GPU is one more expert's weights in every MoE layer: 3 x hidden x expert width.
+            var expertGB = 3.0 * t.Hidden * t.FeedForward.ExpertIntermediate * t.FeedForward.MoeLayers * 1 / 1e9;
+            Assert.Equal(before.Memory.Weights + perRank * expertGB, after.Memory.Weights, 1);
+            // The busiest rank's excess load shrinks with the slots (a decode step may still slow: each GPU reads more experts).
+            var tokensPerRank = 64.0;
+            Assert.True(balanced.ToDefault(t).EffectiveImbalance(t, tokensPerRank) < plain.ToDefault(t).EffectiveImbalance(t, tokensPerRank));
+            Assert.Contains($"+{perRank * 64} redundant experts", balanced.Describe(t), StringComparison.Ordinal);
+        }
+
+        // The search holds none, one and two copies per rank of every expert-parallel layout, and none without EP.
+        var engines = ServingPlanner.Engines(t, gpu, 64).ToList();
+        Assert.Contains(engines, e => e.MoeEp == 64 && e.RedundantExperts == 128);
+        Assert.DoesNotContain(engines, e => e.MoeEp == 1 && e.RedundantExperts > 0);
+        Assert.All(engines, e => Assert.Equal(0, (t.FeedForward.RoutedExperts + e.RedundantExperts) % e.MoeEp));
+
+        var point = new PlanPoint(gpu, ServingMode.Aggregated, plain with { RedundantExperts = 64 }, null, 4096, default);
+        var lines = LaunchCommands.For(point, Request("deepseek-v3", "GB200"), 8192).ToDictionary(c => c.Framework, c => (c.Line, c.Note));
+        Assert.Contains("--enable-eplb --ep-num-redundant-experts 64", lines["sglang"].Line, StringComparison.Ordinal);
+        Assert.Contains("--enable-eplb --eplb-config '{\"num_redundant_experts\":64}'", lines["vllm"].Line, StringComparison.Ordinal);
+        Assert.Contains("moe_config: {load_balancer: {num_slots: 320", lines["trtllm"].Note, StringComparison.Ordinal);
+
+        // Copies that do not spread evenly are refused with the reason.
+        var (exit, _, err) = Cli.Run("serve", "--model", "deepseek-v3", "--moe-ep", "8", "--redundant-experts", "5");
+        Assert.Equal(2, exit);
+        Assert.Contains("use a multiple of 8 redundant experts", err, StringComparison.Ordinal);
+    }
+
     [Theory]
     [InlineData("unknown target", new[] { "--max-ttfx", "100" }, "--max-ttfx")]
     [InlineData("unmeetable target", new[] { "--max-tpot", "0.01" }, "the closest is")]

@@ -19,12 +19,14 @@ public sealed record LaunchCommand(string Framework, string Role, int Instances,
 /// SGLang's server arguments (docs/advanced_features/server_arguments.md: --model-path, --tp-size, --dp-size,
 /// --enable-dp-attention, --ep-size, --moe-a2a-backend, --max-running-requests, --chunked-prefill-size,
 /// --kv-cache-dtype, --speculative-algorithm, --speculative-num-steps, --speculative-eagle-topk,
-/// --speculative-num-draft-tokens, --enable-two-batch-overlap, --disaggregation-mode); vLLM's engine arguments (vllm/engine/arg_utils.py:
-/// --tensor-parallel-size, --data-parallel-size, --enable-expert-parallel, --max-num-seqs, --max-num-batched-tokens,
+/// --speculative-num-draft-tokens, --enable-two-batch-overlap, --enable-eplb, --ep-num-redundant-experts, --disaggregation-mode);
+/// vLLM's engine arguments (vllm/engine/arg_utils.py: --tensor-parallel-size, --data-parallel-size, --enable-expert-parallel,
+/// --enable-eplb with --eplb-config's num_redundant_experts (vllm/config/parallel.py, EPLBConfig), --max-num-seqs, --max-num-batched-tokens,
 /// --kv-cache-dtype, --speculative-config with method mtp, --kv-transfer-config with the NixlConnector of
 /// docs/features/nixl_connector_usage.md);
 /// TensorRT-LLM's trtllm-serve (tensorrt_llm/commands/serve.py: --tp_size, --ep_size, --max_batch_size,
-/// --max_num_tokens, --extra_llm_api_options, --server_role; the LLM API's enable_attention_dp,
+/// --max_num_tokens, --extra_llm_api_options, --server_role; the LLM API's enable_attention_dp, moe_config.load_balancer's
+/// num_slots (MoeLoadBalancerConfig: the routed experts and their redundant copies),
 /// kv_cache_config.dtype and speculative_config with decoding_type MTP; trtllm-serve disaggregated -c with context_servers and generation_servers).
 /// </summary>
 public static class LaunchCommands
@@ -105,6 +107,11 @@ public static class LaunchCommands
             {
                 args.Add("--enable-two-batch-overlap");
             }
+
+            if (e.RedundantExperts > 0)
+            {
+                args.Add("--enable-eplb --ep-num-redundant-experts " + I(e.RedundantExperts));
+            }
         }
 
         args.Add("--max-running-requests " + I(Math.Max(1, running)));
@@ -144,6 +151,10 @@ public static class LaunchCommands
         if (t.FeedForward.IsMoe && e.MoeEp > 1)
         {
             args.Add("--enable-expert-parallel");
+            if (e.RedundantExperts > 0)
+            {
+                args.Add("--enable-eplb --eplb-config '{\"num_redundant_experts\":" + I(e.RedundantExperts) + "}'");
+            }
         }
 
         args.Add("--max-num-seqs " + I(Math.Max(1, (int)Math.Ceiling(running / (double)e.AttentionDp))));
@@ -187,6 +198,11 @@ public static class LaunchCommands
         if (e.AttentionDp > 1)
         {
             yaml.Add("enable_attention_dp: true");
+        }
+
+        if (t.FeedForward.IsMoe && e.RedundantExperts > 0)
+        {
+            yaml.Add("moe_config: {load_balancer: {num_slots: " + I(t.FeedForward.RoutedExperts + e.RedundantExperts) + ", layer_updates_per_iter: 1}}");
         }
 
         if (fp8Kv)

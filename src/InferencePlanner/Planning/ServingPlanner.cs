@@ -32,6 +32,12 @@ public static class ServingPlanner
     /// <summary>Prefill workers per decode worker searched in disaggregated serving (x, y of xPyD).</summary>
     public static IReadOnlyList<(int Prefill, int Decode)> WorkerRatios { get; } = [(1, 1), (1, 2), (1, 3), (1, 4), (1, 6), (2, 1), (3, 1), (4, 1), (2, 3), (3, 2)];
 
+    /// <summary>
+    /// Redundant expert copies searched per expert-parallel rank (EPLB): none, one or two more slots on every GPU, as
+    /// DeepSeek's deployments add 32 to 256 experts over 32 ranks (one more each) and 32 over 144 decode ranks.
+    /// </summary>
+    public static IReadOnlyList<int> RedundantExpertsPerRank { get; } = [0, 1, 2];
+
     /// <summary>Prefill layouts tried with each decode layout: those with the most prompt tokens per GPU.</summary>
     public const int PrefillCandidates = 2;
 
@@ -165,7 +171,16 @@ public static class ServingPlanner
             {
                 try
                 {
-                    prepared.Add(m.Prepare(engine, budget) with { Cache = cache });
+                    // An engine refused: weights that leave no room for KV cache, or room for less than one request.
+                    var e = m.Prepare(engine, budget) with { Cache = cache };
+                    if (m.HoldsOneRequest(e, new ServingWorkload(request.Isl, request.Osl, 1, request.CacheHit)))
+                    {
+                        prepared.Add(e);
+                    }
+                    else
+                    {
+                        refusals++;
+                    }
                 }
                 catch (InputException)
                 {
@@ -227,7 +242,8 @@ public static class ServingPlanner
     /// <summary>
     /// Engine layouts of up to <paramref name="maxGpus"/> GPUs: powers of two; attention TP dividing the heads (across
     /// scale-up domains only in whole domains), DP the rest; for MoE models every MoE TP x EP split of the engine's
-    /// GPUs that divides the experts' width; dense models one TP replica per engine (more replicas are the load's).
+    /// GPUs that divides the experts' width, with expert parallelism also with one and two redundant experts per rank;
+    /// dense models one TP replica per engine (more replicas are the load's).
     /// </summary>
     public static IEnumerable<EngineLayout> Engines(TransformerSpec t, GpuSpec gpu, int maxGpus)
     {
@@ -262,7 +278,10 @@ public static class ServingPlanner
                         continue;
                     }
 
-                    yield return new EngineLayout(tp, dp, moeTp, ep);
+                    foreach (var k in ep > 1 && f.RoutedExperts % ep == 0 ? RedundantExpertsPerRank : [0])
+                    {
+                        yield return new EngineLayout(tp, dp, moeTp, ep) { RedundantExperts = k * ep };
+                    }
                 }
             }
         }

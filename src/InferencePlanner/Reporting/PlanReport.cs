@@ -62,7 +62,7 @@ public static class PlanReport
             new("load", r.Load is { } l ? l.RequestsPerSecond is { } rps ? $"{rps:0.###} requests/s" : $"{l.OutputTokensPerSecond:0.#} output tokens/s" : "none (one replica)"),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {string.Join(" or ", (r.KvCaches ?? [p.KvCache]).Select(k => k.Name()))}"),
             new("chunk budgets", string.Join(", ", r.ChunkScales.Select(c => $"{c:0.##}x")) + $" {r.Framework.DisplayName}'s default"),
-            new("searched", $"{result.Evaluated.ToString(CultureInfo.InvariantCulture)} deployments (layouts x worker ratios x concurrencies); layouts whose weights do not fit: "
+            new("searched", $"{result.Evaluated.ToString(CultureInfo.InvariantCulture)} deployments (layouts x worker ratios x concurrencies); layouts refused, their weights leaving no room for one request's KV cache: "
                 + string.Join(", ", result.RefusedLayouts.Select(kv => $"{kv.Key} {kv.Value}"))),
         };
 

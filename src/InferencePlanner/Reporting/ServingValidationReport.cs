@@ -65,12 +65,15 @@ public static class ServingValidationReport
         public bool Good => Share >= 0.9;
     }
 
-    /// <summary>The planner's choice in each group with at least two measured deployments.</summary>
-    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions)
+    /// <summary>
+    /// The planner's choice in each group with at least two measured deployments; with <paramref name="byFramework"/>,
+    /// each framework's deployments of a group form a group of their own (a plan searches one framework).
+    /// </summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions, bool byFramework = false)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         var choices = new List<PlannerChoice>();
-        foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => byFramework ? $"{p.Case!.Group} / {p.Case.Framework.Name}" : p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var target = ErrorStats.Median(g.Select(p => p.MeasuredTpotMs!.Value));
             var deployments = g.GroupBy(Deployment).Select(d => (
@@ -137,6 +140,7 @@ public static class ServingValidationReport
         var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.RequestOverheadMs, 1), Cell.Of(c.Rows, 0)]).ToList();
         var ranking = o.Ranking.Select(r => (IReadOnlyList<Cell>)[r.Group, Cell.Of(r.Rows, 0), Cell.Of(r.Spearman, 2)]).ToList();
         var choices = PlannerChoices(o.Predictions);
+        var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
         [
@@ -147,7 +151,7 @@ public static class ServingValidationReport
                 ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
-            new Table("planner-choices", $"The planner's choice among the measured deployments of each group: {choices.Count(c => c.Good)} of {choices.Count} groups within 90% of the best measured",
+            new Table("planner-choices", $"The planner's choice among the measured deployments of each group: {choices.Count(c => c.Good)} of {choices.Count} groups within 90% of the best measured ({withinFramework.Count(c => c.Good)} of {withinFramework.Count} when each framework's deployments are a group, as one plan searches one framework)",
                 ["group", "deployments", "target TPOT (ms)", "chosen", "best measured", "chosen / best measured throughput"],
                 [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
@@ -230,6 +234,9 @@ public static class ServingValidationReport
             var choices = PlannerChoices(o.Predictions);
             j.WriteNumber("plannerGroupsWithin90Percent", choices.Count(c => c.Good));
             j.WriteNumber("plannerGroups", choices.Count);
+            var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
+            j.WriteNumber("plannerFrameworkGroupsWithin90Percent", withinFramework.Count(c => c.Good));
+            j.WriteNumber("plannerFrameworkGroups", withinFramework.Count);
             j.WriteStartArray("plannerChoices");
             foreach (var c in choices)
             {

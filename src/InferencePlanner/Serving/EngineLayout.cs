@@ -20,6 +20,13 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
     public int Gpus => AttentionTp * AttentionDp;
 
     /// <summary>
+    /// Extra expert copies the engine holds for load balancing (EPLB), spread evenly over its expert-parallel ranks:
+    /// the hottest experts are replicated, so the busiest rank's excess load shrinks, at the cost of their weights' memory
+    /// (<see cref="DefaultLayout.EffectiveImbalance"/>). 0: none.
+    /// </summary>
+    public int RedundantExperts { get; init; }
+
+    /// <summary>
     /// The layout a framework starts one engine in when given only the GPUs: tensor parallelism over all of them,
     /// the experts split by tensor parallelism too (SGLang's and vLLM's --tp without expert parallelism,
     /// TensorRT-LLM's default moe_tensor_parallel_size = tp_size).
@@ -44,7 +51,7 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
     public DefaultLayout ToDefault(TransformerSpec t)
     {
         ArgumentNullException.ThrowIfNull(t);
-        return new DefaultLayout(Gpus, AttentionTp, 0, null) { MoeTp = t.FeedForward.IsMoe ? MoeTp : 1, TpAcrossDomains = true };
+        return new DefaultLayout(Gpus, AttentionTp, t.FeedForward.IsMoe ? RedundantExperts : 0, null) { MoeTp = t.FeedForward.IsMoe ? MoeTp : 1, TpAcrossDomains = true };
     }
 
     /// <summary>Checks the layout against the model and GPU; throws <see cref="InputException"/> naming the problem.</summary>
@@ -64,6 +71,21 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
                 $"the {what}layout's MoE TP {MoeTp} x MoE EP {MoeEp} = {(long)MoeTp * MoeEp} GPUs, but its attention TP {AttentionTp} x DP {AttentionDp} uses {Gpus}: the experts must cover the engine's GPUs");
         }
 
+        if (RedundantExperts != 0)
+        {
+            var f = t.FeedForward;
+            if (!f.IsMoe || MoeEp < 2)
+            {
+                throw new InputException($"the {what}layout has {RedundantExperts} redundant experts, but redundant experts balance expert parallelism: they need a MoE model and MoE EP of at least 2");
+            }
+
+            if (RedundantExperts < 0 || (f.RoutedExperts + (long)RedundantExperts) % MoeEp != 0)
+            {
+                throw new InputException(
+                    $"the {what}layout's {f.RoutedExperts} routed experts and {RedundantExperts} redundant copies do not spread evenly over MoE EP {MoeEp}: use a multiple of {MoeEp} redundant experts");
+            }
+        }
+
         ToDefault(t).Validate(t, gpu);
     }
 
@@ -77,6 +99,7 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
             return attention;
         }
 
-        return MoeTp > 1 && MoeEp > 1 ? $"{attention}, MoE TP{MoeTp} x EP{MoeEp}" : MoeEp > 1 ? $"{attention}, EP{MoeEp}" : $"{attention}, MoE TP{MoeTp}";
+        var moe = MoeTp > 1 && MoeEp > 1 ? $"{attention}, MoE TP{MoeTp} x EP{MoeEp}" : MoeEp > 1 ? $"{attention}, EP{MoeEp}" : $"{attention}, MoE TP{MoeTp}";
+        return RedundantExperts > 0 ? $"{moe} +{RedundantExperts} redundant experts" : moe;
     }
 }

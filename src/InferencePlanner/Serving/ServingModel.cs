@@ -745,6 +745,13 @@ public sealed class ServingModel
     /// </summary>
     public const double HbmGBPerDatasheetGB = 1.073741824;
 
+    /// <summary>Whether the prepared engine's KV cache holds one whole request of the workload's lengths (else serving it throws, naming the shortfall).</summary>
+    public bool HoldsOneRequest(in PreparedEngine e, in ServingWorkload w)
+    {
+        var mtp = 1 + (_drafts > 0 ? _t.MtpLayers / (double)Math.Max(1, _t.FullAttentionLayers) : 0);
+        return DefaultCapacity.KvPerRequest(_t, e.Layout.Tp, _p.KvCache, (double)w.Isl + w.Osl).ToGB() * mtp <= e.KvCapacityGB * e.Layout.Tp;
+    }
+
     // The memory a workload takes on a prepared engine: KV per request in flight, the requests it holds.
     private readonly record struct Memory(double PerRequestGB, double ByMemory, double MaxRunning)
     {
@@ -754,9 +761,9 @@ public sealed class ServingModel
             // A multi-token-prediction module keeps the context in one more full-attention layer.
             var mtp = 1 + (m._drafts > 0 ? t.MtpLayers / (double)Math.Max(1, t.FullAttentionLayers) : 0);
             var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, Context(w)).ToGB() * mtp;
-            var whole = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, (double)w.Isl + w.Osl).ToGB() * mtp;
-            if (whole > e.KvCapacityGB * e.Layout.Tp)
+            if (!m.HoldsOneRequest(e, w))
             {
+                var whole = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, (double)w.Isl + w.Osl).ToGB() * mtp;
                 throw new InputException(
                     $"{m.Model.Name} on {e.Gpus} x {m._gpu.Name} ({e.Engine.Describe(t)}): one request of {w.Isl} + {w.Osl} tokens needs {whole * e.Layout.Tp:F1} GB of KV cache per TP group, more than the {e.KvCapacityGB * e.Layout.Tp:F1} GB it has");
             }
