@@ -35,7 +35,7 @@ internal static class PlanCommand
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision searched: fp8, bf16, or both as bf16,fp8 (default: bf16)." };
         var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: also search deployments drafting this many tokens per step (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, 8);
-        var tbo = new Option<string>("--two-batch-overlap") { Description = "Two-batch overlap of decode steps: on (search it beside one batch), off, or auto (on for MoE models under SGLang, the framework that documents a flag for it).", DefaultValueFactory = _ => "auto" };
+        var tbo = new Option<string>("--two-batch-overlap") { Description = "Two-batch overlap of decode steps: on (search it beside one batch), off, or auto (on for MoE models under a framework whose file names a flag for it: SGLang's --enable-two-batch-overlap, vLLM's --enable-dbo).", DefaultValueFactory = _ => "auto" };
         tbo.AcceptOnlyFromAmong("auto", "on", "off");
         var chunkScales = new Option<string?>("--chunk-scales") { Description = "Step budgets searched, as multiples of the framework's default, comma-separated (default: 0.5,1,2)." };
         var prefillGpu = new Option<string?>("--prefill-gpu") { Description = "Heterogeneous disaggregation: the prefill workers' GPU (with --decode-gpu; plans disaggregated serving only)." };

@@ -265,8 +265,18 @@ public sealed class PlanTests
             new ServingModel(dense, gpu, fw, dp, twoBatchOverlap: true).Aggregated(dw, denseEngine).Tpot.Total, 12);
 
         var point = new PlanPoint(gpu, ServingMode.Aggregated, engine, null, 8192, tbo.Aggregated(big, engine)) { TwoBatchOverlap = true, ChunkTokens = 8192 };
-        var sglang = LaunchCommands.For(point, Request("deepseek-v3", "H100-SXM"), 8192).Single(c => c.Framework == "sglang");
-        Assert.Contains("--enable-two-batch-overlap", sglang.Line, StringComparison.Ordinal);
+        var commands = LaunchCommands.For(point, Request("deepseek-v3", "H100-SXM"), 8192);
+        Assert.Contains("--enable-two-batch-overlap", commands.Single(c => c.Framework == "sglang").Line, StringComparison.Ordinal);
+        Assert.Contains("--enable-dbo", commands.Single(c => c.Framework == "vllm").Line, StringComparison.Ordinal);
+
+        // Which frameworks overlap micro-batches is data: vLLM's dual batch overlap needs data-parallel attention.
+        var vllm = FrameworkCatalog.Resolve("vllm");
+        Assert.Equal("--enable-dbo", vllm.TwoBatchOverlapFlag);
+        Assert.False(vllm.OverlapsMicroBatches(moeEp: 8, attentionDp: 1));
+        Assert.True(vllm.OverlapsMicroBatches(moeEp: 8, attentionDp: 8));
+        Assert.Null(FrameworkCatalog.Resolve("trtllm").TwoBatchOverlapFlag);
+        Assert.False(Request("deepseek-v3", "H100-SXM", "trtllm").SearchesTwoBatchOverlap);
+        Assert.True(Request("deepseek-v3", "H100-SXM", "vllm").SearchesTwoBatchOverlap);
     }
 
     [Fact]
@@ -340,10 +350,10 @@ public sealed class PlanTests
         Assert.All(choices, c => Assert.InRange(c.Share, 0, 1));
     }
 
-    private static PlanRequest Request(string model, string gpu)
+    private static PlanRequest Request(string model, string gpu, string framework = "vllm")
     {
         var m = ModelCatalog.Resolve(model);
-        return new PlanRequest(m, [GpuCatalog.Resolve(gpu)], FrameworkCatalog.Resolve("vllm"), PrecisionSet.NativeFor(m.Transformer), 1024, 1024, 0, new PlanTargets(null, null, null));
+        return new PlanRequest(m, [GpuCatalog.Resolve(gpu)], FrameworkCatalog.Resolve(framework), PrecisionSet.NativeFor(m.Transformer), 1024, 1024, 0, new PlanTargets(null, null, null));
     }
 }
 

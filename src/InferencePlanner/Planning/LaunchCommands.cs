@@ -21,7 +21,8 @@ public sealed record LaunchCommand(string Framework, string Role, int Instances,
 /// --kv-cache-dtype, --speculative-algorithm, --speculative-num-steps, --speculative-eagle-topk,
 /// --speculative-num-draft-tokens, --enable-two-batch-overlap, --enable-eplb, --ep-num-redundant-experts, --disaggregation-mode);
 /// vLLM's engine arguments (vllm/engine/arg_utils.py: --tensor-parallel-size, --data-parallel-size, --enable-expert-parallel,
-/// --enable-eplb with --eplb-config's num_redundant_experts (vllm/config/parallel.py, EPLBConfig), --max-num-seqs, --max-num-batched-tokens,
+/// --enable-eplb with --eplb-config's num_redundant_experts (vllm/config/parallel.py, EPLBConfig), --enable-dbo with
+/// --all2all-backend deepep_low_latency (docs/design/dbo.md), --max-num-seqs, --max-num-batched-tokens,
 /// --kv-cache-dtype, --speculative-config with method mtp, --kv-transfer-config with the NixlConnector of
 /// docs/features/nixl_connector_usage.md);
 /// TensorRT-LLM's trtllm-serve (tensorrt_llm/commands/serve.py: --tp_size, --ep_size, --max_batch_size,
@@ -61,7 +62,7 @@ public static class LaunchCommands
             var e = point.Engine!;
             var running = point.Concurrency;
             list.Add(Sglang(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null, point.Gpu.GpusPerNode, point.TwoBatchOverlap));
-            list.Add(Vllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, disaggregated: false));
+            list.Add(Vllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, disaggregated: false, point.TwoBatchOverlap));
             list.Add(Trtllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null));
             return list;
         }
@@ -73,7 +74,7 @@ public static class LaunchCommands
         list.Add(Sglang(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "decode", point.Gpu.GpusPerNode, point.TwoBatchOverlap));
         list.Add(new LaunchCommand("sglang", "front end", 1, "", "a router in front sends each request to a prefill and a decode worker (SGLang's PD router)"));
         list.Add(Vllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, disaggregated: true));
-        list.Add(Vllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, disaggregated: true));
+        list.Add(Vllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, disaggregated: true, point.TwoBatchOverlap));
         list.Add(new LaunchCommand("vllm", "front end", 1, "", "a proxy in front routes each request's prefill and decode to the workers (vLLM's disaggregated-serving proxy)"));
         list.Add(Trtllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, "CONTEXT"));
         list.Add(Trtllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "GENERATION"));
@@ -135,7 +136,7 @@ public static class LaunchCommands
 
     // vLLM: --tensor-parallel-size within each --data-parallel-size group; the experts follow the whole engine, split by
     // tensor parallelism or, with --enable-expert-parallel, spread by expert parallelism. A mix of both is not one of its layouts.
-    private static LaunchCommand Vllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, bool disaggregated)
+    private static LaunchCommand Vllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, bool disaggregated, bool tbo = false)
     {
         if (t.FeedForward.IsMoe && e.MoeTp > 1 && e.MoeEp > 1)
         {
@@ -154,6 +155,12 @@ public static class LaunchCommands
             if (e.RedundantExperts > 0)
             {
                 args.Add("--enable-eplb --eplb-config '{\"num_redundant_experts\":" + I(e.RedundantExperts) + "}'");
+            }
+
+            if (tbo && e.AttentionDp > 1)
+            {
+                // Dual batch overlap: two micro-batches, over an all-to-all backend that supports them.
+                args.Add("--enable-dbo --all2all-backend deepep_low_latency");
             }
         }
 

@@ -120,13 +120,13 @@ public sealed record PlanRequest(
     public IReadOnlyList<double> ChunkScales { get; init; } = [0.5, 1, 2];
 
     /// <summary>
-    /// Two-batch overlap of decode steps (SGLang's --enable-two-batch-overlap, the only framework here that documents a
-    /// flag for it): true searches it beside none, false leaves it off, null searches it for MoE models under SGLang.
+    /// Two-batch overlap of decode steps: true searches it beside none, false leaves it off, null searches it for MoE
+    /// models under a framework whose file names a flag for it (<see cref="ServingFramework.TwoBatchOverlapFlag"/>).
     /// </summary>
     public bool? TwoBatchOverlap { get; init; }
 
     /// <summary>Whether the search tries two-batch overlap as well as one batch.</summary>
-    public bool SearchesTwoBatchOverlap => TwoBatchOverlap ?? (Model.Transformer.FeedForward.IsMoe && Framework.Name == "sglang");
+    public bool SearchesTwoBatchOverlap => TwoBatchOverlap ?? (Model.Transformer.FeedForward.IsMoe && Framework.TwoBatchOverlapFlag is not null);
 
     /// <summary>Multi-token prediction: draft tokens per step searched besides none (0: none only). Needs a model with an MTP module.</summary>
     public int MtpDrafts { get; init; }

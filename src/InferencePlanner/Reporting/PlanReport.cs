@@ -128,7 +128,7 @@ public static class PlanReport
             [
                 $"The concurrency sets the running-request caps; the chunk budget ({chunk} tokens per step and data-parallel group) and the KV-cache format are the plan's.",
                 "Flags as SGLang's server arguments, vLLM's engine arguments and trtllm-serve document them; check them against the release you deploy.",
-                .. result.Best.TwoBatchOverlap ? ["Two-batch overlap is set by SGLang's --enable-two-batch-overlap; vLLM and TensorRT-LLM document no flag for it, and their lines leave it out."] : Array.Empty<string>(),
+                .. result.Best.TwoBatchOverlap ? [OverlapNote()] : Array.Empty<string>(),
             ]);
 
         var best = result.Best.Result;
@@ -139,5 +139,16 @@ public static class PlanReport
         ]);
 
         return new Document($"Plan for {r.Model.Name}", inputs, [choice, breakdown, cost, frontier, commands]);
+    }
+
+    // Which frameworks' files name a flag for two overlapped micro-batches, and which name none.
+    private static string OverlapNote()
+    {
+        var all = FrameworkCatalog.BuiltIn;
+        var with = all.Where(f => f.TwoBatchOverlapFlag is not null)
+            .Select(f => $"{f.DisplayName}'s {f.TwoBatchOverlapFlag}{(f.TwoBatchOverlapNeedsAttentionDp ? " (with data-parallel attention)" : "")}");
+        var without = all.Where(f => f.TwoBatchOverlapFlag is null).Select(f => f.DisplayName).ToList();
+        return $"Two-batch overlap is set by {string.Join(" and ", with)}"
+            + (without.Count > 0 ? $"; {string.Join(" and ", without)} document{(without.Count == 1 ? "s" : "")} no flag for it, and {(without.Count == 1 ? "its line leaves" : "their lines leave")} it out." : ".");
     }
 }

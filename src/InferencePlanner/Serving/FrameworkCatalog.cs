@@ -11,7 +11,7 @@ public static class FrameworkCatalog
         "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs",
     ];
 
-    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB"];
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp"];
 
     private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
         [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
@@ -134,6 +134,8 @@ public static class FrameworkCatalog
             ReserveMBPerChunkToken = f.Has("reserveMBPerChunkToken") ? f.NonNegative("reserveMBPerChunkToken") : 0,
             ChunkTokensFromMemoryGB = ChunkTiers(f),
             MinReserveGB = f.Has("minReserveGB") ? f.NonNegative("minReserveGB") : null,
+            TwoBatchOverlapFlag = f.Has("twoBatchOverlapFlag") ? f.Text("twoBatchOverlapFlag") : null,
+            TwoBatchOverlapNeedsAttentionDp = f.OptionalBool("twoBatchOverlapNeedsAttentionDp") ?? false,
         };
     }
 }

@@ -63,6 +63,18 @@ public sealed record ServingFramework(
     /// <summary>Memory reserved per token of the chunk budget (activations of the largest step), MB.</summary>
     public double ReserveMBPerChunkToken { get; init; }
 
+    /// <summary>
+    /// The flag that runs decode steps as two overlapped micro-batches (SGLang's --enable-two-batch-overlap, vLLM's
+    /// --enable-dbo); null when the framework documents none, and the planner's "auto" then leaves overlap out.
+    /// </summary>
+    public string? TwoBatchOverlapFlag { get; init; }
+
+    /// <summary>Whether the framework overlaps micro-batches only with data-parallel attention (vLLM's DBO targets DP + EP).</summary>
+    public bool TwoBatchOverlapNeedsAttentionDp { get; init; }
+
+    /// <summary>Whether an engine of this layout can run two overlapped micro-batches here: experts spread by EP, and attention DP where the framework needs it.</summary>
+    public bool OverlapsMicroBatches(int moeEp, int attentionDp) => moeEp > 1 && (!TwoBatchOverlapNeedsAttentionDp || attentionDp > 1);
+
     /// <summary>Chunk budgets that replace <see cref="ChunkTokens"/> on GPUs of at least so many GB, ascending.</summary>
     public IReadOnlyList<(double MinGB, int Tokens)> ChunkTokensFromMemoryGB { get; init; } = [];
 

@@ -642,7 +642,7 @@ public sealed class ServingModel
         var policy = Graphed(e, bGpu) ? _graph : _eager;
         var whole = DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts));
         var step = whole.Total;
-        if (_twoBatch && _t.FeedForward.IsMoe && e.Layout.Ep > 1)
+        if (_twoBatch && _t.FeedForward.IsMoe && Framework.OverlapsMicroBatches(e.Layout.Ep, e.Layout.Dp))
         {
             // Two micro-batches of half the requests, one's dispatch and combine hidden under the other's compute (the
             // decode pipeline of DeepSeek's two-batch overlap), where that is faster than one batch.
