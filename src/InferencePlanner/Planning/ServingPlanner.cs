@@ -305,12 +305,12 @@ public static class ServingPlanner
     {
         var site = new SweepSite(m.Gpu, ServingMode.Aggregated, e.Engine, null) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap, Order = order };
         var last = 0;
-        var hint = 0.0;
+        SolverHint hint = default;
         foreach (var c in Concurrencies(e.Gpus))
         {
-            // More clients decode no fewer requests: the last concurrency's batch brackets this one's from below.
+            // More clients decode no fewer requests: the last concurrency's batch brackets this one's.
             var result = m.Aggregated(e, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit), hint);
-            hint = result.DecodeBatchPerGpu;
+            hint = hint.Then(result, c);
             if (result.Limit != ServingLimit.Concurrency)
             {
                 // Past saturation more clients only wait in the queue: the sweep ends at the knee, the concurrency the
@@ -347,11 +347,11 @@ public static class ServingPlanner
                     Order = order + (pi << 8) + ri,
                 };
                 var last = 0;
-                var hint = 0.0;
+                SolverHint hint = default;
                 foreach (var c in Concurrencies(d.Gpus * y))
                 {
                     var result = m.Disaggregated(pm, p, x, d, y, new ServingWorkload(r.Isl, r.Osl, c, r.CacheHit), hint);
-                    hint = result.DecodeBatchPerGpu;
+                    hint = hint.Then(result, c);
                     if (result.Limit != ServingLimit.Concurrency)
                     {
                         sink.Drop();

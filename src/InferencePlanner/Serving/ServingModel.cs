@@ -129,17 +129,17 @@ public sealed class ServingModel
     public ServingResult Aggregated(ServingWorkload w, EngineLayout engine, int? chunkTokens = null) => Aggregated(Prepare(engine, chunkTokens), w);
 
     /// <summary>
-    /// Aggregated serving on a prepared engine; allocates nothing. <paramref name="batchHint"/>: a decode batch per GPU
-    /// known to lie at or below this workload's (the one at a lower concurrency, as a sweep has it), where the solver
-    /// starts; 0 when none is known. A wrong hint costs one evaluation, never a different answer.
+    /// Aggregated serving on a prepared engine; allocates nothing. <paramref name="hint"/>: the steady state a sweep
+    /// found at a lower concurrency, where the solver starts (<see cref="SolverHint"/>).
     /// </summary>
-    public ServingResult Aggregated(in PreparedEngine e, ServingWorkload w, double batchHint = 0)
+    public ServingResult Aggregated(in PreparedEngine e, ServingWorkload w, SolverHint hint = default)
     {
         w.Validate();
         RequireDecode(w);
         var m = Memory.Of(this, e, w);
         var s = new AggregatedState(this, e, w, m.MaxRunning);
-        var (b, limit, at) = Solve(ref s, w.Concurrency, s.Upper, batchHint * e.Gpus);
+        var (below, guess) = hint.For(e.Gpus, w.Concurrency);
+        var (b, limit, at) = Solve(ref s, w.Concurrency, s.Upper, below, guess);
         if (b >= s.Upper * (1 - 1e-9))
         {
             limit = s.Upper >= s.PrefillBound ? ServingLimit.Prefill : m.MaxRunning >= w.Concurrency ? ServingLimit.Concurrency : m.ByMemory <= e.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
@@ -173,8 +173,8 @@ public sealed class ServingModel
     /// same model, framework and precisions on the prefill GPU); this model's GPU runs the decode workers. The KV cache
     /// crosses the slower of the two GPUs' NICs. Allocates nothing.
     /// </summary>
-    /// <remarks><paramref name="batchHint"/>: as for <see cref="Aggregated(in PreparedEngine, ServingWorkload, double)"/>, per decode GPU.</remarks>
-    public ServingResult Disaggregated(ServingModel prefillModel, in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w, double batchHint = 0)
+    /// <remarks><paramref name="hint"/>: as for <see cref="Aggregated(in PreparedEngine, ServingWorkload, SolverHint)"/>, per decode GPU.</remarks>
+    public ServingResult Disaggregated(ServingModel prefillModel, in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w, SolverHint hint = default)
     {
         ArgumentNullException.ThrowIfNull(prefillModel);
         if (!ReferenceEquals(prefillModel, this) && (prefillModel.Model.Transformer != _t || prefillModel.Framework != Framework || prefillModel._p != _p))
@@ -194,14 +194,15 @@ public sealed class ServingModel
         double c = w.Concurrency, px = prefillWorkers, dy = decodeWorkers, ovh = s.Overhead;
         var cap = s.Cap;
 
-        // The decode batch at which the rate meets the prefill capacity bounds it too.
+        // The decode batch at which the rate meets the prefill capacity bounds it too. The rate grows with the batch, so
+        // the bound matters only when the steady state found without it runs faster than the prefill workers carry.
+        var (below, guess) = hint.For((double)decodeWorkers * decode.Gpus, c);
         var upper = cap;
-        var atCap = s.At(upper);
-        var rateAtCap = atCap.Rate;
-        if (rateAtCap > s.PrefillCapacity)
+        var (b, limit, at) = Solve(ref s, c, upper, below, guess);
+        if (at.Rate > s.PrefillCapacity)
         {
-            // The rate grows with the decode batch: regula falsi (Illinois) on rate - capacity to a relative tolerance,
-            // staying on the feasible side.
+            // Regula falsi (Illinois) on rate - capacity to a relative tolerance, staying on the feasible side.
+            var rateAtCap = s.At(upper).Rate;
             double lo = 0, hi = upper, flo = -s.PrefillCapacity, fhi = rateAtCap - s.PrefillCapacity;
             var side = 0;
             for (var i = 0; i < 60 && hi - lo > 1e-6 * upper; i++)
@@ -236,9 +237,9 @@ public sealed class ServingModel
             }
 
             upper = lo;
+            (b, limit, at) = Solve(ref s, c, upper, below, guess);
         }
 
-        var (b, limit, at) = Solve(ref s, c, upper, batchHint * decodeWorkers * decode.Gpus, upper == cap ? atCap : null);
         if (b >= upper * (1 - 1e-9))
         {
             limit = upper < cap ? ServingLimit.Prefill : m.MaxRunning * dy >= c ? ServingLimit.Concurrency : m.ByMemory <= decode.MaxRunningByCap ? ServingLimit.Memory : ServingLimit.RunningCap;
@@ -429,33 +430,46 @@ public sealed class ServingModel
     // The decode batch b in [0, upper] at which TTFT by Little's law, (C - b) / rate, meets its floor; upper when the
     // clients offer more than that. Returns the steady state at b too, so that the caller need not price it again;
     // `atUpper`, when given, is the steady state at `upper` already priced.
-    private static (double B, ServingLimit Limit, Point At) Solve<T>(ref T state, double c, double upper, double hint, in Point? atUpper = null)
+    private static (double B, ServingLimit Limit, Point At) Solve<T>(ref T state, double c, double upper, double below, double guess, in Point? atUpper = null)
         where T : struct, ISteadyState
     {
-        var phi = atUpper ?? state.At(upper);
-        var fhi = Gap(c, upper, phi);
-        if (fhi >= 0)
+        // The gap falls as b grows: a bracketed root, found by regula falsi with the Illinois correction (a few
+        // evaluations where bisection takes forty), to a relative tolerance far below the model's own error. A sweep's
+        // hint brackets it from below, and its guess often from above, which spares pricing the top of the range.
+        double lo = Math.Min(upper, 1e-6 * Math.Max(1, upper)), hi = upper;
+        double flo = double.NaN, fhi = double.NaN;
+        Point plo = default, phi = default;
+        if (below > lo && below < upper)
         {
-            return (upper, ServingLimit.Concurrency, phi);
+            var p = state.At(below);
+            var f = Gap(c, below, p);
+            if (f > 0 && double.IsFinite(f))
+            {
+                (lo, flo, plo) = (below, f, p);
+                if (guess > below && guess < upper)
+                {
+                    var pg = state.At(guess);
+                    var fg = Gap(c, guess, pg);
+                    if (fg <= 0 && double.IsFinite(fg))
+                    {
+                        // The root lies below the guess, hence below the top of the range: the clients are not all served at once.
+                        (hi, fhi, phi) = (guess, fg, pg);
+                    }
+                    else if (fg > 0 && double.IsFinite(fg))
+                    {
+                        (lo, flo, plo) = (guess, fg, pg);
+                    }
+                }
+            }
         }
 
-        // The gap falls as b grows: a bracketed root, found by regula falsi with the Illinois correction (a few
-        // evaluations where bisection takes forty), to a relative tolerance far below the model's own error.
-        double lo = Math.Min(upper, 1e-6 * Math.Max(1, upper)), hi = upper;
-        var flo = double.NaN;
-        var plo = phi;
-        if (hint > lo && hint < upper)
+        if (double.IsNaN(fhi))
         {
-            // A batch below the root narrows the bracket from the start, if the gap there is indeed positive.
-            plo = state.At(hint);
-            flo = Gap(c, hint, plo);
-            if (flo > 0 && double.IsFinite(flo))
+            phi = atUpper ?? state.At(upper);
+            fhi = Gap(c, upper, phi);
+            if (fhi >= 0)
             {
-                lo = hint;
-            }
-            else
-            {
-                flo = double.NaN;
+                return (upper, ServingLimit.Concurrency, phi);
             }
         }
 
@@ -473,7 +487,7 @@ public sealed class ServingModel
         // The gaps at the bracket's ends as priced (flo and fhi are halved by the Illinois rule).
         double glo = flo, ghi = fhi;
         var side = 0;
-        var tolerance = 1e-6 * upper;
+        var tolerance = 1e-4 * upper;
         for (var i = 0; i < 60 && hi - lo > tolerance; i++)
         {
             var b = hi - fhi * (hi - lo) / (fhi - flo);
