@@ -57,6 +57,22 @@ public static class ServingPlanner
         bool[] tbos = request.SearchesTwoBatchOverlap ? [false, true] : [false];
         var passes = kvs.Count * mtps.Length * tbos.Length * (request.Heterogeneous ? 1 : request.Gpus.Count);
         var pass = 0;
+
+        // Two-batch overlap changes decode steps only: the passes with and without it share their engines, and with them
+        // the step caches (which keep a decode step's price both ways).
+        var preparedMemo = new Dictionary<(Units.Precision, int, string, bool), List<PreparedEngine>>();
+        List<PreparedEngine> Prepared(ServingModel model, Units.Precision kv, int mtp, IReadOnlyList<double> scales, bool prefillSide)
+        {
+            var key = (kv, mtp, model.Gpu.Name, prefillSide);
+            if (!preparedMemo.TryGetValue(key, out var list))
+            {
+                list = PrepareAll(model, request, scales, refused, smallestFit);
+                preparedMemo[key] = list;
+            }
+
+            return list;
+        }
+
         foreach (var (kv, mtp, tbo) in kvs.SelectMany(k => mtps.SelectMany(d => tbos.Select(o => (k, d, o)))))
         {
             var precisions = request.Precisions with { KvCache = kv };
@@ -65,8 +81,8 @@ public static class ServingPlanner
                 // Prefill workers on one GPU type, decode workers on another.
                 var pm = new ServingModel(request.Model, request.PrefillGpu!, request.Framework, precisions, mtp, tbo);
                 var dm = new ServingModel(request.Model, request.DecodeGpu!, request.Framework, precisions, mtp, tbo);
-                var prefillSide = PrepareAll(pm, request, request.ChunkScales, refused, smallestFit);
-                var decodeSide = PrepareAll(dm, request, [1], refused, smallestFit);
+                var prefillSide = Prepared(pm, kv, mtp, request.ChunkScales, prefillSide: true);
+                var decodeSide = Prepared(dm, kv, mtp, [1], prefillSide: false);
                 if (prefillSide.Count > 0 && decodeSide.Count > 0)
                 {
                     var prefills = PrefillLayouts(pm, prefillSide, request);
@@ -86,7 +102,7 @@ public static class ServingPlanner
             foreach (var gpu in request.Gpus)
             {
                 var m = new ServingModel(request.Model, gpu, request.Framework, precisions, mtp, tbo);
-                var prepared = PrepareAll(m, request, request.ChunkScales, refused, smallestFit);
+                var prepared = Prepared(m, kv, mtp, request.ChunkScales, prefillSide: true);
                 var done = 0;
                 var total = prepared.Count * request.Modes.Count;
                 var at = pass;

@@ -605,21 +605,20 @@ public sealed class ServingModel
     {
         if (e.Cache is { } cache && cache.Workload == (w.Isl, w.Osl, w.CacheHit))
         {
+            var overlapped = Overlaps(e);
             if (bGpu >= 0 && bGpu < StepCache.At(0) && Graphed(e, 0) == Graphed(e, StepCache.At(0)))
             {
                 // Below the grid (the solver's lower brackets): between the empty step and the grid's first point.
-                var empty = cache.EmptyDecode;
+                var empty = cache.Empty(overlapped);
                 if (double.IsNaN(empty))
                 {
-                    empty = DecodeStepExact(e, 0, Context(w));
-                    cache.EmptyDecode = empty;
+                    empty = CachedExact(cache, e, -1, 0, Context(w), overlapped);
                 }
 
-                var first = cache.Decode(0);
+                var first = cache.Decode(0, overlapped);
                 if (double.IsNaN(first))
                 {
-                    first = DecodeStepExact(e, StepCache.At(0), Context(w));
-                    cache.SetDecode(0, first);
+                    first = CachedExact(cache, e, 0, StepCache.At(0), Context(w), overlapped);
                 }
 
                 return empty + (first - empty) * (bGpu / StepCache.At(0));
@@ -628,18 +627,16 @@ public sealed class ServingModel
             var (i, f) = StepCache.Locate(bGpu);
             if (i >= 0 && Graphed(e, StepCache.At(i)) == Graphed(e, StepCache.At(i + 1)))
             {
-                var lo = cache.Decode(i);
+                var lo = cache.Decode(i, overlapped);
                 if (double.IsNaN(lo))
                 {
-                    lo = DecodeStepExact(e, StepCache.At(i), Context(w));
-                    cache.SetDecode(i, lo);
+                    lo = CachedExact(cache, e, i, StepCache.At(i), Context(w), overlapped);
                 }
 
-                var hi = cache.Decode(i + 1);
+                var hi = cache.Decode(i + 1, overlapped);
                 if (double.IsNaN(hi))
                 {
-                    hi = DecodeStepExact(e, StepCache.At(i + 1), Context(w));
-                    cache.SetDecode(i + 1, hi);
+                    hi = CachedExact(cache, e, i + 1, StepCache.At(i + 1), Context(w), overlapped);
                 }
 
                 return lo + (hi - lo) * f;
@@ -649,23 +646,67 @@ public sealed class ServingModel
         return DecodeStepExact(e, bGpu, Context(w));
     }
 
+    // A grid point's decode price (index -1: the empty step), recorded in the cache. With two-batch overlap the one-batch
+    // price comes from the cache when a search without overlap priced it already, and only the half batch is priced.
+    private double CachedExact(StepCache cache, in PreparedEngine e, int index, double bGpu, double ctx, bool overlapped)
+    {
+        var whole = index < 0 ? cache.Empty(false) : cache.Decode(index, false);
+        var policy = Graphed(e, bGpu) ? _graph : _eager;
+        if (double.IsNaN(whole))
+        {
+            whole = DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
+                + Drafts(e, policy, bGpu, ctx);
+            Record(cache, index, whole, overlapped: false);
+        }
+
+        if (!overlapped)
+        {
+            return whole;
+        }
+
+        var drafts = Drafts(e, policy, bGpu, ctx);
+        var v = Math.Min(whole, OverlappedMs(e, policy, bGpu, ctx) + drafts);
+        Record(cache, index, v, overlapped: true);
+        return v;
+
+        static void Record(StepCache cache, int index, double ms, bool overlapped)
+        {
+            if (index < 0)
+            {
+                cache.SetEmpty(overlapped, ms);
+            }
+            else
+            {
+                cache.SetDecode(index, ms, overlapped);
+            }
+        }
+    }
+
     private bool Graphed(in PreparedEngine e, double bGpu) => bGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch;
+
+    // Whether this model runs the engine's decode steps as two overlapped micro-batches (where that is faster).
+    private bool Overlaps(in PreparedEngine e) => _twoBatch && _t.FeedForward.IsMoe && Framework.OverlapsMicroBatches(e.Layout.Ep, e.Layout.Dp);
 
     private double DecodeStepExact(in PreparedEngine e, double bGpu, double ctx)
     {
         var policy = Graphed(e, bGpu) ? _graph : _eager;
-        var whole = DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts));
-        var step = whole.Total;
-        if (_twoBatch && _t.FeedForward.IsMoe && Framework.OverlapsMicroBatches(e.Layout.Ep, e.Layout.Dp))
+        var whole = DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds;
+        if (Overlaps(e))
         {
-            // Two micro-batches of half the requests, one's dispatch and combine hidden under the other's compute (the
-            // decode pipeline of DeepSeek's two-batch overlap), where that is faster than one batch.
-            var half = DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu / 2, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts);
-            var overlapped = DefaultPhases.Overlap(_t, policy, whole, half, commSmShare: 0, pipelined: true).Overlapped;
-            step = overlapped < step ? overlapped : step;
+            whole = Math.Min(whole, OverlappedMs(e, policy, bGpu, ctx));
         }
 
-        return step.Milliseconds + Drafts(e, policy, bGpu, ctx);
+        return whole + Drafts(e, policy, bGpu, ctx);
+    }
+
+    // Two micro-batches of half the requests, one's dispatch and combine hidden under the other's compute (the decode
+    // pipeline of DeepSeek's two-batch overlap), ms without the draft passes. The overlap needs only the half batch's
+    // stages; the one-batch sums it would carry are not used.
+    private double OverlappedMs(in PreparedEngine e, RooflinePolicy policy, double bGpu, double ctx)
+    {
+        var half = DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu / 2, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts);
+        var ms = DefaultPhases.Overlap(_t, policy, default, half, commSmShare: 0, pipelined: true).Overlapped.Milliseconds;
+        return ms > 0 ? ms : double.PositiveInfinity;
     }
 
     // The draft passes of a step with multi-token prediction, one after another, ms.
