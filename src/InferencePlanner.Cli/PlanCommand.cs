@@ -109,6 +109,8 @@ internal static class PlanCommand
             };
 
             // A search that takes longer than about a second shows its progress on stderr; stdout stays clean for pipes.
+            // A terminal sees one line rewritten in place; a log or a file, a line per step.
+            var inPlace = ReferenceEquals(stderr, Console.Error) && !Console.IsErrorRedirected;
             var clock = Stopwatch.StartNew();
             var shown = -1;
             var gate = new object();
@@ -125,11 +127,18 @@ internal static class PlanCommand
                     if (percent > shown)
                     {
                         shown = percent;
-                        stderr.Write($"\rsearching deployments: {percent}%");
+                        if (inPlace)
+                        {
+                            stderr.Write($"\rsearching deployments: {percent}%");
+                        }
+                        else
+                        {
+                            stderr.WriteLine($"searching deployments: {percent}%");
+                        }
                     }
                 }
             });
-            if (shown >= 0)
+            if (shown >= 0 && inPlace)
             {
                 stderr.WriteLine();
             }
