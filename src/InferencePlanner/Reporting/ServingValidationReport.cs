@@ -133,6 +133,15 @@ public static class ServingValidationReport
             Row("each GPU held out of the calibration", o.TpotGpuHeldOut, o.TtftGpuHeldOut),
             Row("each model held out of the calibration", o.TpotModelHeldOut, o.TtftModelHeldOut),
         };
+        // The rows whose deployment the file states whole, apart from those read with assumed worker counts.
+        var stated = o.Predicted.Where(p => !p.Case!.Assumptions.Contains(ServingCase.UnstatedWorkers)).ToList();
+        var assumed = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.UnstatedWorkers)).ToList();
+        if (assumed.Count > 0)
+        {
+            summary.Add(Row("  of them, rows that state their whole deployment", ErrorStats.Of([.. stated.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. stated.Select(p => p.TtftErrorPercent)])));
+            summary.Add(Row("  of them, disaggregated rows read with assumed worker counts", ErrorStats.Of([.. assumed.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. assumed.Select(p => p.TtftErrorPercent)])));
+        }
+
         var strata = o.Predicted.GroupBy(p => p.Case!.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => Row(g.Key, ErrorStats.Of([.. g.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. g.Select(p => p.TtftErrorPercent)]))).ToList();
         var reasons = o.Predictions.Where(p => !p.Predicted).GroupBy(p => Shorten(p.Reason ?? "")).OrderByDescending(g => g.Count())
@@ -145,7 +154,8 @@ public static class ServingValidationReport
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
         [
             new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
-                ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows."]),
+                ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows.",
+                    "The last two rows split the first: disaggregated rows that give no worker counts are read with assumed ones (see data/measurements/serving/README.md) and are left out of the calibration."]),
             new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "request overhead (ms)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),

@@ -487,7 +487,7 @@ public sealed class ServingModel
         // The gaps at the bracket's ends as priced (flo and fhi are halved by the Illinois rule).
         double glo = flo, ghi = fhi;
         var side = 0;
-        var tolerance = 1e-4 * upper;
+        var tolerance = 1e-6 * upper;
         for (var i = 0; i < 60 && hi - lo > tolerance; i++)
         {
             var b = hi - fhi * (hi - lo) / (fhi - flo);
