@@ -123,26 +123,7 @@ public static class ModelCatalog
     private static MlaMoeArchitecture ParseMla(JsonFields f)
     {
         var layers = f.Integer("num_hidden_layers", 1);
-        var dense = f.Integer("first_k_dense_replace", 0);
-        if (dense > layers)
-        {
-            throw new InputException($"{f.Origin}: first_k_dense_replace ({dense}) exceeds num_hidden_layers ({layers})");
-        }
-
-        var routed = f.Integer("n_routed_experts", 1);
-        var topk = f.Integer("num_experts_per_tok", 1);
-        if (topk > routed)
-        {
-            throw new InputException($"{f.Origin}: num_experts_per_tok ({topk}) exceeds n_routed_experts ({routed})");
-        }
-
-        var groups = f.OptionalInteger("n_group", 1) ?? 1;
-        var limited = f.OptionalInteger("topk_group", 1) ?? groups;
-        if (limited > groups)
-        {
-            throw new InputException($"{f.Origin}: topk_group ({limited}) exceeds n_group ({groups})");
-        }
-
+        var (dense, routed, topk, groups, limited) = LeadingDenseExperts.Read(f, layers);
         return new MlaMoeArchitecture(
             Dim: f.Integer("hidden_size", 1),
             InterDim: f.Integer("intermediate_size", 1),
@@ -353,23 +334,39 @@ public static class ModelCatalog
     // layout), routed with a score-correction bias.
     private static FeedForwardSpec LeadingDenseMoe(JsonFields f, int layers)
     {
-        var dense = f.Integer("first_k_dense_replace", 0);
-        if (dense > layers)
-        {
-            throw new InputException($"{f.Origin}: first_k_dense_replace ({dense}) exceeds num_hidden_layers ({layers})");
-        }
-
-        var experts = f.Integer("n_routed_experts", 1);
-        var topk = f.Integer("num_experts_per_tok", 1);
-        if (topk > experts)
-        {
-            throw new InputException($"{f.Origin}: num_experts_per_tok ({topk}) exceeds n_routed_experts ({experts})");
-        }
-
-        var groups = f.OptionalInteger("n_group", 1) ?? 1;
-        var limited = f.OptionalInteger("topk_group", 1) ?? groups;
+        var (dense, experts, topk, groups, limited) = LeadingDenseExperts.Read(f, layers);
         return new FeedForwardSpec(dense > 0 ? f.Integer("intermediate_size", 1) : 0, dense, layers - dense, experts, f.OptionalInteger("n_shared_experts", 0) ?? 0, topk,
-            f.Integer("moe_intermediate_size", 1), Math.Max(groups, limited), limited, RouterBias: true);
+            f.Integer("moe_intermediate_size", 1), groups, limited, RouterBias: true);
+    }
+
+    // DeepSeek's expert fields, which GLM's configs share: dense layers first, then routed experts of which each token
+    // takes top-k, within topk_group of n_group groups.
+    private readonly record struct LeadingDenseExperts(int Dense, int Routed, int TopK, int Groups, int Limited)
+    {
+        public static LeadingDenseExperts Read(JsonFields f, int layers)
+        {
+            var dense = f.Integer("first_k_dense_replace", 0);
+            if (dense > layers)
+            {
+                throw new InputException($"{f.Origin}: first_k_dense_replace ({dense}) exceeds num_hidden_layers ({layers})");
+            }
+
+            var routed = f.Integer("n_routed_experts", 1);
+            var topk = f.Integer("num_experts_per_tok", 1);
+            if (topk > routed)
+            {
+                throw new InputException($"{f.Origin}: num_experts_per_tok ({topk}) exceeds n_routed_experts ({routed})");
+            }
+
+            var groups = f.OptionalInteger("n_group", 1) ?? 1;
+            var limited = f.OptionalInteger("topk_group", 1) ?? groups;
+            if (limited > groups)
+            {
+                throw new InputException($"{f.Origin}: topk_group ({limited}) exceeds n_group ({groups})");
+            }
+
+            return new LeadingDenseExperts(dense, routed, topk, groups, limited);
+        }
     }
 
     private static FeedForwardSpec Moe(JsonFields f, int layers, int experts, int expertInter, bool expertBias, bool routerBias)

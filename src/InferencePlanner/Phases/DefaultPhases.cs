@@ -491,16 +491,17 @@ public static class DefaultCapacity
     /// KV-cache bytes one GPU holds per request of its batch for <paramref name="tokens"/> tokens of context:
     /// a TP group keeps the KV of all its GPUs' requests, each GPU for its own KV heads (all of the latent for MLA);
     /// sliding-window layers keep at most the window; sparse-attention layers also keep each token's indexer key;
-    /// linear-attention layers keep a fixed-size state instead, whatever the context.
+    /// linear-attention layers keep a fixed-size state instead, whatever the context. Each of <paramref name="mtpLayers"/>
+    /// multi-token-prediction modules in memory is one more full-attention layer keeping the whole context.
     /// </summary>
-    public static Bytes KvPerRequest(TransformerSpec t, int tp, Precision kv, double tokens)
+    public static Bytes KvPerRequest(TransformerSpec t, int tp, Precision kv, double tokens, int mtpLayers = 0)
     {
         ArgumentNullException.ThrowIfNull(t);
         var a = t.Attention;
         var perToken = DefaultWork.KvBytesPerTokenPerGpu(a, tp, kv) + (a.Sparse is { } s ? DefaultWork.IndexerKeyBytes(s) : 0);
         var windowed = a.SlidingLayers > 0 ? Math.Min(tokens, a.SlidingWindow) : 0;
         var state = a.Linear is { } l ? a.LinearLayers * LinearAttentionWork.StateBytesPerRequestPerGpu(l, tp) : 0;
-        return Bytes.FromBytes(tp * (perToken * (t.FullAttentionLayers * tokens + a.SlidingLayers * windowed) + state));
+        return Bytes.FromBytes(tp * (perToken * ((t.FullAttentionLayers + mtpLayers) * tokens + a.SlidingLayers * windowed) + state));
     }
 
     /// <summary>Multi-token-prediction modules the options put in memory: the model's, when drafting is on.</summary>
@@ -526,10 +527,7 @@ public static class DefaultCapacity
         ArgumentNullException.ThrowIfNull(p);
         var mtp = MtpLayers(t, o);
         var free = Usable(gpu, o) - WeightsPerGpu(t, layout, p, o.MlaDecodeForm, mtp);
-        // A multi-token-prediction module is one more full-attention layer keeping the whole context.
-        var a = t.Attention;
-        var mtpKv = mtp * layout.Tp * (DefaultWork.KvBytesPerTokenPerGpu(a, layout.Tp, p.KvCache) + (a.Sparse is { } s ? DefaultWork.IndexerKeyBytes(s) : 0)) * tokensPerRequest;
-        return free / (KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest) + Bytes.FromBytes(mtpKv));
+        return free / KvPerRequest(t, layout.Tp, p.KvCache, tokensPerRequest, mtp);
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reason when the weights do not fit on each GPU.</summary>

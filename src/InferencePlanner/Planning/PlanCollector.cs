@@ -30,7 +30,7 @@ internal sealed record SweepSite(GpuSpec Gpu, ServingMode Mode, EngineLayout? En
     public long Order { get; init; }
 
     /// <summary>The frontier a candidate of this site joins: one per GPU type (or pair) and mode.</summary>
-    public (string Gpus, ServingMode Mode) FrontierKey => _key ??= (PrefillGpu is { } p ? $"{p.Name} prefill, {Gpu.Name} decode" : Gpu.Name, Mode);
+    public (string Gpus, ServingMode Mode) FrontierKey => _key ??= (PlanPoint.GpuTextOf(Gpu, PrefillGpu), Mode);
 
     private (string, ServingMode)? _key;
 

@@ -29,7 +29,14 @@ public sealed record PlanPoint(GpuSpec Gpu, ServingMode Mode, EngineLayout? Engi
     public GpuSpec? PrefillGpu { get; init; }
 
     /// <summary>The GPU type or types as people write them.</summary>
-    public string GpuText => PrefillGpu is { } p ? $"{p.Name} prefill, {Gpu.Name} decode" : Gpu.Name;
+    public string GpuText => GpuTextOf(Gpu, PrefillGpu);
+
+    /// <summary>The GPU type, or the prefill and decode types of heterogeneous disaggregation, as people write them.</summary>
+    public static string GpuTextOf(GpuSpec gpu, GpuSpec? prefillGpu)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        return prefillGpu is { } p ? $"{p.Name} prefill, {gpu.Name} decode" : gpu.Name;
+    }
 
     /// <summary>GPUs of the prefill workers (0 when aggregated).</summary>
     public int PrefillGpus => Disaggregated is { } d ? d.Prefill.Gpus * d.PrefillWorkers : 0;

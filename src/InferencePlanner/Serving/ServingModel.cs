@@ -29,6 +29,7 @@ public sealed class ServingModel
     private readonly RooflinePolicy _graph, _eager;
 
     private readonly int _drafts;
+    private readonly int _mtpLayers; // multi-token-prediction modules in memory: the model's, when drafting
     private readonly bool _twoBatch;
 
     /// <summary>
@@ -53,8 +54,9 @@ public sealed class ServingModel
 
         _drafts = mtpDrafts;
         _twoBatch = twoBatchOverlap;
-        TokensPerStep = new DefaultOptions { MtpDraftTokens = mtpDrafts }.TokensPerStep;
-        ArgumentNullException.ThrowIfNull(model);
+        var options = new DefaultOptions { MtpDraftTokens = mtpDrafts };
+        TokensPerStep = options.TokensPerStep;
+        _mtpLayers = DefaultCapacity.MtpLayers(model.Transformer, options);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(framework);
         ArgumentNullException.ThrowIfNull(precisions);
@@ -101,7 +103,7 @@ public sealed class ServingModel
         engine.Validate(_t, _gpu, side);
         var budget = Budget(chunkTokens);
         var layout = engine.ToDefault(_t);
-        var weights = DefaultCapacity.WeightsPerGpu(_t, layout, _p, mtpLayers: _drafts > 0 ? _t.MtpLayers : 0).ToGB();
+        var weights = DefaultCapacity.WeightsPerGpu(_t, layout, _p, mtpLayers: _mtpLayers).ToGB();
         var fw = Framework;
         double capacity = _gpu.MemoryGB * HbmGBPerDatasheetGB, reserve = fw.ReserveFor(budget);
         double Kv(double r) => fw.MemoryShareOf == MemoryShareOf.Total ? fw.MemoryShare * capacity - weights - r : fw.MemoryShare * (capacity - weights - r);
@@ -202,41 +204,22 @@ public sealed class ServingModel
         if (at.Rate > s.PrefillCapacity)
         {
             // Regula falsi (Illinois) on rate - capacity to a relative tolerance, staying on the feasible side.
-            var rateAtCap = s.At(upper).Rate;
-            double lo = 0, hi = upper, flo = -s.PrefillCapacity, fhi = rateAtCap - s.PrefillCapacity;
-            var side = 0;
-            for (var i = 0; i < 60 && hi - lo > 1e-6 * upper; i++)
+            var bracket = new Bracket(0, -s.PrefillCapacity, upper, s.At(upper).Rate - s.PrefillCapacity);
+            for (var i = 0; i < 60 && bracket.Hi - bracket.Lo > 1e-6 * upper; i++)
             {
-                var x = lo - flo * (hi - lo) / (fhi - flo);
-                if (!(x > lo && x < hi))
-                {
-                    x = (lo + hi) / 2;
-                }
-
+                var x = bracket.Next();
                 var f = s.At(x).Rate - s.PrefillCapacity;
                 if (f > 0)
                 {
-                    (hi, fhi) = (x, f);
-                    if (side == 1)
-                    {
-                        flo /= 2;
-                    }
-
-                    side = 1;
+                    bracket.High(x, f);
                 }
                 else
                 {
-                    (lo, flo) = (x, f);
-                    if (side == -1)
-                    {
-                        fhi /= 2;
-                    }
-
-                    side = -1;
+                    bracket.Low(x, f);
                 }
             }
 
-            upper = lo;
+            upper = bracket.Lo;
             (b, limit, at) = Solve(ref s, c, upper, below, guess);
         }
 
@@ -285,7 +268,7 @@ public sealed class ServingModel
         private readonly ServingModel _m;
         private readonly PreparedEngine _e;
         private readonly ServingWorkload _w;
-        private readonly double _osl1, _c, _ctx, _cap;
+        private readonly double _osl1, _c, _cap;
         private readonly int _steps;
 
         public AggregatedState(ServingModel m, in PreparedEngine e, in ServingWorkload w, double maxRunning)
@@ -295,7 +278,6 @@ public sealed class ServingModel
             _w = w;
             _osl1 = w.Osl - 1;
             _c = w.Concurrency;
-            _ctx = Context(w);
             Missed = w.MissedTokens;
             Overhead = m.Framework.StepOverheadUs / 1000;
             _steps = m.Framework.MixesPrefill ? 1 : 2;
@@ -365,7 +347,7 @@ public sealed class ServingModel
         private readonly ServingModel _m, _pm;
         private readonly PreparedEngine _p, _d;
         private readonly ServingWorkload _w;
-        private readonly double _osl1, _c, _ctx, _px, _dy;
+        private readonly double _osl1, _c, _px, _dy;
 
         public DisaggregatedState(ServingModel m, ServingModel pm, in PreparedEngine prefill, int px, in PreparedEngine decode, int dy, in ServingWorkload w, double maxRunning)
         {
@@ -376,7 +358,6 @@ public sealed class ServingModel
             _w = w;
             _osl1 = w.Osl - 1;
             _c = w.Concurrency;
-            _ctx = Context(w);
             _px = px;
             _dy = dy;
             Missed = w.MissedTokens;
@@ -428,9 +409,8 @@ public sealed class ServingModel
     }
 
     // The decode batch b in [0, upper] at which TTFT by Little's law, (C - b) / rate, meets its floor; upper when the
-    // clients offer more than that. Returns the steady state at b too, so that the caller need not price it again;
-    // `atUpper`, when given, is the steady state at `upper` already priced.
-    private static (double B, ServingLimit Limit, Point At) Solve<T>(ref T state, double c, double upper, double below, double guess, in Point? atUpper = null)
+    // clients offer more than that. Returns the steady state at b too, so that the caller need not price it again.
+    private static (double B, ServingLimit Limit, Point At) Solve<T>(ref T state, double c, double upper, double below, double guess)
         where T : struct, ISteadyState
     {
         // The gap falls as b grows: a bracketed root, found by regula falsi with the Illinois correction (a few
@@ -465,7 +445,7 @@ public sealed class ServingModel
 
         if (double.IsNaN(fhi))
         {
-            phi = atUpper ?? state.At(upper);
+            phi = state.At(upper);
             fhi = Gap(c, upper, phi);
             if (fhi >= 0)
             {
@@ -484,49 +464,80 @@ public sealed class ServingModel
             return (lo, ServingLimit.Concurrency, plo);
         }
 
-        // The gaps at the bracket's ends as priced (flo and fhi are halved by the Illinois rule).
+        // The bracket's gaps are halved by the Illinois rule; glo and ghi keep them as priced.
+        var bracket = new Bracket(lo, flo, hi, fhi);
         double glo = flo, ghi = fhi;
-        var side = 0;
         var tolerance = 1e-6 * upper;
-        for (var i = 0; i < 60 && hi - lo > tolerance; i++)
+        for (var i = 0; i < 60 && bracket.Hi - bracket.Lo > tolerance; i++)
         {
-            var b = hi - fhi * (hi - lo) / (fhi - flo);
-            if (!(b > lo && b < hi))
-            {
-                b = (lo + hi) / 2;
-            }
-
+            var b = bracket.Next();
             var pb = state.At(b);
             var f = Gap(c, b, pb);
             if (f > 0)
             {
-                (lo, flo, glo, plo) = (b, f, f, pb);
-                if (side == -1)
-                {
-                    fhi /= 2;
-                }
-
-                side = -1;
+                bracket.Low(b, f);
+                (glo, plo) = (f, pb);
             }
             else
             {
-                (hi, fhi, ghi, phi) = (b, f, f, pb);
-                if (side == 1)
-                {
-                    flo /= 2;
-                }
-
-                side = 1;
+                bracket.High(b, f);
+                (ghi, phi) = (f, pb);
             }
 
-            if (Math.Abs(f) < 1e-9 * Math.Max(1, Math.Abs(flo)))
+            if (Math.Abs(f) < 1e-9 * Math.Max(1, Math.Abs(bracket.FLo)))
             {
                 return (b, ServingLimit.Concurrency, pb);
             }
         }
 
         // Both ends lie within the tolerance of the root: the one nearer to it by the gap.
-        return Math.Abs(glo) <= Math.Abs(ghi) ? (lo, ServingLimit.Concurrency, plo) : (hi, ServingLimit.Concurrency, phi);
+        return Math.Abs(glo) <= Math.Abs(ghi) ? (bracket.Lo, ServingLimit.Concurrency, plo) : (bracket.Hi, ServingLimit.Concurrency, phi);
+    }
+
+    // A root's bracket for regula falsi with the Illinois correction: the next point is the secant's root, and the end
+    // that stays twice running has its value halved, so that both ends close in.
+    private struct Bracket(double lo, double flo, double hi, double fhi)
+    {
+        private int _side;
+
+        public double Lo { get; private set; } = lo;
+
+        public double Hi { get; private set; } = hi;
+
+        public double FLo { get; private set; } = flo;
+
+        public double FHi { get; private set; } = fhi;
+
+        // The secant's root, or the middle where rounding puts it outside the bracket.
+        public readonly double Next()
+        {
+            var x = Hi - FHi * (Hi - Lo) / (FHi - FLo);
+            return x > Lo && x < Hi ? x : (Lo + Hi) / 2;
+        }
+
+        // The root lies above x (the value there has the lower end's sign).
+        public void Low(double x, double f)
+        {
+            (Lo, FLo) = (x, f);
+            if (_side == -1)
+            {
+                FHi /= 2;
+            }
+
+            _side = -1;
+        }
+
+        // The root lies below x.
+        public void High(double x, double f)
+        {
+            (Hi, FHi) = (x, f);
+            if (_side == 1)
+            {
+                FLo /= 2;
+            }
+
+            _side = 1;
+        }
     }
 
     // Little's law's wait, (C - b) / rate, less a prompt's floor, times b: the same sign and root, but with rate = b /
@@ -609,36 +620,16 @@ public sealed class ServingModel
             if (bGpu >= 0 && bGpu < StepCache.At(0) && Graphed(e, 0) == Graphed(e, StepCache.At(0)))
             {
                 // Below the grid (the solver's lower brackets): between the empty step and the grid's first point.
-                var empty = cache.Empty(overlapped);
-                if (double.IsNaN(empty))
-                {
-                    empty = CachedExact(cache, e, -1, 0, Context(w), overlapped);
-                }
-
-                var first = cache.Decode(0, overlapped);
-                if (double.IsNaN(first))
-                {
-                    first = CachedExact(cache, e, 0, StepCache.At(0), Context(w), overlapped);
-                }
-
+                var empty = Cached(cache, e, StepCache.Empty, 0, Context(w), overlapped);
+                var first = Cached(cache, e, 0, StepCache.At(0), Context(w), overlapped);
                 return empty + (first - empty) * (bGpu / StepCache.At(0));
             }
 
             var (i, f) = StepCache.Locate(bGpu);
             if (i >= 0 && Graphed(e, StepCache.At(i)) == Graphed(e, StepCache.At(i + 1)))
             {
-                var lo = cache.Decode(i, overlapped);
-                if (double.IsNaN(lo))
-                {
-                    lo = CachedExact(cache, e, i, StepCache.At(i), Context(w), overlapped);
-                }
-
-                var hi = cache.Decode(i + 1, overlapped);
-                if (double.IsNaN(hi))
-                {
-                    hi = CachedExact(cache, e, i + 1, StepCache.At(i + 1), Context(w), overlapped);
-                }
-
+                var lo = Cached(cache, e, i, StepCache.At(i), Context(w), overlapped);
+                var hi = Cached(cache, e, i + 1, StepCache.At(i + 1), Context(w), overlapped);
                 return lo + (hi - lo) * f;
             }
         }
@@ -646,17 +637,21 @@ public sealed class ServingModel
         return DecodeStepExact(e, bGpu, Context(w));
     }
 
-    // A grid point's decode price (index -1: the empty step), recorded in the cache. With two-batch overlap the one-batch
-    // price comes from the cache when a search without overlap priced it already, and only the half batch is priced.
-    private double CachedExact(StepCache cache, in PreparedEngine e, int index, double bGpu, double ctx, bool overlapped)
+    // A grid point's decode price from the cache, priced and recorded there on first use. With two-batch overlap the
+    // one-batch price comes from the cache when a search without overlap priced it already, and only the half batch is priced.
+    private double Cached(StepCache cache, in PreparedEngine e, int index, double bGpu, double ctx, bool overlapped)
     {
-        var whole = index < 0 ? cache.Empty(false) : cache.Decode(index, false);
-        var policy = Graphed(e, bGpu) ? _graph : _eager;
+        var v = cache.Decode(index, overlapped);
+        if (!double.IsNaN(v))
+        {
+            return v;
+        }
+
+        var whole = cache.Decode(index, overlapped: false);
         if (double.IsNaN(whole))
         {
-            whole = DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
-                + Drafts(e, policy, bGpu, ctx);
-            Record(cache, index, whole, overlapped: false);
+            whole = OneBatchMs(e, bGpu, ctx);
+            cache.SetDecode(index, whole, overlapped: false);
         }
 
         if (!overlapped)
@@ -664,22 +659,9 @@ public sealed class ServingModel
             return whole;
         }
 
-        var drafts = Drafts(e, policy, bGpu, ctx);
-        var v = Math.Min(whole, OverlappedMs(e, policy, bGpu, ctx) + drafts);
-        Record(cache, index, v, overlapped: true);
+        v = Math.Min(whole, TwoBatchesMs(e, bGpu, ctx));
+        cache.SetDecode(index, v, overlapped: true);
         return v;
-
-        static void Record(StepCache cache, int index, double ms, bool overlapped)
-        {
-            if (index < 0)
-            {
-                cache.SetEmpty(overlapped, ms);
-            }
-            else
-            {
-                cache.SetDecode(index, ms, overlapped);
-            }
-        }
     }
 
     private bool Graphed(in PreparedEngine e, double bGpu) => bGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch;
@@ -687,26 +669,30 @@ public sealed class ServingModel
     // Whether this model runs the engine's decode steps as two overlapped micro-batches (where that is faster).
     private bool Overlaps(in PreparedEngine e) => _twoBatch && _t.FeedForward.IsMoe && Framework.OverlapsMicroBatches(e.Layout.Ep, e.Layout.Dp);
 
+    // A decode step priced afresh: one batch, or two overlapped micro-batches where that is faster.
     private double DecodeStepExact(in PreparedEngine e, double bGpu, double ctx)
     {
-        var policy = Graphed(e, bGpu) ? _graph : _eager;
-        var whole = DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds;
-        if (Overlaps(e))
-        {
-            whole = Math.Min(whole, OverlappedMs(e, policy, bGpu, ctx));
-        }
+        var one = OneBatchMs(e, bGpu, ctx);
+        return Overlaps(e) ? Math.Min(one, TwoBatchesMs(e, bGpu, ctx)) : one;
+    }
 
-        return whole + Drafts(e, policy, bGpu, ctx);
+    // A decode step of the whole batch, with its draft passes, ms.
+    private double OneBatchMs(in PreparedEngine e, double bGpu, double ctx)
+    {
+        var policy = Graphed(e, bGpu) ? _graph : _eager;
+        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
+            + Drafts(e, policy, bGpu, ctx);
     }
 
     // Two micro-batches of half the requests, one's dispatch and combine hidden under the other's compute (the decode
-    // pipeline of DeepSeek's two-batch overlap), ms without the draft passes. The overlap needs only the half batch's
+    // pipeline of DeepSeek's two-batch overlap), with the draft passes, ms. The overlap needs only the half batch's
     // stages; the one-batch sums it would carry are not used.
-    private double OverlappedMs(in PreparedEngine e, RooflinePolicy policy, double bGpu, double ctx)
+    private double TwoBatchesMs(in PreparedEngine e, double bGpu, double ctx)
     {
+        var policy = Graphed(e, bGpu) ? _graph : _eager;
         var half = DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu / 2, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts);
         var ms = DefaultPhases.Overlap(_t, policy, default, half, commSmShare: 0, pipelined: true).Overlapped.Milliseconds;
-        return ms > 0 ? ms : double.PositiveInfinity;
+        return ms > 0 ? ms + Drafts(e, policy, bGpu, ctx) : double.PositiveInfinity;
     }
 
     // The draft passes of a step with multi-token prediction, one after another, ms.
@@ -801,11 +787,11 @@ public sealed class ServingModel
     public const double HbmGBPerDatasheetGB = 1.073741824;
 
     /// <summary>Whether the prepared engine's KV cache holds one whole request of the workload's lengths (else serving it throws, naming the shortfall).</summary>
-    public bool HoldsOneRequest(in PreparedEngine e, in ServingWorkload w)
-    {
-        var mtp = 1 + (_drafts > 0 ? _t.MtpLayers / (double)Math.Max(1, _t.FullAttentionLayers) : 0);
-        return DefaultCapacity.KvPerRequest(_t, e.Layout.Tp, _p.KvCache, (double)w.Isl + w.Osl).ToGB() * mtp <= e.KvCapacityGB * e.Layout.Tp;
-    }
+    public bool HoldsOneRequest(in PreparedEngine e, in ServingWorkload w) => WholeRequestGB(e, w) <= e.KvCapacityGB * e.Layout.Tp;
+
+    // The KV cache of one request at its full length, per TP group (GB).
+    private double WholeRequestGB(in PreparedEngine e, in ServingWorkload w) =>
+        DefaultCapacity.KvPerRequest(_t, e.Layout.Tp, _p.KvCache, (double)w.Isl + w.Osl, _mtpLayers).ToGB() * e.Layout.Tp;
 
     // The memory a workload takes on a prepared engine: KV per request in flight, the requests it holds.
     private readonly record struct Memory(double PerRequestGB, double ByMemory, double MaxRunning)
@@ -813,14 +799,11 @@ public sealed class ServingModel
         public static Memory Of(ServingModel m, in PreparedEngine e, in ServingWorkload w)
         {
             var t = m._t;
-            // A multi-token-prediction module keeps the context in one more full-attention layer.
-            var mtp = 1 + (m._drafts > 0 ? t.MtpLayers / (double)Math.Max(1, t.FullAttentionLayers) : 0);
-            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, Context(w)).ToGB() * mtp;
+            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, Context(w), m._mtpLayers).ToGB();
             if (!m.HoldsOneRequest(e, w))
             {
-                var whole = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, (double)w.Isl + w.Osl).ToGB() * mtp;
                 throw new InputException(
-                    $"{m.Model.Name} on {e.Gpus} x {m._gpu.Name} ({e.Engine.Describe(t)}): one request of {w.Isl} + {w.Osl} tokens needs {whole * e.Layout.Tp:F1} GB of KV cache per TP group, more than the {e.KvCapacityGB * e.Layout.Tp:F1} GB it has");
+                    $"{m.Model.Name} on {e.Gpus} x {m._gpu.Name} ({e.Engine.Describe(t)}): one request of {w.Isl} + {w.Osl} tokens needs {m.WholeRequestGB(e, w):F1} GB of KV cache per TP group, more than the {e.KvCapacityGB * e.Layout.Tp:F1} GB it has");
             }
 
             var byMemory = e.Gpus * e.KvCapacityGB / perRequest;

@@ -19,12 +19,11 @@ public sealed class StepCache
     private static readonly double LogRatio = Math.Log(Ratio);
     private static readonly double[] Grid = [.. Enumerable.Range(0, Points).Select(i => Origin * Math.Exp(i * LogRatio))];
 
-    private readonly double[] _decode = Filled(Points);
-    private readonly double[] _decodeOverlapped = Filled(Points);
+    // Decode prices by grid index, the step with no requests (Empty) first.
+    private readonly double[] _decode = Filled(Points + 1);
+    private readonly double[] _decodeOverlapped = Filled(Points + 1);
     private readonly double[] _prefill = Filled(Points);
     private MixedTable? _mixed; // made on the first mixed step: engines of frameworks that never mix steps need none
-    private double _emptyDecode = double.NaN;
-    private double _emptyDecodeOverlapped = double.NaN;
 
     /// <summary>The workload the prices hold for: input length and cache hit (context and chunk shapes follow from them).</summary>
     public (int Isl, int Osl, double CacheHit) Workload { get; }
@@ -52,40 +51,20 @@ public sealed class StepCache
     public static double At(int index) => Grid[index];
 
     /// <summary>
-    /// A cached decode step price at a grid point, as one batch or, with <paramref name="overlapped"/>, as two overlapped
-    /// micro-batches where that is faster; NaN when not yet priced. A search with and without two-batch overlap shares one
-    /// cache: the overlapped price starts from the one-batch price.
+    /// The index of the decode step with no requests (what remains is reading the weights and the fixed costs), which a
+    /// search's solver prices at the edge of every bracket, below the grid's first point.
     /// </summary>
-    public double Decode(int index, bool overlapped = false) => (overlapped ? _decodeOverlapped : _decode)[index];
-
-    /// <summary>Records a decode step price.</summary>
-    public void SetDecode(int index, double ms, bool overlapped = false) => (overlapped ? _decodeOverlapped : _decode)[index] = ms;
-
-    /// <summary>The cached price of a decode step with no requests, one way or the other (see <see cref="EmptyDecode"/>).</summary>
-    public double Empty(bool overlapped) => overlapped ? Volatile.Read(ref _emptyDecodeOverlapped) : EmptyDecode;
-
-    /// <summary>Records the price of a decode step with no requests.</summary>
-    public void SetEmpty(bool overlapped, double ms)
-    {
-        if (overlapped)
-        {
-            Volatile.Write(ref _emptyDecodeOverlapped, ms);
-        }
-        else
-        {
-            EmptyDecode = ms;
-        }
-    }
+    public const int Empty = -1;
 
     /// <summary>
-    /// The cached price of a decode step with no requests (what remains is reading the weights and the fixed costs), which
-    /// a search's solver evaluates at the edge of every bracket; NaN when not yet priced.
+    /// A cached decode step price at a grid point (or <see cref="Empty"/>), as one batch or, with
+    /// <paramref name="overlapped"/>, as two overlapped micro-batches where that is faster; NaN when not yet priced. A
+    /// search with and without two-batch overlap shares one cache: the overlapped price starts from the one-batch price.
     /// </summary>
-    public double EmptyDecode
-    {
-        get => Volatile.Read(ref _emptyDecode);
-        set => Volatile.Write(ref _emptyDecode, value);
-    }
+    public double Decode(int index, bool overlapped = false) => (overlapped ? _decodeOverlapped : _decode)[index + 1];
+
+    /// <summary>Records a decode step price.</summary>
+    public void SetDecode(int index, double ms, bool overlapped = false) => (overlapped ? _decodeOverlapped : _decode)[index + 1] = ms;
 
     /// <summary>A cached prefill step price at a grid point; NaN when not yet priced.</summary>
     public double Prefill(int index) => _prefill[index];
