@@ -34,10 +34,10 @@ internal static class PlanCommand
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision searched: fp8, bf16, or both as bf16,fp8 (default: bf16)." };
-        var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: also search deployments drafting this many tokens per step (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, 8);
+        var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: also search deployments drafting this many tokens per step (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, ServingModel.MaxMtpDrafts);
         var tbo = new Option<string>("--two-batch-overlap") { Description = "Two-batch overlap of decode steps: on (search it beside one batch), off, or auto (on for MoE models under a framework whose file names a flag for it: SGLang's --enable-two-batch-overlap, vLLM's --enable-dbo).", DefaultValueFactory = _ => "auto" };
         tbo.AcceptOnlyFromAmong("auto", "on", "off");
-        var chunkScales = new Option<string?>("--chunk-scales") { Description = "Step budgets searched, as multiples of the framework's default, comma-separated (default: 0.5,1,2)." };
+        var chunkScales = new Option<string?>("--chunk-scales") { Description = "Step budgets searched, as multiples of the framework's default, comma-separated (default: " + string.Join(",", PlanRequest.DefaultChunkScales) + ")." };
         var prefillGpu = new Option<string?>("--prefill-gpu") { Description = "Heterogeneous disaggregation: the prefill workers' GPU (with --decode-gpu; plans disaggregated serving only)." };
         var decodeGpu = new Option<string?>("--decode-gpu") { Description = "Heterogeneous disaggregation: the decode workers' GPU (with --prefill-gpu)." };
         var price = new Option<string[]>("--price") { Description = "A GPU-hour price replacing the built-in one: GPU=USD_PER_HOUR (repeat for several).", Arity = ArgumentArity.OneOrMore };
@@ -102,10 +102,9 @@ internal static class PlanCommand
                 PrefillGpu = prefill,
                 DecodeGpu = decode,
                 KvCaches = kvList.Count > 1 ? kvList.Distinct().ToList() : null,
-                ChunkScales = scales ?? [0.5, 1, 2],
+                ChunkScales = scales ?? PlanRequest.DefaultChunkScales,
                 MtpDrafts = p.GetValue(mtp),
                 TwoBatchOverlap = p.GetValue(tbo) switch { "on" => true, "off" => false, _ => null },
-                PricePerGpuHour = prices.ToDictionary(kv => kv.Key, kv => kv.Value.UsdPerGpuHour),
             };
 
             // A search that takes longer than about a second shows its progress on stderr; stdout stays clean for pipes.

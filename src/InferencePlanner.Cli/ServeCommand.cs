@@ -37,7 +37,7 @@ internal static class ServeCommand
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
-        var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: draft tokens per step, verified with the token (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, 8);
+        var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: draft tokens per step, verified with the token (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, ServingModel.MaxMtpDrafts);
         var tbo = new Option<bool>("--two-batch-overlap") { Description = "MoE engines with expert parallelism run decode steps as two overlapped micro-batches where that is faster (SGLang's --enable-two-batch-overlap)." };
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: summary, ttft, tpot, decode-step, memory, balance." };
         var cmd = new Command("serve", "Serving one deployment under closed-loop clients: TTFT and TPOT with their parts, tokens/s per user and per GPU, requests/s, memory per GPU and what limits the rate.")

@@ -86,11 +86,7 @@ public sealed record PlanQuery
             "both" or null => [ServingMode.Aggregated, ServingMode.Disaggregated],
             _ => throw new InputException($"--mode: '{Mode}' is not agg, disagg or both"),
         };
-        if (Mtp is < 0 or > 8)
-        {
-            throw new InputException($"--mtp is the draft tokens per step and must lie in [0, 8], got {Mtp}");
-        }
-
+        // The draft count is checked where it is used (ServingModel), with the command line's message.
         var kvs = (KvCache ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Select(k => PrecisionExtensions.Parse(k, "--kv-cache")).Distinct().ToList();
         var precisions = PrecisionSet.NativeFor(model.Transformer);
         if (kvs.Count > 0)
@@ -104,7 +100,6 @@ public sealed record PlanQuery
             Modes = modes,
             KvCaches = kvs.Count > 1 ? kvs : null,
             MtpDrafts = Mtp,
-            PricePerGpuHour = prices.ToDictionary(kv => kv.Key, kv => kv.Value.UsdPerGpuHour),
         };
         return (request, prices);
     }

@@ -280,6 +280,20 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void A_plan_request_refuses_what_every_front_end_would_pass_it_wrongly()
+    {
+        // The page and the command line build the same request; the request itself refuses a KV cache in a weight-only
+        // format and a draft count out of range, so that neither front end needs its own copy of the rule.
+        var request = Request("deepseek-v3", "H200");
+        var int4Kv = request with { Precisions = request.Precisions with { KvCache = Units.Precision.Int4 } };
+        Assert.Contains("--kv-cache", Assert.Throws<InputException>(int4Kv.Validate).Message, StringComparison.Ordinal);
+        var tooMany = request with { MtpDrafts = ServingModel.MaxMtpDrafts + 1 };
+        Assert.Contains("--mtp", Assert.Throws<InputException>(tooMany.Validate).Message, StringComparison.Ordinal);
+        var noModule = Request("llama-3.1-8b", "H200") with { MtpDrafts = 1 };
+        Assert.Contains("multi-token-prediction module", Assert.Throws<InputException>(noModule.Validate).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Redundant_experts_trade_weight_memory_for_a_lighter_busiest_rank_and_reach_the_search_and_the_commands()
     {
         var m = ModelCatalog.Resolve("deepseek-v3");

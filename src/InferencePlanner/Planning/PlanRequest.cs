@@ -117,7 +117,10 @@ public sealed record PlanRequest(
     /// Step budgets searched, as multiples of the framework's default on each GPU (prompt tokens per step and data-parallel
     /// group): the engines of aggregated serving and the prefill workers of disaggregated serving run each.
     /// </summary>
-    public IReadOnlyList<double> ChunkScales { get; init; } = [0.5, 1, 2];
+    public IReadOnlyList<double> ChunkScales { get; init; } = DefaultChunkScales;
+
+    /// <summary>The step budgets searched unless asked otherwise: half, once and twice the framework's default.</summary>
+    public static IReadOnlyList<double> DefaultChunkScales { get; } = [0.5, 1, 2];
 
     /// <summary>
     /// Two-batch overlap of decode steps: true searches it beside none, false leaves it off, null searches it for MoE
@@ -133,9 +136,6 @@ public sealed record PlanRequest(
 
     /// <summary>KV-cache formats searched (a serving flag, not a checkpoint); null: the request's precisions' only.</summary>
     public IReadOnlyList<Units.Precision>? KvCaches { get; init; }
-
-    /// <summary>USD per GPU-hour by GPU name, for the cost; GPUs without a price get no cost.</summary>
-    public IReadOnlyDictionary<string, double> PricePerGpuHour { get; init; } = new Dictionary<string, double>();
 
     /// <summary>Throws <see cref="InputException"/> naming the problem when the request cannot be planned.</summary>
     public void Validate()
@@ -171,11 +171,13 @@ public sealed record PlanRequest(
             throw new InputException("the chunk budgets searched must be positive multiples of the framework's default, at most 64");
         }
 
-        if (KvCaches is { } kv && (kv.Count == 0 || kv.Any(k => k is not (Units.Precision.Bf16 or Units.Precision.Fp8))))
+        if ((KvCaches is { } kv && (kv.Count == 0 || kv.Any(k => k is not (Units.Precision.Bf16 or Units.Precision.Fp8))))
+            || Precisions.KvCache is not (Units.Precision.Bf16 or Units.Precision.Fp8))
         {
             throw new InputException("--kv-cache searches bf16 and fp8");
         }
 
+        ServingModel.RequireMtp(Model, MtpDrafts);
         if (GpuBudget is < 1)
         {
             throw new InputException($"--gpu-budget must be at least 1, got {GpuBudget}");

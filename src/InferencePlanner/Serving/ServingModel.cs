@@ -41,17 +41,7 @@ public sealed class ServingModel
     /// </summary>
     public ServingModel(ModelSpec model, GpuSpec gpu, ServingFramework framework, PrecisionSet precisions, int mtpDrafts = 0, bool twoBatchOverlap = false)
     {
-        ArgumentNullException.ThrowIfNull(model);
-        if (mtpDrafts < 0 || mtpDrafts > 8)
-        {
-            throw new InputException($"--mtp is the draft tokens per step and must lie in [0, 8], got {mtpDrafts}");
-        }
-
-        if (mtpDrafts > 0 && model.Transformer.MtpLayers == 0)
-        {
-            throw new InputException($"--mtp needs a model with a multi-token-prediction module; {model.Name}'s config.json declares none");
-        }
-
+        RequireMtp(model, mtpDrafts);
         _drafts = mtpDrafts;
         _twoBatch = twoBatchOverlap;
         var options = new DefaultOptions { MtpDraftTokens = mtpDrafts };
@@ -67,6 +57,24 @@ public sealed class ServingModel
         _p = precisions;
         _graph = new RooflinePolicy(gpu);
         _eager = new RooflinePolicy(gpu with { Latency = gpu.Latency with { LaunchUs = framework.EagerLaunchUs } });
+    }
+
+    /// <summary>Most draft tokens per step multi-token prediction may be asked for.</summary>
+    public const int MaxMtpDrafts = 8;
+
+    /// <summary>Throws <see cref="InputException"/> unless <paramref name="model"/> can draft <paramref name="mtpDrafts"/> tokens per step.</summary>
+    public static void RequireMtp(ModelSpec model, int mtpDrafts)
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        if (mtpDrafts < 0 || mtpDrafts > MaxMtpDrafts)
+        {
+            throw new InputException($"--mtp is the draft tokens per step and must lie in [0, {MaxMtpDrafts}], got {mtpDrafts}");
+        }
+
+        if (mtpDrafts > 0 && model.Transformer.MtpLayers == 0)
+        {
+            throw new InputException($"--mtp needs a model with a multi-token-prediction module; {model.Name}'s config.json declares none");
+        }
     }
 
     /// <summary>The model served.</summary>
