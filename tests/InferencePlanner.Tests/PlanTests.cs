@@ -43,7 +43,7 @@ public sealed class PlanTests
         }
 
         // The choice has the most output tokens/s per GPU of every frontier point that meets the target (the search
-        // prices steps from 1% grids, the chosen deployment afresh: they agree to far better than a part in a thousand).
+        // prices steps from 4% grids, the chosen deployment afresh: they agree to far better than a part in a thousand).
         var best = frontier.Where(f => f.GetProperty("meets the targets").GetString() == "yes").Max(f => f.GetProperty("output tokens/s per GPU").GetDouble());
         Assert.Equal(1, chosen.GetProperty("output tokens/s per GPU").GetDouble() / best, 3);
 

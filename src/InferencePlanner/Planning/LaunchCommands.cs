@@ -85,6 +85,10 @@ public static class LaunchCommands
 
     private static string I(int v) => v.ToString(CultureInfo.InvariantCulture);
 
+    // The two-batch-overlap flag the built-in framework's file names (data/frameworks, with its source).
+    private static string OverlapFlag(string framework) =>
+        FrameworkCatalog.Find(framework)?.TwoBatchOverlapFlag ?? throw new InvalidOperationException($"the built-in {framework} file names no two-batch-overlap flag");
+
     // SGLang: --tp-size is the engine's GPUs; attention DP splits them into --dp-size groups (--enable-dp-attention);
     // --ep-size spreads the experts, the rest of the engine's GPUs splitting each expert (MoE TP = tp-size / ep-size).
     private static LaunchCommand Sglang(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, string? disagg, int domain, bool tbo = false)
@@ -106,7 +110,7 @@ public static class LaunchCommands
 
             if (tbo)
             {
-                args.Add("--enable-two-batch-overlap");
+                args.Add(OverlapFlag("sglang"));
             }
 
             if (e.RedundantExperts > 0)
@@ -160,7 +164,7 @@ public static class LaunchCommands
             if (tbo && e.AttentionDp > 1)
             {
                 // Dual batch overlap: two micro-batches, over an all-to-all backend that supports them.
-                args.Add("--enable-dbo --all2all-backend deepep_low_latency");
+                args.Add(OverlapFlag("vllm") + " --all2all-backend deepep_low_latency");
             }
         }
 

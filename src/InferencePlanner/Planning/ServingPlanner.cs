@@ -303,7 +303,7 @@ public static class ServingPlanner
         }
     }
 
-    /// <summary>Concurrencies swept for a deployment of <paramref name="gpus"/> GPUs: 1, then steps of about 1.5x, up to 512 per GPU.</summary>
+    /// <summary>Concurrencies swept for a deployment of <paramref name="gpus"/> GPUs: 1, then steps of 10% (at least one request), up to 512 per GPU.</summary>
     public static IEnumerable<int> Concurrencies(int gpus)
     {
         var top = Math.Min(65536, 512L * gpus);
