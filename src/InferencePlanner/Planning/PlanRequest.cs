@@ -160,11 +160,9 @@ public sealed record PlanRequest(
             throw new InputException("plan needs at least one serving mode (--mode agg, disagg or both)");
         }
 
-        new ServingWorkload(Isl, Osl, 1, CacheHit).Validate();
-        if (Osl < 2)
-        {
-            throw new InputException($"--osl must be at least 2 for a decode phase to exist, got {Osl}");
-        }
+        var workload = new ServingWorkload(Isl, Osl, 1, CacheHit);
+        workload.Validate();
+        ServingModel.RequireDecode(workload);
 
         if (ChunkScales.Count == 0 || ChunkScales.Any(c => !(c > 0 && c <= 64)))
         {

@@ -581,7 +581,7 @@ public sealed class ServingModel
         return ((w.RecvInterval - 1) / 2.0 + w.BatchWaitSteps + (w.StreamInterval - 1)) * stepMs;
     }
 
-    private static void RequireDecode(in ServingWorkload w)
+    internal static void RequireDecode(in ServingWorkload w)
     {
         if (w.Osl < 2)
         {
