@@ -26,7 +26,7 @@ internal static class ServeCommand
         var hit = new Option<double>("--cache-hit") { Description = "Share of prompt tokens found in the prefix cache, in [0, 1].", DefaultValueFactory = _ => 0 }.Within(0, 1);
         var waves = new Option<int>("--waves") { Description = "Requests a benchmark run sends, over the concurrency; the first wave arrives at once (0: the steady state alone).", DefaultValueFactory = _ => 0 }.Within(0, 1_000_000);
         var recv = new Option<int>("--scheduler-recv-interval") { Description = "Scheduler steps between polls for new requests (SGLang's option of that name).", DefaultValueFactory = _ => 1 }.Within(1, 10_000);
-        var stream = new Option<int>("--stream-interval") { Description = "Tokens per streamed response: the first reaches the client after this many steps.", DefaultValueFactory = _ => 1 }.Within(1, 10_000);
+        var balance = new Option<int>("--adp-balance-timeout") { Description = "Steps a prompt may wait for every attention-DP rank to have one (TensorRT-LLM's attention_dp_config timeout_iters with enable_balance; 0: off).", DefaultValueFactory = _ => 0 }.Within(0, 10_000);
         var batchWait = new Option<int>("--batch-wait") { Description = "Steps a prompt may wait to be batched with others (TensorRT-LLM's batch_wait_timeout_iters).", DefaultValueFactory = _ => 0 }.Within(0, 10_000);
         var chunk = new Option<int?>("--chunk") { Description = "Prompt tokens one step carries per data-parallel group (default: the framework's budget)." }.Within(1, OptionRanges.MaxTokens);
         var engine = new LayoutOptions("");
@@ -42,7 +42,7 @@ internal static class ServeCommand
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: summary, ttft, tpot, decode-step, memory, balance." };
         var cmd = new Command("serve", "Serving one deployment under closed-loop clients: TTFT and TPOT with their parts, tokens/s per user and per GPU, requests/s, memory per GPU and what limits the rate.")
         {
-            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, recv, stream, batchWait, prefillWorkers, decodeWorkers, weights, experts, kv, mtp, tbo, format, table,
+            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, recv, balance, batchWait, prefillWorkers, decodeWorkers, weights, experts, kv, mtp, tbo, format, table,
         };
         engine.AddTo(cmd);
         prefill.AddTo(cmd);
@@ -57,7 +57,7 @@ internal static class ServeCommand
             var workload = new ServingWorkload(p.GetValue(isl), p.GetValue(osl), p.GetValue(concurrency), p.GetValue(hit), p.GetValue(waves))
             {
                 RecvInterval = p.GetValue(recv),
-                StreamInterval = p.GetValue(stream),
+                BalanceTimeoutSteps = p.GetValue(balance),
                 BatchWaitSteps = p.GetValue(batchWait),
             };
             var disagg = p.GetValue(mode) == "disagg";

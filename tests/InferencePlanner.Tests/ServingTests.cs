@@ -69,6 +69,29 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void The_attention_dp_balance_holds_prompts_until_every_rank_has_one_or_the_timeout()
+    {
+        // TensorRT-LLM's attention_dp_config (enable_balance, timeout_iters): a prompt waits until each of the dp ranks
+        // has one, at most the timeout. Half the gathering time or half the timeout on average, never more.
+        var m = ModelCatalog.Resolve("deepseek-r1");
+        var model = new ServingModel(m, Hardware.GpuCatalog.Resolve("H200"), FrameworkCatalog.Resolve("trtllm"), PrecisionSet.NativeFor(m.Transformer));
+        var adp = new EngineLayout(1, 8, 1, 8);
+        var plain = new ServingWorkload(1024, 1024, 128);
+        var off = model.Aggregated(plain, adp);
+        var on = model.Aggregated(plain with { BalanceTimeoutSteps = 60 }, adp);
+        var wait = on.Ttft.Delivery;
+        var step = on.Tpot.Total;
+        Assert.True(wait > 0 && wait <= 30 * step * 1.05, $"{wait:F1} ms of balance wait at {step:F2} ms per step");
+        var gather = 7 * 1000 / on.RequestsPerSecond / 2;
+        Assert.True(wait <= gather * 1.000001, $"{wait:F1} ms waited, {gather:F1} ms to gather a prompt per rank");
+        Assert.True(on.Ttft.Total > off.Ttft.Total, "waiting raises TTFT");
+
+        // Without attention data parallelism there is nothing to balance.
+        var tp = EngineLayout.TensorParallel(8);
+        Assert.Equal(model.Aggregated(plain, tp).Ttft.Total, model.Aggregated(plain with { BalanceTimeoutSteps = 60 }, tp).Ttft.Total);
+    }
+
+    [Fact]
     public void More_concurrency_raises_tpot_and_throughput_until_memory_queues_the_rest()
     {
         var m = ModelCatalog.Resolve("llama-3.1-70b");

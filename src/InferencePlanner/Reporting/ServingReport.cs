@@ -78,7 +78,7 @@ public static class ServingReport
             new("mode", mode),
             new("layout", s.LayoutText),
             new("workload", $"ISL {w.Isl}, OSL {w.Osl}, concurrency {w.Concurrency}, cache hit {w.CacheHit:0.###}" + (w.Waves > 0 ? $", {w.Waves} waves" : ", steady state")),
-            new("delivery", $"scheduler poll every {w.RecvInterval} step(s), batching wait {w.BatchWaitSteps} step(s), {w.StreamInterval} token(s) per streamed response"),
+            new("delivery", $"scheduler poll every {w.RecvInterval} step(s), batching wait {w.BatchWaitSteps} step(s), attention-DP balance {(w.BalanceTimeoutSteps == 0 ? "off" : $"up to {w.BalanceTimeoutSteps} step(s)")}"),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
             new("multi-token prediction", s.MtpDrafts > 0 ? $"{s.MtpDrafts} draft token(s) per step, {new Phases.DefaultOptions { MtpDraftTokens = s.MtpDrafts }.TokensPerStep:0.###} tokens gained per step (acceptance {Phases.DefaultOptions.MtpAcceptance:0.##} per draft, DeepSeek-V3's report)" : "none"),
             new("kernels", new Kernels.KernelModel(s.Gpu).Description),

@@ -157,7 +157,7 @@ public sealed class ServingModel
 
         double c = w.Concurrency, ovh = s.Overhead;
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
-        var delivery = Delivery(w, at.Step);
+        var delivery = Delivery(w, at.Step) + BalanceWait(w, e.Dp, at.Step, at.Rate);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - delivery;
         var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, ref s) - ttft);
         return new ServingResult(
@@ -237,7 +237,7 @@ public sealed class ServingModel
         }
 
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
-        var delivery = Delivery(w, at.Step);
+        var delivery = Delivery(w, at.Step) + BalanceWait(w, prefill.Dp, s.PrefillStepMs(at.Chunk), at.Rate / px);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer - delivery;
         var decodeWorkerRate = at.Rate / dy;
         var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, prefillModel.PrefillStep(prefill, s.FullChunk, w) + ovh, ref s) - ttft);
@@ -338,7 +338,7 @@ public sealed class ServingModel
                 own = full * (ChunkStep(bGpu, bp, sd) + _steps * Overhead) + (rest > 0 ? ChunkStep(bGpu, rest, sd) + _steps * Overhead : 0);
             }
 
-            var floor = fw.RequestOverheadMs + step / 2 + own + Delivery(_w, step);
+            var floor = fw.RequestOverheadMs + step / 2 + own + Delivery(_w, step) + BalanceWait(_w, _e.Dp, step, rate);
             return new Point(tpot, sd / k, rate, floor, own, chunk, step);
         }
 
@@ -409,7 +409,8 @@ public sealed class ServingModel
                 own = full * PrefillStepMs(FullChunk) + (rest > 0 ? PrefillStepMs(rest) : 0);
             }
 
-            var floor = _m.Framework.RequestOverheadMs + own + Transfer + step / 2 + Delivery(_w, step);
+            // The balance holds prompts on the prefill workers, in their iterations; each worker takes its share of the rate.
+            var floor = _m.Framework.RequestOverheadMs + own + Transfer + step / 2 + Delivery(_w, step) + BalanceWait(_w, _p.Dp, PrefillStepMs(chunk), rate / _px);
             return new Point(tpot, sd / _m.TokensPerStep, rate, floor, own, chunk, step);
         }
 
@@ -572,14 +573,21 @@ public sealed class ServingModel
         return sum / w.Waves;
     }
 
-    // Steps between a request's arrival and its first token reaching the client besides its prefill: the wait for
-    // the scheduler's next poll, (recv - 1) / 2 steps; a batching wait for other prompts; and the first response's
-    // other tokens, stream - 1 steps.
+    // Time between a request's arrival and its prefill besides the queue: the wait for the scheduler's next poll,
+    // (recv - 1) / 2 steps, and a batching wait for other prompts. A stream interval delays no first token: SGLang
+    // sends a request's first token at once (scheduler_output_processor_mixin: len(output_ids) % interval == 1) and so
+    // does TensorRT-LLM since PR #5836 ("Return context response immediately when stream_interval > 1").
     private static double Delivery(in ServingWorkload w, double stepMs)
     {
         // A prompt that arrives alone waits the whole batching window: nothing else fills the batch first.
-        return ((w.RecvInterval - 1) / 2.0 + w.BatchWaitSteps + (w.StreamInterval - 1)) * stepMs;
+        return ((w.RecvInterval - 1) / 2.0 + w.BatchWaitSteps) * stepMs;
     }
+
+    // TensorRT-LLM's attention-DP balance holds a prompt until every one of the dp ranks has one, or the timeout. At
+    // the engine's arrival rate (requests/s) the dp - 1 others arrive within (dp - 1) / rate; the first of a group waits
+    // that long (or the timeout), the last not at all: half of it on average.
+    private static double BalanceWait(in ServingWorkload w, int dp, double stepMs, double rate) =>
+        w.BalanceTimeoutSteps == 0 || dp < 2 || !(rate > 0) ? 0 : Math.Min(w.BalanceTimeoutSteps * stepMs, (dp - 1) * 1000 / rate) / 2;
 
     internal static void RequireDecode(in ServingWorkload w)
     {

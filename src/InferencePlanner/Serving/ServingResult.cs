@@ -22,7 +22,7 @@ public enum ServingLimit
 /// <param name="Prefill">The prompt's own prefill steps (its chunks, with the decode tokens sharing them).</param>
 /// <param name="KvTransfer">Disaggregated: moving the KV cache from the prefill to the decode worker.</param>
 /// <param name="FirstWave">A benchmark run's first wave, all its prompts sent at once, averaged over the run's waves (0 for the steady state).</param>
-/// <param name="Delivery">The scheduler's poll interval, a batching wait and the first streamed response's other tokens.</param>
+/// <param name="Delivery">The scheduler's poll interval, a batching wait and TensorRT-LLM's attention-DP balance.</param>
 public readonly record struct TtftParts(double RequestOverhead, double Queue, double Prefill, double KvTransfer, double FirstWave = 0, double Delivery = 0)
 {
     /// <summary>The whole time to first token.</summary>
@@ -36,7 +36,7 @@ public readonly record struct TtftParts(double RequestOverhead, double Queue, do
         ("the prompt's own prefill steps", Prefill),
         ("KV transfer to the decode worker", KvTransfer),
         ("a benchmark run's waves of prompts sent together", FirstWave),
-        ("scheduler poll, batching wait, first streamed response", Delivery),
+        ("scheduler poll, batching and attention-DP balance waits", Delivery),
     ];
 }
 

@@ -38,8 +38,12 @@ public readonly record struct ServingWorkload(int Isl, int Osl, int Concurrency,
     /// <summary>Iterations a prompt may wait for others to batch its prefill with (TensorRT-LLM's batch_wait_timeout_iters; 0 by default).</summary>
     public int BatchWaitSteps { get; init; }
 
-    /// <summary>Tokens per streamed response (SGLang's --stream-interval, TensorRT-LLM's stream_interval; 1 by default): the first response carries the first N tokens.</summary>
-    public int StreamInterval { get; init; } = 1;
+    /// <summary>
+    /// Attention data parallelism with TensorRT-LLM's balance (attention_dp_config with enable_balance; 0: off, the
+    /// default): a prompt waits, up to this many iterations, until every data-parallel rank has one, so that the ranks
+    /// run their prefill in the same step. The balance's own batching wait is <see cref="BatchWaitSteps"/>.
+    /// </summary>
+    public int BalanceTimeoutSteps { get; init; }
 
     /// <summary>Throws <see cref="InputException"/> naming the problem when the workload cannot be run.</summary>
     public void Validate()
@@ -65,9 +69,9 @@ public readonly record struct ServingWorkload(int Isl, int Osl, int Concurrency,
             throw new InputException($"the length spread must lie in [0, 2], got {LengthSpread.ToString(CultureInfo.InvariantCulture)}");
         }
 
-        if (RecvInterval < 1 || StreamInterval < 1 || BatchWaitSteps < 0 || RecvInterval > 10_000 || StreamInterval > 10_000 || BatchWaitSteps > 10_000)
+        if (RecvInterval < 1 || BatchWaitSteps < 0 || BalanceTimeoutSteps < 0 || RecvInterval > 10_000 || BatchWaitSteps > 10_000 || BalanceTimeoutSteps > 10_000)
         {
-            throw new InputException($"the scheduler's receive interval and the stream interval must lie in [1, 10000] and the batching wait in [0, 10000], got {RecvInterval}, {StreamInterval} and {BatchWaitSteps}");
+            throw new InputException($"the scheduler's receive interval must lie in [1, 10000], and the batching wait and the attention-DP balance timeout in [0, 10000], got {RecvInterval}, {BatchWaitSteps} and {BalanceTimeoutSteps}");
         }
 
         if (Waves < 0 || Waves > 1_000_000)

@@ -6,13 +6,13 @@ namespace InferencePlanner.Validation;
 
 /// <summary>
 /// The server settings benchmark runs used that change when a first token reaches the client (the scheduler's
-/// receive interval, the stream interval, a batching wait), from data/measurements/serving/recipes.json.
+/// receive interval, a batching wait, TensorRT-LLM's attention-DP balance), from data/measurements/serving/recipes.json.
 /// </summary>
 public static class ServingRecipes
 {
-    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? Stream, int? BatchWait);
+    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout);
 
-    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "streamInterval", "batchWaitIters", "source"];
+    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "source"];
 
     private static readonly Lazy<IReadOnlyList<Rule>> Rules = new(() =>
         [.. EmbeddedData.Under("serving-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -33,7 +33,7 @@ public static class ServingRecipes
 
             int? Int(string name) => r.TryGetProperty(name, out var v) ? v.GetInt32() : null;
             string? Text(string name) => r.TryGetProperty(name, out var v) ? v.GetString() : null;
-            rules.Add(new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("streamInterval"), Int("batchWaitIters")));
+            rules.Add(new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("batchWaitIters"), r.TryGetProperty("attentionDp", out var adp) ? adp.GetBoolean() : null, Int("balanceTimeoutIters")));
         }
 
         return rules;
@@ -54,7 +54,8 @@ public static class ServingRecipes
                 || (r.Precision is { } p && row["precision"] != p)
                 || (r.Isl is { } isl && row.Whole("isl") != isl)
                 || (r.Osl is { } osl && row.Whole("osl") != osl)
-                || (r.MaxTp is { } maxTp && tp > maxTp))
+                || (r.MaxTp is { } maxTp && tp > maxTp)
+                || (r.AttentionDp is { } withDp && withDp != (row.Whole("attention_dp_size") is > 1)))
             {
                 continue;
             }
@@ -62,8 +63,8 @@ public static class ServingRecipes
             w = w with
             {
                 RecvInterval = (concurrency < 16 ? r.RecvBelow16 : null) ?? r.Recv ?? w.RecvInterval,
-                StreamInterval = r.Stream ?? w.StreamInterval,
                 BatchWaitSteps = r.BatchWait ?? w.BatchWaitSteps,
+                BalanceTimeoutSteps = r.BalanceTimeout ?? w.BalanceTimeoutSteps,
             };
         }
 
