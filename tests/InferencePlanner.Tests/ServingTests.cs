@@ -225,11 +225,44 @@ public sealed class ServingTests
     {
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
-        Assert.True(o.Tpot.MedianAbs <= 18.5, $"TPOT median {o.Tpot.MedianAbs:F1}%");
-        Assert.True(o.Ttft.MedianAbs <= 50, $"TTFT median {o.Ttft.MedianAbs:F1}%");
+        Assert.True(o.Tpot.MedianAbs <= 16.5, $"TPOT median {o.Tpot.MedianAbs:F1}%");
+        Assert.True(o.Ttft.MedianAbs <= 45, $"TTFT median {o.Ttft.MedianAbs:F1}%");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.TpotModelHeldOut.MedianAbs <= 19.5, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
+        Assert.True(o.TpotModelHeldOut.MedianAbs <= 17.5, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
         Assert.True(o.Ranking.Count(r => r.Spearman >= 0.8) >= 0.8 * o.Ranking.Count, "most groups order their layouts as measured");
+    }
+
+    [Fact]
+    public void A_disaggregated_row_without_worker_counts_is_read_by_the_recipe_that_ran_at_its_concurrency()
+    {
+        // InferenceX nvidia-master.yaml, dsr1-fp4-b200-dynamo-trt at 1k/1k: concurrency 10860 ran only
+        // ctx3_gen5_dep4_batch512_eplb0_mtp1: 3 prefill workers of DEP4, 5 decode workers of DEP4, one MTP draft.
+        var bundled = ServingMeasurement.Bundled;
+        var row = bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 10860 && r["decode_num_workers"].Length == 0);
+        var (c, reason) = ServingCase.Read(row, FrameworkCatalog.Find);
+        Assert.True(c is not null, reason);
+        Assert.Contains(ServingCase.RecipeWorkers, c.Assumptions);
+        Assert.Empty(c.Alternatives);
+        var d = c.Disaggregated!;
+        Assert.Equal((3, 5), (d.PrefillWorkers, d.DecodeWorkers));
+        Assert.Equal(new EngineLayout(1, 4, 1, 4), d.Prefill);
+        Assert.Equal(new EngineLayout(1, 4, 1, 4), d.Decode);
+        Assert.Equal(1, c.MtpDrafts);
+
+        // At 1k/1k concurrency 10 ran twice, with and without MTP (ctx1_gen5_tep8_batch32, mtp3 and mtp0): both readings
+        // are priced, and the row reports their geometric mean.
+        var twice = bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 10 && r["decode_num_workers"].Length == 0);
+        var (both, _) = ServingCase.Read(twice, FrameworkCatalog.Find);
+        Assert.NotNull(both);
+        Assert.Contains(ServingCase.SeveralRecipes, both.Assumptions);
+        var readings = new[] { both }.Concat(both.Alternatives).ToList();
+        Assert.Equal([0, 3], readings.Select(x => x.MtpDrafts).Order());
+        Assert.All(readings, x => Assert.Equal((1, 5, new EngineLayout(8, 1, 1, 8)), (x.Disaggregated!.PrefillWorkers, x.Disaggregated.DecodeWorkers, x.Disaggregated.Decode)));
+        var each = ServingValidator.Predict([both with { Alternatives = [] }, both.Alternatives[0]], f => f).Select(p => p.PredictedTpotMs!.Value).ToList();
+        var mean = ServingValidator.Predict([both], f => f)[0].PredictedTpotMs!.Value;
+        Assert.Equal(Math.Sqrt(each[0] * each[1]), mean, 9);
     }
 
     [Fact]

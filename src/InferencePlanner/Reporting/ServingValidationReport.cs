@@ -133,13 +133,24 @@ public static class ServingValidationReport
             Row("each GPU held out of the calibration", o.TpotGpuHeldOut, o.TtftGpuHeldOut),
             Row("each model held out of the calibration", o.TpotModelHeldOut, o.TtftModelHeldOut),
         };
-        // The rows whose deployment the file states whole, apart from those read with assumed worker counts.
-        var stated = o.Predicted.Where(p => !p.Case!.Assumptions.Contains(ServingCase.UnstatedWorkers)).ToList();
-        var assumed = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.UnstatedWorkers)).ToList();
-        if (assumed.Count > 0)
+        // The rows whose deployment the file states whole, apart from those whose workers it leaves out: read by the
+        // benchmark's recipes, or sized.
+        var stated = o.Predicted.Where(p => !p.Case!.WorkersUnstated).ToList();
+        var recipes = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.RecipeWorkers)).ToList();
+        var sized = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.UnstatedWorkers)).ToList();
+        if (recipes.Count + sized.Count > 0)
         {
             summary.Add(Row("  of them, rows that state their whole deployment", ErrorStats.Of([.. stated.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. stated.Select(p => p.TtftErrorPercent)])));
-            summary.Add(Row("  of them, disaggregated rows read with assumed worker counts", ErrorStats.Of([.. assumed.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. assumed.Select(p => p.TtftErrorPercent)])));
+        }
+
+        if (recipes.Count > 0)
+        {
+            summary.Add(Row("  of them, disaggregated rows read by the benchmark's recipes", ErrorStats.Of([.. recipes.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. recipes.Select(p => p.TtftErrorPercent)])));
+        }
+
+        if (sized.Count > 0)
+        {
+            summary.Add(Row("  of them, disaggregated rows read with sized worker counts", ErrorStats.Of([.. sized.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. sized.Select(p => p.TtftErrorPercent)])));
         }
 
         var strata = o.Predicted.GroupBy(p => p.Case!.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal)

@@ -42,7 +42,7 @@ public static class ServingCalibration
     {
         ArgumentNullException.ThrowIfNull(cases);
         var zero = ServingValidator.Predict(cases, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0 });
-        var usable = zero.Where(p => p.Predicted && !p.Case!.Assumptions.Contains(ServingCase.UnstatedWorkers)).ToList();
+        var usable = zero.Where(p => p.Predicted && !p.Case!.WorkersUnstated).ToList();
         var all = Choose(usable);
         var byGpu = Folds(cases, usable, c => c.Gpu.Name);
         var byModel = Folds(cases, usable, c => c.Model.Name);

@@ -38,8 +38,23 @@ public sealed record ServingCase(
     /// <summary>Waves of requests per benchmark run (InferenceMAX: --num-prompts 10 x concurrency).</summary>
     public const int ClientWaves = 10;
 
-    /// <summary>The assumption a disaggregated row without worker counts is read under.</summary>
+    /// <summary>The assumption a disaggregated row without worker counts, and without a benchmark recipe, is read under.</summary>
     public const string UnstatedWorkers = "worker counts not stated: decode workers sized to hold the concurrency at the framework's CUDA-graph batch per DP group, prefill workers to balance them";
+
+    /// <summary>How a disaggregated row without worker counts is read when the benchmark's recipes name its deployment.</summary>
+    public const string RecipeWorkers = "worker counts not stated: workers, layouts and MTP from the InferenceMAX recipe that ran at this concurrency (disagg-recipes.json)";
+
+    /// <summary>How a row that several recipes ran at is read.</summary>
+    public const string SeveralRecipes = "several recipes ran at this concurrency: the row is priced as each, and the geometric mean of the predictions reported";
+
+    /// <summary>Draft tokens per decode step the deployment ran with (multi-token prediction; 0: none).</summary>
+    public int MtpDrafts { get; init; }
+
+    /// <summary>The other deployments the row may have measured, when several recipes ran at its concurrency.</summary>
+    public IReadOnlyList<ServingCase> Alternatives { get; init; } = [];
+
+    /// <summary>Whether the row states no worker counts of its own (its deployment is a recipe's or sized).</summary>
+    public bool WorkersUnstated => Assumptions.Contains(UnstatedWorkers) || Assumptions.Contains(RecipeWorkers);
 
     /// <summary>The stratum the row reports in: model x GPU x mode x framework.</summary>
     public string Stratum => $"{Model.Name} / {Gpu.Name} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")} / {Framework.Name}";
@@ -127,6 +142,18 @@ public sealed record ServingCase(
 
         var px = row.Whole("prefill_num_workers");
         var dy = row.Whole("decode_num_workers");
+        if ((px is null || dy is null) && DisaggRecipes.For(row, model, gpu, fw, concurrency) is { Count: > 0 } readings)
+        {
+            assumptions.Add(RecipeWorkers);
+            if (readings.Count > 1)
+            {
+                assumptions.Add(SeveralRecipes);
+            }
+
+            var cases = readings.Select(r => new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, r.Layout, assumptions) { MtpDrafts = r.MtpDrafts }).ToList();
+            return (cases[0] with { Alternatives = cases[1..] }, null);
+        }
+
         if (px is null || dy is null)
         {
             // Sized as an operator would: enough decode workers that each runs at most the batch its CUDA graphs

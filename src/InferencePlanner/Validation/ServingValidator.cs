@@ -133,10 +133,23 @@ public static class ServingValidator
             return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, "the row has no positive measured TTFT and TPOT", c);
         }
 
-        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Precisions}";
+        if (c.Alternatives.Count > 0)
+        {
+            // Several recipes ran at the row's concurrency: the geometric mean of the predictions of each.
+            var each = new[] { c with { Alternatives = [] } }.Concat(c.Alternatives).Select(a => Evaluate(a, models)).ToList();
+            if (each.FirstOrDefault(p => p.PredictedTtftMs is null || p.PredictedTpotMs is null) is { } failed)
+            {
+                return failed with { Case = c };
+            }
+
+            double Mean(Func<ServingPrediction, double> f) => Math.Exp(each.Average(p => Math.Log(f(p))));
+            return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, Mean(p => p.PredictedTtftMs!.Value), Mean(p => p.PredictedTpotMs!.Value), null, c);
+        }
+
+        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Precisions}|{c.MtpDrafts}";
         if (!models.TryGetValue(key, out var model))
         {
-            model = new ServingModel(c.Model, c.Gpu, c.Framework, c.Precisions);
+            model = new ServingModel(c.Model, c.Gpu, c.Framework, c.Precisions, c.MtpDrafts);
             models[key] = model;
         }
 
