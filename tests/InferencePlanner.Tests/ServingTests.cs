@@ -218,17 +218,17 @@ public sealed class ServingTests
         }
     }
 
-    // Guards against regression at the accuracy measured (README). Of the targets, coverage (95%) and TPOT with each
-    // GPU held out (20%) are met; TPOT over all rows (15%) and TTFT (25%) are not yet.
+    // Guards against regression at the accuracy measured (README). Of the targets, coverage (95%), TPOT over all rows
+    // (15%) and TPOT with each GPU held out (20%) are met; TTFT (25%) is not yet.
     [Fact]
     public void Serving_accuracy_on_the_bundled_rows_does_not_regress()
     {
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
-        Assert.True(o.Tpot.MedianAbs <= 16.5, $"TPOT median {o.Tpot.MedianAbs:F1}%");
+        Assert.True(o.Tpot.MedianAbs <= 15, $"TPOT median {o.Tpot.MedianAbs:F1}% (the issue's bound)");
         Assert.True(o.Ttft.MedianAbs <= 45, $"TTFT median {o.Ttft.MedianAbs:F1}%");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.TpotModelHeldOut.MedianAbs <= 17.5, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
+        Assert.True(o.TpotModelHeldOut.MedianAbs <= 16.5, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
         Assert.True(o.Ranking.Count(r => r.Spearman >= 0.8) >= 0.8 * o.Ranking.Count, "most groups order their layouts as measured");
     }
 
@@ -263,6 +263,30 @@ public sealed class ServingTests
         var each = ServingValidator.Predict([both with { Alternatives = [] }, both.Alternatives[0]], f => f).Select(p => p.PredictedTpotMs!.Value).ToList();
         var mean = ServingValidator.Predict([both], f => f)[0].PredictedTpotMs!.Value;
         Assert.Equal(Math.Sqrt(each[0] * each[1]), mean, 9);
+    }
+
+    [Fact]
+    public void A_row_the_benchmark_ran_with_multi_token_prediction_is_read_so()
+    {
+        // InferenceX nvidia-master.yaml: dsr1-fp4-b200-trt runs tensorrt-llm release:1.2.0rc6.post2 without speculative
+        // decoding, dsr1-fp4-b200-trt-mtp runs rc6.post3 with MTP, at TP8 without DP attention 3 drafts
+        // (benchmarks/dsr1_fp4_b200_trt_mtp.sh: num_nextn_predict_layers 3).
+        bool Tp8At4(ServingMeasurement r) => r["mode"] == "agg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r["tp_size"] == "8" && r.Whole("attention_dp_size") is null or 1 && r.Concurrency == 4;
+        var mtp = ServingMeasurement.Bundled.First(r => Tp8At4(r) && r["silicon_data_source"].Contains("rc6.post3", StringComparison.Ordinal));
+        var plain = ServingMeasurement.Bundled.First(r => Tp8At4(r) && r["silicon_data_source"].Contains("rc6.post2", StringComparison.Ordinal));
+        var (withMtp, _) = ServingCase.Read(mtp, FrameworkCatalog.Find);
+        var (without, _) = ServingCase.Read(plain, FrameworkCatalog.Find);
+        Assert.Equal(3, withMtp!.MtpDrafts);
+        Assert.Contains(ServingCase.RecipeMtp, withMtp.Assumptions);
+        Assert.Equal(0, without!.MtpDrafts);
+        Assert.Empty(without.Alternatives);
+
+        // The H200 Dynamo run reports the whole deployment's concurrency where its recipe lists it per decode worker:
+        // 1152 is c128_ctx1_gen9_dep8_batch512_eplb0_mtp0's 128 x 9 decode workers.
+        var whole = ServingMeasurement.Bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "h200_sxm" && r["isl"] == "1024" && r.Concurrency == 1152);
+        var (c, _) = ServingCase.Read(whole, FrameworkCatalog.Find);
+        Assert.Equal((1, 9, new EngineLayout(1, 8, 1, 8), 0), (c!.Disaggregated!.PrefillWorkers, c.Disaggregated.DecodeWorkers, c.Disaggregated.Decode, c.MtpDrafts));
     }
 
     [Fact]

@@ -42,7 +42,10 @@ public sealed record ServingCase(
     public const string UnstatedWorkers = "worker counts not stated: decode workers sized to hold the concurrency at the framework's CUDA-graph batch per DP group, prefill workers to balance them";
 
     /// <summary>How a disaggregated row without worker counts is read when the benchmark's recipes name its deployment.</summary>
-    public const string RecipeWorkers = "worker counts not stated: workers, layouts and MTP from the InferenceMAX recipe that ran at this concurrency (disagg-recipes.json)";
+    public const string RecipeWorkers = "worker counts not stated: workers, layouts and MTP from the InferenceMAX recipe that ran at this concurrency (inferencemax-recipes.json)";
+
+    /// <summary>How an aggregated row is read when the benchmark's recipe for it drafted tokens.</summary>
+    public const string RecipeMtp = "the InferenceMAX recipe that ran this engine at this concurrency drafts tokens (MTP; inferencemax-recipes.json)";
 
     /// <summary>How a row that several recipes ran at is read.</summary>
     public const string SeveralRecipes = "several recipes ran at this concurrency: the row is priced as each, and the geometric mean of the predictions reported";
@@ -125,7 +128,23 @@ public sealed record ServingCase(
         if (mode == ServingMode.Aggregated)
         {
             var (engine, why) = Layout(row, "", t, gpu, assumptions);
-            return engine is null ? (null, why) : (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions), null);
+            if (engine is null)
+            {
+                return (null, why);
+            }
+
+            var drafts = BenchmarkRecipes.AggregatedDrafts(row, model, gpu, fw, engine, concurrency);
+            if (drafts.Any(d => d > 0))
+            {
+                assumptions.Add(RecipeMtp);
+                if (drafts.Count > 1)
+                {
+                    assumptions.Add(SeveralRecipes);
+                }
+            }
+
+            var each = (drafts.Count == 0 ? [0] : drafts).Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d }).ToList();
+            return (each[0] with { Alternatives = each[1..] }, null);
         }
 
         var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);
@@ -142,7 +161,7 @@ public sealed record ServingCase(
 
         var px = row.Whole("prefill_num_workers");
         var dy = row.Whole("decode_num_workers");
-        if ((px is null || dy is null) && DisaggRecipes.For(row, model, gpu, fw, concurrency) is { Count: > 0 } readings)
+        if ((px is null || dy is null) && BenchmarkRecipes.Disaggregated(row, model, gpu, fw, concurrency) is { Count: > 0 } readings)
         {
             assumptions.Add(RecipeWorkers);
             if (readings.Count > 1)

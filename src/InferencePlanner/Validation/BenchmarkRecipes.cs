@@ -1,0 +1,173 @@
+using System.Globalization;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+using InferencePlanner.Hardware;
+using InferencePlanner.Models;
+using InferencePlanner.Serving;
+
+namespace InferencePlanner.Validation;
+
+/// <summary>
+/// The deployments the InferenceMAX benchmark runs used, from their master configuration
+/// (data/measurements/serving/inferencemax-recipes.json): what a measured row leaves out, the recipes that ran at its
+/// concurrency give: a disaggregated row's workers and layouts, and whether a row's decode steps drafted tokens (MTP).
+/// </summary>
+public static partial class BenchmarkRecipes
+{
+    /// <summary>One recipe read as a disaggregated deployment.</summary>
+    /// <param name="Layout">Prefill and decode workers and their engines.</param>
+    /// <param name="MtpDrafts">Draft tokens per decode step (0: none).</param>
+    /// <param name="Config">The recipe's configuration file, as the source names it.</param>
+    public sealed record Reading(DisaggregatedLayout Layout, int MtpDrafts, string Config);
+
+    private sealed record Side(int Workers, int Tp, int? Ep, bool? DpAttention);
+
+    private sealed record Recipe(bool Mtp, int[] Concurrencies, Side? Prefill, Side? Decode, Side? Engine, string Config);
+
+    private sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
+
+    private static readonly Lazy<IReadOnlyList<Run>> Runs = new(() =>
+        [.. EmbeddedData.Under("serving-benchmark-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
+
+    private static List<Run> Parse(string json, string origin)
+    {
+        try
+        {
+            using var doc = JsonDocument.Parse(json);
+            var runs = new List<Run>();
+            foreach (var r in doc.RootElement.GetProperty("runs").EnumerateArray())
+            {
+                string Text(string name) => r.GetProperty(name).GetString() ?? throw new InputException($"{origin}: '{name}' is null");
+                var (withDp, without) = r.TryGetProperty("mtpDrafts", out var d) ? (d.GetProperty("dpAttention").GetInt32(), d.GetProperty("otherwise").GetInt32()) : (0, 0);
+                foreach (var sl in r.GetProperty("seqLens").EnumerateArray())
+                {
+                    var recipes = sl.GetProperty("recipes").EnumerateArray().Select(x => new Recipe(
+                        x.GetProperty("spec").GetString() == "mtp",
+                        [.. x.GetProperty("conc").EnumerateArray().Select(c => c.GetInt32())],
+                        SideOf(x, "prefill"),
+                        SideOf(x, "decode"),
+                        SideOf(x, "engine"),
+                        x.TryGetProperty("config", out var cfg) && cfg.ValueKind == JsonValueKind.String ? cfg.GetString()! : "")).ToArray();
+                    runs.Add(new Run(Text("mode") == "disagg", Text("model"), Text("gpu"), Text("precision"), Text("framework"), Text("image"), withDp, without, sl.GetProperty("isl").GetInt32(), sl.GetProperty("osl").GetInt32(), recipes));
+                }
+            }
+
+            return runs;
+        }
+        catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
+        {
+            throw new InputException($"{origin}: {e.Message}");
+        }
+    }
+
+    private static Side? SideOf(JsonElement recipe, string name)
+    {
+        if (!recipe.TryGetProperty(name, out var e))
+        {
+            return null;
+        }
+
+        int? ep = e.GetProperty("ep").ValueKind == JsonValueKind.Number ? e.GetProperty("ep").GetInt32() : null;
+        bool? dp = e.GetProperty("dpAttention").ValueKind is JsonValueKind.True or JsonValueKind.False ? e.GetProperty("dpAttention").GetBoolean() : null;
+        return new Side(e.TryGetProperty("workers", out var w) ? w.GetInt32() : 1, e.GetProperty("tp").GetInt32(), ep, dp);
+    }
+
+    /// <summary>
+    /// The recipes a disaggregated row matches: same model, GPU, precision, framework, serving image (where the row names
+    /// one) and ISL/OSL, run at the row's concurrency; failing that, at the row's concurrency over the recipe's decode
+    /// workers (some runs report the whole deployment's concurrency where the recipe lists it per decode worker).
+    /// Recipes that read alike count once. Empty when none matches.
+    /// </summary>
+    public static IReadOnlyList<Reading> Disaggregated(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, int concurrency)
+    {
+        var matches = Matching(row, model, gpu, framework, disaggregated: true).ToList();
+        var exact = matches.Where(m => m.Recipe.Concurrencies.Contains(concurrency)).ToList();
+        var chosen = exact.Count > 0 ? exact : [.. matches.Where(m => m.Recipe.Concurrencies.Any(c => c * m.Recipe.Decode!.Workers == concurrency))];
+        var readings = new List<Reading>();
+        foreach (var (run, r) in chosen)
+        {
+            var reading = new Reading(
+                new DisaggregatedLayout(EngineOf(r.Prefill!), r.Prefill!.Workers, EngineOf(r.Decode!), r.Decode!.Workers),
+                Drafts(run, r, r.Decode!.DpAttention == true),
+                r.Config);
+            if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts))
+            {
+                readings.Add(reading);
+            }
+        }
+
+        return readings;
+    }
+
+    /// <summary>
+    /// The MTP draft counts of the aggregated recipes a row matches: same model, GPU, precision, framework, image (where
+    /// the row names one), ISL/OSL and engine (TP, and EP and DP attention where the recipe states them), with the row's
+    /// concurrency in the recipe's range. Each count once; empty when none matches.
+    /// </summary>
+    public static IReadOnlyList<int> AggregatedDrafts(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, EngineLayout engine, int concurrency)
+    {
+        ArgumentNullException.ThrowIfNull(engine);
+        var dpAttention = engine.AttentionDp > 1;
+        return [.. Matching(row, model, gpu, framework, disaggregated: false)
+            .Where(m => m.Recipe.Engine is { } e && e.Tp == engine.Gpus && (e.Ep is null || e.Ep == engine.MoeEp) && (e.DpAttention ?? false) == dpAttention
+                && concurrency >= m.Recipe.Concurrencies[0] && concurrency <= m.Recipe.Concurrencies[^1])
+            .Select(m => Drafts(m.Run, m.Recipe, dpAttention))
+            .Distinct()
+            .Order()];
+    }
+
+    private static IEnumerable<(Run Run, Recipe Recipe)> Matching(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, bool disaggregated)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(framework);
+        var image = ImageOf(row["silicon_data_source"]);
+        return Runs.Value
+            .Where(run => run.Disaggregated == disaggregated && run.Model == model.Name && string.Equals(run.Gpu, gpu.Name, StringComparison.OrdinalIgnoreCase)
+                && run.Framework == framework.Name && run.Precision == row["precision"] && run.Isl == row.Whole("isl") && run.Osl == row.Whole("osl")
+                && (image is null || Normal(run.Image) == image))
+            .SelectMany(run => run.Recipes.Select(r => (run, r)));
+    }
+
+    // TensorRT-LLM and SGLang alike: tp is the engine's GPUs; with DP attention attention runs data-parallel over them;
+    // the experts spread ep ways and split the rest by tensor parallelism.
+    private static EngineLayout EngineOf(Side s)
+    {
+        var ep = s.Ep ?? 1;
+        return s.DpAttention == true ? new EngineLayout(1, s.Tp, s.Tp / ep, ep) : new EngineLayout(s.Tp, 1, s.Tp / ep, ep);
+    }
+
+    // An MTP recipe's drafts: the mtpN its configuration's name gives, else the run's setting (its benchmark script's).
+    private static int Drafts(Run run, Recipe r, bool dpAttention)
+    {
+        if (!r.Mtp)
+        {
+            return 0;
+        }
+
+        var m = MtpInName().Match(r.Config);
+        return m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : dpAttention ? run.DraftsWithDp : run.DraftsWithout;
+    }
+
+    /// <summary>The serving image a row's source names (image=..., or the last field naming a registry image), as the recipes spell it.</summary>
+    internal static string? ImageOf(string source)
+    {
+        var m = ImageInSource().Match(source);
+        if (m.Success)
+        {
+            return Normal(m.Groups[1].Value);
+        }
+
+        var last = source.Split(';').Select(f => f.Trim()).LastOrDefault(f => f.Contains(':', StringComparison.Ordinal) && (f.StartsWith("nvcr.io", StringComparison.Ordinal) || f.StartsWith("lmsysorg/", StringComparison.Ordinal)));
+        return last is null ? null : Normal(last);
+    }
+
+    private static string Normal(string image) => image.Trim().Replace("nvcr.io#", "nvcr.io/", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"_mtp(\d+)")]
+    private static partial Regex MtpInName();
+
+    [GeneratedRegex(@"image=([^;]+)")]
+    private static partial Regex ImageInSource();
+}
