@@ -67,12 +67,12 @@ internal static class Listing
 
     public static Document Frameworks() => new("Built-in serving frameworks", [],
     [
-        new Table("frameworks", "Serving frameworks (data/frameworks; step and request overheads calibrated by validate --serving)",
-            ["name", "framework", "step overhead (us)", "request overhead (ms)", "chunk budget (tokens)", "chunked prefill", "budget counts decode", "mixes prefill and decode",
+        new Table("frameworks", "Serving frameworks (data/frameworks; step overhead, host time per request and request overhead calibrated by validate --serving)",
+            ["name", "framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "chunk budget (tokens)", "chunked prefill", "budget counts decode", "mixes prefill and decode",
                 "max running requests", "CUDA-graph batch", "memory share", "reserve (GB)", "two-batch overlap flag"],
             FrameworkCatalog.BuiltIn.Select(f => (IReadOnlyList<Cell>)
             [
-                f.Name, f.DisplayName, Cell.Of(f.StepOverheadUs, 0), Cell.Of(f.RequestOverheadMs, 1),
+                f.Name, f.DisplayName, Cell.Of(f.StepOverheadUs, 0), Cell.Of(f.HostUsPerRequest, 0), Cell.Of(f.RequestOverheadMs, 1),
                 f.ChunkTokensFromMemoryGB.Count > 0 ? $"{f.ChunkTokens} ({string.Join(", ", f.ChunkTokensFromMemoryGB.Select(t => $"{t.Tokens} from {t.MinGB:0} GB"))})" : Cell.Of(f.ChunkTokens, 0),
                 f.ChunkedPrefill ? "yes" : "no", f.BudgetIncludesDecode ? "yes" : "no", f.MixesPrefill ? "yes" : "no",
                 Cell.Of(f.MaxRunningRequests, 0), Cell.Of(f.CudaGraphMaxBatch, 0),

@@ -92,6 +92,25 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void Host_time_by_request_paces_a_step_only_where_it_outlasts_the_gpu()
+    {
+        // The host prepares the next step while the GPU runs this one: a step lasts the longer of the two.
+        var m = ModelCatalog.Resolve("llama-3.1-70b");
+        var fw = FrameworkCatalog.Resolve("trtllm") with { HostUsPerRequest = 0 };
+        ServingResult At(double hostUs, int c) => new ServingModel(m, Hardware.GpuCatalog.Resolve("H200"), fw with { HostUsPerRequest = hostUs }, PrecisionSet.NativeFor(m.Transformer) with { Weights = Units.Precision.Fp8 })
+            .Aggregated(new ServingWorkload(1024, 1024, c), EngineLayout.TensorParallel(8));
+
+        // One request: the GPU's step outlasts 200 us of host time.
+        Assert.Equal(At(0, 1).Tpot.Total, At(200, 1).Tpot.Total, 9);
+
+        // 256 requests: 51 ms of host time per step outlasts the GPU's, and sets the pace.
+        var paced = At(200, 256);
+        Assert.True(paced.Tpot.Total >= 0.2 * paced.DecodeBatchPerGpu * 8 * 0.999, $"{paced.Tpot.Total:F2} ms per token at {paced.DecodeBatchPerGpu * 8:F0} requests");
+        Assert.True(paced.Tpot.Overhead > paced.Tpot.Decode, "the host time beyond the GPU's step is reported as host time");
+        Assert.True(paced.Tpot.Total > At(0, 256).Tpot.Total);
+    }
+
+    [Fact]
     public void More_concurrency_raises_tpot_and_throughput_until_memory_queues_the_rest()
     {
         var m = ModelCatalog.Resolve("llama-3.1-70b");
@@ -215,6 +234,7 @@ public sealed class ServingTests
             var f = FrameworkCatalog.Resolve(c.Framework);
             Assert.Equal(c.StepOverheadUs, f.StepOverheadUs);
             Assert.Equal(c.RequestOverheadMs, f.RequestOverheadMs);
+            Assert.Equal(c.HostUsPerRequest, f.HostUsPerRequest);
         }
     }
 

@@ -101,7 +101,7 @@ public static class ServingReport
             ],
             [
                 "Steady state of closed-loop clients: TTFT = (requests in flight - requests decoding) / rate (Little's law), never less than a prompt's own path.",
-                $"Step overhead {s.Framework.StepOverheadUs:0} us and request overhead {s.Framework.RequestOverheadMs:0.#} ms from {s.Framework.Origin} (calibrated, see validate --serving).",
+                $"Step overhead {s.Framework.StepOverheadUs:0} us, host time {s.Framework.HostUsPerRequest:0} us per running request and request overhead {s.Framework.RequestOverheadMs:0.#} ms from {s.Framework.Origin} (calibrated, see validate --serving).",
                 .. r.MemoryShareRaised
                     ? [$"The weights leave less room than {s.Framework.DisplayName}'s default memory share keeps for its runtime: priced with its least reserve ({r.Memory.Reserve:0.#} GB), which needs the memory share raised by hand."]
                     : Array.Empty<string>(),

@@ -8,7 +8,7 @@ public static class FrameworkCatalog
     private static readonly string[] Required =
     [
         "name", "displayName", "stepOverheadUs", "requestOverheadMs", "chunkTokens", "chunkedPrefill", "budgetIncludesDecode", "mixesPrefill", "maxRunningRequests",
-        "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs",
+        "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs", "hostUsPerRequest",
     ];
 
     private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp"];
@@ -129,6 +129,7 @@ public static class FrameworkCatalog
             KvTransferOverheadMs: f.NonNegative("kvTransferOverheadMs"),
             Sources: sources)
         {
+            HostUsPerRequest = f.NonNegative("hostUsPerRequest"),
             Aliases = f.OptionalTextArray("aliases") ?? [],
             Origin = f.Origin,
             ReserveMBPerChunkToken = f.Has("reserveMBPerChunkToken") ? f.NonNegative("reserveMBPerChunkToken") : 0,

@@ -48,6 +48,14 @@ public sealed record ServingFramework(
     double KvTransferOverheadMs,
     IReadOnlyDictionary<string, string> Sources)
 {
+    /// <summary>
+    /// Host time per running request of a step (scheduling, sampling and output processing by request), microseconds
+    /// per request of one scheduler (a data-parallel rank). The host prepares the next step while the GPU runs this
+    /// one, so a step lasts the longer of the two: it shows where many requests meet a short GPU step (wide tensor
+    /// parallelism).
+    /// </summary>
+    public double HostUsPerRequest { get; init; }
+
     /// <summary>Other names accepted for it (the measurement files' backend names).</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
 

@@ -162,7 +162,7 @@ public sealed class ServingModel
         var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, ref s) - ttft);
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave, delivery),
-            new TpotParts(at.Decode, at.Tpot - at.Decode - ovh / TokensPerStep, ovh / TokensPerStep),
+            new TpotParts(at.Decode, at.Tpot - at.Decode - ovh / TokensPerStep - at.HostWait, ovh / TokensPerStep + at.HostWait),
             at.Rate, e.Gpus, Math.Min(c, b + (c - b) * at.Own / ttft), m.MaxRunning, b / e.Gpus, at.Chunk, limit, e.MemoryAt(b, m.PerRequestGB))
         { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised };
     }
@@ -244,7 +244,7 @@ public sealed class ServingModel
         var gpus = (long)prefill.Gpus * prefillWorkers + (long)decode.Gpus * decodeWorkers;
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave, delivery),
-            new TpotParts(at.Decode, 0, ovh / TokensPerStep),
+            new TpotParts(at.Decode, 0, ovh / TokensPerStep + at.HostWait),
             at.Rate, (int)Math.Min(int.MaxValue, gpus), b, m.MaxRunning * dy, b / (dy * decode.Gpus), at.Chunk, limit, decode.MemoryAt(b / dy, m.PerRequestGB))
         {
             Isl = w.Isl,
@@ -255,8 +255,8 @@ public sealed class ServingModel
         };
     }
 
-    /// <summary>One decode batch's consequences: per output token (TPOT, its decode part), per step, the rate, a prompt's least TTFT, its own prefill and the chunk.</summary>
-    private readonly record struct Point(double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk, double Step);
+    /// <summary>One decode batch's consequences: per output token (TPOT, its decode part), per step, the rate, a prompt's least TTFT, its own prefill, the chunk, and per output token the host's time by request beyond the GPU's step.</summary>
+    private readonly record struct Point(double Tpot, double Decode, double Rate, double Floor, double Own, double Chunk, double Step, double HostWait);
 
     /// <summary>A serving mode's steady state as a function of the decode batch.</summary>
     private interface ISteadyState
@@ -322,7 +322,9 @@ public sealed class ServingModel
             // A step gains k tokens per request (multi-token prediction; 1 without), so requests finish, and new prompts
             // arrive, k times as often per step.
             var k = _m.TokensPerStep;
-            var step = sd + Overhead + delta * b * Missed * k / (_osl1 * _e.Dp * chunk);
+            // The host's work for the running requests overlaps the GPU's step; the longer of the two sets the pace.
+            var pace = Math.Max(sd, fw.HostUsPerRequest / 1000 * b / _e.Dp);
+            var step = pace + Overhead + delta * b * Missed * k / (_osl1 * _e.Dp * chunk);
             var tpot = step / k;
             var rate = b / (_osl1 * tpot) * 1000;
             double own;
@@ -339,7 +341,7 @@ public sealed class ServingModel
             }
 
             var floor = fw.RequestOverheadMs + step / 2 + own + Delivery(_w, step) + BalanceWait(_w, _e.Dp, step, rate);
-            return new Point(tpot, sd / k, rate, floor, own, chunk, step);
+            return new Point(tpot, sd / k, rate, floor, own, chunk, step, (pace - sd) / k);
         }
 
         public double PrefillStepMs(double chunk) => _m.PrefillStep(_e, chunk, _w) + Overhead;
@@ -394,7 +396,8 @@ public sealed class ServingModel
             var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
             var chunk = Math.Min(FullChunk, Missed * inPrefill);
             var sd = _m.DecodeStep(_d, bGpu, _w);
-            var step = sd + Overhead;
+            var pace = Math.Max(sd, _m.Framework.HostUsPerRequest / 1000 * b / (_dy * _d.Dp));
+            var step = pace + Overhead;
             var tpot = step / _m.TokensPerStep;
             var rate = b / (_osl1 * tpot) * 1000;
             double own;
@@ -411,7 +414,7 @@ public sealed class ServingModel
 
             // The balance holds prompts on the prefill workers, in their iterations; each worker takes its share of the rate.
             var floor = _m.Framework.RequestOverheadMs + own + Transfer + step / 2 + Delivery(_w, step) + BalanceWait(_w, _p.Dp, PrefillStepMs(chunk), rate / _px);
-            return new Point(tpot, sd / _m.TokensPerStep, rate, floor, own, chunk, step);
+            return new Point(tpot, sd / _m.TokensPerStep, rate, floor, own, chunk, step, (pace - sd) / _m.TokensPerStep);
         }
 
         public double PrefillStepMs(double chunk) => _pm.PrefillStep(_p, chunk, _w) + Overhead;

@@ -43,7 +43,7 @@ public readonly record struct TtftParts(double RequestOverhead, double Queue, do
 /// <summary>Time per output token, by what it is made of (ms).</summary>
 /// <param name="Decode">The decode step's GPU work: the model's pass over the running requests.</param>
 /// <param name="SharedPrefill">Aggregated: prefill chunks sharing the steps, averaged over all steps.</param>
-/// <param name="Overhead">The framework's host time per step.</param>
+/// <param name="Overhead">The framework's host time: per step, and by running request where it outlasts the GPU's step.</param>
 public readonly record struct TpotParts(double Decode, double SharedPrefill, double Overhead)
 {
     /// <summary>The whole time per output token.</summary>
@@ -54,7 +54,7 @@ public readonly record struct TpotParts(double Decode, double SharedPrefill, dou
     [
         ("decode step on the GPU", Decode),
         ("prefill chunks sharing the steps", SharedPrefill),
-        ("framework host time per step", Overhead),
+        ("framework host time the GPU waits for", Overhead),
     ];
 }
 

@@ -146,7 +146,7 @@ public static class ServingValidator
             return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, Mean(p => p.PredictedTtftMs!.Value), Mean(p => p.PredictedTpotMs!.Value), null, c);
         }
 
-        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Precisions}|{c.MtpDrafts}";
+        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Framework.HostUsPerRequest}|{c.Precisions}|{c.MtpDrafts}";
         if (!models.TryGetValue(key, out var model))
         {
             model = new ServingModel(c.Model, c.Gpu, c.Framework, c.Precisions, c.MtpDrafts);
