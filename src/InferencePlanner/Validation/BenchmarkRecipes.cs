@@ -20,16 +20,17 @@ public static partial class BenchmarkRecipes
     /// <param name="Config">The recipe's configuration file, as the source names it.</param>
     public sealed record Reading(DisaggregatedLayout Layout, int MtpDrafts, string Config);
 
-    private sealed record Side(int Workers, int Tp, int? Ep, bool? DpAttention);
+    internal sealed record Side(int Workers, int Tp, int? Ep, bool? DpAttention);
 
-    private sealed record Recipe(bool Mtp, int[] Concurrencies, Side? Prefill, Side? Decode, Side? Engine, string Config);
+    internal sealed record Recipe(bool Mtp, int[] Concurrencies, Side? Prefill, Side? Decode, Side? Engine, string Config);
 
-    private sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
+    internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
 
     private static readonly Lazy<IReadOnlyList<Run>> Runs = new(() =>
         [.. EmbeddedData.Under("serving-benchmark-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
 
-    private static List<Run> Parse(string json, string origin)
+    /// <summary>Reads a recipe file; a malformed or inconsistent one is an input error naming the file.</summary>
+    internal static List<Run> Parse(string json, string origin)
     {
         try
         {
@@ -38,17 +39,33 @@ public static partial class BenchmarkRecipes
             foreach (var r in doc.RootElement.GetProperty("runs").EnumerateArray())
             {
                 string Text(string name) => r.GetProperty(name).GetString() ?? throw new InputException($"{origin}: '{name}' is null");
+                var disaggregated = Text("mode") switch
+                {
+                    "disagg" => true,
+                    "agg" => false,
+                    var m => throw new InputException($"{origin}: run {Text("key")}: mode '{m}' is neither agg nor disagg"),
+                };
                 var (withDp, without) = r.TryGetProperty("mtpDrafts", out var d) ? (d.GetProperty("dpAttention").GetInt32(), d.GetProperty("otherwise").GetInt32()) : (0, 0);
                 foreach (var sl in r.GetProperty("seqLens").EnumerateArray())
                 {
                     var recipes = sl.GetProperty("recipes").EnumerateArray().Select(x => new Recipe(
-                        x.GetProperty("spec").GetString() == "mtp",
+                        x.GetProperty("spec").GetString() switch
+                        {
+                            "mtp" => true,
+                            "none" => false,
+                            var spec => throw new InputException($"{origin}: spec '{spec}' is neither mtp nor none"),
+                        },
                         [.. x.GetProperty("conc").EnumerateArray().Select(c => c.GetInt32())],
                         SideOf(x, "prefill"),
                         SideOf(x, "decode"),
                         SideOf(x, "engine"),
                         x.TryGetProperty("config", out var cfg) && cfg.ValueKind == JsonValueKind.String ? cfg.GetString()! : "")).ToArray();
-                    runs.Add(new Run(Text("mode") == "disagg", Text("model"), Text("gpu"), Text("precision"), Text("framework"), Text("image"), withDp, without, sl.GetProperty("isl").GetInt32(), sl.GetProperty("osl").GetInt32(), recipes));
+                    foreach (var x in recipes)
+                    {
+                        Check(x, disaggregated, origin, Text("key"));
+                    }
+
+                    runs.Add(new Run(disaggregated, Text("model"), Text("gpu"), Text("precision"), Text("framework"), Text("image"), withDp, without, sl.GetProperty("isl").GetInt32(), sl.GetProperty("osl").GetInt32(), recipes));
                 }
             }
 
@@ -57,6 +74,28 @@ public static partial class BenchmarkRecipes
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
             throw new InputException($"{origin}: {e.Message}");
+        }
+    }
+
+    private static void Check(Recipe r, bool disaggregated, string origin, string key)
+    {
+        var sides = disaggregated ? new[] { r.Prefill, r.Decode } : [r.Engine];
+        if (sides.Any(s => s is null))
+        {
+            throw new InputException($"{origin}: run {key}: a {(disaggregated ? "disaggregated recipe needs prefill and decode" : "aggregated recipe needs an engine")}");
+        }
+
+        foreach (var s in sides)
+        {
+            if (s!.Workers < 1 || s.Tp < 1 || s.Ep is < 1 || s.Tp % (s.Ep ?? 1) != 0)
+            {
+                throw new InputException($"{origin}: run {key}: workers and tp must be at least 1 and ep must divide tp, got {s.Workers} workers, tp {s.Tp}, ep {s.Ep}");
+            }
+        }
+
+        if (r.Concurrencies.Length == 0 || r.Concurrencies.Any(c => c < 1) || (!disaggregated && (r.Concurrencies.Length != 2 || r.Concurrencies[0] > r.Concurrencies[1])))
+        {
+            throw new InputException($"{origin}: run {key}: concurrencies must be positive ({(disaggregated ? "a list" : "the first and last of a range")}), got [{string.Join(", ", r.Concurrencies)}]");
         }
     }
 
