@@ -294,6 +294,14 @@ public sealed class ServingTests
         Assert.Equal([0, 3], readings.Select(x => x.MtpDrafts).Order());
         Assert.All(readings, x => Assert.Equal((1, 5, new EngineLayout(8, 1, 1, 8)), (x.Disaggregated!.PrefillWorkers, x.Disaggregated.DecodeWorkers, x.Disaggregated.Decode)));
         var each = ServingValidator.Predict([both with { Alternatives = [] }, both.Alternatives[0]], f => f).Select(p => p.PredictedTpotMs!.Value).ToList();
+
+        // srt-slurm's recipes/b200-fp8/1k1k/mtp/max-tpt-dep8-1p2d.yaml drafts one token (speculative-num-steps 1), the
+        // run's other SGLang MTP recipes two.
+        var oneStep = bundled.First(r => r["mode"] == "disagg" && r["backend"] == "sglang" && r["system"] == "b200_sxm" && r["precision"] == "fp8"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 512 && r["decode_num_workers"].Length == 0);
+        var (s, _) = ServingCase.Read(oneStep, FrameworkCatalog.Find);
+        var drafts = new[] { s! }.Concat(s!.Alternatives).Select(x => x.MtpDrafts).ToList();
+        Assert.Contains(1, drafts);
         var mean = ServingValidator.Predict([both], f => f)[0].PredictedTpotMs!.Value;
         Assert.Equal(Math.Sqrt(each[0] * each[1]), mean, 9);
     }

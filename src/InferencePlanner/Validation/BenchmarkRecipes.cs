@@ -22,7 +22,11 @@ public static partial class BenchmarkRecipes
 
     internal sealed record Side(int Workers, int Tp, int? Ep, bool? DpAttention);
 
-    internal sealed record Recipe(bool Mtp, int[] Concurrencies, Side? Prefill, Side? Decode, Side? Engine, string Config);
+    internal sealed record Recipe(bool Mtp, int[] Concurrencies, Side? Prefill, Side? Decode, Side? Engine, string Config)
+    {
+        /// <summary>The drafts the recipe's own file sets, where the restatement gives them.</summary>
+        public int? Drafts { get; init; }
+    }
 
     internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
 
@@ -59,7 +63,10 @@ public static partial class BenchmarkRecipes
                         SideOf(x, "prefill"),
                         SideOf(x, "decode"),
                         SideOf(x, "engine"),
-                        x.TryGetProperty("config", out var cfg) && cfg.ValueKind == JsonValueKind.String ? cfg.GetString()! : "")).ToArray();
+                        x.TryGetProperty("config", out var cfg) && cfg.ValueKind == JsonValueKind.String ? cfg.GetString()! : "")
+                    {
+                        Drafts = x.TryGetProperty("mtpDrafts", out var drafts) ? drafts.GetInt32() : null,
+                    }).ToArray();
                     foreach (var x in recipes)
                     {
                         Check(x, disaggregated, origin, Text("key"));
@@ -91,6 +98,11 @@ public static partial class BenchmarkRecipes
             {
                 throw new InputException($"{origin}: run {key}: workers and tp must be at least 1 and ep must divide tp, got {s.Workers} workers, tp {s.Tp}, ep {s.Ep}");
             }
+        }
+
+        if (r.Drafts is < 1 or > ServingModel.MaxMtpDrafts)
+        {
+            throw new InputException($"{origin}: run {key}: a recipe's mtpDrafts must lie in [1, {ServingModel.MaxMtpDrafts}], got {r.Drafts}");
         }
 
         if (r.Concurrencies.Length == 0 || r.Concurrencies.Any(c => c < 1) || (!disaggregated && (r.Concurrencies.Length != 2 || r.Concurrencies[0] > r.Concurrencies[1])))
@@ -177,12 +189,18 @@ public static partial class BenchmarkRecipes
         return s.DpAttention == true ? new EngineLayout(1, s.Tp, s.Tp / ep, ep) : new EngineLayout(s.Tp, 1, s.Tp / ep, ep);
     }
 
-    // An MTP recipe's drafts: the mtpN its configuration's name gives, else the run's setting (its benchmark script's).
+    // An MTP recipe's drafts: what its own file sets, else the mtpN its configuration's name gives, else the run's
+    // setting (its benchmark script's).
     private static int Drafts(Run run, Recipe r, bool dpAttention)
     {
         if (!r.Mtp)
         {
             return 0;
+        }
+
+        if (r.Drafts is { } own)
+        {
+            return own;
         }
 
         var m = MtpInName().Match(r.Config);
