@@ -157,7 +157,7 @@ public static class ServingValidationReport
             .Select(g => Row(g.Key, ErrorStats.Of([.. g.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. g.Select(p => p.TtftErrorPercent)]))).ToList();
         var reasons = o.Predictions.Where(p => !p.Predicted).GroupBy(p => Shorten(p.Reason ?? "")).OrderByDescending(g => g.Count())
             .Select(g => (IReadOnlyList<Cell>)[g.Key, Cell.Of(g.Count(), 0)]).ToList();
-        var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.RequestOverheadMs, 1), Cell.Of(c.HostUsPerRequest, 0), Cell.Of(c.Rows, 0)]).ToList();
+        var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.HostUsPerRequest, 0), Cell.Of(c.RequestOverheadMs, 1), Cell.Of(c.Rows, 0)]).ToList();
         var ranking = o.Ranking.Select(r => (IReadOnlyList<Cell>)[r.Group, Cell.Of(r.Rows, 0), Cell.Of(r.Spearman, 2)]).ToList();
         var choices = PlannerChoices(o.Predictions);
         var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
@@ -168,7 +168,7 @@ public static class ServingValidationReport
                 ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows.",
                     "The last rows split the first: disaggregated rows that give no worker counts are read by the benchmark's recipes, or with sized ones (see data/measurements/serving/README.md), and are left out of the calibration."]),
             new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
-            new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "request overhead (ms)", "host time per running request (us)", "rows"], constants,
+            new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),

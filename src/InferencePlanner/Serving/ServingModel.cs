@@ -322,8 +322,7 @@ public sealed class ServingModel
             // A step gains k tokens per request (multi-token prediction; 1 without), so requests finish, and new prompts
             // arrive, k times as often per step.
             var k = _m.TokensPerStep;
-            // The host's work for the running requests overlaps the GPU's step; the longer of the two sets the pace.
-            var pace = Math.Max(sd, fw.HostUsPerRequest / 1000 * b / _e.Dp);
+            var pace = _m.Pace(sd, b / _e.Dp);
             var step = pace + Overhead + delta * b * Missed * k / (_osl1 * _e.Dp * chunk);
             var tpot = step / k;
             var rate = b / (_osl1 * tpot) * 1000;
@@ -396,7 +395,7 @@ public sealed class ServingModel
             var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
             var chunk = Math.Min(FullChunk, Missed * inPrefill);
             var sd = _m.DecodeStep(_d, bGpu, _w);
-            var pace = Math.Max(sd, _m.Framework.HostUsPerRequest / 1000 * b / (_dy * _d.Dp));
+            var pace = _m.Pace(sd, b / (_dy * _d.Dp));
             var step = pace + Overhead;
             var tpot = step / _m.TokensPerStep;
             var rate = b / (_osl1 * tpot) * 1000;
@@ -585,6 +584,10 @@ public sealed class ServingModel
         // A prompt that arrives alone waits the whole batching window: nothing else fills the batch first.
         return ((w.RecvInterval - 1) / 2.0 + w.BatchWaitSteps) * stepMs;
     }
+
+    // A step's length: the host's work for one scheduler's running requests overlaps the GPU's step, and the longer of
+    // the two sets the pace.
+    private double Pace(double gpuStepMs, double requestsPerScheduler) => Math.Max(gpuStepMs, Framework.HostUsPerRequest / 1000 * requestsPerScheduler);
 
     // TensorRT-LLM's attention-DP balance holds a prompt until every one of the dp ranks has one, or the timeout. At
     // the engine's arrival rate (requests/s) the dp - 1 others arrive within (dp - 1) / rate; the first of a group waits

@@ -65,6 +65,20 @@ public sealed record ServingCase(
     /// <summary>The group a planner orders layouts in: model, GPU, ISL/OSL and mode.</summary>
     public string Group => $"{Model.Name} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")}";
 
+    // A row read by the benchmark's recipes: the first reading, with the others as its alternatives, and the assumption
+    // (and, for several, that the predictions' geometric mean is reported) kept with the row.
+    private static ServingCase Readings(string assumption, List<string> assumptions, IEnumerable<ServingCase> readings)
+    {
+        var each = readings.ToList();
+        assumptions.Add(assumption);
+        if (each.Count > 1)
+        {
+            assumptions.Add(SeveralRecipes);
+        }
+
+        return each[0] with { Alternatives = each[1..] };
+    }
+
     /// <summary>
     /// Reads a measurement as a scenario, or gives the reason it cannot be priced. The rules:
     /// model_path names a built-in model (Llama-3.1-8B-Instruct and its FP8 build are llama-3.1-8b); system names a
@@ -74,8 +88,11 @@ public sealed record ServingCase(
     /// checkpoints do; KV cache FP8 for NVIDIA's fp8 and nvfp4 checkpoints, BF16 otherwise. An empty attention DP is 1. An aggregated engine wider
     /// than one 8-GPU node whose MoE TP x EP equals its TP x DP (TP64 with MoE TP8 x EP8) repeats the measurement of
     /// the same run at TP x DP / MoE TP GPUs with EP over them, and is read so. A MoE engine with MoE TP x EP of 1 splits
-    /// the experts by TP, the frameworks' default. Disaggregated rows without worker counts get as many decode workers as hold
-    /// the concurrency at the framework's CUDA-graph batch per DP group, and the prefill workers that balance them.
+    /// the experts by TP, the frameworks' default. What a row leaves out, the benchmark's recipes give where they match it
+    /// (<see cref="BenchmarkRecipes"/>): a disaggregated row's workers and layouts, and MTP drafts; a row several recipes
+    /// match is read as each (<see cref="Alternatives"/>). Disaggregated rows without worker counts that no recipe matches
+    /// get as many decode workers as hold the concurrency at the framework's CUDA-graph batch per DP group, and the
+    /// prefill workers that balance them.
     /// </summary>
     public static (ServingCase? Case, string? Reason) Read(ServingMeasurement row, Func<string, ServingFramework?> framework)
     {
@@ -134,17 +151,12 @@ public sealed record ServingCase(
             }
 
             var drafts = BenchmarkRecipes.AggregatedDrafts(row, model, gpu, fw, engine, concurrency);
-            if (drafts.Any(d => d > 0))
+            if (!drafts.Any(d => d > 0))
             {
-                assumptions.Add(RecipeMtp);
-                if (drafts.Count > 1)
-                {
-                    assumptions.Add(SeveralRecipes);
-                }
+                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions), null);
             }
 
-            var each = (drafts.Count == 0 ? [0] : drafts).Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d }).ToList();
-            return (each[0] with { Alternatives = each[1..] }, null);
+            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d })), null);
         }
 
         var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);
@@ -163,14 +175,7 @@ public sealed record ServingCase(
         var dy = row.Whole("decode_num_workers");
         if ((px is null || dy is null) && BenchmarkRecipes.Disaggregated(row, model, gpu, fw, concurrency) is { Count: > 0 } readings)
         {
-            assumptions.Add(RecipeWorkers);
-            if (readings.Count > 1)
-            {
-                assumptions.Add(SeveralRecipes);
-            }
-
-            var cases = readings.Select(r => new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, r.Layout, assumptions) { MtpDrafts = r.MtpDrafts }).ToList();
-            return (cases[0] with { Alternatives = cases[1..] }, null);
+            return (Readings(RecipeWorkers, assumptions, readings.Select(r => new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, r.Layout, assumptions) { MtpDrafts = r.MtpDrafts })), null);
         }
 
         if (px is null || dy is null)
