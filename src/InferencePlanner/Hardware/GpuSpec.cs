@@ -92,10 +92,15 @@ public sealed record GpuSpec(
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "no compute rate for this precision"),
     };
 
-    /// <summary>The precision the tensor cores actually run a request for <paramref name="precision"/> at: FP4 without FP4 units runs as FP8.</summary>
+    /// <summary>
+    /// The precision the tensor cores actually run a request for <paramref name="precision"/> at. FP4 weights on a GPU
+    /// without FP4 units are dequantised and multiplied at BF16 (weight-only W4A16): vLLM falls back to its Marlin
+    /// kernel ("weight-only FP4 compression will be used"), and TensorRT-LLM runs MXFP4 experts on H200 with BF16
+    /// activations (its GPT-OSS deployment guide's MoE backend matrix: TRITON backend).
+    /// </summary>
     public Precision ComputePrecision(Precision precision) => precision switch
     {
-        Precision.Fp4 when Fp4Tflops is null => Precision.Fp8,
+        Precision.Fp4 when Fp4Tflops is null => Precision.Bf16,
         Precision.Int4 => Precision.Bf16,
         _ => precision,
     };

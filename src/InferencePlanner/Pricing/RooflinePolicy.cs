@@ -84,7 +84,7 @@ public sealed class RooflinePolicy
     /// <summary>The kernel efficiencies in use.</summary>
     public KernelModel Kernels { get; }
 
-    /// <summary>The peak compute rate for a precision (FP4 without FP4 units runs at the FP8 rate).</summary>
+    /// <summary>The peak compute rate for a precision (FP4 without FP4 units runs at the BF16 rate, weight-only).</summary>
     public FlopRate Peak(Precision p) => p switch
     {
         Precision.Fp4 => _fp4,

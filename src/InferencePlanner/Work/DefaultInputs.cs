@@ -6,7 +6,7 @@ namespace InferencePlanner.Work;
 
 /// <summary>Numeric formats of the default model's data: all inputs.</summary>
 /// <param name="Weights">Attention, dense-MLP and embedding weights; GEMMs run at this precision.</param>
-/// <param name="ExpertWeights">Expert weights; expert GEMMs run at this precision (FP4 runs as FP8 on GPUs without FP4 units).</param>
+/// <param name="ExpertWeights">Expert weights; expert GEMMs run at this precision (FP4 runs at BF16, weight-only, on GPUs without FP4 units).</param>
 /// <param name="KvCache">KV cache storage.</param>
 /// <param name="Attention">Attention-core compute (scores and score x V).</param>
 /// <param name="Dispatch">Payload sent to the experts.</param>
