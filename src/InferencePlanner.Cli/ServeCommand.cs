@@ -63,7 +63,7 @@ internal static class ServeCommand
             var disagg = p.GetValue(mode) == "disagg";
             if (disagg && engine.Given(p))
             {
-                throw new InputException("--tp, --dp, --moe-tp, --moe-ep and --redundant-experts set the aggregated engine; for --mode disagg use --prefill-tp, --decode-tp and the like");
+                throw new InputException("--tp, --dp, --moe-tp, --moe-ep, --redundant-experts and --max-batch set the aggregated engine; for --mode disagg use --prefill-tp, --decode-tp and the like");
             }
 
             if (!disagg && (prefill.Given(p) || decode.Given(p) || p.GetResult(prefillWorkers) is { Implicit: false } || p.GetResult(decodeWorkers) is { Implicit: false }))
@@ -88,7 +88,7 @@ internal static class ServeCommand
     /// <summary>An engine layout's options, with a prefix for the prefill and decode workers.</summary>
     private sealed class LayoutOptions
     {
-        private readonly Option<int?> _tp, _dp, _moeTp, _moeEp, _redundant;
+        private readonly Option<int?> _tp, _dp, _moeTp, _moeEp, _redundant, _maxBatch;
         private readonly string _prefix;
 
         public LayoutOptions(string prefix)
@@ -100,6 +100,7 @@ internal static class ServeCommand
             _moeTp = new Option<int?>($"--{prefix}moe-tp") { Description = $"{who}tensor parallelism of the experts (default: the engine's GPUs over --{prefix}moe-ep)." }.Within(1, 1024);
             _moeEp = new Option<int?>($"--{prefix}moe-ep") { Description = $"{who}expert parallelism (default: 1, experts split by tensor parallelism)." }.Within(1, OptionRanges.MaxGpus);
             _redundant = new Option<int?>($"--{prefix}redundant-experts") { Description = $"{who}extra expert copies for load balancing (EPLB), a multiple of the MoE EP (default: 0)." }.Within(0, 1_000_000);
+            _maxBatch = new Option<int?>($"--{prefix}max-batch") { Description = $"{who}requests one DP group runs at once (TensorRT-LLM's max_batch_size, SGLang's --max-running-requests, vLLM's --max-num-seqs; default: the framework's)." }.Within(1, 1_000_000);
         }
 
         public void AddTo(Command cmd)
@@ -109,9 +110,10 @@ internal static class ServeCommand
             cmd.Options.Add(_moeTp);
             cmd.Options.Add(_moeEp);
             cmd.Options.Add(_redundant);
+            cmd.Options.Add(_maxBatch);
         }
 
-        public bool Given(ParseResult p) => p.GetValue(_tp) is not null || p.GetValue(_dp) is not null || p.GetValue(_moeTp) is not null || p.GetValue(_moeEp) is not null || p.GetValue(_redundant) is not null;
+        public bool Given(ParseResult p) => p.GetValue(_tp) is not null || p.GetValue(_dp) is not null || p.GetValue(_moeTp) is not null || p.GetValue(_moeEp) is not null || p.GetValue(_redundant) is not null || p.GetValue(_maxBatch) is not null;
 
         public EngineLayout Layout(ParseResult p, TransformerSpec t, GpuSpec gpu)
         {
@@ -133,7 +135,7 @@ internal static class ServeCommand
                     throw new InputException($"--{_prefix}moe-tp, --{_prefix}moe-ep and --{_prefix}redundant-experts apply to models with experts; {t.Family} is dense");
                 }
 
-                return new EngineLayout(tp, dp, gpus, 1);
+                return new EngineLayout(tp, dp, gpus, 1) { MaxBatch = p.GetValue(_maxBatch) };
             }
 
             var ep = p.GetValue(_moeEp) ?? (p.GetValue(_moeTp) is { } mt && mt > 0 && gpus % mt == 0 ? gpus / mt : 1);
@@ -142,7 +144,7 @@ internal static class ServeCommand
                 throw new InputException($"--{_prefix}moe-ep {ep} does not divide the engine's {gpus} GPUs (TP {tp} x DP {dp})");
             }
 
-            return new EngineLayout(tp, dp, p.GetValue(_moeTp) ?? gpus / ep, ep) { RedundantExperts = p.GetValue(_redundant) ?? 0 };
+            return new EngineLayout(tp, dp, p.GetValue(_moeTp) ?? gpus / ep, ep) { RedundantExperts = p.GetValue(_redundant) ?? 0, MaxBatch = p.GetValue(_maxBatch) };
         }
     }
 }

@@ -143,6 +143,39 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_max_batch_caps_the_running_requests_and_the_rest_wait()
+    {
+        // 5 decode workers that run 32 requests each hold 160 of 180 clients: the other 20 queue for a decode slot, so
+        // TTFT carries at least their Little's-law wait, 20 / rate.
+        var m = ModelCatalog.Resolve("deepseek-r1");
+        var model = new ServingModel(m, Hardware.GpuCatalog.Resolve("B200"), FrameworkCatalog.Resolve("trtllm"), PrecisionSet.NativeFor(m.Transformer) with { ExpertWeights = Units.Precision.Fp4 });
+        var prefill = new EngineLayout(1, 4, 1, 4);
+        var decode = new EngineLayout(8, 1, 1, 8);
+        var w = new ServingWorkload(1024, 1024, 180);
+        var open = model.Disaggregated(w, new DisaggregatedLayout(prefill, 1, decode, 5));
+        var capped = model.Disaggregated(w, new DisaggregatedLayout(prefill, 1, decode with { MaxBatch = 32 }, 5));
+        Assert.Equal(ServingLimit.Concurrency, open.Limit);
+        Assert.Equal(ServingLimit.RunningCap, capped.Limit);
+        Assert.Equal(32.0 * 5, capped.MaxRunning, 6);
+        Assert.True(capped.Ttft.Total >= 20 / capped.RequestsPerSecond * 1000, $"{capped.Ttft.Total} ms");
+        Assert.True(capped.Ttft.Total > 2 * open.Ttft.Total);
+
+        // The engine's description says so, and a cap below one request is refused.
+        Assert.Contains("max batch 32", (decode with { MaxBatch = 32 }).Describe(m.Transformer), StringComparison.Ordinal);
+        Assert.Throws<InputException>(() => model.Aggregated(w, new EngineLayout(8, 1, 8, 1) { MaxBatch = 0 }));
+        var (exit, _, err) = Cli.Run("serve", "--model", "deepseek-r1", "--gpu", "B200", "--max-batch", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--max-batch", err, StringComparison.Ordinal);
+    }
+
+    [Theory]
+    [InlineData("recipes/trtllm/b200-fp4/1k1k/mtp/ctx1_gen5_tep8_batch32_eplb0_mtp3.yaml", 32)] // its decode section: max_batch_size: 32
+    [InlineData("recipes/trtllm/b200-fp8/8k1k/stp/ctx1_gen6_tp8_batch16_eplb0_mtp0_96.yaml", 16)] // max_batch_size: 16
+    [InlineData("recipes/b200-fp8/1k1k/stp/low-latency-tep8-1p3d.yaml", null)]
+    public void A_tensorrt_llm_recipe_names_its_decode_batch(string config, int? batch) =>
+        Assert.Equal(batch, BenchmarkRecipes.DecodeBatch(config));
+
+    [Fact]
     public void Deployments_that_run_are_not_refused()
     {
         // DeepSeek-R1 FP8 on 4 x B200 at TP4 runs (measured rows exist), with SGLang's memory share raised by hand.
@@ -269,7 +302,8 @@ public sealed class ServingTests
     public void A_disaggregated_row_without_worker_counts_is_read_by_the_recipe_that_ran_at_its_concurrency()
     {
         // InferenceX nvidia-master.yaml, dsr1-fp4-b200-dynamo-trt at 1k/1k: concurrency 10860 ran only
-        // ctx3_gen5_dep4_batch512_eplb0_mtp1: 3 prefill workers of DEP4, 5 decode workers of DEP4, one MTP draft.
+        // ctx3_gen5_dep4_batch512_eplb0_mtp1: 3 prefill workers of DEP4, 5 decode workers of DEP4 running 512 requests per
+        // rank, one MTP draft.
         var bundled = ServingMeasurement.Bundled;
         var row = bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4"
             && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 10860 && r["decode_num_workers"].Length == 0);
@@ -280,7 +314,7 @@ public sealed class ServingTests
         var d = c.Disaggregated!;
         Assert.Equal((3, 5), (d.PrefillWorkers, d.DecodeWorkers));
         Assert.Equal(new EngineLayout(1, 4, 1, 4), d.Prefill);
-        Assert.Equal(new EngineLayout(1, 4, 1, 4), d.Decode);
+        Assert.Equal(new EngineLayout(1, 4, 1, 4) { MaxBatch = 512 }, d.Decode);
         Assert.Equal(1, c.MtpDrafts);
 
         // At 1k/1k concurrency 10 ran twice, with and without MTP (ctx1_gen5_tep8_batch32, mtp3 and mtp0): both readings
@@ -292,7 +326,8 @@ public sealed class ServingTests
         Assert.Contains(ServingCase.SeveralRecipes, both.Assumptions);
         var readings = new[] { both }.Concat(both.Alternatives).ToList();
         Assert.Equal([0, 3], readings.Select(x => x.MtpDrafts).Order());
-        Assert.All(readings, x => Assert.Equal((1, 5, new EngineLayout(8, 1, 1, 8)), (x.Disaggregated!.PrefillWorkers, x.Disaggregated.DecodeWorkers, x.Disaggregated.Decode)));
+        Assert.All(readings, x => Assert.Equal((1, 5, new EngineLayout(8, 1, 1, 8)), (x.Disaggregated!.PrefillWorkers, x.Disaggregated.DecodeWorkers, x.Disaggregated.Decode with { MaxBatch = null })));
+        Assert.All(readings, x => Assert.Equal(32, x.Disaggregated!.Decode.MaxBatch));
         var each = ServingValidator.Predict([both with { Alternatives = [] }, both.Alternatives[0]], f => f).Select(p => p.PredictedTpotMs!.Value).ToList();
 
         // srt-slurm's recipes/b200-fp8/1k1k/mtp/max-tpt-dep8-1p2d.yaml drafts one token (speculative-num-steps 1), the

@@ -156,7 +156,7 @@ public static class ServingReport
     public static string LimitText(ServingLimit limit) => limit switch
     {
         ServingLimit.Memory => "memory (requests beyond the KV cache wait in the queue)",
-        ServingLimit.RunningCap => "the framework's cap on running requests",
+        ServingLimit.RunningCap => "the cap on running requests (max batch per DP group)",
         ServingLimit.Prefill => "prefill capacity (prompts wait in the queue)",
         _ => "the clients (every request is served as it arrives)",
     };

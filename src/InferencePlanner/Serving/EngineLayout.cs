@@ -27,6 +27,13 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
     public int RedundantExperts { get; init; }
 
     /// <summary>
+    /// Requests one data-parallel group runs at once, where the deployment sets it (TensorRT-LLM's max_batch_size,
+    /// SGLang's --max-running-requests, vLLM's --max-num-seqs); null: the framework's default. Requests beyond it wait
+    /// in the queue, and TTFT shows it.
+    /// </summary>
+    public int? MaxBatch { get; init; }
+
+    /// <summary>
     /// The layout a framework starts one engine in when given only the GPUs: tensor parallelism over all of them,
     /// the experts split by tensor parallelism too (SGLang's and vLLM's --tp without expert parallelism,
     /// TensorRT-LLM's default moe_tensor_parallel_size = tp_size).
@@ -71,6 +78,11 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
                 $"the {what}layout's MoE TP {MoeTp} x MoE EP {MoeEp} = {(long)MoeTp * MoeEp} GPUs, but its attention TP {AttentionTp} x DP {AttentionDp} uses {Gpus}: the experts must cover the engine's GPUs");
         }
 
+        if (MaxBatch is < 1 or > 1_000_000)
+        {
+            throw new InputException($"the {what}layout's running requests per DP group (max batch) must lie in [1, 1000000], got {MaxBatch}");
+        }
+
         if (RedundantExperts != 0)
         {
             var f = t.FeedForward;
@@ -96,10 +108,12 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
         var attention = AttentionDp > 1 ? $"TP{AttentionTp} x DP{AttentionDp}" : $"TP{AttentionTp}";
         if (!t.FeedForward.IsMoe)
         {
-            return attention;
+            return Batch(attention);
         }
 
         var moe = MoeTp > 1 && MoeEp > 1 ? $"{attention}, MoE TP{MoeTp} x EP{MoeEp}" : MoeEp > 1 ? $"{attention}, EP{MoeEp}" : $"{attention}, MoE TP{MoeTp}";
-        return RedundantExperts > 0 ? $"{moe} +{RedundantExperts} redundant experts" : moe;
+        return Batch(RedundantExperts > 0 ? $"{moe} +{RedundantExperts} redundant experts" : moe);
     }
+
+    private string Batch(string layout) => MaxBatch is { } b ? $"{layout}, max batch {b}" : layout;
 }

@@ -14,7 +14,7 @@ namespace InferencePlanner.Serving;
 /// <param name="KvCapacityGB">KV cache per GPU the framework's memory share leaves, GB.</param>
 /// <param name="ReserveGB">The framework's reserve per GPU, GB.</param>
 /// <param name="CapacityGB">HBM per GPU, GB.</param>
-/// <param name="MaxRunningByCap">The framework's cap on running requests over the engine.</param>
+/// <param name="MaxRunningByCap">The cap on running requests over the engine: the layout's max batch per DP group, else the framework's.</param>
 public readonly record struct PreparedEngine(
     EngineLayout Engine, DefaultLayout Layout, int Domain, int Budget, double WeightsGB, double KvCapacityGB, double ReserveGB, double CapacityGB, double MaxRunningByCap)
 {

@@ -129,7 +129,7 @@ public sealed class ServingModel
                 $"{Model.Name} on {engine.Gpus} x {_gpu.Name} ({engine.Describe(_t)}): the weights need {weights:F1} GB per GPU, and {fw.DisplayName} keeps {reserve:0.#} GB besides, of {capacity:0.#} GB x its memory share {fw.MemoryShare:0.##}: no room for KV cache; use more GPUs or smaller weights");
         }
 
-        return new PreparedEngine(engine, layout, Math.Min(_gpu.GpusPerNode, engine.Gpus), budget, weights, kv, reserve, capacity, (double)fw.MaxRunningRequests * layout.Dp)
+        return new PreparedEngine(engine, layout, Math.Min(_gpu.GpusPerNode, engine.Gpus), budget, weights, kv, reserve, capacity, (double)(engine.MaxBatch ?? fw.MaxRunningRequests) * layout.Dp)
         {
             MemoryShareRaised = raised,
         };

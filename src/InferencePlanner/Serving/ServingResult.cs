@@ -9,7 +9,7 @@ public enum ServingLimit
     /// <summary>Memory: the KV cache holds fewer requests than are in flight; the rest wait in the queue.</summary>
     Memory,
 
-    /// <summary>The framework's cap on running requests.</summary>
+    /// <summary>The cap on running requests: the layout's max batch per DP group, else the framework's.</summary>
     RunningCap,
 
     /// <summary>Prefill capacity: prompts arrive faster than the prefill steps take them; they wait in the queue.</summary>

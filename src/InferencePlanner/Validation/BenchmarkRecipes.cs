@@ -138,7 +138,7 @@ public static partial class BenchmarkRecipes
         foreach (var (run, r) in chosen)
         {
             var reading = new Reading(
-                new DisaggregatedLayout(EngineOf(r.Prefill!), r.Prefill!.Workers, EngineOf(r.Decode!), r.Decode!.Workers),
+                new DisaggregatedLayout(EngineOf(r.Prefill!), r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = DecodeBatch(r.Config) }, r.Decode!.Workers),
                 Drafts(run, r, r.Decode!.DpAttention == true),
                 r.Config);
             if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts))
@@ -207,6 +207,15 @@ public static partial class BenchmarkRecipes
         return m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : dpAttention ? run.DraftsWithDp : run.DraftsWithout;
     }
 
+    // The decode workers' max_batch_size (per DP rank) a TensorRT-LLM recipe's name gives: ctx1_gen5_tep8_batch32_... runs
+    // each decode rank with max_batch_size 32, as its file's decode section sets it (srt-slurm recipes/trtllm). Null
+    // where the name gives none: the framework's default.
+    internal static int? DecodeBatch(string config)
+    {
+        var m = BatchInName().Match(config);
+        return m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
+    }
+
     /// <summary>The serving image a row's source names (image=..., or the last field naming a registry image), as the recipes spell it.</summary>
     internal static string? ImageOf(string source)
     {
@@ -221,6 +230,9 @@ public static partial class BenchmarkRecipes
     }
 
     private static string Normal(string image) => image.Trim().Replace("nvcr.io#", "nvcr.io/", StringComparison.Ordinal);
+
+    [GeneratedRegex(@"_batch(\d+)_")]
+    private static partial Regex BatchInName();
 
     [GeneratedRegex(@"_mtp(\d+)")]
     private static partial Regex MtpInName();
