@@ -169,11 +169,18 @@ public sealed class ServingTests
     }
 
     [Theory]
-    [InlineData("recipes/trtllm/b200-fp4/1k1k/mtp/ctx1_gen5_tep8_batch32_eplb0_mtp3.yaml", 32)] // its decode section: max_batch_size: 32
-    [InlineData("recipes/trtllm/b200-fp8/8k1k/stp/ctx1_gen6_tp8_batch16_eplb0_mtp0_96.yaml", 16)] // max_batch_size: 16
-    [InlineData("recipes/b200-fp8/1k1k/stp/low-latency-tep8-1p3d.yaml", null)]
-    public void A_tensorrt_llm_recipe_names_its_decode_batch(string config, int? batch) =>
-        Assert.Equal(batch, BenchmarkRecipes.DecodeBatch(config));
+    // srt-slurm's recipes/trtllm/b200-fp8/1k1k/stp/ctx1_gen3_tp8_batch1024_eplb0_mtp0_4.yaml: decode max_batch_size 1 (not
+    // the 1024 its name gives); .../mtp/ctx1_gen2_dep8_batch768_eplb0_mtp2_1600.yaml: 96 per rank (768 over 8 ranks).
+    [InlineData("fp8", "1024", 4, 1)]
+    [InlineData("fp8", "1024", 1600, 96)]
+    public void A_disaggregated_row_gets_its_recipe_files_decode_batch(string precision, string isl, int concurrency, int batch)
+    {
+        var row = ServingMeasurement.Bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == precision
+            && r["isl"] == isl && r["osl"] == "1024" && r.Concurrency == concurrency && r["decode_num_workers"].Length == 0);
+        var (c, reason) = ServingCase.Read(row, FrameworkCatalog.Find);
+        Assert.True(c is not null, reason);
+        Assert.All(new[] { c }.Concat(c.Alternatives), x => Assert.Equal(batch, x.Disaggregated!.Decode.MaxBatch));
+    }
 
     [Fact]
     public void Deployments_that_run_are_not_refused()

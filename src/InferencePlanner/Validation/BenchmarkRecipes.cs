@@ -10,7 +10,8 @@ namespace InferencePlanner.Validation;
 /// <summary>
 /// The deployments the InferenceMAX benchmark runs used, from their master configuration
 /// (data/measurements/serving/inferencemax-recipes.json): what a measured row leaves out, the recipes that ran at its
-/// concurrency give: a disaggregated row's workers and layouts, and whether a row's decode steps drafted tokens (MTP).
+/// concurrency give: a disaggregated row's workers, layouts and decode batch cap, and whether a row's decode steps
+/// drafted tokens (MTP).
 /// </summary>
 public static partial class BenchmarkRecipes
 {
@@ -26,6 +27,9 @@ public static partial class BenchmarkRecipes
     {
         /// <summary>The drafts the recipe's own file sets, where the restatement gives them.</summary>
         public int? Drafts { get; init; }
+
+        /// <summary>The decode workers' max_batch_size per rank the recipe's own file sets, where the restatement gives it (null: the framework's default).</summary>
+        public int? DecodeMaxBatch { get; init; }
     }
 
     internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
@@ -66,6 +70,7 @@ public static partial class BenchmarkRecipes
                         x.TryGetProperty("config", out var cfg) && cfg.ValueKind == JsonValueKind.String ? cfg.GetString()! : "")
                     {
                         Drafts = x.TryGetProperty("mtpDrafts", out var drafts) ? drafts.GetInt32() : null,
+                        DecodeMaxBatch = x.TryGetProperty("decodeMaxBatch", out var batch) ? batch.GetInt32() : null,
                     }).ToArray();
                     foreach (var x in recipes)
                     {
@@ -98,6 +103,11 @@ public static partial class BenchmarkRecipes
             {
                 throw new InputException($"{origin}: run {key}: workers and tp must be at least 1 and ep must divide tp, got {s.Workers} workers, tp {s.Tp}, ep {s.Ep}");
             }
+        }
+
+        if (r.DecodeMaxBatch is < 1 || (r.DecodeMaxBatch is not null && !disaggregated))
+        {
+            throw new InputException($"{origin}: run {key}: decodeMaxBatch belongs to a disaggregated recipe and must be at least 1, got {r.DecodeMaxBatch}");
         }
 
         if (r.Drafts is < 1 or > ServingModel.MaxMtpDrafts)
@@ -138,7 +148,7 @@ public static partial class BenchmarkRecipes
         foreach (var (run, r) in chosen)
         {
             var reading = new Reading(
-                new DisaggregatedLayout(EngineOf(r.Prefill!), r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = DecodeBatch(r.Config) }, r.Decode!.Workers),
+                new DisaggregatedLayout(EngineOf(r.Prefill!), r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = r.DecodeMaxBatch }, r.Decode!.Workers),
                 Drafts(run, r, r.Decode!.DpAttention == true),
                 r.Config);
             if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts))
@@ -207,15 +217,6 @@ public static partial class BenchmarkRecipes
         return m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : dpAttention ? run.DraftsWithDp : run.DraftsWithout;
     }
 
-    // The decode workers' max_batch_size (per DP rank) a TensorRT-LLM recipe's name gives: ctx1_gen5_tep8_batch32_... runs
-    // each decode rank with max_batch_size 32, as its file's decode section sets it (srt-slurm recipes/trtllm). Null
-    // where the name gives none: the framework's default.
-    internal static int? DecodeBatch(string config)
-    {
-        var m = BatchInName().Match(config);
-        return m.Success ? int.Parse(m.Groups[1].Value, CultureInfo.InvariantCulture) : null;
-    }
-
     /// <summary>The serving image a row's source names (image=..., or the last field naming a registry image), as the recipes spell it.</summary>
     internal static string? ImageOf(string source)
     {
@@ -230,9 +231,6 @@ public static partial class BenchmarkRecipes
     }
 
     private static string Normal(string image) => image.Trim().Replace("nvcr.io#", "nvcr.io/", StringComparison.Ordinal);
-
-    [GeneratedRegex(@"_batch(\d+)_")]
-    private static partial Regex BatchInName();
 
     [GeneratedRegex(@"_mtp(\d+)")]
     private static partial Regex MtpInName();
