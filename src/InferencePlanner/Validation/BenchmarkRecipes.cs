@@ -19,7 +19,8 @@ public static partial class BenchmarkRecipes
     /// <param name="Layout">Prefill and decode workers and their engines.</param>
     /// <param name="MtpDrafts">Draft tokens per decode step (0: none).</param>
     /// <param name="Config">The recipe's configuration file, as the source names it.</param>
-    public sealed record Reading(DisaggregatedLayout Layout, int MtpDrafts, string Config);
+    /// <param name="PrefillChunkTokens">Prompt tokens a prefill step carries per DP group, as the recipe's file sets it (null: the framework's budget).</param>
+    public sealed record Reading(DisaggregatedLayout Layout, int MtpDrafts, string Config, int? PrefillChunkTokens = null);
 
     internal sealed record Side(int Workers, int Tp, int? Ep, bool? DpAttention);
 
@@ -28,8 +29,11 @@ public static partial class BenchmarkRecipes
         /// <summary>The drafts the recipe's own file sets, where the restatement gives them.</summary>
         public int? Drafts { get; init; }
 
-        /// <summary>The decode workers' max_batch_size per rank the recipe's own file sets, where the restatement gives it (null: the framework's default).</summary>
+        /// <summary>The decode workers' running requests per DP group the recipe's own file allows, where the restatement gives it (null: the framework's default).</summary>
         public int? DecodeMaxBatch { get; init; }
+
+        /// <summary>The prefill workers' prompt tokens per step and DP group the recipe's own file sets, where the restatement gives it (null: the framework's budget).</summary>
+        public int? PrefillChunkTokens { get; init; }
     }
 
     internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
@@ -71,6 +75,7 @@ public static partial class BenchmarkRecipes
                     {
                         Drafts = x.TryGetProperty("mtpDrafts", out var drafts) ? drafts.GetInt32() : null,
                         DecodeMaxBatch = x.TryGetProperty("decodeMaxBatch", out var batch) ? batch.GetInt32() : null,
+                        PrefillChunkTokens = x.TryGetProperty("prefillChunkTokens", out var chunk) ? chunk.GetInt32() : null,
                     }).ToArray();
                     foreach (var x in recipes)
                     {
@@ -108,6 +113,11 @@ public static partial class BenchmarkRecipes
         if (r.DecodeMaxBatch is < 1 || (r.DecodeMaxBatch is not null && !disaggregated))
         {
             throw new InputException($"{origin}: run {key}: decodeMaxBatch belongs to a disaggregated recipe and must be at least 1, got {r.DecodeMaxBatch}");
+        }
+
+        if (r.PrefillChunkTokens is < 1 or > 10_000_000 || (r.PrefillChunkTokens is not null && !disaggregated))
+        {
+            throw new InputException($"{origin}: run {key}: prefillChunkTokens belongs to a disaggregated recipe and must lie in [1, 10000000], got {r.PrefillChunkTokens}");
         }
 
         if (r.Drafts is < 1 or > ServingModel.MaxMtpDrafts)
@@ -150,8 +160,9 @@ public static partial class BenchmarkRecipes
             var reading = new Reading(
                 new DisaggregatedLayout(EngineOf(r.Prefill!), r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = r.DecodeMaxBatch }, r.Decode!.Workers),
                 Drafts(run, r, r.Decode!.DpAttention == true),
-                r.Config);
-            if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts))
+                r.Config,
+                r.PrefillChunkTokens);
+            if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts && x.PrefillChunkTokens == reading.PrefillChunkTokens))
             {
                 readings.Add(reading);
             }

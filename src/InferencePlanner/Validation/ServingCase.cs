@@ -53,6 +53,9 @@ public sealed record ServingCase(
     /// <summary>Draft tokens per decode step the deployment ran with (multi-token prediction; 0: none).</summary>
     public int MtpDrafts { get; init; }
 
+    /// <summary>Prompt tokens a prefill step carries per DP group, where the deployment sets it (null: the framework's budget).</summary>
+    public int? ChunkTokens { get; init; }
+
     /// <summary>The other deployments the row may have measured, when several recipes ran at its concurrency.</summary>
     public IReadOnlyList<ServingCase> Alternatives { get; init; } = [];
 
@@ -175,7 +178,7 @@ public sealed record ServingCase(
         var dy = row.Whole("decode_num_workers");
         if ((px is null || dy is null) && BenchmarkRecipes.Disaggregated(row, model, gpu, fw, concurrency) is { Count: > 0 } readings)
         {
-            return (Readings(RecipeWorkers, assumptions, readings.Select(r => new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, r.Layout, assumptions) { MtpDrafts = r.MtpDrafts })), null);
+            return (Readings(RecipeWorkers, assumptions, readings.Select(r => new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, r.Layout, assumptions) { MtpDrafts = r.MtpDrafts, ChunkTokens = r.PrefillChunkTokens })), null);
         }
 
         if (px is null || dy is null)
