@@ -160,6 +160,10 @@ public sealed class ServingTests
         Assert.True(capped.Ttft.Total >= 20 / capped.RequestsPerSecond * 1000, $"{capped.Ttft.Total} ms");
         Assert.True(capped.Ttft.Total > 2 * open.Ttft.Total);
 
+        // On a prefill worker the cap is prompts per step: one 1k prompt per step and rank carries less than the budget's eight.
+        var onePrompt = model.Disaggregated(w, new DisaggregatedLayout(prefill with { MaxBatch = 1 }, 1, decode, 5));
+        Assert.True(onePrompt.PrefillCapacityPerSecond < 0.8 * open.PrefillCapacityPerSecond, $"{onePrompt.PrefillCapacityPerSecond} against {open.PrefillCapacityPerSecond} prompts/s");
+
         // The engine's description says so, and a cap below one request is refused.
         Assert.Contains("max batch 32", (decode with { MaxBatch = 32 }).Describe(m.Transformer), StringComparison.Ordinal);
         Assert.Throws<InputException>(() => model.Aggregated(w, new EngineLayout(8, 1, 8, 1) { MaxBatch = 0 }));
@@ -310,7 +314,7 @@ public sealed class ServingTests
     {
         // InferenceX nvidia-master.yaml, dsr1-fp4-b200-dynamo-trt at 1k/1k: concurrency 10860 ran only
         // ctx3_gen5_dep4_batch512_eplb0_mtp1: 3 prefill workers of DEP4, 5 decode workers of DEP4 running 512 requests per
-        // rank, one MTP draft.
+        // rank (its srt-slurm file's decode max_batch_size), one MTP draft.
         var bundled = ServingMeasurement.Bundled;
         var row = bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4"
             && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 10860 && r["decode_num_workers"].Length == 0);
@@ -320,7 +324,8 @@ public sealed class ServingTests
         Assert.Empty(c.Alternatives);
         var d = c.Disaggregated!;
         Assert.Equal((3, 5), (d.PrefillWorkers, d.DecodeWorkers));
-        Assert.Equal(new EngineLayout(1, 4, 1, 4), d.Prefill);
+        Assert.Equal(new EngineLayout(1, 4, 1, 4) { MaxBatch = 8 }, d.Prefill); // its file: prefill max_batch_size 8, max_num_tokens 10240
+        Assert.Equal(10240, c.ChunkTokens);
         Assert.Equal(new EngineLayout(1, 4, 1, 4) { MaxBatch = 512 }, d.Decode);
         Assert.Equal(1, c.MtpDrafts);
 

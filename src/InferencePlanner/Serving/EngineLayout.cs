@@ -29,7 +29,7 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
     /// <summary>
     /// Requests one data-parallel group runs at once, where the deployment sets it (TensorRT-LLM's max_batch_size,
     /// SGLang's --max-running-requests, vLLM's --max-num-seqs); null: the framework's default. Requests beyond it wait
-    /// in the queue, and TTFT shows it.
+    /// in the queue, and TTFT shows it. On a disaggregated prefill worker it caps the prompts one step carries.
     /// </summary>
     public int? MaxBatch { get; init; }
 

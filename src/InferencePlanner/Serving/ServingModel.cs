@@ -371,7 +371,13 @@ public sealed class ServingModel
             _dy = dy;
             Missed = w.MissedTokens;
             Overhead = m.Framework.StepOverheadUs / 1000;
+            // A prefill worker's max batch caps the prompts one of its steps carries per DP group.
             FullChunk = m.PrefillTokensPerStep(prefill.Budget, Missed);
+            if (prefill.Engine.MaxBatch is { } prompts)
+            {
+                FullChunk = Math.Min(FullChunk, prompts * Missed);
+            }
+
             PrefillCapacity = _px * prefill.Dp * FullChunk / Missed / (pm.PrefillStep(prefill, FullChunk, w) + Overhead) * 1000;
             Transfer = pm.KvTransferMs(prefill.Engine, w, m._gpu);
             Cap = Math.Min(maxRunning * _dy, _c);

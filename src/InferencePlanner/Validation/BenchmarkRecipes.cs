@@ -34,6 +34,9 @@ public static partial class BenchmarkRecipes
 
         /// <summary>The prefill workers' prompt tokens per step and DP group the recipe's own file sets, where the restatement gives it (null: the framework's budget).</summary>
         public int? PrefillChunkTokens { get; init; }
+
+        /// <summary>The prefill workers' requests per DP group the recipe's own file allows, where the restatement gives it (null: no cap but the budget).</summary>
+        public int? PrefillMaxBatch { get; init; }
     }
 
     internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
@@ -76,6 +79,7 @@ public static partial class BenchmarkRecipes
                         Drafts = x.TryGetProperty("mtpDrafts", out var drafts) ? drafts.GetInt32() : null,
                         DecodeMaxBatch = x.TryGetProperty("decodeMaxBatch", out var batch) ? batch.GetInt32() : null,
                         PrefillChunkTokens = x.TryGetProperty("prefillChunkTokens", out var chunk) ? chunk.GetInt32() : null,
+                        PrefillMaxBatch = x.TryGetProperty("prefillMaxBatch", out var prompts) ? prompts.GetInt32() : null,
                     }).ToArray();
                     foreach (var x in recipes)
                     {
@@ -113,6 +117,11 @@ public static partial class BenchmarkRecipes
         if (r.DecodeMaxBatch is < 1 || (r.DecodeMaxBatch is not null && !disaggregated))
         {
             throw new InputException($"{origin}: run {key}: decodeMaxBatch belongs to a disaggregated recipe and must be at least 1, got {r.DecodeMaxBatch}");
+        }
+
+        if (r.PrefillMaxBatch is < 1 || (r.PrefillMaxBatch is not null && !disaggregated))
+        {
+            throw new InputException($"{origin}: run {key}: prefillMaxBatch belongs to a disaggregated recipe and must be at least 1, got {r.PrefillMaxBatch}");
         }
 
         if (r.PrefillChunkTokens is < 1 or > 10_000_000 || (r.PrefillChunkTokens is not null && !disaggregated))
@@ -158,7 +167,7 @@ public static partial class BenchmarkRecipes
         foreach (var (run, r) in chosen)
         {
             var reading = new Reading(
-                new DisaggregatedLayout(EngineOf(r.Prefill!), r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = r.DecodeMaxBatch }, r.Decode!.Workers),
+                new DisaggregatedLayout(EngineOf(r.Prefill!) with { MaxBatch = r.PrefillMaxBatch }, r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = r.DecodeMaxBatch }, r.Decode!.Workers),
                 Drafts(run, r, r.Decode!.DpAttention == true),
                 r.Config,
                 r.PrefillChunkTokens);
