@@ -187,6 +187,22 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_framework_prices_with_the_kernels_it_runs()
+    {
+        // vLLM's dense FP8 GEMMs on B200 are its CUTLASS kernels, measured by its own benchmarks (blackwell-cutlass.json:
+        // 2585 TFLOPS at M=1024, N=6144, K=4096, PR #19566); TensorRT-LLM keeps the B200 profile, which has no GEMM table.
+        var b200 = Hardware.GpuCatalog.Resolve("B200");
+        var vllm = new Kernels.KernelModel(FrameworkCatalog.Resolve("vllm").KernelsOn(b200));
+        var trt = new Kernels.KernelModel(FrameworkCatalog.Resolve("trtllm").KernelsOn(b200));
+        Assert.Equal("blackwell-cutlass", vllm.Profile!.Name);
+        Assert.Equal("blackwell", trt.Profile!.Name);
+        Assert.Null(trt.GemmShare(Kernels.GemmTable.Dense, 1024, 6144, 4096));
+        Assert.Equal(2585.3 / 4500, vllm.GemmShare(Kernels.GemmTable.Dense, 1024, 6144, 4096)!.Value, 3); // compute-bound there: B200's FP8 peak
+        var e = Assert.Throws<InputException>(() => FrameworkCatalog.Parse(File.ReadAllText(Path.Combine(Files.RepositoryRoot, "data", "frameworks", "vllm.json")).Replace("\"blackwell-cutlass\"", "\"nosuch\"", StringComparison.Ordinal), "my-vllm.json"));
+        Assert.Contains("kernelProfiles", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void Deployments_that_run_are_not_refused()
     {
         // DeepSeek-R1 FP8 on 4 x B200 at TP4 runs (measured rows exist), with SGLang's memory share raised by hand.

@@ -11,7 +11,7 @@ public static class FrameworkCatalog
         "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs", "hostUsPerRequest",
     ];
 
-    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp"];
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles"];
 
     private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
         [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
@@ -63,6 +63,28 @@ public static class FrameworkCatalog
 
         tiers.Sort((a, b) => a.Item1.CompareTo(b.Item1));
         return tiers;
+    }
+
+    // The kernel data the framework runs where it differs from a GPU's own: GPU profile name -> the profile to use instead.
+    private static Dictionary<string, string> KernelProfiles(JsonFields f)
+    {
+        var map = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);
+        if (f.OptionalObject("kernelProfiles") is { } o)
+        {
+            foreach (var key in o.Names())
+            {
+                var name = o.Text(key);
+                if (!Kernels.KernelCatalog.BuiltIn.Any(p => string.Equals(p.Name, key, StringComparison.OrdinalIgnoreCase))
+                    || !Kernels.KernelCatalog.BuiltIn.Any(p => string.Equals(p.Name, name, StringComparison.OrdinalIgnoreCase)))
+                {
+                    throw new InputException($"{o.Origin}: kernelProfiles maps a GPU's kernel profile to the one the framework runs instead, both built-in ({string.Join(", ", Kernels.KernelCatalog.BuiltIn.Select(p => p.Name))}); got '{key}' -> '{name}'");
+                }
+
+                map[key] = name;
+            }
+        }
+
+        return map;
     }
 
     private static ServingFramework Parse(JsonFields f)
@@ -137,6 +159,7 @@ public static class FrameworkCatalog
             MinReserveGB = f.Has("minReserveGB") ? f.NonNegative("minReserveGB") : null,
             TwoBatchOverlapFlag = f.Has("twoBatchOverlapFlag") ? f.Text("twoBatchOverlapFlag") : null,
             TwoBatchOverlapNeedsAttentionDp = f.OptionalBool("twoBatchOverlapNeedsAttentionDp") ?? false,
+            KernelProfiles = KernelProfiles(f),
         };
     }
 }

@@ -56,6 +56,19 @@ public sealed record ServingFramework(
     /// </summary>
     public double HostUsPerRequest { get; init; }
 
+    /// <summary>
+    /// The kernel data the framework runs where its kernels differ from the ones a GPU's own profile measured: the GPU's
+    /// profile name to the profile to price with instead (vLLM's CUTLASS FP8 GEMMs on Blackwell). Empty: the GPU's own.
+    /// </summary>
+    public IReadOnlyDictionary<string, string> KernelProfiles { get; init; } = new Dictionary<string, string>();
+
+    /// <summary>The GPU as this framework runs it: with the kernel profile the framework's kernels were measured in, where it names one.</summary>
+    public Hardware.GpuSpec KernelsOn(Hardware.GpuSpec gpu)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        return Kernels.KernelCatalog.For(gpu) is { } own && KernelProfiles.TryGetValue(own.Name, out var name) ? gpu with { KernelProfile = name } : gpu;
+    }
+
     /// <summary>Other names accepted for it (the measurement files' backend names).</summary>
     public IReadOnlyList<string> Aliases { get; init; } = [];
 

@@ -52,6 +52,7 @@ public sealed class ServingModel
         ArgumentNullException.ThrowIfNull(precisions);
         Model = model;
         _t = model.Transformer;
+        gpu = framework.KernelsOn(gpu);
         _gpu = gpu;
         Framework = framework;
         _p = precisions;
