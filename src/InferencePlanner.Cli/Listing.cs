@@ -69,7 +69,7 @@ internal static class Listing
     [
         new Table("frameworks", "Serving frameworks (data/frameworks; step overhead, host time per request and request overhead calibrated by validate --serving)",
             ["name", "framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "chunk budget (tokens)", "chunked prefill", "budget counts decode", "mixes prefill and decode",
-                "max running requests", "CUDA-graph batch", "memory share", "reserve (GB)", "two-batch overlap flag"],
+                "max running requests", "CUDA-graph batch", "memory share", "reserve (GB)", "two-batch overlap flag", "kernel data"],
             FrameworkCatalog.BuiltIn.Select(f => (IReadOnlyList<Cell>)
             [
                 f.Name, f.DisplayName, Cell.Of(f.StepOverheadUs, 0), Cell.Of(f.HostUsPerRequest, 0), Cell.Of(f.RequestOverheadMs, 1),
@@ -79,6 +79,7 @@ internal static class Listing
                 $"{f.MemoryShare:0.##} of {(f.MemoryShareOf == MemoryShareOf.Total ? "all memory" : "the free memory")}",
                 f.ReserveMBPerChunkToken > 0 ? $"{f.ReserveGB:0.#} + {f.ReserveMBPerChunkToken:0.#} MB per chunk token" : Cell.Of(f.ReserveGB, 1),
                 f.TwoBatchOverlapFlag is { } flag ? flag + (f.TwoBatchOverlapNeedsAttentionDp ? " (with attention DP)" : "") : "none",
+                f.KernelProfiles.Count == 0 ? "the GPU's" : string.Join(", ", f.KernelProfiles.Select(k => $"{k.Value} for {k.Key}")),
             ]).ToList(),
             ["Every figure's source is in its file's 'sources'."]),
     ]);
