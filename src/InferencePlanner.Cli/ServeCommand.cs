@@ -28,7 +28,7 @@ internal static class ServeCommand
         var recv = new Option<int>("--scheduler-recv-interval") { Description = "Scheduler steps between polls for new requests (SGLang's option of that name).", DefaultValueFactory = _ => 1 }.Within(1, 10_000);
         var balance = new Option<int>("--adp-balance-timeout") { Description = "Steps a prompt may wait for every attention-DP rank to have one (TensorRT-LLM's attention_dp_config timeout_iters with enable_balance; 0: off).", DefaultValueFactory = _ => 0 }.Within(0, 10_000);
         var batchWait = new Option<int>("--batch-wait") { Description = "Steps a prompt may wait to be batched with others (TensorRT-LLM's batch_wait_timeout_iters).", DefaultValueFactory = _ => 0 }.Within(0, 10_000);
-        var chunk = new Option<int?>("--chunk") { Description = "Prompt tokens one step carries per data-parallel group (default: the framework's budget)." }.Within(1, OptionRanges.MaxTokens);
+        var chunk = new Option<int?>("--chunk") { Description = "Prompt tokens one step carries per data-parallel group; disagg: the prefill workers' (default: the framework's budget)." }.Within(1, OptionRanges.MaxTokens);
         var engine = new LayoutOptions("");
         var prefill = new LayoutOptions("prefill-");
         var decode = new LayoutOptions("decode-");

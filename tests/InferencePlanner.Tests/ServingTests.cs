@@ -198,6 +198,9 @@ public sealed class ServingTests
         Assert.Equal("blackwell", trt.Profile!.Name);
         Assert.Null(trt.GemmShare(Kernels.GemmTable.Dense, 1024, 6144, 4096));
         Assert.Equal(2585.3 / 4500, vllm.GemmShare(Kernels.GemmTable.Dense, 1024, 6144, 4096)!.Value, 3); // compute-bound there: B200's FP8 peak
+        var (exit, output, err) = Cli.Run("serve", "--model", "llama-3.1-70b", "--gpu", "B200", "--framework", "vllm", "--tp", "4", "--weights", "fp8", "--concurrency", "16");
+        Assert.True(exit == 0, err);
+        Assert.Contains("kernels: blackwell-cutlass kernel data", output, StringComparison.Ordinal);
         var e = Assert.Throws<InputException>(() => FrameworkCatalog.Parse(File.ReadAllText(Path.Combine(Files.RepositoryRoot, "data", "frameworks", "vllm.json")).Replace("\"blackwell-cutlass\"", "\"nosuch\"", StringComparison.Ordinal), "my-vllm.json"));
         Assert.Contains("kernelProfiles", e.Message, StringComparison.Ordinal);
     }

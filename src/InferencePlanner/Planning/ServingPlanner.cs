@@ -227,7 +227,7 @@ public static class ServingPlanner
 
         var d = p.Disaggregated!;
         var pm = p.PrefillGpu is { } g ? new ServingModel(r.Model, g, r.Framework, precisions, p.MtpDrafts, p.TwoBatchOverlap) : m;
-        return p with { Result = m.Disaggregated(pm, pm.Prepare(d.Prefill, p.ChunkTokens, "prefill"), d.PrefillWorkers, m.Prepare(d.Decode, null, "decode"), d.DecodeWorkers, w) };
+        return p with { Result = m.Disaggregated(pm, pm.Prepare(d.Prefill, p.ChunkTokens, "prefill"), d.PrefillWorkers, m.PrepareDecode(d.Decode), d.DecodeWorkers, w) };
     }
 
     // Runs the body over the items on every core, each thread offering its candidates to a collector of its own; an

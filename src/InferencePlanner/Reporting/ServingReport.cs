@@ -15,7 +15,7 @@ namespace InferencePlanner.Reporting;
 /// <param name="Mode">Aggregated or disaggregated.</param>
 /// <param name="Engine">Aggregated: the engine's layout.</param>
 /// <param name="Disaggregated">Disaggregated: the workers.</param>
-/// <param name="ChunkTokens">The chunk budget; null for the framework's default.</param>
+/// <param name="ChunkTokens">The chunk budget (disaggregated: the prefill workers'); null for the framework's default.</param>
 public sealed record ServingScenario(
     ModelSpec Model, GpuSpec Gpu, ServingFramework Framework, PrecisionSet Precisions, ServingWorkload Workload, ServingMode Mode,
     EngineLayout? Engine, DisaggregatedLayout? Disaggregated, int? ChunkTokens)
@@ -29,21 +29,21 @@ public sealed record ServingScenario(
     /// <summary>Evaluates the scenario.</summary>
     public ServingResult Evaluate() => EvaluateWithStep().Result;
 
-    /// <summary>Evaluates the scenario, with the decode step at its operating point by component.</summary>
-    public (ServingResult Result, Phases.Breakdown DecodeStep) EvaluateWithStep()
+    /// <summary>Evaluates the scenario, with the decode step at its operating point by component and the kernel data it was priced with.</summary>
+    public (ServingResult Result, Phases.Breakdown DecodeStep, string Kernels) EvaluateWithStep()
     {
         var m = new ServingModel(Model, Gpu, Framework, Precisions, MtpDrafts, TwoBatchOverlap);
         if (Mode == ServingMode.Aggregated)
         {
             var e = m.Prepare(Engine ?? throw new InputException("aggregated serving needs an engine layout"), ChunkTokens);
             var r = m.Aggregated(e, Workload);
-            return (r, m.DecodeStepBreakdown(e, r.DecodeBatchPerGpu, Workload));
+            return (r, m.DecodeStepBreakdown(e, r.DecodeBatchPerGpu, Workload), m.KernelDescription);
         }
 
         var d = Disaggregated ?? throw new InputException("disaggregated serving needs prefill and decode layouts");
-        var decode = m.Prepare(d.Decode, ChunkTokens, "decode");
+        var decode = m.PrepareDecode(d.Decode);
         var result = m.Disaggregated(m.Prepare(d.Prefill, ChunkTokens, "prefill"), d.PrefillWorkers, decode, d.DecodeWorkers, Workload);
-        return (result, m.DecodeStepBreakdown(decode, result.DecodeBatchPerGpu, Workload));
+        return (result, m.DecodeStepBreakdown(decode, result.DecodeBatchPerGpu, Workload), m.KernelDescription);
     }
 
     /// <summary>The layout as people write it.</summary>
@@ -66,7 +66,7 @@ public static class ServingReport
     public static Document Serve(ServingScenario s)
     {
         ArgumentNullException.ThrowIfNull(s);
-        var (r, step) = s.EvaluateWithStep();
+        var (r, step, kernels) = s.EvaluateWithStep();
         var w = s.Workload;
         var p = s.Precisions;
         var mode = s.Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated";
@@ -81,7 +81,7 @@ public static class ServingReport
             new("delivery", $"scheduler poll every {w.RecvInterval} step(s), batching wait {w.BatchWaitSteps} step(s), attention-DP balance {(w.BalanceTimeoutSteps == 0 ? "off" : $"up to {w.BalanceTimeoutSteps} step(s)")}"),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
             new("multi-token prediction", s.MtpDrafts > 0 ? $"{s.MtpDrafts} draft token(s) per step, {new Phases.DefaultOptions { MtpDraftTokens = s.MtpDrafts }.TokensPerStep:0.###} tokens gained per step (acceptance {Phases.DefaultOptions.MtpAcceptance:0.##} per draft, DeepSeek-V3's report)" : "none"),
-            new("kernels", new Kernels.KernelModel(s.Framework.KernelsOn(s.Gpu)).Description),
+            new("kernels", kernels),
             new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
         };
 

@@ -168,12 +168,19 @@ public sealed class ServingModel
         { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised };
     }
 
-    /// <summary>Disaggregated serving: prefill workers hand the KV cache to decode workers over the NIC.</summary>
+    /// <summary>
+    /// Disaggregated serving: prefill workers hand the KV cache to decode workers over the NIC. The chunk budget, where
+    /// given, is the prefill workers' (the prompt tokens one of their steps carries); the decode workers carry no prompts
+    /// and keep the framework's.
+    /// </summary>
     public ServingResult Disaggregated(ServingWorkload w, DisaggregatedLayout layout, int? chunkTokens = null)
     {
         ArgumentNullException.ThrowIfNull(layout);
-        return Disaggregated(Prepare(layout.Prefill, chunkTokens, "prefill"), layout.PrefillWorkers, Prepare(layout.Decode, chunkTokens, "decode"), layout.DecodeWorkers, w);
+        return Disaggregated(Prepare(layout.Prefill, chunkTokens, "prefill"), layout.PrefillWorkers, PrepareDecode(layout.Decode), layout.DecodeWorkers, w);
     }
+
+    /// <summary>A disaggregated deployment's decode worker, prepared with the framework's budget (it carries no prompts).</summary>
+    public PreparedEngine PrepareDecode(EngineLayout decode) => Prepare(decode, null, "decode");
 
     /// <summary>Disaggregated serving on prepared prefill and decode engines; allocates nothing.</summary>
     public ServingResult Disaggregated(in PreparedEngine prefill, int prefillWorkers, in PreparedEngine decode, int decodeWorkers, ServingWorkload w) =>

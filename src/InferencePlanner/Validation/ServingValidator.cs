@@ -125,10 +125,6 @@ public static class ServingValidator
         return Evaluate(c, models);
     }
 
-    // A disaggregated case's chunk budget, where the deployment sets one, is its prefill workers'; the decode workers keep the framework's.
-    private static ServingResult Disaggregated(ServingModel model, ServingCase c, DisaggregatedLayout layout) =>
-        model.Disaggregated(model.Prepare(layout.Prefill, c.ChunkTokens, "prefill"), layout.PrefillWorkers, model.Prepare(layout.Decode, side: "decode"), layout.DecodeWorkers, c.Workload);
-
     private static ServingPrediction Evaluate(ServingCase c, Dictionary<string, ServingModel> models)
     {
         var row = c.Row;
@@ -159,12 +155,12 @@ public static class ServingValidator
 
         try
         {
-            var r = c.Mode == ServingMode.Aggregated ? model.Aggregated(c.Workload, c.Engine!, c.ChunkTokens) : Disaggregated(model, c, c.Disaggregated!);
+            var r = c.Mode == ServingMode.Aggregated ? model.Aggregated(c.Workload, c.Engine!, c.ChunkTokens) : model.Disaggregated(c.Workload, c.Disaggregated!, c.ChunkTokens);
             if (c.Mode == ServingMode.Disaggregated && c.Assumptions.Contains(ServingCase.UnstatedWorkers))
             {
                 // Prefill workers that carry the decode workers' rate.
                 var x = (int)Math.Clamp(Math.Ceiling(r.BalancedPrefillPerDecode * c.Disaggregated!.DecodeWorkers - 1e-9), 1, 1000);
-                r = Disaggregated(model, c, c.Disaggregated with { PrefillWorkers = x });
+                r = model.Disaggregated(c.Workload, c.Disaggregated with { PrefillWorkers = x }, c.ChunkTokens);
             }
 
             if (!double.IsFinite(r.Ttft.Total) || !double.IsFinite(r.Tpot.Total))
