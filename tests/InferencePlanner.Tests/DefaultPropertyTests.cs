@@ -104,11 +104,9 @@ public sealed class DefaultPropertyTests
             Assert.True(with.Step.Total > without.Step.Total);
             Assert.True(with.Step.Draft > Units.Duration.Zero);
             Assert.InRange(with.TokensPerStep, 1, 1 + drafts);
-            if (drafts == 1)
-            {
-                // DeepSeek-V3's report: the second token is accepted 85% to 90% of the time; the default takes 85%.
-                Assert.Equal(1.85, with.TokensPerStep, 12);
-            }
+            // TensorRT-LLM tech blog 1 measured DeepSeek-R1 gaining 1.92, 2.58 and 2.82 tokens a step with 1, 2 and 3
+            // chained drafts.
+            Assert.Equal(drafts switch { 1 => 1.92, 2 => 2.58, _ => 2.82 }, with.TokensPerStep, 12);
 
             // The module's weights and its layer of KV cache take room from the batch.
             Assert.True(with.MaxBatch < without.MaxBatch);

@@ -532,7 +532,7 @@ public static class DefaultReport
         new("efficiency", PerGpu(gpus, g => $"{(g.EfficiencyFromFile ? "from its file" : "named defaults")}: GEMM {Num.S(g.Efficiency.Compute)} of roofline, streaming {Num.S(g.Efficiency.Memory)} of HBM, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)} where kernel data is missing")),
         new("experts", $"{(inputs.Options.Imbalance is { } imb ? $"imbalance {Num.S(imb)} before redundancy" : $"imbalance derived from an expert load spread of {Num.S(inputs.Options.ExpertLoadSpread)}{(inputs.Options.ExpertLoadSpread == DefaultLayout.ExpertLoadSpread ? " (calibrated)" : "")}, the slots per GPU and the batch")}; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
         .. inputs.Options.MtpDraftTokens > 0
-            ? [new KeyValuePair<string, string>("multi-token prediction", $"{Num.S(inputs.Options.MtpDraftTokens)} draft token(s) per step, {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} tokens gained per step{(inputs.Options.MtpTokensPerStep is null ? $" (each draft accepted with {Num.S(DefaultOptions.MtpAcceptance)} if the one before was)" : "")}")]
+            ? [new KeyValuePair<string, string>("multi-token prediction", $"{Num.S(inputs.Options.MtpDraftTokens)} draft token(s) per step, {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} tokens gained per step{(inputs.Options.MtpTokensPerStep is null ? $" ({DefaultOptions.MtpAcceptanceSource})" : "")}")]
             : Array.Empty<KeyValuePair<string, string>>(),
         .. extra,
     ];

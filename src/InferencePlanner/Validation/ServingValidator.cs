@@ -88,7 +88,8 @@ public static class ServingValidator
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(frameworks);
         var models = new Dictionary<string, ServingModel>(StringComparer.Ordinal);
-        return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework) }, models))];
+        // The alternative readings of a row (several recipes at its concurrency) take the replaced framework too.
+        return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework), Alternatives = [.. c.Alternatives.Select(a => a with { Framework = frameworks(a.Framework) })] }, models))];
     }
 
     /// <summary>Reads every row: the cases that can be priced, and the rows that cannot with the reason.</summary>
