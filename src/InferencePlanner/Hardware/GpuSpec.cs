@@ -29,12 +29,24 @@ public sealed record GpuEfficiency(double Compute, double Memory, double ScaleUp
 /// Gap between two dependent kernels, paid by every kernel: kernel benchmarks time the kernel alone, not the launch
 /// before it.
 /// </param>
-public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleOutUs, double LaunchUs)
+/// <param name="AllReduceScaleOutUs">
+/// Start-up of one all-reduce whose group spans scale-up domains: a reduction inside each domain, the exchange over the
+/// NICs and the broadcast back, each with its own synchronisation (NCCL runs these; the frameworks' one-shot all-reduce
+/// kernels work inside one NVLink domain only).
+/// </param>
+public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleOutUs, double LaunchUs, double AllReduceScaleOutUs = GpuLatency.DefaultAllReduceScaleOutUs)
 {
+    /// <summary>
+    /// An all-reduce of a few bytes to 1 KB over 2 nodes of 8 Hopper GPUs (H20, one ConnectX-7 NDR NIC per GPU, NCCL
+    /// 2.21.5, NVLSTree): 46 to 48 us (NVIDIA/nccl issue #1244, all_reduce_perf).
+    /// </summary>
+    public const double DefaultAllReduceScaleOutUs = 47;
+
     /// <summary>
     /// Defaults: a few microseconds of prologue and tail per unmeasured kernel; NVLink and RDMA collectives of about
     /// 10 and 20 us at small sizes (DeepEP low-latency kernels); 1.3 us per launch, as Hazy Research measured on
-    /// H100 for kernels replayed from a CUDA graph ("Look Ma, No Bubbles", May 2025).
+    /// H100 for kernels replayed from a CUDA graph ("Look Ma, No Bubbles", May 2025); an all-reduce across nodes of
+    /// <see cref="DefaultAllReduceScaleOutUs"/>.
     /// </summary>
     public static GpuLatency Default { get; } = new(3, 10, 20, 1.3);
 }

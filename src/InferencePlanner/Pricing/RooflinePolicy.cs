@@ -44,7 +44,7 @@ public sealed class RooflinePolicy
     private readonly GpuSpec _gpu;
     private readonly FlopRate _fp4, _fp8, _bf16;
     private readonly Bandwidth _memory;
-    private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency;
+    private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency, _allReduceScaleOutLatency;
     private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute;
     private readonly Bandwidth _allReduce, _nic, _nvlinkDispatch, _nvlinkCombine;
 
@@ -76,6 +76,7 @@ public sealed class RooflinePolicy
         _launch = Duration.FromMilliseconds(gpu.Latency.LaunchUs / 1000);
         _scaleUpLatency = Duration.FromMilliseconds(gpu.Latency.ScaleUpUs / 1000);
         _scaleOutLatency = Duration.FromMilliseconds(gpu.Latency.ScaleOutUs / 1000);
+        _allReduceScaleOutLatency = Duration.FromMilliseconds(gpu.Latency.AllReduceScaleOutUs / 1000);
     }
 
     /// <summary>The GPU this policy prices for.</summary>
@@ -103,7 +104,7 @@ public sealed class RooflinePolicy
         return op.Kind switch
         {
             OperatorKind.AllReduce => op.ScaleOutBytes.Value > 0
-                ? Link(op.ScaleUpBytes / _allReduce, op.ScaleOutBytes / _nic, _scaleOutLatency)
+                ? Link(op.ScaleUpBytes / _allReduce, op.ScaleOutBytes / _nic, _allReduceScaleOutLatency)
                 : Link(op.ScaleUpBytes / _allReduce, Duration.Zero, _scaleUpLatency),
             OperatorKind.Dispatch or OperatorKind.Combine => Exchange(op),
             OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * AttentionComputeShare(op)), op.MemoryBytes / (_memory * _attentionMemory),
