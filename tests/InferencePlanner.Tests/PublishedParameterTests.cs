@@ -21,6 +21,9 @@ public sealed class PublishedParameterTests
         { "gpt-oss-120b", 117, 5.1, false },
         { "qwen3-32b", 32.8, 32.8, true },
         { "llama-3.1-8b", 8.03, 8.03, true },
+        { "gpt-oss-20b", 21, 3.6, false },
+        { "qwen3-14b", 14.8, 14.8, true },
+        { "qwen3-8b", 8.2, 8.2, true },
     };
 
     /// <summary>How a publisher counts active parameters.</summary>
@@ -85,5 +88,19 @@ public sealed class PublishedParameterTests
 
         Assert.True(Math.Abs(gotTotal / total - 1) <= 0.01, $"{name}: total {gotTotal:F2}B vs published {total}B");
         Assert.True(Math.Abs(gotActive / active - 1) <= 0.01, $"{name}: active {gotActive:F2}B vs published {active}B");
+    }
+
+    [Fact]
+    public void Qwen3_30b_a3b_matches_its_card_to_its_printed_digit_in_total_and_within_2_percent_active()
+    {
+        // Qwen's card: "30.5B in total and 3.3B activated", "Non-Embedding: 29.9B" (both tables left out). The config
+        // gives 30.53B, 29.91B without the tables, and 3.35B active with them: 1.6% above the printed 3.3B, which no
+        // counting convention reaches (3.04B without the input table).
+        var t = ModelCatalog.Resolve("qwen3-30b-a3b").Transformer;
+        var total = TransformerParameters.Total(t) / 1e9;
+        var tables = 2.0 * t.Vocab * t.Hidden / 1e9;
+        Assert.InRange(total, 30.45, 30.55);
+        Assert.InRange(total - tables, 29.85, 29.95);
+        Assert.InRange(TransformerParameters.Active(t) / 1e9, 3.3 * 0.98, 3.3 * 1.02);
     }
 }
