@@ -157,7 +157,7 @@ public static class CommandLine
         var decodeLen = new Option<int>("--decode-len", "--osl") { Description = "Output tokens per request (they occupy KV cache too).", DefaultValueFactory = _ => 1210 }.Within(1, OptionRanges.MaxTokens);
         var minTps = new Option<double?>("--min-tps") { Description = "Keep only rows above this many tokens/s per user (with overlap)." }.Within(0, 1e7);
         var ep = new Option<int?>("--ep") { Description = "seed: add the largest batch that fits for this EP strategy and flag rows that do not. default: GPUs the experts are spread over (default: the smallest deployment leaving room for KV cache)." }.Within(1, OptionRanges.MaxGpus);
-        var tp = new Option<int?>("--tp") { Description = "MLA/attention tensor parallelism. seed: forces it for every row instead of the seed's per-row choice; default: 1 (data-parallel attention)." }.Within(1, 1024);
+        var tp = new Option<int?>("--tp") { Description = "MLA/attention tensor parallelism. seed: forces it for every row instead of the seed's per-row choice; default: for MoE models 1 (data-parallel attention) where a replica fits on each GPU, for dense models the smallest TP whose weights leave room for KV cache, chosen for each GPU." }.Within(1, 1024);
         var nic = NicOption();
         var cmd = new Command("decode", "Decode per batch size: attention, KV reads, experts, dispatch/combine, TPOT, tokens/s per user and per GPU, memory limit.")
         {
@@ -183,8 +183,11 @@ public static class CommandLine
                 return Write(stdout, p, common, SeedReport.Decode(m, gpuList, new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), options, common.Seed(p)));
             }
 
-            var attentionTp = p.GetValue(tp) ?? 1;
-            Check.Positive(attentionTp, "--tp");
+            if (p.GetValue(tp) is { } given)
+            {
+                Check.Positive(given, "--tp");
+            }
+
             var count = p.GetValue(ep);
             if (count is { } e)
             {
@@ -197,7 +200,7 @@ public static class CommandLine
             }
 
             return Write(stdout, p, common, DefaultReport.Decode(m, gpuList, batches, p.GetValue(seq), p.GetValue(decodeLen),
-                m.Transformer.FeedForward.IsMoe ? attentionTp : p.GetValue(tp) ?? DefaultDeployment.DenseTp(m.Transformer, gpuList[0], model.Inputs(p, m, "decode").Precisions(m.Transformer), model.Inputs(p, m, "decode").Options),
+                p.GetValue(tp),
                 count, min, model.Inputs(p, m, "decode")));
         });
         return cmd;

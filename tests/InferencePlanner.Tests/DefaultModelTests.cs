@@ -33,11 +33,11 @@ public sealed class DefaultModelTests
     public void The_catalogue_holds_the_models_and_gpus_the_project_promises()
     {
         Assert.Equal(
-            ["deepseek-r1", "deepseek-v3", "deepseek-v3.2", "glm-4.5", "glm-5", "gpt-oss-120b", "kimi-k2", "kimi-k2.5", "llama-3.1-70b", "llama-3.1-8b", "minimax-m2",
-                "mixtral-8x7b", "qwen3-235b-a22b", "qwen3-32b", "qwen3-next-80b-a3b", "qwen3.5-397b-a17b"],
+            ["deepseek-r1", "deepseek-v3", "deepseek-v3.2", "glm-4.5", "glm-5", "gpt-oss-120b", "gpt-oss-20b", "kimi-k2", "kimi-k2.5", "llama-3.1-70b", "llama-3.1-8b", "minimax-m2",
+                "mixtral-8x7b", "qwen3-14b", "qwen3-235b-a22b", "qwen3-30b-a3b", "qwen3-32b", "qwen3-8b", "qwen3-next-80b-a3b", "qwen3.5-397b-a17b"],
             ModelCatalog.BuiltIn.Select(m => m.Name).Order(StringComparer.Ordinal));
         Assert.Equal(
-            ["A100-SXM", "B200", "B300", "GB200", "GB300", "H100-SXM", "H20", "H20-3e", "H200", "H800", "MI300X", "MI325X", "MI355X"],
+            ["A100-PCIe", "A100-SXM", "B200", "B300", "GB200", "GB300", "H100-PCIe", "H100-SXM", "H20", "H20-3e", "H200", "H800", "L40S", "MI300X", "MI325X", "MI355X", "RTX-PRO-6000-Server"],
             GpuCatalog.BuiltIn.Select(g => g.Name).Order(StringComparer.Ordinal));
         Assert.All(GpuCatalog.BuiltIn, g => Assert.False(string.IsNullOrWhiteSpace(g.Source)));
     }

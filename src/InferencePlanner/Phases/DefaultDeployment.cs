@@ -13,6 +13,56 @@ public static class DefaultDeployment
     /// <summary>Prefill GPUs of an MoE model when none are given: DeepSeek's minimum prefill unit (4 nodes of 8).</summary>
     public const int MoePrefillGpus = 32;
 
+    /// <summary>
+    /// Prefill GPUs of an MoE model when none are given: <see cref="MoePrefillGpus"/>, or the smallest multiple of it
+    /// whose per-GPU weights fit in usable memory on a GPU too small for 32 (at most 320).
+    /// </summary>
+    public static int MoePrefillGpusFor(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(o);
+        for (var g = MoePrefillGpus; g < 320; g += MoePrefillGpus)
+        {
+            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
+            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o))
+            {
+                return g;
+            }
+        }
+
+        return 320;
+    }
+
+    /// <summary>
+    /// Decode attention TP when none is given: a dense model's <see cref="DenseTp"/>; for an MoE model data-parallel
+    /// attention (TP1), or the smallest TP of 2, 4, 8 at which <see cref="MoeDecodeGpus"/> GPUs hold the weights where
+    /// a replica of the attention per GPU does not fit (a GPU too small for the model's attention and dense layers).
+    /// </summary>
+    public static int DecodeTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(o);
+        if (!t.FeedForward.IsMoe)
+        {
+            return DenseTp(t, gpu, p, o);
+        }
+
+        var candidates = TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0).ToList();
+        foreach (var tp in candidates)
+        {
+            var g = MoeDecodeGpus(t, gpu, tp, p, o);
+            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
+            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o))
+            {
+                return tp;
+            }
+        }
+
+        return 1;
+    }
+
     /// <summary>Tensor-parallel degrees tried for attention.</summary>
     public static IReadOnlyList<int> TpCandidates { get; } = [1, 2, 4, 8];
 

@@ -114,7 +114,7 @@ public sealed record Headline(
         (DefaultLayout Layout, DefaultPrefillResult Result)? prefill = null;
         foreach (var tp in TpsFor(t, gpu))
         {
-            var g = t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp;
+            var g = t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpusFor(t, gpu, tp, p, o) : tp;
             var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
             if (!Fits(model, gpu, layout, p, o))
             {

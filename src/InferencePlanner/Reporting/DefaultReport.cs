@@ -197,7 +197,7 @@ public static class DefaultReport
             ]);
 
     /// <summary>Decode: per GPU and batch size, the step time by component, TPOT, tokens/s per user and per GPU, the memory limit.</summary>
-    public static Document Decode(ModelSpec model, IReadOnlyList<GpuSpec> gpus, IReadOnlyList<int> batches, int seqLen, int decodeLen, int tp, int? gpuCount, double? minTps, DefaultInputs inputs)
+    public static Document Decode(ModelSpec model, IReadOnlyList<GpuSpec> gpus, IReadOnlyList<int> batches, int seqLen, int decodeLen, int? tp, int? gpuCount, double? minTps, DefaultInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
@@ -215,7 +215,7 @@ public static class DefaultReport
         var fitting = 0.0;
         foreach (var gpu in gpus)
         {
-            var layout = DecodeLayout(model, gpu, tp, gpuCount, p, inputs);
+            var layout = DecodeLayout(model, gpu, tp ?? DefaultDeployment.DecodeTp(t, gpu, p, inputs.Options), gpuCount, p, inputs);
             fitting = Math.Max(fitting, Math.Floor(DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options)));
             var policy = new RooflinePolicy(gpu);
             var low = inputs.Band ? new RooflinePolicy(gpu, Kernels.Band.Low) : null;
@@ -445,14 +445,14 @@ public static class DefaultReport
         return new Document($"{model.Name} on H800 and H20: the seed's scenarios under the default model", parts[1].Inputs, tables);
     }
 
-    /// <summary>The prefill layout: the given GPUs, or 32 for an MoE model and one TP replica for a dense one.</summary>
+    /// <summary>The prefill layout: the given GPUs, or 32 for an MoE model (more where 32 cannot hold its weights) and one TP replica for a dense one.</summary>
     public static DefaultLayout PrefillLayout(ModelSpec model, GpuSpec gpu, int tp, int? gpuCount, PrecisionSet p, DefaultInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(inputs);
         var t = model.Transformer;
-        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpus : tp), tp, p, inputs);
+        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpusFor(t, gpu, tp, p, inputs.Options) : tp), tp, p, inputs);
     }
 
     /// <summary>The decode layout: the given GPUs, or the smallest deployment whose weights leave room for KV cache.</summary>
