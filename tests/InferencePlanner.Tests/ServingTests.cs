@@ -69,6 +69,30 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void Equal_length_waves_stay_in_step_under_sglang_and_are_paced_by_the_prefill_where_steps_mix()
+    {
+        // A run of 10 waves of 64 equal-length prompts: SGLang runs its prefill steps ahead of decode, so a wave's
+        // prompts start and end together and every wave arrives as a burst; TensorRT-LLM and vLLM start each request's
+        // decode as its prefill ends, so only the first wave is a burst and the next ones arrive at the prefill's pace.
+        var m = ModelCatalog.Resolve("qwen3-32b");
+        var gpu = Hardware.GpuCatalog.Resolve("H100-SXM");
+        var p = PrecisionSet.NativeFor(m.Transformer);
+        var burst = new ServingWorkload(2048, 128, 64, 0, Waves: 10, LengthSpread: 0);
+        double Wave(string framework) => new ServingModel(m, gpu, FrameworkCatalog.Resolve(framework), p).Aggregated(burst, EngineLayout.TensorParallel(4)).Ttft.FirstWave;
+        double sglang = Wave("sglang"), vllm = Wave("vllm"), trtllm = Wave("trtllm");
+        Assert.True(sglang > 4 * vllm && sglang > 4 * trtllm, $"waves: sglang {sglang:F0} ms, vllm {vllm:F0} ms, trtllm {trtllm:F0} ms");
+        Assert.True(vllm > 0 && trtllm > 0, "the first wave is a burst under every framework");
+
+        // aiconfigurator's sweeps are read with the nominal lengths and no spread; InferenceMAX's rows with its client.
+        var sweep = ServingMeasurement.Bundled.First(ServingCase.FixedLengthClient);
+        var (fixedCase, _) = ServingCase.Read(sweep, FrameworkCatalog.Find);
+        Assert.Equal((sweep.Whole("isl"), 0.0), (fixedCase!.Workload.Isl, fixedCase.Workload.LengthSpread));
+        var inferenceMax = ServingMeasurement.Bundled.First(r => !ServingCase.FixedLengthClient(r) && r["mode"] == "agg");
+        var (randomCase, _) = ServingCase.Read(inferenceMax, FrameworkCatalog.Find);
+        Assert.Equal(ServingCase.ClientLengthSpread, randomCase!.Workload.LengthSpread);
+    }
+
+    [Fact]
     public void The_attention_dp_balance_holds_prompts_until_every_rank_has_one_or_the_timeout()
     {
         // TensorRT-LLM's attention_dp_config (enable_balance, timeout_iters): a prompt waits until each of the dp ranks

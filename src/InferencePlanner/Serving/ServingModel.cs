@@ -160,7 +160,7 @@ public sealed class ServingModel
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
         var delivery = Delivery(w, at.Step) + BalanceWait(w, e.Dp, at.Step, at.Rate);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - delivery;
-        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, ref s) - ttft);
+        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, Framework.MixesPrefill, ref s) - ttft);
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave, delivery),
             new TpotParts(at.Decode, at.Tpot - at.Decode - ovh / TokensPerStep - at.HostWait, ovh / TokensPerStep + at.HostWait),
@@ -248,7 +248,7 @@ public sealed class ServingModel
         var delivery = Delivery(w, at.Step) + BalanceWait(w, prefill.Dp, s.PrefillStepMs(at.Chunk), at.Rate / px);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer - delivery;
         var decodeWorkerRate = at.Rate / dy;
-        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, prefillModel.PrefillStep(prefill, s.FullChunk, w) + ovh, ref s) - ttft);
+        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, prefillModel.PrefillStep(prefill, s.FullChunk, w) + ovh, false, ref s) - ttft);
         var gpus = (long)prefill.Gpus * prefillWorkers + (long)decode.Gpus * decodeWorkers;
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave, delivery),
@@ -573,8 +573,15 @@ public sealed class ServingModel
     // A benchmark run's waves: its first C prompts arrive at once, and each later wave's arrive spread over the time
     // the previous wave's requests take to finish apart (the length spread x the decode time, widening as sqrt(k) over
     // k waves). A wave whose prompts need longer to prefill than that spread queues: in a fluid view the mean prompt
-    // waits (prefill time of the wave - spread) / 2. Returns the mean over the run's waves.
-    private static double WaveQueue<T>(in ServingWorkload w, double prompts, double missed, double groups, double budget, double tpotMs, double fullStepMs, ref T state)
+    // waits (prefill time of the wave - spread) / 2. Where each request starts decoding as its own prefill ends
+    // (`staggered`: aggregated steps that mix prefill chunks with decode, TensorRT-LLM's and vLLM's), a wave's requests
+    // also finish apart by the time its prompts took to prefill, so the next wave arrives at the pace the prefill
+    // takes it and only the first queues as a burst. SGLang runs its prefill steps ahead of decode, so a wave's prompts
+    // start decoding together and, with equal lengths, every wave arrives at once (aiconfigurator's fixed-length
+    // sweeps show it: SGLang's TTFT there grows as bursts do, TensorRT-LLM's and vLLM's do not). Disaggregated waves
+    // are kept in step as well: the measured TTFT of the disaggregated runs, already longer than predicted, does not
+    // bear out a spread. Returns the mean over the run's waves.
+    private static double WaveQueue<T>(in ServingWorkload w, double prompts, double missed, double groups, double budget, double tpotMs, double fullStepMs, bool staggered, ref T state)
         where T : struct, ISteadyState
     {
         var tokensPerGroup = prompts * missed / groups;
@@ -583,7 +590,8 @@ public sealed class ServingModel
         double sum = 0;
         for (var k = 0; k < w.Waves; k++)
         {
-            sum += Math.Max(0, waveMs - spreadMs * Math.Sqrt(k)) / 2;
+            var apart = spreadMs * Math.Sqrt(k);
+            sum += Math.Max(0, waveMs - (staggered && k > 0 ? Math.Max(apart, waveMs) : apart)) / 2;
         }
 
         return sum / w.Waves;

@@ -141,9 +141,13 @@ public sealed record ServingCase(
         var t = model.Transformer;
         var precisions = PrecisionsOf(row, t);
         // The InferenceMAX client draws each length uniformly in [0.8, 1] x the nominal one (--random-range-ratio 0.8)
-        // and sends 10 x concurrency requests (--num-prompts), the first wave at once. Every row is read so: the rows
-        // of aiconfigurator's own sweeps (aic-auto-gap-analysis) state no client of their own.
-        var workload = new ServingWorkload((int)Math.Round(isl.Value * ClientLengthShare), Math.Max(2, (int)Math.Round(osl.Value * ClientLengthShare)), concurrency, 0, ClientWaves, ClientLengthSpread);
+        // and sends 10 x concurrency requests (--num-prompts), the first wave at once. The rows of aiconfigurator's own
+        // sweeps (aic-auto-gap-analysis) name no client: they are read with fixed lengths, as NVIDIA's aiperf runs
+        // synthetic prompts (--synthetic-input-tokens-stddev 0 --output-tokens-stddev 0 in TensorRT-LLM's aiperf
+        // example), and the same 10 waves.
+        var fixedLengths = FixedLengthClient(row);
+        var share = fixedLengths ? 1 : ClientLengthShare;
+        var workload = new ServingWorkload((int)Math.Round(isl.Value * share), Math.Max(2, (int)Math.Round(osl.Value * share)), concurrency, 0, ClientWaves, fixedLengths ? 0 : ClientLengthSpread);
         workload = ServingRecipes.Apply(workload, row, model, gpu.Name, fw, concurrency);
         if (mode == ServingMode.Aggregated)
         {
@@ -192,6 +196,13 @@ public sealed record ServingCase(
 
         var layout = new DisaggregatedLayout(prefill, Math.Max(1, px.Value), decode, Math.Max(1, dy.Value));
         return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, layout, assumptions), null);
+    }
+
+    /// <summary>Whether a row comes from aiconfigurator's own sweeps, whose client sends every request at its nominal lengths.</summary>
+    public static bool FixedLengthClient(ServingMeasurement row)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        return row["silicon_data_source"].Contains("aic-auto-gap-analysis", StringComparison.Ordinal);
     }
 
     // The model a model_path names: a built-in by its name, once the suffixes of builds of the same architecture are
