@@ -93,6 +93,25 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void TensorRT_LLM_admits_a_request_only_with_its_whole_length_reserved()
+    {
+        // GUARANTEED_NO_EVICT (TensorRT-LLM's default capacity policy) reserves ISL + OSL a request; frameworks that
+        // take blocks as tokens arrive hold ISL + OSL/2 on average, so the same memory holds (ISL + OSL) / (ISL + OSL/2)
+        // times as many requests.
+        var m = ModelCatalog.Resolve("llama-3.1-70b");
+        var gpu = Hardware.GpuCatalog.Resolve("H200");
+        var p = PrecisionSet.NativeFor(m.Transformer) with { Weights = Units.Precision.Fp8 };
+        var trtllm = FrameworkCatalog.Resolve("trtllm");
+        Assert.True(trtllm.KvReservesWholeRequest);
+        Assert.False(FrameworkCatalog.Resolve("vllm").KvReservesWholeRequest || FrameworkCatalog.Resolve("sglang").KvReservesWholeRequest);
+        var w = new ServingWorkload(1024, 8192, 4096);
+        var engine = EngineLayout.TensorParallel(4) with { MaxBatch = 100_000 };
+        var whole = new ServingModel(m, gpu, trtllm, p).Aggregated(w, engine).MaxRunning;
+        var used = new ServingModel(m, gpu, trtllm with { KvReservesWholeRequest = false }, p).Aggregated(w, engine).MaxRunning;
+        Assert.Equal((1024 + 8192) / (1024 + 8192 / 2.0), used / whole, 2);
+    }
+
+    [Fact]
     public void The_attention_dp_balance_holds_prompts_until_every_rank_has_one_or_the_timeout()
     {
         // TensorRT-LLM's attention_dp_config (enable_balance, timeout_iters): a prompt waits until each of the dp ranks

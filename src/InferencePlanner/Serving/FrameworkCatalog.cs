@@ -11,7 +11,7 @@ public static class FrameworkCatalog
         "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs", "hostUsPerRequest",
     ];
 
-    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles"];
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest"];
 
     private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
         [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
@@ -160,6 +160,7 @@ public static class FrameworkCatalog
             TwoBatchOverlapFlag = f.Has("twoBatchOverlapFlag") ? f.Text("twoBatchOverlapFlag") : null,
             TwoBatchOverlapNeedsAttentionDp = f.OptionalBool("twoBatchOverlapNeedsAttentionDp") ?? false,
             KernelProfiles = KernelProfiles(f),
+            KvReservesWholeRequest = f.OptionalBool("kvReservesWholeRequest") ?? false,
         };
     }
 }

@@ -57,6 +57,13 @@ public sealed record ServingFramework(
     public double HostUsPerRequest { get; init; }
 
     /// <summary>
+    /// Whether a request is admitted only with KV cache for its whole prompt and its longest output reserved
+    /// (TensorRT-LLM's default GUARANTEED_NO_EVICT capacity policy), so the running requests each hold ISL + OSL; false
+    /// where blocks are taken as tokens arrive (vLLM, SGLang), so they hold ISL + OSL/2 on average.
+    /// </summary>
+    public bool KvReservesWholeRequest { get; init; }
+
+    /// <summary>
     /// The kernel data the framework runs where its kernels differ from the ones a GPU's own profile measured: the GPU's
     /// profile name to the profile to price with instead (vLLM's CUTLASS FP8 GEMMs on Blackwell). Empty: the GPU's own.
     /// </summary>

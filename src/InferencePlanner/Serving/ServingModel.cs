@@ -843,7 +843,7 @@ public sealed class ServingModel
         public static Memory Of(ServingModel m, in PreparedEngine e, in ServingWorkload w)
         {
             var t = m._t;
-            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, Context(w), m._mtpLayers).ToGB();
+            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, m.Framework.KvReservesWholeRequest ? w.Isl + w.Osl : Context(w), m._mtpLayers).ToGB();
             if (!m.HoldsOneRequest(e, w))
             {
                 throw new InputException(
