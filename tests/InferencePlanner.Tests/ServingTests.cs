@@ -83,6 +83,13 @@ public sealed class ServingTests
         Assert.True(sglang > 4 * vllm && sglang > 4 * trtllm, $"waves: sglang {sglang:F0} ms, vllm {vllm:F0} ms, trtllm {trtllm:F0} ms");
         Assert.True(vllm > 0 && trtllm > 0, "the first wave is a burst under every framework");
 
+        // Under SGLang the requests of a burst prefilled first wait for the rest before their second token: half the
+        // burst's prefill on average, where a steady stream puts all of it into each request's decode.
+        var sglangModel = new ServingModel(m, gpu, FrameworkCatalog.Resolve("sglang"), p);
+        var inStep = sglangModel.Aggregated(burst, EngineLayout.TensorParallel(4)).Tpot.SharedPrefill;
+        var steady = sglangModel.Aggregated(burst with { Waves = 0 }, EngineLayout.TensorParallel(4)).Tpot.SharedPrefill;
+        Assert.InRange(inStep, steady * 0.5 - 1e-9, steady * 0.75);
+
         // aiconfigurator's sweeps are read with the nominal lengths and no spread; InferenceMAX's rows with its client.
         var sweep = ServingMeasurement.Bundled.First(ServingCase.FixedLengthClient);
         var (fixedCase, _) = ServingCase.Read(sweep, FrameworkCatalog.Find);

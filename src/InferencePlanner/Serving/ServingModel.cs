@@ -160,10 +160,20 @@ public sealed class ServingModel
         var ttft = Math.Max(at.Floor, (c - b) / at.Rate * 1000);
         var delivery = Delivery(w, at.Step) + BalanceWait(w, e.Dp, at.Step, at.Rate);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - delivery;
-        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, Framework.MixesPrefill, ref s) - ttft);
+        var inStep = 0.0;
+        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning), s.Missed, e.Dp, s.FirstBudget, at.Tpot, PrefillStep(e, s.FirstBudget, w) + ovh, Framework.MixesPrefill, ref s, out inStep) - ttft);
+        // Where prefill steps run ahead of decode, a burst's requests prefilled first wait for the rest before their
+        // second token: on average half the burst's prefill, where a steady stream of prompts costs each request's
+        // decode the whole of it. The waves' share that arrives in step so halves the prefill TPOT carries.
+        var shared = at.Tpot - at.Decode - ovh / TokensPerStep - at.HostWait;
+        if (!Framework.MixesPrefill)
+        {
+            shared *= 1 - inStep / 2;
+        }
+
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave, delivery),
-            new TpotParts(at.Decode, at.Tpot - at.Decode - ovh / TokensPerStep - at.HostWait, ovh / TokensPerStep + at.HostWait),
+            new TpotParts(at.Decode, shared, ovh / TokensPerStep + at.HostWait),
             at.Rate, e.Gpus, Math.Min(c, b + (c - b) * at.Own / ttft), m.MaxRunning, b / e.Gpus, at.Chunk, limit, e.MemoryAt(b, m.PerRequestGB))
         { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised };
     }
@@ -248,7 +258,7 @@ public sealed class ServingModel
         var delivery = Delivery(w, at.Step) + BalanceWait(w, prefill.Dp, s.PrefillStepMs(at.Chunk), at.Rate / px);
         var queue = ttft - Framework.RequestOverheadMs - at.Own - s.Transfer - delivery;
         var decodeWorkerRate = at.Rate / dy;
-        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, prefillModel.PrefillStep(prefill, s.FullChunk, w) + ovh, false, ref s) - ttft);
+        var wave = w.Waves == 0 ? 0 : Math.Max(0, at.Floor + WaveQueue(w, Math.Min(c, m.MaxRunning * dy), s.Missed, px * prefill.Dp, s.FullChunk, at.Tpot, prefillModel.PrefillStep(prefill, s.FullChunk, w) + ovh, false, ref s, out _) - ttft);
         var gpus = (long)prefill.Gpus * prefillWorkers + (long)decode.Gpus * decodeWorkers;
         return new ServingResult(
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, s.Transfer, wave, delivery),
@@ -581,19 +591,23 @@ public sealed class ServingModel
     // sweeps show it: SGLang's TTFT there grows as bursts do, TensorRT-LLM's and vLLM's do not). Disaggregated waves
     // are kept in step as well: the measured TTFT of the disaggregated runs, already longer than predicted, does not
     // bear out a spread. Returns the mean over the run's waves.
-    private static double WaveQueue<T>(in ServingWorkload w, double prompts, double missed, double groups, double budget, double tpotMs, double fullStepMs, bool staggered, ref T state)
+    // `inStep`: the share of the waves' prompts that arrive in step (the burst's excess over its spread, over its prefill).
+    private static double WaveQueue<T>(in ServingWorkload w, double prompts, double missed, double groups, double budget, double tpotMs, double fullStepMs, bool staggered, ref T state, out double inStep)
         where T : struct, ISteadyState
     {
         var tokensPerGroup = prompts * missed / groups;
         var waveMs = tokensPerGroup <= budget ? state.PrefillStepMs(Math.Max(tokensPerGroup, missed)) : tokensPerGroup / budget * fullStepMs;
         var spreadMs = w.LengthSpread * w.Osl * tpotMs;
-        double sum = 0;
+        double sum = 0, burst = 0;
         for (var k = 0; k < w.Waves; k++)
         {
             var apart = spreadMs * Math.Sqrt(k);
-            sum += Math.Max(0, waveMs - (staggered && k > 0 ? Math.Max(apart, waveMs) : apart)) / 2;
+            var excess = Math.Max(0, waveMs - (staggered && k > 0 ? Math.Max(apart, waveMs) : apart));
+            sum += excess / 2;
+            burst += waveMs > 0 ? excess / waveMs : 0;
         }
 
+        inStep = burst / w.Waves;
         return sum / w.Waves;
     }
 
