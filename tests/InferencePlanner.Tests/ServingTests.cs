@@ -372,9 +372,10 @@ public sealed class ServingTests
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
         Assert.True(o.Tpot.MedianAbs <= 15, $"TPOT median {o.Tpot.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.Ttft.MedianAbs <= 45, $"TTFT median {o.Ttft.MedianAbs:F1}%");
+        Assert.True(o.Ttft.MedianAbs <= 36, $"TTFT median {o.Ttft.MedianAbs:F1}%");
+        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 36 && o.TtftModelHeldOut.MedianAbs <= 38, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}%");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.TpotModelHeldOut.MedianAbs <= 16.5, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
+        Assert.True(o.TpotModelHeldOut.MedianAbs <= 16, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
         Assert.True(o.Ranking.Count(r => r.Spearman >= 0.8) >= 0.8 * o.Ranking.Count, "most groups order their layouts as measured");
     }
 
