@@ -102,6 +102,9 @@ public static class ServingReport
             [
                 "Steady state of closed-loop clients: TTFT = (requests in flight - requests decoding) / rate (Little's law), never less than a prompt's own path.",
                 $"Step overhead {s.Framework.StepOverheadUs:0} us, host time {s.Framework.HostUsPerRequest:0} us per running request and request overhead {s.Framework.RequestOverheadMs:0.#} ms from {s.Framework.Origin} (calibrated, see validate --serving).",
+                s.Framework.KvReservesWholeRequest
+                    ? $"A running request holds KV cache for ISL + OSL: {s.Framework.DisplayName} admits a request only with its whole length reserved."
+                    : $"A running request holds KV cache for ISL + OSL/2 on average: {s.Framework.DisplayName} takes blocks as tokens arrive.",
                 .. r.MemoryShareRaised
                     ? [$"The weights leave less room than {s.Framework.DisplayName}'s default memory share keeps for its runtime: priced with its least reserve ({r.Memory.Reserve:0.#} GB), which needs the memory share raised by hand."]
                     : Array.Empty<string>(),
