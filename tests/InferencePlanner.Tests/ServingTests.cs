@@ -118,6 +118,24 @@ public sealed class ServingTests
         Assert.Equal((1024 + 8192) / (1024 + 8192 / 2.0), used / whole, 2);
     }
 
+    [Theory]
+    [InlineData("nvidia/DeepSeek-R1-0528-FP4-v2", "deepseek-r1")]
+    [InlineData("amd/DeepSeek-R1-0528-MXFP4-Preview", "deepseek-r1")]
+    [InlineData("deepseek-ai/DeepSeek-V3.2-Exp", "deepseek-v3.2")]
+    [InlineData("RedHatAI/Meta-Llama-3.1-8B-Instruct-FP8-dynamic", "llama-3.1-8b")]
+    [InlineData("amd/Llama-3.1-70B-Instruct-FP8-KV", "llama-3.1-70b")]
+    [InlineData("nvidia/Llama-3.3-70B-Instruct-FP4", "llama-3.1-70b")]
+    [InlineData("Qwen/Qwen3-235B-A22B-Instruct-2507-FP8", "qwen3-235b-a22b")]
+    [InlineData("Qwen/Qwen3-30B-A3B-FP8", "qwen3-30b-a3b")]
+    [InlineData("Qwen/Qwen3-32B-AWQ", "qwen3-32b")]
+    [InlineData("nvidia/Kimi-K2-Thinking-NVFP4", "kimi-k2.5")]
+    [InlineData("openai/gpt-oss-20b", "gpt-oss-20b")]
+    public void A_serving_row_names_its_model_by_any_published_build_of_a_built_in_architecture(string path, string model)
+    {
+        var name = ServingCase.ModelName(path);
+        Assert.Equal(model, ModelCatalog.Resolve(name).Name);
+    }
+
     [Fact]
     public void The_attention_dp_balance_holds_prompts_until_every_rank_has_one_or_the_timeout()
     {

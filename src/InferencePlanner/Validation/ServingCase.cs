@@ -208,9 +208,15 @@ public sealed record ServingCase(
     // The model a model_path names: a built-in by its name, once the suffixes of builds of the same architecture are
     // taken off (instruct, thinking and dated releases, quantised builds), or a release data/models/aliases.json names
     // as the same architecture as a built-in.
-    private static string ModelName(string path)
+    internal static string ModelName(string path)
     {
         var last = path.Split('/')[^1].ToLowerInvariant();
+        // Meta named its 3.1 repositories Meta-Llama-3.1-* before renaming them Llama-3.1-*.
+        if (last.StartsWith("meta-llama-", StringComparison.Ordinal))
+        {
+            last = last["meta-".Length..];
+        }
+
         var trimmed = true;
         while (trimmed)
         {
@@ -220,7 +226,7 @@ public sealed record ServingCase(
             }
 
             trimmed = false;
-            foreach (var suffix in (string[])["-fp8", "-nvfp4", "-fp4", "-int4", "-instruct", "-thinking", "-base", "-2507", "-0905", "-0324", "-0528"])
+            foreach (var suffix in (string[])["-fp8", "-nvfp4", "-mxfp4", "-fp4", "-int4", "-awq", "-kv", "-dynamic", "-v2", "-preview", "-exp", "-instruct", "-thinking", "-base", "-2507", "-0905", "-0324", "-0528"])
             {
                 if (last.EndsWith(suffix, StringComparison.Ordinal) && ModelCatalog.BuiltIn.All(m => m.Name != last))
                 {
