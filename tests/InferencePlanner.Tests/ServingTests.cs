@@ -119,6 +119,22 @@ public sealed class ServingTests
     }
 
     [Theory]
+    [InlineData("h100_sxm", "H100-SXM")]
+    [InlineData("h100_pcie", "H100-PCIe")]
+    [InlineData("a100_pcie", "A100-PCIe")]
+    [InlineData("a100_sxm", "A100-SXM")]
+    [InlineData("b300_sxm", "B300")]
+    [InlineData("gb200", "GB200")]
+    [InlineData("gb300", "GB300")]
+    [InlineData("l40s", "L40S")]
+    [InlineData("rtx_pro_6000_server", "RTX-PRO-6000-Server")]
+    [InlineData("h20_3e", "H20-3e")]
+    public void A_serving_row_names_its_gpu_by_the_system_names_of_the_published_measurements(string system, string gpu)
+    {
+        Assert.Equal(gpu, ServingCase.GpuFor(system)?.Name);
+    }
+
+    [Theory]
     [InlineData("nvidia/DeepSeek-R1-0528-FP4-v2", "deepseek-r1")]
     [InlineData("amd/DeepSeek-R1-0528-MXFP4-Preview", "deepseek-r1")]
     [InlineData("deepseek-ai/DeepSeek-V3.2-Exp", "deepseek-v3.2")]

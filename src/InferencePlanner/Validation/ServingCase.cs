@@ -241,7 +241,7 @@ public sealed record ServingCase(
     }
 
     // The GPU a system names: a built-in by its name with the form factor taken off (h100_sxm is H100-SXM, b300_sxm B300).
-    private static Hardware.GpuSpec? GpuFor(string system)
+    internal static Hardware.GpuSpec? GpuFor(string system)
     {
         var s = system.ToUpperInvariant();
         foreach (var name in (string[])[s, s.Replace('_', '-'), s.Replace("_SXM", "", StringComparison.Ordinal).Replace("_PCIE", "", StringComparison.Ordinal).Replace("_NVL", "", StringComparison.Ordinal)])
