@@ -119,6 +119,24 @@ public sealed class ServingTests
     }
 
     [Theory]
+    [InlineData("fp8", Units.Precision.Fp8)]
+    [InlineData("fp8_block", Units.Precision.Fp8)]
+    [InlineData("fp8_static", Units.Precision.Fp8)]
+    [InlineData("w8a8", Units.Precision.Fp8)]
+    [InlineData("nvfp4", Units.Precision.Fp4)]
+    [InlineData("w4a16_mxfp4", Units.Precision.Fp4)]
+    [InlineData("int4_wo", Units.Precision.Int4)]
+    [InlineData("w4afp8", Units.Precision.Int4)]
+    [InlineData("float16", Units.Precision.Bf16)]
+    [InlineData("BF16", Units.Precision.Bf16)]
+    [InlineData("", null)]
+    [InlineData("something-else", null)]
+    public void A_serving_row_reads_the_quantisation_modes_the_measurements_spell(string mode, Units.Precision? precision)
+    {
+        Assert.Equal(precision, ServingCase.QuantMode(mode));
+    }
+
+    [Theory]
     [InlineData("h100_sxm", "H100-SXM")]
     [InlineData("h100_pcie", "H100-PCIe")]
     [InlineData("a100_pcie", "A100-PCIe")]

@@ -255,15 +255,42 @@ public sealed record ServingCase(
         return null;
     }
 
+    /// <summary>
+    /// The weight precision a quantisation mode names, as aiconfigurator's rows spell them: FP4 formats (nvfp4, mxfp4,
+    /// w4a16_mxfp4), 4-bit integers weight-only or with FP8 activations (int4_wo, w4a16, w4afp8: INT4 weights, priced
+    /// at the BF16 rate as weight-only kernels run them), FP8 (fp8, fp8_block, fp8_static, w8a8 and int8 weights, one byte
+    /// each), 16-bit (bf16, fp16, float16); null for an empty or unknown mode.
+    /// </summary>
+    internal static Precision? QuantMode(string mode)
+    {
+        ArgumentNullException.ThrowIfNull(mode);
+        var q = mode.Trim().ToLowerInvariant();
+        if (q.Length == 0)
+        {
+            return null;
+        }
+
+        if (q.Contains("fp4", StringComparison.Ordinal))
+        {
+            return Precision.Fp4;
+        }
+
+        if (q.Contains("int4", StringComparison.Ordinal) || q.StartsWith("w4a", StringComparison.Ordinal))
+        {
+            return Precision.Int4;
+        }
+
+        if (q.StartsWith("fp8", StringComparison.Ordinal) || q.StartsWith("w8a8", StringComparison.Ordinal) || q.StartsWith("int8", StringComparison.Ordinal))
+        {
+            return Precision.Fp8;
+        }
+
+        return q is "bf16" or "fp16" or "float16" or "bfloat16" ? Precision.Bf16 : null;
+    }
+
     private static PrecisionSet PrecisionsOf(ServingMeasurement row, TransformerSpec t)
     {
-        static Precision Of(string q, Precision otherwise) => q switch
-        {
-            "fp8" or "fp8_block" => Precision.Fp8,
-            "nvfp4" or "mxfp4" or "fp4" => Precision.Fp4,
-            "bf16" or "fp16" => Precision.Bf16,
-            _ => otherwise,
-        };
+        static Precision Of(string q, Precision otherwise) => QuantMode(q) ?? otherwise;
 
         var gemm = Of(row["gemm_quant_mode"], Of(row["precision"], Precision.Bf16));
         var experts = Of(row["moe_quant_mode"], gemm);
