@@ -107,7 +107,7 @@ public static class CommandLine
         var common = new CommonOptions("table", withDiscount: true);
         var model = new ModelOptions();
         var gpus = GpuOption("H800", "H20");
-        var tp = new Option<int>("--tp") { Description = "Tensor parallelism of attention.", DefaultValueFactory = _ => 4 }.Within(1, 1024);
+        var tp = new Option<int?>("--tp") { Description = "Tensor parallelism of attention (default: 4; default preset, dense models: the smallest of 4 and 8 whose weights fit, for each GPU)." }.Within(1, 1024);
         var dp = new Option<int?>("--dp") { Description = "seed: data-parallel attention groups (default: all GPUs / TP)." }.Within(1, 100_000);
         var nodes = new Option<int?>("--nodes") { Description = "Nodes (scale-up domains) in the deployment (seed default: 4)." }.Within(1, 100_000);
         var gpuCount = new Option<int?>("--gpus") { Description = "default: GPUs in the deployment (default: 32 for MoE models, one TP group for dense ones)." }.Within(1, OptionRanges.MaxGpus);
@@ -125,7 +125,8 @@ public static class CommandLine
         {
             var m = common.Model(p);
             var gpuList = ResolveGpus(p, common, gpus, nic);
-            var t = p.GetValue(tp);
+            var given = p.GetValue(tp);
+            var t = given ?? DefaultDeployment.SeedPrefillTp;
             Check.Positive(t, "--tp");
             if (common.IsSeed(p))
             {
@@ -142,7 +143,7 @@ public static class CommandLine
             }
 
             var count = GpuCount(p, nodes, gpuCount, gpuList[0]);
-            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), t, count, model.Inputs(p, m, "prefill"), p.GetValue(prompts) ?? 1));
+            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), given, count, model.Inputs(p, m, "prefill"), p.GetValue(prompts) ?? 1));
         });
         return cmd;
     }

@@ -37,7 +37,7 @@ public sealed class DefaultModelTests
                 "mixtral-8x7b", "qwen3-14b", "qwen3-235b-a22b", "qwen3-30b-a3b", "qwen3-32b", "qwen3-8b", "qwen3-next-80b-a3b", "qwen3.5-397b-a17b"],
             ModelCatalog.BuiltIn.Select(m => m.Name).Order(StringComparer.Ordinal));
         Assert.Equal(
-            ["A100-PCIe", "A100-SXM", "B200", "B300", "GB200", "GB300", "H100-PCIe", "H100-SXM", "H20", "H20-3e", "H200", "H800", "L40S", "MI300X", "MI325X", "MI355X", "RTX-PRO-6000-Server"],
+            ["A100-PCIe", "A100-SXM", "B200", "B300", "GB200", "GB300", "H100-PCIe", "H100-SXM", "H20", "H20-3e", "H200", "H800", "L4", "L40S", "MI300X", "MI325X", "MI355X", "RTX-PRO-6000-Server"],
             GpuCatalog.BuiltIn.Select(g => g.Name).Order(StringComparer.Ordinal));
         Assert.All(GpuCatalog.BuiltIn, g => Assert.False(string.IsNullOrWhiteSpace(g.Source)));
     }

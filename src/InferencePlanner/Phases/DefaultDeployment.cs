@@ -63,6 +63,35 @@ public static class DefaultDeployment
         return 1;
     }
 
+    /// <summary>Prefill attention TP when none is given: the seed article's prefill TP.</summary>
+    public const int SeedPrefillTp = 4;
+
+    /// <summary>
+    /// Prefill attention TP when none is given: <see cref="SeedPrefillTp"/>, or for a dense model whose weights four GPUs
+    /// cannot hold the smallest larger TP (within the scale-up domain, dividing the heads) that holds them.
+    /// </summary>
+    public static int PrefillTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, DefaultOptions o)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        ArgumentNullException.ThrowIfNull(o);
+        if (t.FeedForward.IsMoe)
+        {
+            return SeedPrefillTp;
+        }
+
+        foreach (var tp in TpCandidates.Where(tp => tp >= SeedPrefillTp && tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0))
+        {
+            var layout = DefaultLayout.For(t, tp, tp, 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
+            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o))
+            {
+                return tp;
+            }
+        }
+
+        return SeedPrefillTp;
+    }
+
     /// <summary>Tensor-parallel degrees tried for attention.</summary>
     public static IReadOnlyList<int> TpCandidates { get; } = [1, 2, 4, 8];
 

@@ -128,7 +128,7 @@ public static class DefaultReport
     }
 
     /// <summary>Prefill: per-component times through all layers, tokens/s per GPU and per node, and what limits it.</summary>
-    public static Document Prefill(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int tp, int? gpuCount, DefaultInputs inputs, double prompts = 1)
+    public static Document Prefill(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int? tp, int? gpuCount, DefaultInputs inputs, double prompts = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
@@ -138,14 +138,14 @@ public static class DefaultReport
         var results = new List<(GpuSpec Gpu, DefaultLayout Layout, DefaultPrefillResult Result)>();
         foreach (var gpu in gpus)
         {
-            var layout = PrefillLayout(model, gpu, tp, gpuCount, p, inputs);
+            var layout = PrefillLayout(model, gpu, tp ?? DefaultDeployment.PrefillTp(t, gpu, p, inputs.Options), gpuCount, p, inputs);
             results.Add((gpu, layout, DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit, inputs.Options, prompts)));
         }
 
         return new Document($"Prefill of {model.Name}",
             Inputs(model, gpus, p, inputs, [new("seq_len", Num.S(seqLen)), new("cache hit", Num.S(cacheHit)), new("prompts per DP group", Num.S(prompts))]),
         [
-            BreakdownTable("prefill-layers", $"Prefill of {(prompts == 1 ? "one prompt" : Num.S(prompts) + " prompts")} per DP group through all layers (ms), TP{Num.S(tp)}, seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}",
+            BreakdownTable("prefill-layers", $"Prefill of {(prompts == 1 ? "one prompt" : Num.S(prompts) + " prompts")} per DP group through all layers (ms), {(results.Select(r => r.Layout.Tp).Distinct().Count() == 1 ? $"TP{Num.S(results[0].Layout.Tp)}" : "TP as each column names it")}, seq_len {Num.S(seqLen)}, cache hit {Num.S(cacheHit)}",
                 [.. results.Select(r => (Label(r.Gpu, r.Layout), r.Result.PerLayers))]),
             new Table("prefill-throughput", "Prefill throughput",
                 ["GPU", "layout", "tokens/s per GPU", "tokens/s per GPU (overlap)", "tokens/s per node", "tokens/s per node (overlap)", "limited by"],
