@@ -13,25 +13,41 @@ public static class DefaultDeployment
     /// <summary>Prefill GPUs of an MoE model when none are given: DeepSeek's minimum prefill unit (4 nodes of 8).</summary>
     public const int MoePrefillGpus = 32;
 
+    /// <summary>Most GPUs an automatic MoE deployment takes.</summary>
+    public const int MaxAutomaticGpus = 320;
+
+    /// <summary>Prefill attention TP when none is given: the seed article's prefill TP.</summary>
+    public const int SeedPrefillTp = 4;
+
+    /// <summary>Tensor-parallel degrees tried for attention.</summary>
+    public static IReadOnlyList<int> TpCandidates { get; } = [1, 2, 4, 8];
+
+    /// <summary>The candidate TPs that fit a GPU's scale-up domain and divide the model's attention heads.</summary>
+    public static IEnumerable<int> TpsWithin(TransformerSpec t, GpuSpec gpu)
+    {
+        ArgumentNullException.ThrowIfNull(t);
+        ArgumentNullException.ThrowIfNull(gpu);
+        return TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0);
+    }
+
     /// <summary>
     /// Prefill GPUs of an MoE model when none are given: <see cref="MoePrefillGpus"/>, or the smallest multiple of it
-    /// whose per-GPU weights fit in usable memory on a GPU too small for 32 (at most 320).
+    /// whose per-GPU weights fit in usable memory on a GPU too small for 32 (at most <see cref="MaxAutomaticGpus"/>).
     /// </summary>
     public static int MoePrefillGpusFor(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, DefaultOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(o);
-        for (var g = MoePrefillGpus; g < 320; g += MoePrefillGpus)
+        for (var g = MoePrefillGpus; g < MaxAutomaticGpus; g += MoePrefillGpus)
         {
-            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o))
+            if (WeightsFit(t, gpu, g, tp, p, o, 1))
             {
                 return g;
             }
         }
 
-        return 320;
+        return MaxAutomaticGpus;
     }
 
     /// <summary>
@@ -49,12 +65,9 @@ public static class DefaultDeployment
             return DenseTp(t, gpu, p, o);
         }
 
-        var candidates = TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0).ToList();
-        foreach (var tp in candidates)
+        foreach (var tp in TpsWithin(t, gpu))
         {
-            var g = MoeDecodeGpus(t, gpu, tp, p, o);
-            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o))
+            if (WeightsFit(t, gpu, MoeDecodeGpus(t, gpu, tp, p, o), tp, p, o, 1))
             {
                 return tp;
             }
@@ -62,9 +75,6 @@ public static class DefaultDeployment
 
         return 1;
     }
-
-    /// <summary>Prefill attention TP when none is given: the seed article's prefill TP.</summary>
-    public const int SeedPrefillTp = 4;
 
     /// <summary>
     /// Prefill attention TP when none is given: <see cref="SeedPrefillTp"/>, or for a dense model whose weights four GPUs
@@ -80,10 +90,9 @@ public static class DefaultDeployment
             return SeedPrefillTp;
         }
 
-        foreach (var tp in TpCandidates.Where(tp => tp >= SeedPrefillTp && tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0))
+        foreach (var tp in TpsWithin(t, gpu).Where(tp => tp >= SeedPrefillTp))
         {
-            var layout = DefaultLayout.For(t, tp, tp, 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o))
+            if (WeightsFit(t, gpu, tp, tp, p, o, 1))
             {
                 return tp;
             }
@@ -91,9 +100,6 @@ public static class DefaultDeployment
 
         return SeedPrefillTp;
     }
-
-    /// <summary>Tensor-parallel degrees tried for attention.</summary>
-    public static IReadOnlyList<int> TpCandidates { get; } = [1, 2, 4, 8];
 
     /// <summary>
     /// The tensor parallelism of a dense model: the smallest of 1, 2, 4, 8 (within the scale-up domain, dividing
@@ -103,11 +109,11 @@ public static class DefaultDeployment
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(gpu);
-        var candidates = TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0).ToList();
+        ArgumentNullException.ThrowIfNull(o);
+        var candidates = TpsWithin(t, gpu).ToList();
         foreach (var tp in candidates)
         {
-            var layout = DefaultLayout.For(t, tp, tp, 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
+            if (WeightsFit(t, gpu, tp, tp, p, o, WeightShare))
             {
                 return tp;
             }
@@ -118,7 +124,7 @@ public static class DefaultDeployment
 
     /// <summary>
     /// Decode GPUs of an MoE model: the smallest multiple of 8 (of the domain when it is smaller) whose per-GPU
-    /// weights fit in <see cref="WeightShare"/> of usable memory, at most 320.
+    /// weights fit in <see cref="WeightShare"/> of usable memory, at most <see cref="MaxAutomaticGpus"/>.
     /// </summary>
     public static int MoeDecodeGpus(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, DefaultOptions o)
     {
@@ -126,21 +132,22 @@ public static class DefaultDeployment
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(o);
         var step = Math.Min(8, gpu.GpusPerNode);
-        var max = Math.Min(320, t.FeedForward.RoutedExperts * 2);
+        var max = Math.Min(MaxAutomaticGpus, t.FeedForward.RoutedExperts * 2);
         for (var g = Math.Max(step, tp); g <= max; g += step)
         {
-            if (g % tp != 0)
-            {
-                continue;
-            }
-
-            var layout = DefaultLayout.For(t, g, tp, null, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-            if (DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o) * WeightShare)
+            if (g % tp == 0 && WeightsFit(t, gpu, g, tp, p, o, WeightShare))
             {
                 return g;
             }
         }
 
         return max;
+    }
+
+    // Whether the weights per GPU of `gpus` GPUs at attention TP `tp` (dense: a TP replica) fit in `share` of usable memory.
+    private static bool WeightsFit(TransformerSpec t, GpuSpec gpu, int gpus, int tp, PrecisionSet p, DefaultOptions o, double share)
+    {
+        var layout = DefaultLayout.For(t, gpus, tp, t.FeedForward.IsMoe ? null : 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
+        return DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o) * share;
     }
 }

@@ -112,7 +112,7 @@ public sealed record Headline(
         var o = inputs.Options;
 
         (DefaultLayout Layout, DefaultPrefillResult Result)? prefill = null;
-        foreach (var tp in TpsFor(t, gpu))
+        foreach (var tp in DefaultDeployment.TpsWithin(t, gpu))
         {
             var g = t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpusFor(t, gpu, tp, p, o) : tp;
             var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
@@ -130,7 +130,7 @@ public sealed record Headline(
 
         (DefaultLayout Layout, DefaultDecodeResult Result, bool Capped)? decode = null;
         double? closest = null;
-        foreach (var tp in TpsFor(t, gpu))
+        foreach (var tp in DefaultDeployment.TpsWithin(t, gpu))
         {
             IEnumerable<int> sizes = t.FeedForward.IsMoe
                 ? DecodeGpuCandidates.Append(gpu.GpusPerNode).Append(DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, o)).Distinct()
@@ -212,9 +212,6 @@ public sealed record Headline(
 
         return (DefaultPhases.Decode(t, policy, layout, p, lo, seqLen, decodeLen, o), lo == cap);
     }
-
-    private static IEnumerable<int> TpsFor(TransformerSpec t, GpuSpec gpu) =>
-        DefaultDeployment.TpCandidates.Where(tp => tp <= gpu.GpusPerNode && gpu.GpusPerNode % tp == 0 && t.Attention.Heads % tp == 0);
 
     private static bool Fits(ModelSpec model, GpuSpec gpu, DefaultLayout layout, PrecisionSet p, DefaultOptions o)
     {
