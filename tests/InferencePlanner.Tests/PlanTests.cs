@@ -367,6 +367,21 @@ public sealed class PlanTests
         Assert.All(choices, c => Assert.InRange(c.Share, 0, 1));
     }
 
+    [Fact]
+    public void The_planner_check_passes_every_group_when_the_predictions_are_the_measurements()
+    {
+        // The check itself: a planner that knew every measured TTFT and TPOT would choose the best measured deployment
+        // of each group, so any group it fails with them would be a fault of the check, not of the model.
+        var predictions = ServingValidationReport.Run(ServingMeasurement.Bundled).Predictions;
+        var exact = ServingValidationReport.PlannerChoicesWithMeasured(predictions, tpot: true, ttft: true);
+        Assert.Equal(Choices.Value.Count, exact.Count);
+        Assert.All(exact, c => Assert.Equal(1, c.Share, 9));
+
+        // With the predicted TTFT kept, the outcome still rests on the TPOT the planner reads against the target.
+        var measuredTpot = ServingValidationReport.PlannerChoicesWithMeasured(predictions, tpot: true, ttft: false);
+        Assert.True(measuredTpot.Count(c => c.Good) >= Choices.Value.Count(c => c.Good), $"{measuredTpot.Count(c => c.Good)} with the measured TPOT");
+    }
+
     private static PlanRequest Request(string model, string gpu, string framework = "vllm")
     {
         var m = ModelCatalog.Resolve(model);

@@ -289,6 +289,21 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void The_decode_shape_table_sorts_every_predicted_row_by_tp_and_requests_per_gpu()
+    {
+        var o = Outcome.Value;
+        var shapes = ServingValidationReport.ByDecodeShape(o.Predictions);
+        Assert.Equal(o.Predicted.Count, shapes.Sum(s => s.Tpot.Rows));
+        Assert.Equal(shapes.Count, shapes.Select(s => s.Shape).Distinct(StringComparer.Ordinal).Count());
+
+        // The bundled file's first row: DeepSeek-V3 on 8 x H200 under SGLang, TP8 at concurrency 4, so half a request per GPU.
+        var first = o.Predictions[0];
+        Assert.Equal("dsr1_h200_sglang_fp8_agg_1024x1024_c4_cfg81", first.Id);
+        Assert.Equal((8, 0.5), first.Case!.DecodeShape);
+        Assert.Contains(shapes, s => s.Shape == "TP8, up to 2 requests per GPU");
+    }
+
+    [Fact]
     public void A_framework_prices_with_the_kernels_it_runs()
     {
         // vLLM's dense FP8 GEMMs on B200 are its CUTLASS kernels, measured by its own benchmarks (blackwell-cutlass.json:

@@ -104,6 +104,52 @@ public static class ServingValidationReport
         }
     }
 
+    /// <summary>Upper bands of the requests in flight per decode GPU that <see cref="ByDecodeShape"/> groups rows by.</summary>
+    public static readonly double[] RequestsPerGpuBands = [2, 8, 32, double.PositiveInfinity];
+
+    /// <summary>
+    /// TPOT errors by the decode engine's attention TP and the requests in flight per decode GPU (in the bands of
+    /// <see cref="RequestsPerGpuBands"/>): where the model's bias changes with the layout, a planner that trusts it
+    /// leans towards the layouts it predicts too fast.
+    /// </summary>
+    public static IReadOnlyList<(string Shape, ErrorStats Tpot)> ByDecodeShape(IReadOnlyList<ServingPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        return
+        [
+            .. predictions.Where(p => p.Predicted)
+                .Select(p => (p, Shape: p.Case!.DecodeShape, Band: Array.FindIndex(RequestsPerGpuBands, b => p.Case!.DecodeShape.RequestsPerGpu <= b)))
+                .GroupBy(x => (x.Shape.Tp, x.Band))
+                .OrderBy(g => g.Key.Tp).ThenBy(g => g.Key.Band)
+                .Select(g => (Band(g.Key.Tp, g.Key.Band), ErrorStats.Of([.. g.Select(x => x.p.TpotErrorPercent)]))),
+        ];
+
+        static string Band(int tp, int band)
+        {
+            var low = band == 0 ? 0 : RequestsPerGpuBands[band - 1];
+            var high = RequestsPerGpuBands[band];
+            var requests = double.IsPositiveInfinity(high)
+                ? FormattableString.Invariant($"more than {low:0}")
+                : FormattableString.Invariant($"{(band == 0 ? "up to" : $"{low:0} to")} {high:0}");
+            return $"TP{tp}, {requests} requests per GPU";
+        }
+    }
+
+    /// <summary>
+    /// The planner check with the measured TPOT (or TTFT) in place of the predicted one: how much of the check's
+    /// outcome rests on each. With both measured every group reaches the best.
+    /// </summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoicesWithMeasured(IReadOnlyList<ServingPrediction> predictions, bool tpot, bool ttft)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        return PlannerChoices(
+        [
+            .. predictions.Select(p => p.Predicted
+                ? p with { PredictedTpotMs = tpot ? p.MeasuredTpotMs : p.PredictedTpotMs, PredictedTtftMs = ttft ? p.MeasuredTtftMs : p.PredictedTtftMs }
+                : p),
+        ]);
+    }
+
     /// <summary>Predicts <paramref name="rows"/> with the built-in frameworks and calibrates with held-out folds.</summary>
     public static Outcome Run(IReadOnlyList<ServingMeasurement> rows)
     {
@@ -161,6 +207,9 @@ public static class ServingValidationReport
         var ranking = o.Ranking.Select(r => (IReadOnlyList<Cell>)[r.Group, Cell.Of(r.Rows, 0), Cell.Of(r.Spearman, 2)]).ToList();
         var choices = PlannerChoices(o.Predictions);
         var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
+        var measuredTpot = PlannerChoicesWithMeasured(o.Predictions, tpot: true, ttft: false);
+        var measuredTtft = PlannerChoicesWithMeasured(o.Predictions, tpot: false, ttft: true);
+        var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
         [
@@ -168,6 +217,8 @@ public static class ServingValidationReport
                 ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows.",
                     "The last rows split the first: disaggregated rows that give no worker counts are read by the benchmark's recipes, or with sized ones (see data/measurements/serving/README.md), and are left out of the calibration."]),
             new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
+            new Table("serving-decode-shape", "TPOT by the decode engine's attention TP and requests in flight per decode GPU", ["decode shape", .. columns[1..6]], shapes,
+                ["Disaggregated rows count every request as decoding on the decode workers. A bias that changes with TP tilts a planner's choice of layout towards the TPs predicted too fast."]),
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
@@ -176,7 +227,8 @@ public static class ServingValidationReport
                 ["group", "deployments", "target TPOT (ms)", "chosen", "best measured", "chosen / best measured throughput"],
                 [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
-                    + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target."]),
+                    + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
+                    $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}."]),
         ]);
     }
 
@@ -259,6 +311,20 @@ public static class ServingValidationReport
             var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
             j.WriteNumber("plannerFrameworkGroupsWithin90Percent", withinFramework.Count(c => c.Good));
             j.WriteNumber("plannerFrameworkGroups", withinFramework.Count);
+            var measuredTpot = PlannerChoicesWithMeasured(o.Predictions, tpot: true, ttft: false);
+            j.WriteNumber("plannerGroupsWithin90PercentWithMeasuredTpot", measuredTpot.Count(c => c.Good));
+            var measuredTtft = PlannerChoicesWithMeasured(o.Predictions, tpot: false, ttft: true);
+            j.WriteNumber("plannerGroupsWithin90PercentWithMeasuredTtft", measuredTtft.Count(c => c.Good));
+            j.WriteStartArray("decodeShapes");
+            foreach (var (shape, tpot) in ByDecodeShape(o.Predictions))
+            {
+                j.WriteStartObject();
+                j.WriteString("shape", shape);
+                Stats(j, "tpot", tpot);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
             j.WriteStartArray("plannerChoices");
             foreach (var c in choices)
             {

@@ -68,6 +68,14 @@ public sealed record ServingCase(
     /// <summary>The group a planner orders layouts in: model, GPU, ISL/OSL and mode.</summary>
     public string Group => $"{Model.Name} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")}";
 
+    /// <summary>
+    /// The decode engine's attention TP and the requests in flight per decode GPU: the engine's for an aggregated row,
+    /// the decode workers' for a disaggregated one (all requests counted as decoding).
+    /// </summary>
+    public (int Tp, double RequestsPerGpu) DecodeShape => Engine is { } e
+        ? (e.AttentionTp, (double)Workload.Concurrency / e.Gpus)
+        : (Disaggregated!.Decode.AttentionTp, (double)Workload.Concurrency / ((long)Disaggregated.Decode.Gpus * Disaggregated.DecodeWorkers));
+
     // A row read by the benchmark's recipes: the first reading, with the others as its alternatives, and the assumption
     // (and, for several, that the predictions' geometric mean is reported) kept with the row.
     private static ServingCase Readings(string assumption, List<string> assumptions, IEnumerable<ServingCase> readings)
