@@ -304,6 +304,24 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_gemm_below_the_smallest_measured_m_streams_the_weights_at_that_m_share()
+    {
+        // Decode GEMMs of a few rows pad them to a 64-row tile and read the same weights as a 64-row GEMM: DeepGEMM's dense
+        // table starts at M = 64, so below it the share is the share there, for every N and K.
+        var h200 = new Kernels.KernelModel(Hardware.GpuCatalog.Resolve("H200"));
+        var at64 = h200.GemmShare(Kernels.GemmTable.Dense, 64, 8192, 8192)!.Value;
+        Assert.Equal(at64, h200.GemmShare(Kernels.GemmTable.Dense, 4, 8192, 8192)!.Value, 12);
+        Assert.Equal(at64, h200.GemmShare(Kernels.GemmTable.Dense, 1, 8192, 8192)!.Value, 12);
+        Assert.NotEqual(at64, h200.GemmShare(Kernels.GemmTable.Dense, 64, 1024, 8192)!.Value, 3); // the shape still counts
+
+        // The masked (decode expert) table starts at 256 rows per group: below a tile the share is the one at 64 rows,
+        // between 64 and 256 it is still reached from the measured M above.
+        var masked64 = h200.GemmShare(Kernels.GemmTable.Masked, 64, 4096, 7168)!.Value;
+        Assert.Equal(masked64, h200.GemmShare(Kernels.GemmTable.Masked, 8, 4096, 7168)!.Value, 12);
+        Assert.NotEqual(masked64, h200.GemmShare(Kernels.GemmTable.Masked, 256, 4096, 7168)!.Value, 3);
+    }
+
+    [Fact]
     public void A_framework_prices_with_the_kernels_it_runs()
     {
         // vLLM's dense FP8 GEMMs on B200 are its CUTLASS kernels, measured by its own benchmarks (blackwell-cutlass.json:

@@ -98,6 +98,9 @@ public sealed class KernelModel
         _ => share,
     };
 
+    // log2 of the rows of the smallest GEMM tile.
+    private const double TileLogM = 6;
+
     /// <summary>Share of the GEMM roofline (peaks) a GEMM of this shape reaches; null when there is no data.</summary>
     public double? GemmShare(GemmTable table, double m, double n, double k)
     {
@@ -113,6 +116,17 @@ public sealed class KernelModel
         }
 
         double lm = Math.Log2(m), ln = Math.Log2(n), lk = Math.Log2(k);
+        // A GEMM of fewer rows than one tile pads them to it and streams the same weights: below the smallest measured M,
+        // up to a 64-row tile (Hopper's warpgroup MMA takes 64 rows; DeepGEMM's dense table starts there), it takes the
+        // share measured at that M. Without this the weighting below, far from every measured M, flattens to the mean
+        // of all shapes and loses the shape's N and K.
+        var minM = double.MaxValue;
+        foreach (var p in points)
+        {
+            minM = Math.Min(minM, p.LogM);
+        }
+
+        lm = Math.Max(lm, Math.Min(minM, TileLogM));
         if (Band != Band.Mid)
         {
             // The spread of the measurements at the nearest M.
