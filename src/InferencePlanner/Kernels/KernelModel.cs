@@ -51,6 +51,12 @@ public sealed class KernelModel
     // GEMM measurements with their shapes in log2, for the interpolation.
     private readonly (double LogM, double LogN, double LogK, double M, double Share)[] _dense, _contiguous, _masked;
 
+    // log2 of the rows of the smallest GEMM tile.
+    private const double TileLogM = 6;
+
+    // The least log2 M each table prices at: its smallest measured M, up to one tile (see Floor).
+    private readonly double _denseFloor, _contiguousFloor, _maskedFloor;
+
     /// <summary>Kernel efficiencies of <paramref name="gpu"/> at one end of the band.</summary>
     public KernelModel(GpuSpec gpu, Band band = Band.Mid)
         : this(gpu, KernelCatalog.For(gpu), band)
@@ -74,7 +80,17 @@ public sealed class KernelModel
         _dense = Logs(Profile?.Dense ?? []);
         _contiguous = Profile is { Contiguous.Count: > 0 } ? Logs(Profile.Contiguous) : _dense;
         _masked = Profile is { Masked.Count: > 0 } ? Logs(Profile.Masked) : _dense;
+        _denseFloor = Floor(_dense);
+        _contiguousFloor = Floor(_contiguous);
+        _maskedFloor = Floor(_masked);
     }
+
+    // A GEMM of fewer rows than one tile pads them to it and streams the same weights: below the smallest measured M,
+    // up to a 64-row tile (Hopper's warpgroup MMA takes 64 rows; DeepGEMM's dense table starts there), it takes the
+    // share measured at that M. Without this the weighting in GemmShare, far from every measured M, flattens to the
+    // mean of all shapes and loses the shape's N and K.
+    private static double Floor((double LogM, double LogN, double LogK, double M, double Share)[] points) =>
+        points.Length == 0 ? 0 : Math.Min(points.Min(p => p.LogM), TileLogM);
 
     private static (double, double, double, double, double)[] Logs(IReadOnlyList<GemmPoint> points) =>
         [.. points.Select(p => (Math.Log2(p.M), Math.Log2(p.N), Math.Log2(p.K), p.M, p.Share))];
@@ -98,9 +114,6 @@ public sealed class KernelModel
         _ => share,
     };
 
-    // log2 of the rows of the smallest GEMM tile.
-    private const double TileLogM = 6;
-
     /// <summary>Share of the GEMM roofline (peaks) a GEMM of this shape reaches; null when there is no data.</summary>
     public double? GemmShare(GemmTable table, double m, double n, double k)
     {
@@ -116,17 +129,12 @@ public sealed class KernelModel
         }
 
         double lm = Math.Log2(m), ln = Math.Log2(n), lk = Math.Log2(k);
-        // A GEMM of fewer rows than one tile pads them to it and streams the same weights: below the smallest measured M,
-        // up to a 64-row tile (Hopper's warpgroup MMA takes 64 rows; DeepGEMM's dense table starts there), it takes the
-        // share measured at that M. Without this the weighting below, far from every measured M, flattens to the mean
-        // of all shapes and loses the shape's N and K.
-        var minM = double.MaxValue;
-        foreach (var p in points)
+        lm = Math.Max(lm, table switch
         {
-            minM = Math.Min(minM, p.LogM);
-        }
-
-        lm = Math.Max(lm, Math.Min(minM, TileLogM));
+            GemmTable.Dense => _denseFloor,
+            GemmTable.Contiguous => _contiguousFloor,
+            _ => _maskedFloor,
+        });
         if (Band != Band.Mid)
         {
             // The spread of the measurements at the nearest M.
