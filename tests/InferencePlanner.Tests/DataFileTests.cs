@@ -13,6 +13,9 @@ public sealed class DataFileTests
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "NoSuchGpu"}""")]
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "prefillAttention": {"measuredOn": "NoSuchGpu", "points": [{"seqLen": 512, "tflops": 292}]}}""")]
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "prefillAttention": {"points": [{"seqLen": -1, "tflops": 292}]}}""")]
+    [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gqaDecode": {"measuredOn": "NoSuchGpu", "memoryGBps": 3000}}""")]
+    [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gqaDecode": {"memoryGBps": -5}}""")]
+    [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gqaDecode": {"source": "s"}}""")]
     public void A_broken_kernel_profile_is_an_input_error(string json)
     {
         var e = Assert.Throws<InputException>(() => KernelProfile.Parse(json, "my-kernels.json", n => Hardware.GpuCatalog.Resolve(n)));
@@ -89,6 +92,25 @@ public sealed class DataFileTests
         Assert.Equal("blackwell", KernelCatalog.For(Hardware.GpuCatalog.Resolve("B200"))!.Name);
         Assert.Equal("blackwell", KernelCatalog.For(Hardware.GpuCatalog.Resolve("GB300"))!.Name);
         Assert.Null(KernelCatalog.For(Hardware.GpuCatalog.Resolve("MI355X")));
+    }
+
+    [Fact]
+    public void Decode_attention_over_per_head_keys_and_values_runs_at_its_own_kernels_share()
+    {
+        // FlashAttention-3's decode at six published serving shapes reaches a median 0.705 of HBM (hopper.json, given on
+        // H200); FlashMLA's latent-cache decode 3,000 of the H800's 3,350 GB/s.
+        var h200 = Hardware.GpuCatalog.Resolve("H200");
+        var kernels = new KernelModel(h200);
+        Assert.Equal(0.705, kernels.GqaDecodeMemoryShare(), 3);
+        Assert.Equal(3000 / 3350.0, kernels.AttentionShares().Memory, 3);
+
+        // The same bytes cost the two kernels' shares.
+        var policy = new Pricing.RooflinePolicy(h200);
+        var read = Work.Operator.Kernel(Work.OperatorKind.Attention, Units.Precision.Bf16, Units.Flops.Zero, Units.Bytes.FromBytes(1e9));
+        var latent = policy.Price(read).Time.Milliseconds;
+        var perHead = policy.Price(read with { GroupedQuery = true }).Time.Milliseconds;
+        var seconds = 1e9 / (h200.MemoryBandwidthGBps * 1e9);
+        Assert.Equal(seconds * 1000 * (1 / kernels.GqaDecodeMemoryShare() - 1 / kernels.AttentionShares().Memory), perHead - latent, 9);
     }
 
     [Fact]

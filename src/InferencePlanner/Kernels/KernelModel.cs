@@ -187,6 +187,12 @@ public sealed class KernelModel
     }
 
     /// <summary>
+    /// Share of HBM bandwidth the decode attention of grouped-query or multi-head attention reaches when memory-bound:
+    /// the profile's own measurement of those kernels, otherwise the attention kernel's share of <see cref="AttentionShares"/>.
+    /// </summary>
+    public double GqaDecodeMemoryShare() => Profile?.GqaDecodeMemoryShare ?? AttentionShares().Memory;
+
+    /// <summary>
     /// Share of the BF16 peak a causal prefill attention over <paramref name="keys"/> keys per prompt reaches:
     /// interpolated in log length between the measured sequence lengths (held at the ends); at the band's ends the
     /// slower or faster of the two neighbouring measurements. Null without data (the caller then uses the

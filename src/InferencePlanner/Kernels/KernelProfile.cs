@@ -57,6 +57,12 @@ public sealed record KernelProfile
     public double? AttentionComputeShare { get; init; }
 
     /// <summary>
+    /// Decode attention of grouped-query or multi-head attention (per-head keys and values, not MLA's latent):
+    /// achieved share of HBM bandwidth when memory-bound; null without data (the MLA kernel's share then applies).
+    /// </summary>
+    public double? GqaDecodeMemoryShare { get; init; }
+
+    /// <summary>
     /// Causal prefill attention: (keys attended, share of the BF16 peak of the GPU it was measured on), by
     /// sequence length; empty without data.
     /// </summary>
@@ -86,7 +92,7 @@ public sealed record KernelProfile
     // The keys a kernel file may hold at each level (data/kernels/README.md).
     private static readonly Dictionary<string, string[]> Keys = new(StringComparer.Ordinal)
     {
-        [""] = ["name", "measuredOn", "appliesTo", "source", "notes", "gemmFp8", "groupedContiguous", "groupedMasked", "mlaDecode", "prefillAttention", "allToAllNormal", "allToAllLowLatency"],
+        [""] = ["name", "measuredOn", "appliesTo", "source", "notes", "gemmFp8", "groupedContiguous", "groupedMasked", "mlaDecode", "gqaDecode", "prefillAttention", "allToAllNormal", "allToAllLowLatency"],
         ["gemmFp8"] = ["source", "notes", "points"],
         ["gemmFp8.points[]"] = ["m", "n", "k", "tflops", "groups"],
         ["groupedContiguous"] = ["source", "notes", "points"],
@@ -94,6 +100,7 @@ public sealed record KernelProfile
         ["groupedMasked"] = ["source", "notes", "points"],
         ["groupedMasked.points[]"] = ["m", "n", "k", "tflops", "groups"],
         ["mlaDecode"] = ["source", "notes", "memoryGBps", "tflops"],
+        ["gqaDecode"] = ["source", "notes", "measuredOn", "memoryGBps"],
         ["prefillAttention"] = ["source", "notes", "measuredOn", "points"],
         ["prefillAttention.points[]"] = ["seqLen", "tflops"],
         ["allToAllNormal"] = ["source", "notes", "commSms", "nvlink", "rdma"],
@@ -160,22 +167,34 @@ public sealed record KernelProfile
             computeShare = mla.TryGetProperty("tflops", out _) ? Positive(mla, "tflops", origin) / gpu.Fp16Tflops : null;
         }
 
+        // A table may be measured on another GPU of the architecture than the rest of the profile.
+        GpuSpec MeasuredOn(System.Text.Json.JsonElement table, string name)
+        {
+            if (!table.TryGetProperty("measuredOn", out var o) || o.ValueKind != System.Text.Json.JsonValueKind.String)
+            {
+                return gpu;
+            }
+
+            try
+            {
+                return resolve(o.GetString()!);
+            }
+            catch (InputException e) when (!e.Message.StartsWith(origin, StringComparison.Ordinal))
+            {
+                throw new InputException($"{origin}: {name}.measuredOn: {e.Message}", e);
+            }
+        }
+
+        double? gqaShare = null;
+        if (root.TryGetProperty("gqaDecode", out var gqa))
+        {
+            gqaShare = Positive(gqa, "memoryGBps", origin) / MeasuredOn(gqa, "gqaDecode").MemoryBandwidthGBps;
+        }
+
         IReadOnlyList<(double, double)> prefill = [];
         if (root.TryGetProperty("prefillAttention", out var pa))
         {
-            // A table may be measured on another GPU of the architecture than the rest of the profile.
-            var on = gpu;
-            if (pa.TryGetProperty("measuredOn", out var o) && o.ValueKind == System.Text.Json.JsonValueKind.String)
-            {
-                try
-                {
-                    on = resolve(o.GetString()!);
-                }
-                catch (InputException e) when (!e.Message.StartsWith(origin, StringComparison.Ordinal))
-                {
-                    throw new InputException($"{origin}: prefillAttention.measuredOn: {e.Message}", e);
-                }
-            }
+            var on = MeasuredOn(pa, "prefillAttention");
 
             prefill = [.. pa.GetProperty("points").EnumerateArray()
                 .Select(p => (Positive(p, "seqLen", origin), Positive(p, "tflops", origin) / on.Fp16Tflops))
@@ -214,6 +233,7 @@ public sealed record KernelProfile
             Masked = Gemms("groupedMasked"),
             AttentionMemoryShare = memShare,
             AttentionComputeShare = computeShare,
+            GqaDecodeMemoryShare = gqaShare,
             PrefillAttention = prefill,
             NvLink = nvlink,
             Rdma = rdma,

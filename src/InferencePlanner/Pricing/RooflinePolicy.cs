@@ -45,7 +45,7 @@ public sealed class RooflinePolicy
     private readonly FlopRate _fp4, _fp8, _bf16;
     private readonly Bandwidth _memory;
     private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency, _allReduceScaleOutLatency;
-    private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute;
+    private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute, _gqaDecodeMemory;
     private readonly Bandwidth _allReduce, _nic, _nvlinkDispatch, _nvlinkCombine;
 
     /// <summary>Rates for <paramref name="gpu"/> at one end of the kernel data's band, resolved once.</summary>
@@ -68,6 +68,7 @@ public sealed class RooflinePolicy
         _gemmShare = Kernels.DefaultGemmShare;
         _streamingShare = Kernels.StreamingShare;
         (_attentionMemory, _attentionCompute) = Kernels.AttentionShares();
+        _gqaDecodeMemory = Kernels.GqaDecodeMemoryShare();
         _allReduce = Bandwidth.FromGBps(gpu.ScaleUpBandwidthGBps * gpu.Efficiency.ScaleUp);
         _nic = Bandwidth.FromGBps(gpu.ScaleOutBandwidthGBps * gpu.Efficiency.ScaleOut);
         _nvlinkDispatch = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: false));
@@ -107,7 +108,7 @@ public sealed class RooflinePolicy
                 ? Link(op.ScaleUpBytes / _allReduce, op.ScaleOutBytes / _nic, _allReduceScaleOutLatency)
                 : Link(op.ScaleUpBytes / _allReduce, Duration.Zero, _scaleUpLatency),
             OperatorKind.Dispatch or OperatorKind.Combine => Exchange(op),
-            OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * AttentionComputeShare(op)), op.MemoryBytes / (_memory * _attentionMemory),
+            OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * AttentionComputeShare(op)), op.MemoryBytes / (_memory * (op.GroupedQuery ? _gqaDecodeMemory : _attentionMemory)),
                 Fixed(op, measured: Kernels.Profile is not null)),
             OperatorKind.Glue => Roof(Duration.Zero, op.MemoryBytes / (_memory * _streamingShare), Fixed(op, measured: false)),
             _ => Gemm(op),

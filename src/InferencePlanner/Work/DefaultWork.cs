@@ -382,7 +382,7 @@ public static class DefaultWork
             Operator.Kernel(OperatorKind.Gemm, p.Weights, Flops.FromMacs(macs), Bytes.FromBytes(projParams * p.Weights.BytesPerElement() + groupTokens * h * ActivationBytes * 3))
                 with { M = groupTokens, N = projParams / h, K = h, Launches = ProjectionKernels(a, decode: form == MlaForm.OnTheFly) },
             // A split-KV decode kernel (FlashMLA, FlashDecoding) runs as the attention pass and a combine of the splits.
-            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)) with { Launches = 2 },
+            Operator.Kernel(OperatorKind.Attention, p.Attention, Flops.FromMacs(coreMacs), Bytes.FromBytes(kvBytes)) with { Launches = 2, GroupedQuery = a.Kind != AttentionKind.Mla },
             AllReduce(tp, groupTokens, h))
         {
             Indexer = a.Sparse is { } s ? Indexer(s, groupTokens, groupTokens * context, groupRequests * context) : Operator.None(OperatorKind.Attention),

@@ -82,6 +82,9 @@ public readonly record struct Operator(OperatorKind Kind, Precision Precision, F
     /// <summary>For attention: a causal pass over prompts (prefill), keys attended per prompt in <see cref="K"/>.</summary>
     public bool Causal { get; init; }
 
+    /// <summary>For attention: over per-head keys and values (grouped-query or multi-head attention), which its own decode kernels read, rather than MLA's latent.</summary>
+    public bool GroupedQuery { get; init; }
+
     /// <summary>Kernels the operator launches (each pays the launch latency where the latency is modelled).</summary>
     public double Launches { get; init; } = 1;
 
