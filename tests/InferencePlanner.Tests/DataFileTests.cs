@@ -119,7 +119,7 @@ public sealed class DataFileTests
         var b200 = Hardware.GpuCatalog.Resolve("B200");
         var kernels = new KernelModel(b200);
         var (memory, compute) = kernels.AttentionShares();
-        Assert.Equal(5831 / b200.MemoryBandwidthGBps, memory, 9);
+        Assert.Equal(6108 / b200.MemoryBandwidthGBps, memory, 9);
         Assert.Equal(KernelModel.DefaultAttentionComputeShare, compute, 9);
         Assert.Null(kernels.GemmShare(GemmTable.Dense, 64, 4096, 7168));
     }
