@@ -460,7 +460,8 @@ public sealed class ServingTests
         Assert.True(o.Ttft.MedianAbs <= 36, $"TTFT median {o.Ttft.MedianAbs:F1}%");
         Assert.True(o.TtftGpuHeldOut.MedianAbs <= 36 && o.TtftModelHeldOut.MedianAbs <= 38, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}%");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.TpotModelHeldOut.MedianAbs <= 16, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}%");
+        Assert.True(o.TpotGpuHeldOut.MedianAbs <= 15, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (13.9% when this guard was set)");
+        Assert.True(o.TpotModelHeldOut.MedianAbs <= 15, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}% (14.0% when this guard was set)");
         Assert.True(o.Ranking.Count(r => r.Spearman >= 0.8) >= 0.8 * o.Ranking.Count, "most groups order their layouts as measured");
     }
 
