@@ -183,6 +183,26 @@ public sealed class DefaultPropertyTests
     }
 
     [Fact]
+    public void An_mla_decode_kernel_computes_64_query_heads_per_token_however_few_a_tp_group_has()
+    {
+        // FlashMLA and TensorRT-LLM's MLA decode take 64 or 128 query heads (sglang PR #22372, vllm PR #48047): DeepSeek's
+        // 128 heads at TP2, TP4 and TP8 (64, 32, 16 per GPU) all run 64 heads, and at TP1 all 128. The same group of
+        // eight requests, so the same attention work per head.
+        var t = ModelCatalog.Resolve("deepseek-v3").Transformer;
+        var p = PrecisionSet.NativeFor(t);
+        double Core(int tp) => DefaultWork.Decode(t, DefaultLayout.For(t, 8, tp, null, 1), 8, p, 8.0 / tp, 1024).FullAttention.Core.Flops.Value;
+        Assert.Equal(Core(8), Core(2), 6);
+        Assert.Equal(Core(8), Core(4), 6);
+        Assert.Equal(2 * Core(8), Core(1), 6);
+
+        // Grouped-query attention splits its heads over TP with nothing padded.
+        var llama = ModelCatalog.Resolve("llama-3.1-70b").Transformer;
+        var lp = PrecisionSet.NativeFor(llama);
+        double Gqa(int tp) => DefaultWork.Decode(llama, DefaultLayout.For(llama, 8, tp, null, 1), 8, lp, 8.0 / tp, 1024).FullAttention.Core.Flops.Value;
+        Assert.Equal(Gqa(1), 8 * Gqa(8), 6);
+    }
+
+    [Fact]
     public void Tensor_parallel_shards_of_the_attention_weights_add_up_to_the_whole()
     {
         Gen.Select(GenModel, Gen.OneOf(2, 4, 8)).Sample((m, tp) =>

@@ -364,9 +364,11 @@ public static class DefaultWork
                     break;
                 default:
                     // Absorbed on the fly, as FlashMLA-style kernels run it: queries move into the latent space (W_UK),
-                    // attention runs as MQA over the cached latent, the result moves back through W_UV.
+                    // attention runs as MQA over the cached latent, the result moves back through W_UV. The kernels
+                    // take 64 or 128 query heads per token, so a TP group's fewer heads are padded to 64 and the core
+                    // computes them all (it reads the same latent either way).
                     macs += groupTokens * heads * (a.QkNopeHeadDim * latent + latent * a.VHeadDim);
-                    coreMacs = groupTokens * heads * attended * (latent + a.QkRopeHeadDim + latent);
+                    coreMacs = groupTokens * MlaKernelHeads(heads) * attended * (latent + a.QkRopeHeadDim + latent);
                     break;
             }
         }
@@ -388,6 +390,11 @@ public static class DefaultWork
             Indexer = a.Sparse is { } s ? Indexer(s, groupTokens, groupTokens * context, groupRequests * context) : Operator.None(OperatorKind.Attention),
         };
     }
+
+    // Query heads an MLA decode kernel computes per token for a GPU's heads: FlashMLA takes 64 or 128 (sgl-project/sglang
+    // PR #22372 pads a TP group's 16 or 8 heads to 64), and so did FlashInfer's TensorRT-LLM MLA decode on SM100
+    // (vllm-project/vllm PR #48047: 64 for TP4, TP8 and TP16 before FlashInfer 0.6.14).
+    private static double MlaKernelHeads(double heads) => heads <= 64 ? 64 : Math.Ceiling(heads / 128) * 128;
 
     /// <summary>Attention weights one GPU holds per layer for MLA in the materialised absorbed form.</summary>
     public static double MaterialisedAbsorbedParameters(TransformerSpec t, int tp)
