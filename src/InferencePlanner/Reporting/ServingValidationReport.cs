@@ -104,13 +104,13 @@ public static class ServingValidationReport
         }
     }
 
-    /// <summary>Upper bands of the requests in flight per decode GPU that <see cref="ByDecodeShape"/> groups rows by.</summary>
-    public static readonly double[] RequestsPerGpuBands = [2, 8, 32, double.PositiveInfinity];
+    // Upper ends of the bands of requests in flight per decode GPU that ByDecodeShape groups rows by.
+    private static readonly double[] RequestsPerGpuBands = [2, 8, 32, double.PositiveInfinity];
 
     /// <summary>
-    /// TPOT errors by the decode engine's attention TP and the requests in flight per decode GPU (in the bands of
-    /// <see cref="RequestsPerGpuBands"/>): where the model's bias changes with the layout, a planner that trusts it
-    /// leans towards the layouts it predicts too fast.
+    /// TPOT errors by the decode engine's attention TP and the requests in flight per decode GPU (up to 2, 2 to 8, 8 to
+    /// 32, more): where the model's bias changes with the layout, a planner that trusts it leans towards the layouts it
+    /// predicts too fast.
     /// </summary>
     public static IReadOnlyList<(string Shape, ErrorStats Tpot)> ByDecodeShape(IReadOnlyList<ServingPrediction> predictions)
     {
