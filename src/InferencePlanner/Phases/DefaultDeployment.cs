@@ -65,15 +65,7 @@ public static class DefaultDeployment
             return DenseTp(t, gpu, p, o);
         }
 
-        foreach (var tp in TpsWithin(t, gpu))
-        {
-            if (WeightsFit(t, gpu, MoeDecodeGpus(t, gpu, tp, p, o), tp, p, o, 1))
-            {
-                return tp;
-            }
-        }
-
-        return 1;
+        return TpsWithin(t, gpu).FirstOrDefault(tp => WeightsFit(t, gpu, MoeDecodeGpus(t, gpu, tp, p, o), tp, p, o, 1), 1);
     }
 
     /// <summary>
@@ -90,15 +82,7 @@ public static class DefaultDeployment
             return SeedPrefillTp;
         }
 
-        foreach (var tp in TpsWithin(t, gpu).Where(tp => tp >= SeedPrefillTp))
-        {
-            if (WeightsFit(t, gpu, tp, tp, p, o, 1))
-            {
-                return tp;
-            }
-        }
-
-        return SeedPrefillTp;
+        return TpsWithin(t, gpu).Where(tp => tp >= SeedPrefillTp).FirstOrDefault(tp => WeightsFit(t, gpu, tp, tp, p, o, 1), SeedPrefillTp);
     }
 
     /// <summary>

@@ -207,7 +207,7 @@ public sealed record ServingCase(
     }
 
     /// <summary>Whether a row comes from aiconfigurator's own sweeps, whose client sends every request at its nominal lengths.</summary>
-    public static bool FixedLengthClient(ServingMeasurement row)
+    internal static bool FixedLengthClient(ServingMeasurement row)
     {
         ArgumentNullException.ThrowIfNull(row);
         return row["silicon_data_source"].Contains("aic-auto-gap-analysis", StringComparison.Ordinal);
