@@ -529,13 +529,14 @@ public static class DefaultWork
         // Each expert-parallel rank receives the top-k copies routed to its experts from every token of the
         // deployment; the busiest gets `imbalance` times the mean. Under MoE TP each of its GPUs computes a 1/MoeTp
         // slice of every expert for those copies. A small batch activates only some experts: each token picks k of
-        // the E, so an expert is left idle by all T tokens with probability (1 - k/E)^T, and its weights are not read.
+        // the E, so an expert is left idle by all T tokens, and its weights are not read; the more popular experts draw
+        // repeat picks, so fewer are hit than if all were equally popular (ExpertsHitShare).
         double moeTp = layout.MoeTp, ep = layout.Ep;
         var allTokens = groupTokens * layout.Dp;
         var imbalance = layout.EffectiveImbalance(t, allTokens / ep);
         var pairs = allTokens * k / ep * imbalance;
         var localExperts = Math.Max(1, layout.ExpertsPerGpu(t));
-        var hitExperts = Math.Max(1, localExperts * ExpertsHitShare(f, allTokens));
+        var hitExperts = Math.Max(1, localExperts * ExpertsHitShare(f, allTokens, layout.LoadSpread));
         var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams / moeTp),
             Bytes.FromBytes(hitExperts * expertBytes / moeTp + pairs * (2 * h + f.ExpertIntermediate / moeTp) * ActivationBytes))
             with { M = pairs / hitExperts, N = 2.0 * f.ExpertIntermediate / moeTp, K = h, Groups = hitExperts, Table = decode ? Kernels.GemmTable.Masked : Kernels.GemmTable.Contiguous, Launches = 2 };
@@ -562,9 +563,15 @@ public static class DefaultWork
 
     /// <summary>
     /// Share of the experts that at least one of <paramref name="tokens"/> tokens routes to, each token picking
-    /// top-k of the routed experts: 1 - (1 - k/E)^T (tokens routed independently).
+    /// top-k of the routed experts, tokens routed independently. With equally popular experts an expert is idle with
+    /// probability (1 - k/E)^T = exp(-rT), r = -ln(1 - k/E). Experts are not equally popular: their loads spread by
+    /// <paramref name="spread"/> (the coefficient of variation the expert imbalance is derived from,
+    /// <see cref="DefaultLayout.ExpertLoadSpread"/>), so the popular ones draw repeat picks and fewer distinct experts
+    /// are hit. With popularity gamma-distributed about the mean (shape a = 1 / spread^2), the expected idle share is
+    /// the gamma's Laplace transform at rT: (1 + rT / a)^-a; a spread of 0 gives the uniform case. One token hits
+    /// k/E within 1% at the calibrated spread (exactly k/E for equal experts).
     /// </summary>
-    public static double ExpertsHitShare(FeedForwardSpec f, double tokens)
+    public static double ExpertsHitShare(FeedForwardSpec f, double tokens, double spread = 0)
     {
         ArgumentNullException.ThrowIfNull(f);
         if (!f.IsMoe || tokens <= 0)
@@ -572,8 +579,14 @@ public static class DefaultWork
             return f.IsMoe ? 0 : 1;
         }
 
-        var idle = Math.Pow(1 - (double)f.TopK / f.RoutedExperts, tokens);
-        return 1 - idle;
+        if (!(spread > 0))
+        {
+            return 1 - Math.Pow(1 - (double)f.TopK / f.RoutedExperts, tokens);
+        }
+
+        var shape = 1 / (spread * spread);
+        var rate = -tokens * Math.Log(1 - (double)f.TopK / f.RoutedExperts);
+        return 1 - Math.Pow(1 + rate / shape, -shape);
     }
 
     /// <summary>
