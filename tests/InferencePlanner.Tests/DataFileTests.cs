@@ -114,6 +114,29 @@ public sealed class DataFileTests
     }
 
     [Fact]
+    public void Weight_only_experts_compute_at_the_published_dequantisation_rate()
+    {
+        // SGLang PR #38884: Marlin's W4A16 MoE GEMMs on H100 ran at 254 TFLOPS, 25.7% of the BF16 peak, bound by the
+        // dequantisation on the SMs.
+        var h100 = Hardware.GpuCatalog.Resolve("H100-SXM");
+        Assert.Equal(254, new KernelModel(h100).WeightOnlyComputeShare * h100.Fp16Tflops, 6);
+
+        // H20's tensor cores are slow beside its 78 SMs: the dequantisation does not bind there.
+        var h20 = Hardware.GpuCatalog.Resolve("H20");
+        Assert.True(new KernelModel(h20).WeightOnlyComputeShare >= h20.Efficiency.Compute);
+
+        // A compute-bound expert GEMM with MXFP4 weights on H200 runs at that rate; with FP8 weights at the GEMM's own.
+        var h200 = Hardware.GpuCatalog.Resolve("H200");
+        var policy = new Pricing.RooflinePolicy(h200);
+        var gemm = Work.Operator.Kernel(Work.OperatorKind.ExpertGemm, Units.Precision.Fp4, Units.Flops.FromMacs(1e15), Units.Bytes.FromBytes(1e6))
+            with { M = 4096, N = 5760, K = 2880, Groups = 8, Table = GemmTable.Contiguous, Launches = 0 };
+        var fp4 = policy.Price(gemm);
+        Assert.Equal(Pricing.Bound.Compute, fp4.Bound);
+        Assert.Equal(2e15 / (254.0 / 132 * h200.Sms * 1e12) * 1000, fp4.Time.Milliseconds, 6);
+        Assert.True(policy.Price(gemm with { Precision = Units.Precision.Fp8 }).Time < fp4.Time);
+    }
+
+    [Fact]
     public void The_blackwell_profile_keeps_the_named_defaults_where_it_has_no_data()
     {
         var b200 = Hardware.GpuCatalog.Resolve("B200");

@@ -40,6 +40,16 @@ public sealed class KernelModel
     /// <summary>Named defaults for attention kernels: FlashMLA's 3,000 of 3,350 GB/s and 660 of 989.5 TFLOPS on H800.</summary>
     public const double DefaultAttentionMemoryShare = 3000 / 3350.0, DefaultAttentionComputeShare = 660 / 989.5;
 
+    /// <summary>
+    /// Compute throughput per SM of a weight-only GEMM (4-bit weights, BF16 activations) where the dequantisation,
+    /// not the tensor cores, sets the pace, TFLOPS: every weight is unpacked and scaled on the SM's ALUs once per tile
+    /// of tokens, so the rate grows with the SMs, not with the tensor cores' peak. From one published measurement: the
+    /// W4A16 MoE GEMMs of a live SGLang server on H100 (Marlin, MXFP4 experts, 16,384-token chunked-prefill forwards)
+    /// ran 1.237 TFLOP per layer in 4.863 ms, 254 TFLOPS, 25.7% of the BF16 peak, issue-bound on the dequantisation
+    /// (sgl-project/sglang PR #38884): 254 / 132 SMs.
+    /// </summary>
+    public const double WeightOnlyTflopsPerSm = 254.0 / 132;
+
     private readonly GpuSpec _gpu;
 
     // Link measurements sorted by EP size, resolved once so that pricing allocates nothing.
@@ -223,6 +233,14 @@ public sealed class KernelModel
 
     /// <summary>Share of the roofline a GEMM without kernel data reaches (the GPU's named factor).</summary>
     public double DefaultGemmShare => DefaultBand(_gpu.Efficiency.Compute);
+
+    /// <summary>
+    /// The most a weight-only GEMM (weights the tensor cores cannot take as they are: FP4 without FP4 units, INT4) reaches
+    /// of the BF16 peak while compute-bound: its dequantisation rate, <see cref="WeightOnlyTflopsPerSm"/> per SM,
+    /// over that peak (0.257 on H100 and H200; on GPUs whose tensor cores are slow beside their SMs, as H20's, the
+    /// GEMM's own share is the lower).
+    /// </summary>
+    public double WeightOnlyComputeShare => Math.Min(1, WeightOnlyTflopsPerSm * _gpu.Sms / _gpu.Fp16Tflops);
 
     /// <summary>Share of HBM bandwidth a streaming kernel reaches (the GPU's named factor).</summary>
     public double StreamingShare => _gpu.Efficiency.Memory;

@@ -45,7 +45,7 @@ public sealed class RooflinePolicy
     private readonly FlopRate _fp4, _fp8, _bf16;
     private readonly Bandwidth _memory;
     private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency, _allReduceScaleOutLatency;
-    private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute, _gqaDecodeMemory;
+    private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute, _gqaDecodeMemory, _weightOnlyShare;
     private readonly Bandwidth _allReduce, _nic, _nvlinkDispatch, _nvlinkCombine;
 
     /// <summary>Rates for <paramref name="gpu"/> at one end of the kernel data's band, resolved once.</summary>
@@ -69,6 +69,7 @@ public sealed class RooflinePolicy
         _streamingShare = Kernels.StreamingShare;
         (_attentionMemory, _attentionCompute) = Kernels.AttentionShares();
         _gqaDecodeMemory = Kernels.GqaDecodeMemoryShare();
+        _weightOnlyShare = Kernels.WeightOnlyComputeShare;
         _allReduce = Bandwidth.FromGBps(gpu.ScaleUpBandwidthGBps * gpu.Efficiency.ScaleUp);
         _nic = Bandwidth.FromGBps(gpu.ScaleOutBandwidthGBps * gpu.Efficiency.ScaleOut);
         _nvlinkDispatch = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: false));
@@ -119,16 +120,19 @@ public sealed class RooflinePolicy
     private double AttentionComputeShare(in Operator op) =>
         op.Causal && Kernels.PrefillAttentionShare(op.K) is { } share ? share : _attentionCompute;
 
+    // A GEMM's roofline at its measured (or named) share; weights the tensor cores cannot take as they are (FP4 without
+    // FP4 units, INT4) are dequantised on the SMs first, which caps its compute share (KernelModel.WeightOnlyComputeShare).
     private Priced Gemm(in Operator op)
     {
         var compute = op.Flops / Peak(op.Precision);
         var memory = op.MemoryBytes / _memory;
+        var weightOnly = _gpu.ComputePrecision(op.Precision) != op.Precision;
         if (Kernels.GemmShare(op.Table, op.M, op.N, op.K) is { } share)
         {
-            return Roof(compute / share, memory / share, Fixed(op, measured: true));
+            return Roof(compute / (weightOnly ? Math.Min(share, _weightOnlyShare) : share), memory / share, Fixed(op, measured: true));
         }
 
-        return Roof(compute / _gemmShare, memory / _gemmShare, Fixed(op, measured: false));
+        return Roof(compute / (weightOnly ? Math.Min(_gemmShare, _weightOnlyShare) : _gemmShare), memory / _gemmShare, Fixed(op, measured: false));
     }
 
     // Fixed time of an operator's kernels: each pays its launch; one whose efficiency is not measured also its prologue and tail.
