@@ -289,6 +289,38 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void The_prompt_cost_table_reads_pairs_of_aggregated_rows_at_low_concurrency()
+    {
+        var o = Outcome.Value;
+        var costs = ServingValidationReport.PromptCosts(o.Predictions);
+        Assert.NotEmpty(costs);
+        Assert.All(costs, c => Assert.Contains(" / agg / ", c.Stratum, StringComparison.Ordinal));
+        Assert.All(costs, c => Assert.True(c.Pairs >= 1));
+
+        // Exact predictions give the measured lines: slope ratio 1, the same intercepts.
+        var exact = ServingValidationReport.PromptCosts([.. o.Predictions.Select(p => p.Predicted ? p with { PredictedTtftMs = p.MeasuredTtftMs } : p)]);
+        Assert.Equal(costs.Select(c => (c.Stratum, c.Pairs)), exact.Select(c => (c.Stratum, c.Pairs)));
+        Assert.All(exact, c =>
+        {
+            Assert.Equal(1, c.SlopeRatio, 9);
+            Assert.Equal(c.MeasuredMsPer1kTokens, c.PredictedMsPer1kTokens, 9);
+            Assert.Equal(c.MeasuredInterceptMs, c.PredictedInterceptMs, 9);
+        });
+
+        // Two rows at 1,024 and 8,192 tokens one second apart, 10 ms apart at zero tokens: 1,000 / 7.168 ms per 1k tokens.
+        var two = o.Predictions.Where(p => p.Predicted && p.Case!.Mode == ServingMode.Aggregated && p.Case.Workload.Concurrency <= ServingValidationReport.PromptCostMaxConcurrency)
+            .GroupBy(p => (p.Case!.Stratum, p.Case.Workload.Concurrency, p.Case.Workload.Osl, p.Case.Engine!.Describe(p.Case.Model.Transformer), p.Case.Framework.Name, p.Case.Precisions))
+            .First(g => g.Select(p => p.Case!.Workload.Isl).Distinct().Count() == 2);
+        var isls = two.Select(p => p.Case!.Workload.Isl).Distinct().Order().ToArray();
+        var line = two.Select(p => p with { MeasuredTtftMs = 10 + (p.Case!.Workload.Isl - isls[0]) * 1000.0 / (isls[1] - isls[0]), PredictedTtftMs = 10 + (p.Case.Workload.Isl - isls[0]) * 2000.0 / (isls[1] - isls[0]) }).ToList();
+        var one = Assert.Single(ServingValidationReport.PromptCosts(line));
+        Assert.Equal(1, one.Pairs);
+        Assert.Equal(1e6 / (isls[1] - isls[0]), one.MeasuredMsPer1kTokens, 9);
+        Assert.Equal(2, one.SlopeRatio, 9);
+        Assert.Equal(10 - isls[0] * 1000.0 / (isls[1] - isls[0]), one.MeasuredInterceptMs, 9);
+    }
+
+    [Fact]
     public void The_decode_shape_table_sorts_every_predicted_row_by_tp_and_requests_per_gpu()
     {
         var o = Outcome.Value;

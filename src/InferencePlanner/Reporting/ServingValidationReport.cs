@@ -93,14 +93,73 @@ public static class ServingValidationReport
         }
 
         return choices;
+    }
 
-        static string Deployment(ServingPrediction p)
+    // A row's deployment: framework, precisions and layout.
+    private static string Deployment(ServingPrediction p)
+    {
+        var c = p.Case!;
+        var t = c.Model.Transformer;
+        var layout = c.Engine is { } e ? e.Describe(t)
+            : $"{c.Disaggregated!.PrefillWorkers}P{c.Disaggregated.DecodeWorkers}D: prefill {c.Disaggregated.Prefill.Describe(t)}, decode {c.Disaggregated.Decode.Describe(t)}";
+        return $"{c.Framework.Name}, {c.Precisions.Weights.Name()}/{c.Precisions.ExpertWeights.Name()}, {layout}";
+    }
+
+    /// <summary>Most requests in flight at which <see cref="PromptCosts"/> reads a deployment's TTFT against its prompt length.</summary>
+    public const int PromptCostMaxConcurrency = 8;
+
+    /// <summary>
+    /// What a prompt costs in one stratum, read from pairs of measured rows: the same aggregated deployment, output
+    /// length and concurrency (at most <see cref="PromptCostMaxConcurrency"/>) at its shortest and longest prompt. The
+    /// slope of TTFT against prompt length is what the prefill costs per token; the intercept, TTFT less the slope's
+    /// part, is what a request costs besides (overheads and the wait at that concurrency). Medians over the pairs.
+    /// </summary>
+    /// <param name="Stratum">Model / GPU / mode / framework.</param>
+    /// <param name="Pairs">Pairs of rows read.</param>
+    /// <param name="MeasuredMsPer1kTokens">Measured TTFT slope, ms per 1,000 prompt tokens.</param>
+    /// <param name="PredictedMsPer1kTokens">Predicted TTFT slope, ms per 1,000 prompt tokens.</param>
+    /// <param name="SlopeRatio">Predicted over measured slope, the median over the pairs (below 1: prompts priced too cheap).</param>
+    /// <param name="MeasuredInterceptMs">Measured TTFT less the slope's part, ms.</param>
+    /// <param name="PredictedInterceptMs">Predicted TTFT less the slope's part, ms.</param>
+    public sealed record PromptCost(string Stratum, int Pairs, double MeasuredMsPer1kTokens, double PredictedMsPer1kTokens, double SlopeRatio, double MeasuredInterceptMs, double PredictedInterceptMs);
+
+    /// <summary>The prompt costs of each stratum with at least one pair of rows (see <see cref="PromptCost"/>).</summary>
+    public static IReadOnlyList<PromptCost> PromptCosts(IReadOnlyList<ServingPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        var pairs = new List<(string Stratum, double Measured, double Predicted, double MeasuredIntercept, double PredictedIntercept)>();
+        foreach (var g in predictions.Where(p => p.Predicted && p.Case!.Mode == Serving.ServingMode.Aggregated && p.Case.Workload.Concurrency <= PromptCostMaxConcurrency)
+            .GroupBy(p => (p.Case!.Stratum, Deployment(p), p.Case.Workload.Concurrency, p.Case.Workload.Osl)))
         {
-            var c = p.Case!;
-            var t = c.Model.Transformer;
-            var layout = c.Engine is { } e ? e.Describe(t)
-                : $"{c.Disaggregated!.PrefillWorkers}P{c.Disaggregated.DecodeWorkers}D: prefill {c.Disaggregated.Prefill.Describe(t)}, decode {c.Disaggregated.Decode.Describe(t)}";
-            return $"{c.Framework.Name}, {c.Precisions.Weights.Name()}/{c.Precisions.ExpertWeights.Name()}, {layout}";
+            var byIsl = g.GroupBy(p => p.Case!.Workload.Isl).OrderBy(i => i.Key).ToList();
+            if (byIsl.Count < 2)
+            {
+                continue;
+            }
+
+            double lo = byIsl[0].Key, hi = byIsl[^1].Key;
+            var (measured, measuredIntercept) = Line(lo, hi, ErrorStats.Median(byIsl[0].Select(p => p.MeasuredTtftMs!.Value)), ErrorStats.Median(byIsl[^1].Select(p => p.MeasuredTtftMs!.Value)));
+            var (predicted, predictedIntercept) = Line(lo, hi, ErrorStats.Median(byIsl[0].Select(p => p.PredictedTtftMs!.Value)), ErrorStats.Median(byIsl[^1].Select(p => p.PredictedTtftMs!.Value)));
+            pairs.Add((g.Key.Stratum, measured, predicted, measuredIntercept, predictedIntercept));
+        }
+
+        return
+        [
+            .. pairs.GroupBy(p => p.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g => new PromptCost(
+                g.Key,
+                g.Count(),
+                ErrorStats.Median(g.Select(p => p.Measured)),
+                ErrorStats.Median(g.Select(p => p.Predicted)),
+                ErrorStats.Median(g.Where(p => p.Measured > 0).Select(p => p.Predicted / p.Measured).DefaultIfEmpty(double.NaN)),
+                ErrorStats.Median(g.Select(p => p.MeasuredIntercept)),
+                ErrorStats.Median(g.Select(p => p.PredictedIntercept)))),
+        ];
+
+        // Slope in ms per 1,000 tokens and intercept of the line through two TTFTs.
+        static (double Slope, double Intercept) Line(double lo, double hi, double atLo, double atHi)
+        {
+            var slope = (atHi - atLo) / (hi - lo);
+            return (slope * 1000, atLo - slope * lo);
         }
     }
 
@@ -210,6 +269,7 @@ public static class ServingValidationReport
         var measuredTpot = PlannerChoicesWithMeasured(o.Predictions, tpot: true, ttft: false);
         var measuredTtft = PlannerChoicesWithMeasured(o.Predictions, tpot: false, ttft: true);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
+        var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
         [
@@ -219,6 +279,9 @@ public static class ServingValidationReport
             new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
             new Table("serving-decode-shape", "TPOT by the decode engine's attention TP and requests in flight per decode GPU", ["decode shape", .. columns[1..6]], shapes,
                 ["Disaggregated rows count every request as decoding on the decode workers. A bias that changes with TP tilts a planner's choice of layout towards the TPs predicted too fast."]),
+            new Table("serving-prompt-cost", $"TTFT against prompt length: aggregated deployments measured at two or more prompt lengths with the same output length and concurrency (at most {PromptCostMaxConcurrency})",
+                ["stratum", "pairs", "measured ms per 1k prompt tokens", "predicted ms per 1k prompt tokens", "predicted / measured slope", "measured intercept (ms)", "predicted intercept (ms)"], prompts,
+                ["Each pair is one deployment's rows at its shortest and longest prompt; medians over the pairs. The slope is what the prefill costs per token; the intercept, TTFT less the slope's part, what a request costs besides. A slope ratio below 1 with an intercept above the measured one means the prefill is priced too cheap and the calibrated request overhead carries the difference."]),
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json; a test keeps them equal to this calibration."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
@@ -321,6 +384,21 @@ public static class ServingValidationReport
                 j.WriteStartObject();
                 j.WriteString("shape", shape);
                 Stats(j, "tpot", tpot);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteStartArray("promptCosts");
+            foreach (var c in PromptCosts(o.Predictions))
+            {
+                j.WriteStartObject();
+                j.WriteString("stratum", c.Stratum);
+                j.WriteNumber("pairs", c.Pairs);
+                Number(j, "measuredMsPer1kTokens", c.MeasuredMsPer1kTokens);
+                Number(j, "predictedMsPer1kTokens", c.PredictedMsPer1kTokens);
+                Number(j, "slopeRatio", c.SlopeRatio);
+                Number(j, "measuredInterceptMs", c.MeasuredInterceptMs);
+                Number(j, "predictedInterceptMs", c.PredictedInterceptMs);
                 j.WriteEndObject();
             }
 
