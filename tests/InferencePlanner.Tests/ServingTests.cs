@@ -490,6 +490,7 @@ public sealed class ServingTests
             Assert.Equal(c.StepOverheadUs, f.StepOverheadUs);
             Assert.Equal(c.RequestOverheadMs, f.RequestOverheadMs);
             Assert.Equal(c.HostUsPerRequest, f.HostUsPerRequest);
+            Assert.Equal(c.PrefillStepFactor, f.PrefillStepFactor);
         }
     }
 
@@ -501,8 +502,8 @@ public sealed class ServingTests
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
         Assert.True(o.Tpot.MedianAbs <= 15, $"TPOT median {o.Tpot.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.Ttft.MedianAbs <= 36, $"TTFT median {o.Ttft.MedianAbs:F1}%");
-        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 36 && o.TtftModelHeldOut.MedianAbs <= 38, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}%");
+        Assert.True(o.Ttft.MedianAbs <= 30, $"TTFT median {o.Ttft.MedianAbs:F1}% (28.3% when this guard was set)");
+        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 31 && o.TtftModelHeldOut.MedianAbs <= 33, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}% (29.3 and 31.7% when this guard was set)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 15, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (13.9% when this guard was set)");
         Assert.True(o.TpotModelHeldOut.MedianAbs <= 15, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}% (14.0% when this guard was set)");

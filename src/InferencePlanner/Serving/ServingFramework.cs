@@ -57,6 +57,15 @@ public sealed record ServingFramework(
     public double HostUsPerRequest { get; init; }
 
     /// <summary>
+    /// What a prompt's prefill costs in a serving step over what the kernel data prices it at: the step runs every
+    /// kernel one after another, where the benchmarks behind the kernel data time each alone and at its best. It scales
+    /// a prefill step; a chunk in a mixed step adds the factor's excess over 1 of its own prefill step's price. 1: the
+    /// kernel data's price. Calibrated with the
+    /// other constants (see validate --serving, whose serving-prompt-cost table shows the prompt's cost by itself).
+    /// </summary>
+    public double PrefillStepFactor { get; init; } = 1;
+
+    /// <summary>
     /// Whether a request is admitted only with KV cache for its whole prompt and its longest output reserved
     /// (TensorRT-LLM's default GUARANTEED_NO_EVICT capacity policy), so the running requests each hold ISL + OSL; false
     /// where blocks are taken as tokens arrive (vLLM, SGLang), so they hold ISL + OSL/2 on average.

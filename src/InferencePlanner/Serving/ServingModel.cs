@@ -364,8 +364,11 @@ public sealed class ServingModel
         public double PrefillStepMs(double chunk) => _m.PrefillStep(_e, chunk, _w) + Overhead;
 
         // A step carrying a chunk: mixed with the decode tokens, or a prefill step before a decode step.
+        // A chunk costs its prefill step factor over the kernel data's price of it on its own, on top of the step it joins.
         private double ChunkStep(double bGpu, double chunk, double decodeStep) =>
-            _m.Framework.MixesPrefill ? _m.MixedStep(_e, bGpu, chunk, _w) : _m.PrefillStep(_e, chunk, _w) + decodeStep;
+            _m.Framework.MixesPrefill
+                ? _m.MixedStep(_e, bGpu, chunk, _w) + (_m.Framework.PrefillStepFactor - 1) * _m.PrefillStepPriced(_e, chunk, _w)
+                : _m.PrefillStep(_e, chunk, _w) + decodeStep;
     }
 
     // Disaggregated: prefill workers batch prompts into their budget; decode workers run the batch alone.
@@ -796,8 +799,11 @@ public sealed class ServingModel
         DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
             + Drafts(e, _eager, bGpu, Context(w));
 
-    // One prefill step of a chunk per DP group, ms; with a step cache, interpolated between grid chunks.
-    private double PrefillStep(in PreparedEngine e, double chunk, in ServingWorkload w)
+    // One prefill step of a chunk per DP group, ms, at the framework's prefill step factor.
+    private double PrefillStep(in PreparedEngine e, double chunk, in ServingWorkload w) => Framework.PrefillStepFactor * PrefillStepPriced(e, chunk, w);
+
+    // The same at the kernel data's price; with a step cache, interpolated between grid chunks.
+    private double PrefillStepPriced(in PreparedEngine e, double chunk, in ServingWorkload w)
     {
         if (e.Cache is { } cache && cache.Workload == (w.Isl, w.Osl, w.CacheHit))
         {

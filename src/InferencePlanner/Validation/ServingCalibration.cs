@@ -2,13 +2,14 @@ using InferencePlanner.Serving;
 
 namespace InferencePlanner.Validation;
 
-/// <summary>A framework's three calibrated constants.</summary>
+/// <summary>A framework's four calibrated constants.</summary>
 /// <param name="Framework">The framework's name.</param>
 /// <param name="StepOverheadUs">Host time per engine step, microseconds.</param>
 /// <param name="RequestOverheadMs">Time to first token outside the engine steps, ms.</param>
 /// <param name="Rows">Rows it was chosen on.</param>
 /// <param name="HostUsPerRequest">Host time per running request of a step, microseconds.</param>
-public readonly record struct FrameworkConstants(string Framework, double StepOverheadUs, double RequestOverheadMs, int Rows, double HostUsPerRequest = 0);
+/// <param name="PrefillStepFactor">A prefill step's time over the kernel data's price of it.</param>
+public readonly record struct FrameworkConstants(string Framework, double StepOverheadUs, double RequestOverheadMs, int Rows, double HostUsPerRequest = 0, double PrefillStepFactor = 1);
 
 /// <summary>Predictions of rows held out of the calibration, by what was held out.</summary>
 /// <param name="HeldOut">What was held out (a GPU's or a model's name).</param>
@@ -16,15 +17,17 @@ public readonly record struct FrameworkConstants(string Framework, double StepOv
 public sealed record HeldOutFold(string HeldOut, IReadOnlyList<ServingPrediction> Predictions);
 
 /// <summary>
-/// The serving level's calibration: each framework's step overhead, request overhead and host time per running
-/// request, the three constants no public figure gives to the precision the model needs. Each is chosen on a grid
-/// (0 to 2,000 us in 25 us steps; 0 to 300 ms in 2.5 ms steps; 0 to 200 us in 25 us steps) for the least absolute
-/// log error of TPOT and of TTFT (robust to the few runs that stalled) over the framework's rows that state their
-/// whole layout (disaggregated rows without worker counts are left out). The step and request overheads enter the
-/// predictions additively to first order, so the rows are priced once per host time with both at zero and their
-/// grids searched on those prices; the host time is the one whose best step overhead leaves the least TPOT error,
-/// and the request overhead is chosen on its prices. The chosen constants are then priced in full. Held out: each
-/// GPU and each model in turn, its rows predicted with constants chosen on the others' rows only.
+/// The serving level's calibration: each framework's step overhead, request overhead, host time per running request
+/// and prefill step factor, the four constants no public figure gives to the precision the model needs. Each is
+/// chosen on a grid (0 to 2,000 us in 25 us steps; 0 to 300 ms in 2.5 ms steps; 0 to 200 us in 25 us steps; 1 to 1.5
+/// in steps of 0.1) for the least absolute log error of TPOT and of TTFT (robust to the few runs that stalled) over
+/// the framework's rows that state their whole layout (disaggregated rows without worker counts are left out). The
+/// step and request overheads enter the predictions additively to first order, so the rows are priced once per host
+/// time and prefill step factor with both at zero and their grids searched on those prices. For each factor the host
+/// time is the one whose best step overhead leaves the least TPOT error, and the request overhead is chosen on its
+/// prices; the factor, one for all frameworks (a step's kernels are the same whoever schedules them), is the one
+/// whose TPOT and TTFT errors sum least over all of them. The chosen constants are then priced in full.
+/// Held out: each GPU and each model in turn, its rows predicted with constants chosen on the others' rows only.
 /// </summary>
 public static class ServingCalibration
 {
@@ -36,6 +39,9 @@ public static class ServingCalibration
 
     /// <summary>Host time per running request grid, microseconds.</summary>
     public const double HostGridUs = 25, HostMaxUs = 200;
+
+    /// <summary>Prefill step factor grid, from 1.</summary>
+    public const double PrefillGrid = 0.1, PrefillMax = 1.5;
 
     /// <summary>The result: constants from all rows, and the folds.</summary>
     /// <param name="Constants">Each framework's constants from all rows.</param>
@@ -49,12 +55,16 @@ public static class ServingCalibration
         ArgumentNullException.ThrowIfNull(cases);
         // The rows that state their whole layout, priced with both overheads at zero, for each host time of the grid.
         var stated = cases.Where(c => !c.WorkersUnstated).ToList();
-        var usable = new List<(double HostUs, List<ServingPrediction> Zero)>();
-        for (var i = 0; i * HostGridUs <= HostMaxUs + 1e-9; i++)
+        var usable = new List<Priced>();
+        for (var j = 0; 1 + j * PrefillGrid <= PrefillMax + 1e-9; j++)
         {
-            var host = i * HostGridUs;
-            var zero = ServingValidator.Predict(stated, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0, HostUsPerRequest = host });
-            usable.Add((host, [.. zero.Where(p => p.Predicted)]));
+            var factor = Math.Round(1 + j * PrefillGrid, 6);
+            for (var i = 0; i * HostGridUs <= HostMaxUs + 1e-9; i++)
+            {
+                var host = i * HostGridUs;
+                var zero = ServingValidator.Predict(stated, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0, HostUsPerRequest = host, PrefillStepFactor = factor });
+                usable.Add(new Priced(host, factor, [.. zero.Where(p => p.Predicted)]));
+            }
         }
 
         var all = Choose(usable);
@@ -63,12 +73,15 @@ public static class ServingCalibration
         return new Result(all, byGpu, byModel);
     }
 
-    private static List<HeldOutFold> Folds(IReadOnlyList<ServingCase> cases, List<(double HostUs, List<ServingPrediction> Zero)> usable, Func<ServingCase, string> key)
+    // The rows priced at one host time and prefill step factor, with the step and request overheads at zero.
+    private sealed record Priced(double HostUs, double Factor, List<ServingPrediction> Zero);
+
+    private static List<HeldOutFold> Folds(IReadOnlyList<ServingCase> cases, List<Priced> usable, Func<ServingCase, string> key)
     {
         var folds = new List<HeldOutFold>();
         foreach (var held in cases.Select(key).Distinct().Order(StringComparer.Ordinal))
         {
-            var constants = Choose([.. usable.Select(u => (u.HostUs, u.Zero.Where(p => key(p.Case!) != held).ToList()))]);
+            var constants = Choose([.. usable.Select(u => u with { Zero = [.. u.Zero.Where(p => key(p.Case!) != held)] })]);
             var heldCases = cases.Where(c => key(c) == held).ToList();
             folds.Add(new HeldOutFold(held, ServingValidator.Predict(heldCases, f => Apply(f, constants))));
         }
@@ -85,35 +98,51 @@ public static class ServingCalibration
         {
             if (c.Framework == f.Name && c.Rows > 0)
             {
-                return f with { StepOverheadUs = c.StepOverheadUs, RequestOverheadMs = c.RequestOverheadMs, HostUsPerRequest = c.HostUsPerRequest };
+                return f with { StepOverheadUs = c.StepOverheadUs, RequestOverheadMs = c.RequestOverheadMs, HostUsPerRequest = c.HostUsPerRequest, PrefillStepFactor = c.PrefillStepFactor };
             }
         }
 
         return f;
     }
 
-    private static List<FrameworkConstants> Choose(List<(double HostUs, List<ServingPrediction> Zero)> byHost)
+    // For each prefill step factor, each framework's host time (least TPOT error at its best step overhead) and request
+    // overhead (least TTFT error); the factor, one for all frameworks, is the one whose TPOT and TTFT errors sum least
+    // over every framework's rows.
+    private static List<FrameworkConstants> Choose(List<Priced> priced)
     {
-        var result = new List<FrameworkConstants>();
-        foreach (var name in byHost[0].Zero.Select(p => p.Case!.Framework.Name).Distinct().Order(StringComparer.Ordinal))
+        var names = priced[0].Zero.Select(p => p.Case!.Framework.Name).Distinct().Order(StringComparer.Ordinal).ToList();
+        List<FrameworkConstants>? best = null;
+        var bestLoss = double.PositiveInfinity;
+        foreach (var byFactor in priced.GroupBy(u => u.Factor).OrderBy(g => g.Key))
         {
-            FrameworkConstants? chosen = null;
-            var chosenLoss = double.PositiveInfinity;
-            foreach (var (host, zero) in byHost)
+            var result = new List<FrameworkConstants>();
+            var total = 0.0;
+            foreach (var name in names)
             {
-                var rows = zero.Where(p => p.Case!.Framework.Name == name).ToList();
-                var (step, loss) = Best(StepMaxUs, StepGridUs, us => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTpotMs!.Value + us / 1000) / p.MeasuredTpotMs!.Value))));
-                if (loss < chosenLoss - 1e-9)
+                FrameworkConstants? chosen = null;
+                double chosenLoss = double.PositiveInfinity, ttftLoss = 0;
+                foreach (var u in byFactor)
                 {
-                    var (request, _) = Best(RequestMaxMs, RequestGridMs, ms => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTtftMs!.Value + ms) / p.MeasuredTtftMs!.Value))));
-                    (chosen, chosenLoss) = (new FrameworkConstants(name, step, request, rows.Count, host), loss);
+                    var rows = u.Zero.Where(p => p.Case!.Framework.Name == name).ToList();
+                    var (step, loss) = Best(StepMaxUs, StepGridUs, us => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTpotMs!.Value + us / 1000) / p.MeasuredTpotMs!.Value))));
+                    if (loss < chosenLoss - 1e-9)
+                    {
+                        (var request, ttftLoss) = Best(RequestMaxMs, RequestGridMs, ms => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTtftMs!.Value + ms) / p.MeasuredTtftMs!.Value))));
+                        (chosen, chosenLoss) = (new FrameworkConstants(name, step, request, rows.Count, u.HostUs, byFactor.Key), loss);
+                    }
                 }
+
+                result.Add(chosen!.Value);
+                total += chosenLoss + ttftLoss;
             }
 
-            result.Add(chosen!.Value);
+            if (total < bestLoss - 1e-9)
+            {
+                (best, bestLoss) = (result, total);
+            }
         }
 
-        return result;
+        return best!;
     }
 
     private static (double Best, double Loss) Best(double max, double grid, Func<double, double> loss)
