@@ -53,7 +53,8 @@ public static class ServingCalibration
     public static Result Run(IReadOnlyList<ServingCase> cases)
     {
         ArgumentNullException.ThrowIfNull(cases);
-        // The rows that state their whole layout, priced with both overheads at zero, for each host time of the grid.
+        // The rows that state their whole layout, priced with both overheads at zero, for each host time and prefill step
+        // factor of the grids.
         var stated = cases.Where(c => !c.WorkersUnstated).ToList();
         var usable = new List<Priced>();
         for (var j = 0; 1 + j * PrefillGrid <= PrefillMax + 1e-9; j++)
