@@ -491,6 +491,7 @@ public sealed class ServingTests
             Assert.Equal(c.RequestOverheadMs, f.RequestOverheadMs);
             Assert.Equal(c.HostUsPerRequest, f.HostUsPerRequest);
             Assert.Equal(c.PrefillStepFactor, f.PrefillStepFactor);
+            Assert.Equal(ServingFramework.CalibratedPrefillStepFactor, c.PrefillStepFactor);
         }
     }
 

@@ -124,15 +124,10 @@ public sealed class RooflinePolicy
     // FP4 units, INT4) are dequantised on the SMs first, which caps its compute share (KernelModel.WeightOnlyComputeShare).
     private Priced Gemm(in Operator op)
     {
-        var compute = op.Flops / Peak(op.Precision);
-        var memory = op.MemoryBytes / _memory;
-        var weightOnly = _gpu.ComputePrecision(op.Precision) != op.Precision;
-        if (Kernels.GemmShare(op.Table, op.M, op.N, op.K) is { } share)
-        {
-            return Roof(compute / (weightOnly ? Math.Min(share, _weightOnlyShare) : share), memory / share, Fixed(op, measured: true));
-        }
-
-        return Roof(compute / (weightOnly ? Math.Min(_gemmShare, _weightOnlyShare) : _gemmShare), memory / _gemmShare, Fixed(op, measured: false));
+        var measured = Kernels.GemmShare(op.Table, op.M, op.N, op.K);
+        var share = measured ?? _gemmShare;
+        var computeShare = _gpu.ComputePrecision(op.Precision) != op.Precision ? Math.Min(share, _weightOnlyShare) : share;
+        return Roof(op.Flops / Peak(op.Precision) / computeShare, op.MemoryBytes / _memory / share, Fixed(op, measured: measured is not null));
     }
 
     // Fixed time of an operator's kernels: each pays its launch; one whose efficiency is not measured also its prologue and tail.

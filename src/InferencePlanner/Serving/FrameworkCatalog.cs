@@ -152,7 +152,7 @@ public static class FrameworkCatalog
             Sources: sources)
         {
             HostUsPerRequest = f.NonNegative("hostUsPerRequest"),
-            PrefillStepFactor = f.Has("prefillStepFactor") ? f.Within("prefillStepFactor", 0.5, 5) : 1,
+            PrefillStepFactor = f.Has("prefillStepFactor") ? f.Within("prefillStepFactor", 0.5, 5) : ServingFramework.CalibratedPrefillStepFactor,
             Aliases = f.OptionalTextArray("aliases") ?? [],
             Origin = f.Origin,
             ReserveMBPerChunkToken = f.Has("reserveMBPerChunkToken") ? f.NonNegative("reserveMBPerChunkToken") : 0,

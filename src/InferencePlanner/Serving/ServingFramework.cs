@@ -57,13 +57,21 @@ public sealed record ServingFramework(
     public double HostUsPerRequest { get; init; }
 
     /// <summary>
+    /// The prefill step factor every framework takes unless its file gives its own: calibrated with the frameworks'
+    /// other constants (see validate --serving, whose serving-prompt-cost table shows a prompt's cost by itself), one
+    /// value for all of them, since a step's kernels are the same whichever scheduler runs them. Published anchor:
+    /// TensorRT-LLM issue #5929, DeepSeek-R1 at batch 1 on 8 x H200, TTFT rising 0.035 ms per prompt token, 1.6 times
+    /// the kernel data's price.
+    /// </summary>
+    public const double CalibratedPrefillStepFactor = 1.3;
+
+    /// <summary>
     /// What a prompt's prefill costs in a serving step over what the kernel data prices it at: the step runs every
     /// kernel one after another, where the benchmarks behind the kernel data time each alone and at its best. It scales
     /// a prefill step; a chunk in a mixed step adds the factor's excess over 1 of its own prefill step's price. 1: the
-    /// kernel data's price. Calibrated with the
-    /// other constants (see validate --serving, whose serving-prompt-cost table shows the prompt's cost by itself).
+    /// kernel data's price.
     /// </summary>
-    public double PrefillStepFactor { get; init; } = 1;
+    public double PrefillStepFactor { get; init; } = CalibratedPrefillStepFactor;
 
     /// <summary>
     /// Whether a request is admitted only with KV cache for its whole prompt and its longest output reserved

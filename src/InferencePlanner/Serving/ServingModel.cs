@@ -363,8 +363,8 @@ public sealed class ServingModel
 
         public double PrefillStepMs(double chunk) => _m.PrefillStep(_e, chunk, _w) + Overhead;
 
-        // A step carrying a chunk: mixed with the decode tokens, or a prefill step before a decode step.
-        // A chunk costs its prefill step factor over the kernel data's price of it on its own, on top of the step it joins.
+        // A step carrying a chunk: mixed with the decode tokens (plus the prefill step factor's excess over 1 of the
+        // chunk's own prefill price), or a prefill step before a decode step.
         private double ChunkStep(double bGpu, double chunk, double decodeStep) =>
             _m.Framework.MixesPrefill
                 ? _m.MixedStep(_e, bGpu, chunk, _w) + (_m.Framework.PrefillStepFactor - 1) * _m.PrefillStepPriced(_e, chunk, _w)
