@@ -74,7 +74,7 @@ public sealed class DataFileTests
         var small = Units.Bytes.FromBytes(14336);
         var inside = policy.Price(Work.Operator.Exchange(Work.OperatorKind.AllReduce, small, Units.Bytes.Zero));
         var across = policy.Price(Work.Operator.Exchange(Work.OperatorKind.AllReduce, small, small));
-        Assert.Equal(h100.Latency.ScaleUpUs, inside.Time.Milliseconds * 1000, 1);
+        Assert.Equal(h100.Latency.AllReduceUs, inside.Time.Milliseconds * 1000, 1);
         Assert.True(across.Time.Milliseconds * 1000 >= Hardware.GpuLatency.DefaultAllReduceScaleOutUs, $"{across.Time.Milliseconds * 1000} us");
 
         var gpu = Hardware.GpuCatalog.Parse("""
@@ -83,6 +83,29 @@ public sealed class DataFileTests
             """, "x.json");
         Assert.Equal(30, gpu.Latency.AllReduceScaleOutUs);
         Assert.Equal(Hardware.GpuLatency.Default.ScaleOutUs, gpu.Latency.ScaleOutUs);
+    }
+
+    [Fact]
+    public void A_small_all_reduce_inside_a_node_starts_at_the_measured_two_gpu_figure_and_grows_with_its_group()
+    {
+        // NVIDIA/nccl issue #1259: NVLSTree all_reduce_perf -g 2 on H100 SXM, CUDA graphs, 128 B to 64 KB: about 6 us.
+        Assert.Equal(6, Hardware.GpuLatency.Default.AllReduceUs);
+        var h100 = Hardware.GpuCatalog.Resolve("H100-SXM");
+        var policy = new Pricing.RooflinePolicy(h100);
+        var small = Units.Bytes.FromBytes(14336);
+        double Us(int ranks) => policy.Price(Work.Operator.Exchange(Work.OperatorKind.AllReduce, small, Units.Bytes.Zero) with { Groups = ranks }).Time.Milliseconds * 1000;
+        Assert.Equal(6, Us(2), 1);
+        Assert.True(Us(2) < Us(4) && Us(4) < Us(8), $"{Us(2)} {Us(4)} {Us(8)} us");
+        Assert.Equal(Us(4) - Us(2), Us(8) - Us(4), 6);
+
+        // The work carries its group: a TP8 layer's all-reduce costs the eight-GPU start-up.
+        Assert.Equal(8, Work.DefaultWork.AllReduce(8, 1, 7168).Groups);
+
+        var gpu = Hardware.GpuCatalog.Parse("""
+            {"name": "X", "sms": 132, "fp16Tflops": 989.5, "fp8Tflops": 1979, "memoryGB": 80, "memoryBandwidthGBps": 3350,
+             "scaleUpBandwidthGBps": 200, "scaleOutBandwidthGBps": 50, "gpusPerNode": 8, "latencyUs": {"allReduce": 4, "allReduceDoubling": 1}}
+            """, "x.json");
+        Assert.Equal(4 + 1 * 2, gpu.Latency.ScaleUpAllReduceUs(8), 9);
     }
 
     [Fact]

@@ -13,8 +13,10 @@ namespace InferencePlanner.Tests;
 /// <summary>The planner: its search, frontier, choice, cost, commands and bad input.</summary>
 public sealed class PlanTests
 {
+    private static readonly Lazy<ServingValidationReport.Outcome> Serving = new(() => ServingValidationReport.Run(ServingMeasurement.Bundled));
+
     private static readonly Lazy<IReadOnlyList<ServingValidationReport.PlannerChoice>> Choices =
-        new(() => ServingValidationReport.PlannerChoices(ServingValidationReport.Run(ServingMeasurement.Bundled).Predictions));
+        new(() => ServingValidationReport.PlannerChoices(Serving.Value.Predictions));
 
     [Theory]
     [InlineData(1024, 1024)]
@@ -361,11 +363,14 @@ public sealed class PlanTests
     public void The_planner_s_choices_among_the_measured_deployments_hold_their_measured_level()
     {
         // The share of groups where the deployment the planner ranks best reaches 90% of the best measured one under a
-        // TPOT target at the group's median: 38 of 79 when this guard was set (the goal is 80%).
+        // TPOT target at the group's median: 42 of 79 when this guard was set, and 79 of 118 with each framework's
+        // deployments a group of their own (the goal is 80%).
         var choices = Choices.Value;
         Assert.True(choices.Count >= 70, $"{choices.Count} groups");
-        Assert.True(choices.Count(c => c.Good) >= 0.45 * choices.Count, $"{choices.Count(c => c.Good)} of {choices.Count}");
+        Assert.True(choices.Count(c => c.Good) >= 0.5 * choices.Count, $"{choices.Count(c => c.Good)} of {choices.Count}");
         Assert.All(choices, c => Assert.InRange(c.Share, 0, 1));
+        var withinFramework = ServingValidationReport.PlannerChoices(Serving.Value.Predictions, byFramework: true);
+        Assert.True(withinFramework.Count(c => c.Good) >= 0.62 * withinFramework.Count, $"{withinFramework.Count(c => c.Good)} of {withinFramework.Count} within a framework");
     }
 
     [Fact]
@@ -373,7 +378,7 @@ public sealed class PlanTests
     {
         // The check itself: a planner that knew every measured TTFT and TPOT would choose the best measured deployment
         // of each group, so any group it fails with them would be a fault of the check, not of the model.
-        var predictions = ServingValidationReport.Run(ServingMeasurement.Bundled).Predictions;
+        var predictions = Serving.Value.Predictions;
         var exact = ServingValidationReport.PlannerChoicesWithMeasured(predictions, tpot: true, ttft: true);
         Assert.Equal(Choices.Value.Count, exact.Count);
         Assert.All(exact, c => Assert.Equal(1, c.Share, 9));

@@ -90,7 +90,7 @@ public static class GpuCatalog
         var efficiency = f.OptionalObject("efficiency");
         var latency = f.OptionalObject("latencyUs");
         efficiency?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "source", "notes"], "efficiency");
-        latency?.RejectUnknown(["kernel", "scaleUp", "scaleOut", "launch", "allReduceScaleOut", "source", "notes"], "latencyUs");
+        latency?.RejectUnknown(["kernel", "scaleUp", "scaleOut", "launch", "allReduceScaleOut", "allReduce", "allReduceDoubling", "source", "notes"], "latencyUs");
         f.OptionalObject("sources")?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "sms", "latency", "efficiency"], "sources");
         var d = GpuEfficiency.Default;
         var l = GpuLatency.Default;
@@ -125,7 +125,7 @@ public static class GpuCatalog
                 : d,
             EfficiencyFromFile = efficiency is not null,
             Latency = latency is { } t
-                ? new GpuLatency(Micro(t, "kernel", l.KernelUs), Micro(t, "scaleUp", l.ScaleUpUs), Micro(t, "scaleOut", l.ScaleOutUs), Micro(t, "launch", l.LaunchUs), Micro(t, "allReduceScaleOut", l.AllReduceScaleOutUs))
+                ? new GpuLatency(Micro(t, "kernel", l.KernelUs), Micro(t, "scaleUp", l.ScaleUpUs), Micro(t, "scaleOut", l.ScaleOutUs), Micro(t, "launch", l.LaunchUs), Micro(t, "allReduceScaleOut", l.AllReduceScaleOutUs), Micro(t, "allReduce", l.AllReduceUs), Micro(t, "allReduceDoubling", l.AllReduceDoublingUs))
                 : l,
         };
     }

@@ -34,8 +34,30 @@ public sealed record GpuEfficiency(double Compute, double Memory, double ScaleUp
 /// NICs and the broadcast back, each with its own synchronisation (NCCL runs these; the frameworks' one-shot all-reduce
 /// kernels work inside one NVLink domain only).
 /// </param>
-public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleOutUs, double LaunchUs, double AllReduceScaleOutUs = GpuLatency.DefaultAllReduceScaleOutUs)
+/// <param name="AllReduceUs">A small all-reduce between two GPUs of one scale-up domain.</param>
+/// <param name="AllReduceDoublingUs">
+/// What a small all-reduce inside one scale-up domain adds each time its group doubles beyond two GPUs: every rank
+/// waits on more peers, whether the algorithm steps through a tree or a ring or polls flags in one shot.
+/// </param>
+public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleOutUs, double LaunchUs, double AllReduceScaleOutUs = GpuLatency.DefaultAllReduceScaleOutUs,
+    double AllReduceUs = GpuLatency.DefaultAllReduceUs, double AllReduceDoublingUs = GpuLatency.CalibratedAllReduceDoublingUs)
 {
+    /// <summary>
+    /// A small all-reduce between two H100 SXM GPUs over NVLink, replayed from a CUDA graph: about 6 us for 128 B to
+    /// 64 KB (NVIDIA/nccl issue #1259, NCCL 2.20.5 NVLSTree, all_reduce_perf -g 2 on an HGX 8 x H100 node).
+    /// </summary>
+    public const double DefaultAllReduceUs = 6;
+
+    /// <summary>
+    /// <see cref="AllReduceDoublingUs"/> as the serving calibration chooses it (on a grid of 0, 3 and 6 us, the last
+    /// a tree's step per level at the two-GPU figure; see validate --serving): no published table gives a small
+    /// all-reduce's latency against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only).
+    /// </summary>
+    public const double CalibratedAllReduceDoublingUs = 6;
+
+    /// <summary>A small all-reduce's start-up among <paramref name="ranks"/> GPUs of one scale-up domain, microseconds.</summary>
+    public double ScaleUpAllReduceUs(double ranks) => ranks <= 2 ? AllReduceUs : AllReduceUs + AllReduceDoublingUs * Math.Log2(ranks / 2);
+
     /// <summary>
     /// An all-reduce of a few bytes to 1 KB over 2 nodes of 8 Hopper GPUs (H20, one ConnectX-7 NDR NIC per GPU, NCCL
     /// 2.21.5, NVLSTree): 46 to 48 us (NVIDIA/nccl issue #1244, all_reduce_perf).

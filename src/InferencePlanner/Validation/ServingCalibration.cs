@@ -1,3 +1,4 @@
+using InferencePlanner.Hardware;
 using InferencePlanner.Serving;
 
 namespace InferencePlanner.Validation;
@@ -9,7 +10,8 @@ namespace InferencePlanner.Validation;
 /// <param name="Rows">Rows it was chosen on.</param>
 /// <param name="HostUsPerRequest">Host time per running request of a step, microseconds.</param>
 /// <param name="PrefillStepFactor">A prefill step's time over the kernel data's price of it.</param>
-public readonly record struct FrameworkConstants(string Framework, double StepOverheadUs, double RequestOverheadMs, int Rows, double HostUsPerRequest = 0, double PrefillStepFactor = 1);
+/// <param name="AllReduceDoublingUs">What a small all-reduce adds per doubling of its group beyond two GPUs (one value for all frameworks and GPUs).</param>
+public readonly record struct FrameworkConstants(string Framework, double StepOverheadUs, double RequestOverheadMs, int Rows, double HostUsPerRequest = 0, double PrefillStepFactor = 1, double AllReduceDoublingUs = GpuLatency.CalibratedAllReduceDoublingUs);
 
 /// <summary>Predictions of rows held out of the calibration, by what was held out.</summary>
 /// <param name="HeldOut">What was held out (a GPU's or a model's name).</param>
@@ -18,15 +20,17 @@ public sealed record HeldOutFold(string HeldOut, IReadOnlyList<ServingPrediction
 
 /// <summary>
 /// The serving level's calibration: each framework's step overhead, request overhead, host time per running request
-/// and prefill step factor, the four constants no public figure gives to the precision the model needs. Each is
-/// chosen on a grid (0 to 2,000 us in 25 us steps; 0 to 300 ms in 2.5 ms steps; 0 to 200 us in 25 us steps; 1 to 1.5
-/// in steps of 0.1) for the least absolute log error of TPOT and of TTFT (robust to the few runs that stalled) over
+/// and prefill step factor, and what a small all-reduce adds per doubling of its group, the five constants no public
+/// figure gives to the precision the model needs. Each is chosen on a grid (0 to 2,000 us in 25 us steps; 0 to 300 ms
+/// in 2.5 ms steps; 0 to 200 us in 25 us steps; 1 to 1.5 in steps of 0.1; 0 to 6 us in 3 us steps) for the least
+/// absolute log error of TPOT and of TTFT (robust to the few runs that stalled) over
 /// the framework's rows that state their whole layout (disaggregated rows without worker counts are left out). The
 /// step and request overheads enter the predictions additively to first order, so the rows are priced once per host
-/// time and prefill step factor with both at zero and their grids searched on those prices. For each factor the host
-/// time is the one whose best step overhead leaves the least TPOT error, and the request overhead is chosen on its
-/// prices; the factor, one for all frameworks (a step's kernels are the same whoever schedules them), is the one
-/// whose TPOT and TTFT errors sum least over all of them. The chosen constants are then priced in full.
+/// time, prefill step factor and all-reduce step with both at zero and their grids searched on those prices. For each
+/// factor and all-reduce step the host time is the one whose best step overhead leaves the least TPOT error, and the
+/// request overhead is chosen on its prices; the factor and the all-reduce step, one each for all frameworks (a step's
+/// kernels and collectives are the same whoever schedules them), are the pair whose TPOT and TTFT errors sum least over
+/// all of them. The chosen constants are then priced in full.
 /// Held out: each GPU and each model in turn, its rows predicted with constants chosen on the others' rows only.
 /// </summary>
 public static class ServingCalibration
@@ -43,6 +47,9 @@ public static class ServingCalibration
     /// <summary>Prefill step factor grid, from 1.</summary>
     public const double PrefillGrid = 0.1, PrefillMax = 1.5;
 
+    /// <summary>All-reduce step per doubling of the group grid, microseconds.</summary>
+    public const double AllReduceGridUs = 3, AllReduceMaxUs = 6;
+
     /// <summary>The result: constants from all rows, and the folds.</summary>
     /// <param name="Constants">Each framework's constants from all rows.</param>
     /// <param name="ByGpu">Each GPU held out.</param>
@@ -57,14 +64,18 @@ public static class ServingCalibration
         // factor of the grids.
         var stated = cases.Where(c => !c.WorkersUnstated).ToList();
         var usable = new List<Priced>();
-        for (var j = 0; 1 + j * PrefillGrid <= PrefillMax + 1e-9; j++)
+        for (var a = 0; a * AllReduceGridUs <= AllReduceMaxUs + 1e-9; a++)
         {
-            var factor = Math.Round(1 + j * PrefillGrid, 6);
-            for (var i = 0; i * HostGridUs <= HostMaxUs + 1e-9; i++)
+            var doubling = a * AllReduceGridUs;
+            for (var j = 0; 1 + j * PrefillGrid <= PrefillMax + 1e-9; j++)
             {
-                var host = i * HostGridUs;
-                var zero = ServingValidator.Predict(stated, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0, HostUsPerRequest = host, PrefillStepFactor = factor });
-                usable.Add(new Priced(host, factor, [.. zero.Where(p => p.Predicted)]));
+                var factor = Math.Round(1 + j * PrefillGrid, 6);
+                for (var i = 0; i * HostGridUs <= HostMaxUs + 1e-9; i++)
+                {
+                    var host = i * HostGridUs;
+                    var zero = ServingValidator.Predict(stated, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0, HostUsPerRequest = host, PrefillStepFactor = factor }, g => WithDoubling(g, doubling));
+                    usable.Add(new Priced(host, factor, doubling, [.. zero.Where(p => p.Predicted)]));
+                }
             }
         }
 
@@ -74,8 +85,10 @@ public static class ServingCalibration
         return new Result(all, byGpu, byModel);
     }
 
-    // The rows priced at one host time and prefill step factor, with the step and request overheads at zero.
-    private sealed record Priced(double HostUs, double Factor, List<ServingPrediction> Zero);
+    // The rows priced at one host time, prefill step factor and all-reduce step, with the step and request overheads at zero.
+    private sealed record Priced(double HostUs, double Factor, double Doubling, List<ServingPrediction> Zero);
+
+    private static GpuSpec WithDoubling(GpuSpec g, double doublingUs) => g with { Latency = g.Latency with { AllReduceDoublingUs = doublingUs } };
 
     private static List<HeldOutFold> Folds(IReadOnlyList<ServingCase> cases, List<Priced> usable, Func<ServingCase, string> key)
     {
@@ -84,10 +97,18 @@ public static class ServingCalibration
         {
             var constants = Choose([.. usable.Select(u => u with { Zero = [.. u.Zero.Where(p => key(p.Case!) != held)] })]);
             var heldCases = cases.Where(c => key(c) == held).ToList();
-            folds.Add(new HeldOutFold(held, ServingValidator.Predict(heldCases, f => Apply(f, constants))));
+            folds.Add(new HeldOutFold(held, ServingValidator.Predict(heldCases, f => Apply(f, constants), g => Apply(g, constants))));
         }
 
         return folds;
+    }
+
+    /// <summary>A GPU with the calibrated all-reduce step applied (one value for all), where the calibration has one.</summary>
+    public static GpuSpec Apply(GpuSpec g, IReadOnlyList<FrameworkConstants> constants)
+    {
+        ArgumentNullException.ThrowIfNull(g);
+        ArgumentNullException.ThrowIfNull(constants);
+        return constants.FirstOrDefault(c => c.Rows > 0) is { Rows: > 0 } c ? WithDoubling(g, c.AllReduceDoublingUs) : g;
     }
 
     /// <summary>A framework with calibrated constants applied, where the calibration has them.</summary>
@@ -106,15 +127,15 @@ public static class ServingCalibration
         return f;
     }
 
-    // For each prefill step factor, each framework's host time (least TPOT error at its best step overhead) and request
-    // overhead (least TTFT error); the factor, one for all frameworks, is the one whose TPOT and TTFT errors sum least
-    // over every framework's rows.
+    // For each prefill step factor and all-reduce step, each framework's host time (least TPOT error at its best step
+    // overhead) and request overhead (least TTFT error); the factor and step, one pair for all frameworks, is the one
+    // whose TPOT and TTFT errors sum least over every framework's rows.
     private static List<FrameworkConstants> Choose(List<Priced> priced)
     {
         var names = priced[0].Zero.Select(p => p.Case!.Framework.Name).Distinct().Order(StringComparer.Ordinal).ToList();
         List<FrameworkConstants>? best = null;
         var bestLoss = double.PositiveInfinity;
-        foreach (var byFactor in priced.GroupBy(u => u.Factor).OrderBy(g => g.Key))
+        foreach (var byFactor in priced.GroupBy(u => (u.Factor, u.Doubling)).OrderBy(g => g.Key.Doubling).ThenBy(g => g.Key.Factor))
         {
             var result = new List<FrameworkConstants>();
             var total = 0.0;
@@ -129,7 +150,7 @@ public static class ServingCalibration
                     if (loss < chosenLoss - 1e-9)
                     {
                         (var request, ttftLoss) = Best(RequestMaxMs, RequestGridMs, ms => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTtftMs!.Value + ms) / p.MeasuredTtftMs!.Value))));
-                        (chosen, chosenLoss) = (new FrameworkConstants(name, step, request, rows.Count, u.HostUs, byFactor.Key), loss);
+                        (chosen, chosenLoss) = (new FrameworkConstants(name, step, request, rows.Count, u.HostUs, byFactor.Key.Factor, byFactor.Key.Doubling), loss);
                     }
                 }
 

@@ -1,3 +1,4 @@
+using InferencePlanner.Hardware;
 using InferencePlanner.Serving;
 
 namespace InferencePlanner.Validation;
@@ -83,13 +84,15 @@ public static class ServingValidator
     }
 
     /// <summary>Predicts the cases already read, with each case's framework replaced by <paramref name="frameworks"/> where it gives one.</summary>
-    public static IReadOnlyList<ServingPrediction> Predict(IReadOnlyList<ServingCase> cases, Func<ServingFramework, ServingFramework> frameworks)
+    /// <remarks><paramref name="gpus"/>, where given, replaces each case's GPU the same way (a calibrated latency).</remarks>
+    public static IReadOnlyList<ServingPrediction> Predict(IReadOnlyList<ServingCase> cases, Func<ServingFramework, ServingFramework> frameworks, Func<GpuSpec, GpuSpec>? gpus = null)
     {
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(frameworks);
+        gpus ??= g => g;
         var models = new Dictionary<string, ServingModel>(StringComparer.Ordinal);
         // The alternative readings of a row (several recipes at its concurrency) take the replaced framework too.
-        return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework), Alternatives = [.. c.Alternatives.Select(a => a with { Framework = frameworks(a.Framework) })] }, models))];
+        return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework), Gpu = gpus(c.Gpu), Alternatives = [.. c.Alternatives.Select(a => a with { Framework = frameworks(a.Framework), Gpu = gpus(a.Gpu) })] }, models))];
     }
 
     /// <summary>Reads every row: the cases that can be priced, and the rows that cannot with the reason.</summary>

@@ -480,7 +480,7 @@ public static class DefaultWork
     internal static Operator AllReduce(int tp, double tokens, double hidden) =>
         tp == 1
             ? Operator.None(OperatorKind.AllReduce)
-            : Operator.Exchange(OperatorKind.AllReduce, Bytes.FromBytes(2.0 * (tp - 1) / tp * tokens * hidden * ActivationBytes), Bytes.Zero);
+            : Operator.Exchange(OperatorKind.AllReduce, Bytes.FromBytes(2.0 * (tp - 1) / tp * tokens * hidden * ActivationBytes), Bytes.Zero) with { Groups = tp };
 
     private static FeedForwardLayerWork DenseFeedForward(TransformerSpec t, DefaultLayout layout, PrecisionSet p, double groupTokens)
     {
