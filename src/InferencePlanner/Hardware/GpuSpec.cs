@@ -49,8 +49,8 @@ public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleO
     public const double DefaultAllReduceUs = 6;
 
     /// <summary>
-    /// <see cref="AllReduceDoublingUs"/> as the serving calibration chooses it (on a grid of 0, 3 and 6 us, the last
-    /// a tree's step per level at the two-GPU figure; see validate --serving): no published table gives a small
+    /// <see cref="AllReduceDoublingUs"/> as the serving calibration chooses it (on a grid of 0 to 9 us in steps of 3, an
+    /// optimum inside it; 6 us is a tree's step per level at the two-GPU figure; see validate --serving): no published table gives a small
     /// all-reduce's latency against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only).
     /// </summary>
     public const double CalibratedAllReduceDoublingUs = 6;
