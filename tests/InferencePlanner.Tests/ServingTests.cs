@@ -505,12 +505,35 @@ public sealed class ServingTests
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
         Assert.True(o.Tpot.MedianAbs <= 15, $"TPOT median {o.Tpot.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.Ttft.MedianAbs <= 30, $"TTFT median {o.Ttft.MedianAbs:F1}% (28.3% when this guard was set)");
-        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 31 && o.TtftModelHeldOut.MedianAbs <= 33, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}% (29.3 and 31.7% when this guard was set)");
+        Assert.True(o.Ttft.MedianAbs <= 28.5, $"TTFT median {o.Ttft.MedianAbs:F1}% (26.9% when this guard was set)");
+        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 30 && o.TtftModelHeldOut.MedianAbs <= 32, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}% (28.7 and 30.5% when this guard was set)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 15, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (14.3% when this guard was last moved)");
         Assert.True(o.TpotModelHeldOut.MedianAbs <= 15, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}% (14.0% when this guard was last moved)");
         Assert.True(o.Ranking.Count(r => r.Spearman >= 0.8) >= 0.8 * o.Ranking.Count, "most groups order their layouts as measured");
+    }
+
+    [Fact]
+    public void An_aggregated_row_carries_the_step_budget_its_benchmark_script_set()
+    {
+        // InferenceX benchmarks/dsr1_fp8_b200_trt_slurm.sh: MAX_NUM_TOKENS=$(( ($CONC+$ISL+64+63)/64*64 )); at
+        // concurrency 64 and ISL 1024 that is 1,152: the running requests' tokens and one prompt. gptoss_fp4_*_trt
+        // scripts: --max_num_tokens 20000. SGLang's scripts set none here: the framework's budget stands.
+        var bundled = ServingMeasurement.Bundled;
+        var deepseek = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("DeepSeek-R1", StringComparison.Ordinal)
+            && r["isl"] == "1024" && r.Concurrency == 64);
+        var model = ModelCatalog.Resolve("deepseek-r1");
+        var trtllm = FrameworkCatalog.Resolve("trtllm");
+        Assert.Equal(1152, ServingRecipes.MaxNumTokens(deepseek, model, "B200", trtllm, 64, drafts: 0));
+        Assert.Equal(((4 * 64) + 1024 + 64 + 63) / 64 * 64, ServingRecipes.MaxNumTokens(deepseek, model, "B200", trtllm, 64, drafts: 3));
+        Assert.Null(ServingRecipes.MaxNumTokens(deepseek, model, "B200", FrameworkCatalog.Resolve("sglang"), 64, drafts: 0));
+
+        var (c, _) = ServingCase.Read(deepseek, FrameworkCatalog.Find);
+        Assert.NotNull(c);
+        Assert.All(c.Alternatives.Count > 0 ? c.Alternatives : [c], a => Assert.Equal(((64 * (1 + a.MtpDrafts)) + 1024 + 64 + 63) / 64 * 64, a.ChunkTokens));
+
+        var gptOss = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("gpt-oss", StringComparison.Ordinal) && r["system"] == "b200_sxm");
+        Assert.Equal(20000, ServingRecipes.MaxNumTokens(gptOss, ModelCatalog.Resolve("gpt-oss-120b"), "B200", trtllm, gptOss.Concurrency ?? 1, drafts: 0));
     }
 
     [Fact]

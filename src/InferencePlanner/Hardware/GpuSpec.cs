@@ -49,11 +49,12 @@ public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleO
     public const double DefaultAllReduceUs = 6;
 
     /// <summary>
-    /// <see cref="AllReduceDoublingUs"/> as the serving calibration chooses it (on a grid of 0 to 9 us in steps of 3, an
-    /// optimum inside it; 6 us is a tree's step per level at the two-GPU figure; see validate --serving): no published table gives a small
-    /// all-reduce's latency against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only).
+    /// <see cref="AllReduceDoublingUs"/> as the serving calibration chooses it, jointly with the prefill step factor, on a
+    /// grid of 0 to 9 us in steps of 3 (see validate --serving): no published table gives a small all-reduce's latency
+    /// against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only). 3 us per doubling puts
+    /// eight GPUs at 12 us; a tree whose every level took the two-GPU figure would take 18.
     /// </summary>
-    public const double CalibratedAllReduceDoublingUs = 6;
+    public const double CalibratedAllReduceDoublingUs = 3;
 
     /// <summary>A small all-reduce's start-up among <paramref name="ranks"/> GPUs of one scale-up domain, microseconds.</summary>
     public double ScaleUpAllReduceUs(double ranks) => ranks <= 2 ? AllReduceUs : AllReduceUs + AllReduceDoublingUs * Math.Log2(ranks / 2);

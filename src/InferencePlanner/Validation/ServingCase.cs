@@ -166,12 +166,14 @@ public sealed record ServingCase(
             }
 
             var drafts = BenchmarkRecipes.AggregatedDrafts(row, model, gpu, fw, engine, concurrency);
+            // The tokens one step may carry, where the benchmark's script sets them (max_num_tokens).
+            int? Budget(int d) => ServingRecipes.MaxNumTokens(row, model, gpu.Name, fw, concurrency, d);
             if (!drafts.Any(d => d > 0))
             {
-                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions), null);
+                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0) }, null);
             }
 
-            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d })), null);
+            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d) })), null);
         }
 
         var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);

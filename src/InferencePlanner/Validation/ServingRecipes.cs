@@ -6,13 +6,14 @@ namespace InferencePlanner.Validation;
 
 /// <summary>
 /// The server settings benchmark runs used that change when a first token reaches the client (the scheduler's
-/// receive interval, a batching wait, TensorRT-LLM's attention-DP balance), from data/measurements/serving/recipes.json.
+/// receive interval, a batching wait, TensorRT-LLM's attention-DP balance, the tokens one step may carry), from
+/// data/measurements/serving/recipes.json.
 /// </summary>
 public static class ServingRecipes
 {
-    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout);
+    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false);
 
-    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "source"];
+    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "source"];
 
     private static readonly Lazy<IReadOnlyList<Rule>> Rules = new(() =>
         [.. EmbeddedData.Under("serving-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -33,7 +34,14 @@ public static class ServingRecipes
 
             int? Int(string name) => r.TryGetProperty(name, out var v) ? v.GetInt32() : null;
             string? Text(string name) => r.TryGetProperty(name, out var v) ? v.GetString() : null;
-            rules.Add(new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("batchWaitIters"), r.TryGetProperty("attentionDp", out var adp) ? adp.GetBoolean() : null, Int("balanceTimeoutIters")));
+            var rule = new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("batchWaitIters"), r.TryGetProperty("attentionDp", out var adp) ? adp.GetBoolean() : null, Int("balanceTimeoutIters"),
+                Int("maxNumTokens"), r.TryGetProperty("maxNumTokensFromConcurrency", out var fromConcurrency) && fromConcurrency.GetBoolean());
+            if (rule.MaxNumTokens is < 1 or > 10_000_000)
+            {
+                throw new InputException($"{origin}: maxNumTokens must lie in [1, 10000000], got {rule.MaxNumTokens}");
+            }
+
+            rules.Add(rule);
         }
 
         return rules;
@@ -45,6 +53,47 @@ public static class ServingRecipes
         ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(framework);
+        foreach (var r in Matching(row, model, gpuName, framework))
+        {
+            w = w with
+            {
+                RecvInterval = (concurrency < 16 ? r.RecvBelow16 : null) ?? r.Recv ?? w.RecvInterval,
+                BatchWaitSteps = r.BatchWait ?? w.BatchWaitSteps,
+                BalanceTimeoutSteps = r.BalanceTimeout ?? w.BalanceTimeoutSteps,
+            };
+        }
+
+        return w;
+    }
+
+    /// <summary>
+    /// The tokens one engine step may carry (max_num_tokens) as the benchmark's script set it for the row, where a rule
+    /// gives it (null: the framework's default): a fixed figure, or DeepSeek-R1's TensorRT-LLM scripts' formula, the
+    /// running requests' tokens (one each, one more per MTP draft) and one prompt, plus 64, up to a multiple of 64.
+    /// </summary>
+    public static int? MaxNumTokens(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework, int concurrency, int drafts)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(framework);
+        int? tokens = null;
+        foreach (var r in Matching(row, model, gpuName, framework))
+        {
+            if (r.MaxNumTokensFromConcurrency && row.Whole("isl") is { } isl)
+            {
+                tokens = (((1 + drafts) * concurrency) + isl + 64 + 63) / 64 * 64;
+            }
+            else if (r.MaxNumTokens is { } fixedTokens)
+            {
+                tokens = fixedTokens;
+            }
+        }
+
+        return tokens;
+    }
+
+    private static IEnumerable<Rule> Matching(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
+    {
         var tp = row.Whole("tp_size") ?? row.Whole("decode_tp_size") ?? 1;
         foreach (var r in Rules.Value)
         {
@@ -60,14 +109,7 @@ public static class ServingRecipes
                 continue;
             }
 
-            w = w with
-            {
-                RecvInterval = (concurrency < 16 ? r.RecvBelow16 : null) ?? r.Recv ?? w.RecvInterval,
-                BatchWaitSteps = r.BatchWait ?? w.BatchWaitSteps,
-                BalanceTimeoutSteps = r.BalanceTimeout ?? w.BalanceTimeoutSteps,
-            };
+            yield return r;
         }
-
-        return w;
     }
 }
