@@ -128,6 +128,9 @@ public static class ServingReport
             ["norms, activations, layouts, output head", Ms(step.Glue + step.Head)],
             ["total", Ms(step.Total)],
             ["limited by", DefaultReport.LimitText(step.Limit)],
+        ],
+        [
+            FormattableString.Invariant($"A small all-reduce inside one node starts in {s.Gpu.Latency.AllReduceUs:0.#} us between two GPUs (NCCL issue #1259) and {s.Gpu.Latency.AllReduceDoublingUs:0.#} us more each time its group doubles (calibrated, see validate --serving); one across nodes in {s.Gpu.Latency.AllReduceScaleOutUs:0.#} us (NCCL issue #1244)."),
         ]);
 
         var mem = r.Memory;
