@@ -383,6 +383,16 @@ public sealed class PlanTests
         Assert.Equal(Choices.Value.Count, exact.Count);
         Assert.All(exact, c => Assert.Equal(1, c.Share, 9));
 
+        // So would it at a target elsewhere in each group's measured TPOT; and the median quantile is the median target.
+        var measured = predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.MeasuredTpotMs, PredictedTtftMs = p.MeasuredTtftMs } : p).ToList();
+        foreach (var q in (double[])[0.25, 0.75])
+        {
+            Assert.All(ServingValidationReport.PlannerChoices(measured, targetQuantile: q), c => Assert.Equal(1, c.Share, 9));
+        }
+
+        Assert.Equal(Choices.Value.Select(c => c.TargetTpotMs), ServingValidationReport.PlannerChoices(predictions, targetQuantile: 0.5).Select(c => c.TargetTpotMs));
+        Assert.Throws<ArgumentOutOfRangeException>(() => ServingValidationReport.PlannerChoices(predictions, targetQuantile: 1));
+
         // With the predicted TTFT kept, the outcome still rests on the TPOT the planner reads against the target.
         var measuredTpot = ServingValidationReport.PlannerChoicesWithMeasured(predictions, tpot: true, ttft: false);
         Assert.True(measuredTpot.Count(c => c.Good) >= Choices.Value.Count(c => c.Good), $"{measuredTpot.Count(c => c.Good)} with the measured TPOT");

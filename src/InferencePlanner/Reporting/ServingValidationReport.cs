@@ -69,13 +69,22 @@ public static class ServingValidationReport
     /// The planner's choice in each group with at least two measured deployments; with <paramref name="byFramework"/>,
     /// each framework's deployments of a group form a group of their own (a plan searches one framework).
     /// </summary>
-    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions, bool byFramework = false)
+    /// <remarks>
+    /// <paramref name="targetQuantile"/> moves the target from the median (0.5) to another quantile of the group's
+    /// measured TPOT, interpolated between rows: how much the outcome depends on where the target falls.
+    /// </remarks>
+    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions, bool byFramework = false, double targetQuantile = 0.5)
     {
         ArgumentNullException.ThrowIfNull(predictions);
+        if (!(targetQuantile > 0 && targetQuantile < 1))
+        {
+            throw new ArgumentOutOfRangeException(nameof(targetQuantile), targetQuantile, "a quantile strictly between 0 and 1");
+        }
+
         var choices = new List<PlannerChoice>();
         foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => byFramework ? $"{p.Case!.Group} / {p.Case.Framework.Name}" : p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var target = ErrorStats.Median(g.Select(p => p.MeasuredTpotMs!.Value));
+            var target = targetQuantile == 0.5 ? ErrorStats.Median(g.Select(p => p.MeasuredTpotMs!.Value)) : Quantile([.. g.Select(p => p.MeasuredTpotMs!.Value)], targetQuantile);
             var deployments = g.GroupBy(Deployment).Select(d => (
                 Key: d.Key,
                 Predicted: d.Where(p => p.PredictedTpotMs <= target).Select(p => p.PredictedThroughput).DefaultIfEmpty(0).Max(),
@@ -93,6 +102,15 @@ public static class ServingValidationReport
         }
 
         return choices;
+    }
+
+    // The q-quantile of the values, interpolated linearly between the sorted values (the median at q = 0.5).
+    private static double Quantile(double[] values, double q)
+    {
+        Array.Sort(values);
+        var x = q * (values.Length - 1);
+        var i = (int)Math.Floor(x);
+        return i + 1 < values.Length ? values[i] + ((x - i) * (values[i + 1] - values[i])) : values[i];
     }
 
     // A row's deployment: framework, precisions and layout.
@@ -268,6 +286,8 @@ public static class ServingValidationReport
         var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
         var measuredTpot = PlannerChoicesWithMeasured(o.Predictions, tpot: true, ttft: false);
         var measuredTtft = PlannerChoicesWithMeasured(o.Predictions, tpot: false, ttft: true);
+        var lower = PlannerChoices(o.Predictions, targetQuantile: 0.25);
+        var upper = PlannerChoices(o.Predictions, targetQuantile: 0.75);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
@@ -291,7 +311,8 @@ public static class ServingValidationReport
                 [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
                     + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
-                    $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}."]),
+                    $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}.",
+                    $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups."]),
         ]);
     }
 
@@ -380,6 +401,8 @@ public static class ServingValidationReport
             j.WriteNumber("plannerGroupsWithin90PercentWithMeasuredTpot", measuredTpot.Count(c => c.Good));
             var measuredTtft = PlannerChoicesWithMeasured(o.Predictions, tpot: false, ttft: true);
             j.WriteNumber("plannerGroupsWithin90PercentWithMeasuredTtft", measuredTtft.Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentAtFirstQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.25).Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentAtThirdQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.75).Count(c => c.Good));
             j.WriteStartArray("decodeShapes");
             foreach (var (shape, tpot) in ByDecodeShape(o.Predictions))
             {
