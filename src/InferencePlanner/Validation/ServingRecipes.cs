@@ -69,7 +69,10 @@ public static class ServingRecipes
     /// <summary>
     /// The tokens one engine step may carry (max_num_tokens) as the benchmark's script set it for the row, where a rule
     /// gives it (null: the framework's default): a fixed figure, or DeepSeek-R1's TensorRT-LLM scripts' formula, the
-    /// running requests' tokens (one each, one more per MTP draft) and one prompt, plus 64, up to a multiple of 64.
+    /// running requests' tokens and one prompt, plus 64, up to a multiple of 64. Without MTP the running requests are
+    /// the concurrency, one token each, and the prompt the nominal ISL; the MTP scripts count (drafts + 1) tokens for
+    /// each of the max batch (the concurrency, over the TP under attention DP) and the longest prompt the client may
+    /// draw, ISL x (1 + the random range ratio, 0.8).
     /// </summary>
     public static int? MaxNumTokens(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework, int concurrency, int drafts)
     {
@@ -81,7 +84,10 @@ public static class ServingRecipes
         {
             if (r.MaxNumTokensFromConcurrency && row.Whole("isl") is { } isl)
             {
-                tokens = (((1 + drafts) * concurrency) + isl + 64 + 63) / 64 * 64;
+                var tp = Math.Max(1, row.Whole("tp_size") ?? 1);
+                var maxBatch = drafts == 0 ? concurrency : Math.Max(1, row.Whole("attention_dp_size") is > 1 ? concurrency / tp : concurrency);
+                var prompt = drafts == 0 ? isl : (int)Math.Round(isl * (1 + ClientRangeRatio));
+                tokens = (((1 + drafts) * maxBatch) + prompt + 64 + 63) / 64 * 64;
             }
             else if (r.MaxNumTokens is { } fixedTokens)
             {
@@ -91,6 +97,10 @@ public static class ServingRecipes
 
         return tokens;
     }
+
+    // InferenceMAX's client draws lengths in [ratio, 1] x the nominal (--random-range-ratio 0.8); its MTP scripts size
+    // max_num_tokens for a prompt of ISL x (1 + ratio).
+    private const double ClientRangeRatio = 0.8;
 
     private static IEnumerable<Rule> Matching(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
     {
