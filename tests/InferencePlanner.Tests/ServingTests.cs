@@ -505,8 +505,8 @@ public sealed class ServingTests
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
         Assert.True(o.Tpot.MedianAbs <= 15, $"TPOT median {o.Tpot.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.Ttft.MedianAbs <= 28.5, $"TTFT median {o.Ttft.MedianAbs:F1}% (27.1% when this guard was set)");
-        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 30 && o.TtftModelHeldOut.MedianAbs <= 32, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}% (28.6 and 30.6% when this guard was set)");
+        Assert.True(o.Ttft.MedianAbs <= 28.5, $"TTFT median {o.Ttft.MedianAbs:F1}% (27.7% when this guard was set)");
+        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 30 && o.TtftModelHeldOut.MedianAbs <= 32, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}% (29.2 and 30.7% when this guard was set)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 15, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (14.3% when this guard was last moved)");
         Assert.True(o.TpotModelHeldOut.MedianAbs <= 15, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}% (14.0% when this guard was last moved)");
@@ -518,7 +518,7 @@ public sealed class ServingTests
     {
         // InferenceX benchmarks/dsr1_fp8_b200_trt_slurm.sh: MAX_NUM_TOKENS=$(( ($CONC+$ISL+64+63)/64*64 )); at
         // concurrency 64 and ISL 1024 that is 1,152: the running requests' tokens and one prompt. gptoss_fp4_*_trt
-        // scripts: --max_num_tokens 20000. SGLang's scripts set none here: the framework's budget stands.
+        // scripts: --max_num_tokens 20000. Where no script sets one (vLLM here), the framework's budget stands.
         var bundled = ServingMeasurement.Bundled;
         var deepseek = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("DeepSeek-R1", StringComparison.Ordinal)
             && r["isl"] == "1024" && r.Concurrency == 64);
@@ -528,11 +528,22 @@ public sealed class ServingTests
         // dsr1_fp4_b200_trt_mtp_slurm.sh: MAX_NUM_TOKENS=$(( ((MTP+1)*MAX_BATCH_SIZE+MAX_ISL+64+63)/64*64 )), MAX_BATCH_SIZE the
         // concurrency without attention DP, MAX_ISL = ISL x 1.8 (random range ratio 0.8): 4 x 64 + 1843 + 127 -> 2176.
         Assert.Equal(2176, ServingRecipes.MaxNumTokens(deepseek, model, "B200", trtllm, 64, drafts: 3));
-        Assert.Null(ServingRecipes.MaxNumTokens(deepseek, model, "B200", FrameworkCatalog.Resolve("sglang"), 64, drafts: 0));
+        Assert.Null(ServingRecipes.MaxNumTokens(deepseek, model, "B200", FrameworkCatalog.Resolve("vllm"), 64, drafts: 0));
 
         var (c, _) = ServingCase.Read(deepseek, FrameworkCatalog.Find);
         Assert.NotNull(c);
         Assert.All(c.Alternatives.Count > 0 ? c.Alternatives : [c], a => Assert.Equal(ServingRecipes.MaxNumTokens(deepseek, model, "B200", trtllm, 64, a.MtpDrafts), a.ChunkTokens));
+
+        // SGLang's DeepSeek scripts: --chunked-prefill-size 32768 (FP8) or 16384 (FP4), and on B200 an FP8 KV cache
+        // (--kv-cache-dtype fp8_e4m3) that DeepSeek's own block-FP8 checkpoint would not choose.
+        var sglang = FrameworkCatalog.Resolve("sglang");
+        var sglangRow = bundled.First(r => r["mode"] == "agg" && r["backend"] == "sglang" && r["system"] == "b200_sxm" && r["precision"] == "fp8" && r["model_path"].Contains("DeepSeek-R1", StringComparison.Ordinal));
+        Assert.Equal(32768, ServingRecipes.MaxNumTokens(sglangRow, model, "B200", sglang, sglangRow.Concurrency ?? 1, drafts: 0));
+        Assert.True(ServingRecipes.KvCacheFp8(sglangRow, model, "B200", sglang));
+        var (sc, _) = ServingCase.Read(sglangRow, FrameworkCatalog.Find);
+        Assert.Equal(Units.Precision.Fp8, sc!.Precisions.KvCache);
+        var sglangFp4 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "sglang" && r["system"] == "b200_sxm" && r["precision"] == "fp4");
+        Assert.Equal(16384, ServingRecipes.MaxNumTokens(sglangFp4, model, "B200", sglang, sglangFp4.Concurrency ?? 1, drafts: 0));
 
         var gptOss = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("gpt-oss", StringComparison.Ordinal) && r["system"] == "b200_sxm");
         Assert.Equal(20000, ServingRecipes.MaxNumTokens(gptOss, ModelCatalog.Resolve("gpt-oss-120b"), "B200", trtllm, gptOss.Concurrency ?? 1, drafts: 0));

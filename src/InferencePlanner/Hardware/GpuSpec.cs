@@ -54,7 +54,7 @@ public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleO
     /// against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only). 3 us per doubling puts
     /// eight GPUs at 12 us; a tree whose every level took the two-GPU figure would take 18.
     /// </summary>
-    public const double CalibratedAllReduceDoublingUs = 3;
+    public const double CalibratedAllReduceDoublingUs = 6;
 
     /// <summary>A small all-reduce's start-up among <paramref name="ranks"/> GPUs of one scale-up domain, microseconds.</summary>
     public double ScaleUpAllReduceUs(double ranks) => ranks <= 2 ? AllReduceUs : AllReduceUs + AllReduceDoublingUs * Math.Log2(ranks / 2);

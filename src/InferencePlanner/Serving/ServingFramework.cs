@@ -63,7 +63,7 @@ public sealed record ServingFramework(
     /// TensorRT-LLM issue #5929, DeepSeek-R1 at batch 1 on 8 x H200, TTFT rising 0.035 ms per prompt token, 1.6 times
     /// the kernel data's price.
     /// </summary>
-    public const double CalibratedPrefillStepFactor = 1.4;
+    public const double CalibratedPrefillStepFactor = 1.3;
 
     /// <summary>
     /// What a prompt's prefill costs in a serving step over what the kernel data prices it at: the step runs every

@@ -148,6 +148,12 @@ public sealed record ServingCase(
 
         var t = model.Transformer;
         var precisions = PrecisionsOf(row, t);
+        // The single-node scripts' KV-cache format, for the aggregated runs they launch (disaggregated runs have recipes of their own).
+        if (mode == ServingMode.Aggregated && ServingRecipes.KvCacheFp8(row, model, gpu.Name, fw))
+        {
+            precisions = precisions with { KvCache = Precision.Fp8 };
+        }
+
         // The InferenceMAX client draws each length uniformly in [0.8, 1] x the nominal one (--random-range-ratio 0.8)
         // and sends 10 x concurrency requests (--num-prompts), the first wave at once. The rows of aiconfigurator's own
         // sweeps (aic-auto-gap-analysis) name no client: they are read with fixed lengths, as NVIDIA's aiperf runs
