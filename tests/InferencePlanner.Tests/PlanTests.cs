@@ -13,7 +13,7 @@ namespace InferencePlanner.Tests;
 /// <summary>The planner: its search, frontier, choice, cost, commands and bad input.</summary>
 public sealed class PlanTests
 {
-    private static readonly Lazy<ServingValidationReport.Outcome> Serving = new(() => ServingValidationReport.Run(ServingMeasurement.Bundled));
+    private static Lazy<ServingValidationReport.Outcome> Serving => BundledServing.Outcome;
 
     private static readonly Lazy<IReadOnlyList<ServingValidationReport.PlannerChoice>> Choices =
         new(() => ServingValidationReport.PlannerChoices(Serving.Value.Predictions));

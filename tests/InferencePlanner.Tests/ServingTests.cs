@@ -13,7 +13,7 @@ public sealed class ServingTests
 {
     private static string DataDir => Files.DataDir;
 
-    private static readonly Lazy<ServingValidationReport.Outcome> Outcome = new(() => ServingValidationReport.Run(ServingMeasurement.Bundled));
+    private static Lazy<ServingValidationReport.Outcome> Outcome => BundledServing.Outcome;
 
     private static JsonElement Summary(string output) => JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray()
         .Single(t => t.GetProperty("key").GetString() == "summary").GetProperty("rows");
