@@ -489,6 +489,7 @@ public sealed class ServingTests
             var f = FrameworkCatalog.Resolve(c.Framework);
             Assert.Equal(c.StepOverheadUs, f.StepOverheadUs);
             Assert.Equal(c.RequestOverheadMs, f.RequestOverheadMs);
+            Assert.Equal(c.RequestOverheadWithPostprocessWorkersMs, f.RequestOverheadWithPostprocessWorkersMs);
             Assert.Equal(c.HostUsPerRequest, f.HostUsPerRequest);
             Assert.Equal(c.PrefillStepFactor, f.PrefillStepFactor);
             Assert.Equal(ServingFramework.CalibratedPrefillStepFactor, c.PrefillStepFactor);
@@ -505,8 +506,8 @@ public sealed class ServingTests
         var o = Outcome.Value;
         Assert.True(o.Coverage >= 0.95, $"coverage {o.Coverage:P1}");
         Assert.True(o.Tpot.MedianAbs <= 15, $"TPOT median {o.Tpot.MedianAbs:F1}% (the issue's bound)");
-        Assert.True(o.Ttft.MedianAbs <= 28.5, $"TTFT median {o.Ttft.MedianAbs:F1}% (27.7% when this guard was set)");
-        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 30 && o.TtftModelHeldOut.MedianAbs <= 32, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}% (29.2 and 30.7% when this guard was set)");
+        Assert.True(o.Ttft.MedianAbs <= 27, $"TTFT median {o.Ttft.MedianAbs:F1}% (25.4% when this guard was set)");
+        Assert.True(o.TtftGpuHeldOut.MedianAbs <= 29.5 && o.TtftModelHeldOut.MedianAbs <= 29.5, $"TTFT held out: GPU {o.TtftGpuHeldOut.MedianAbs:F1}%, model {o.TtftModelHeldOut.MedianAbs:F1}% (28.4 and 27.7% when this guard was set)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 20, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (the issue's bound)");
         Assert.True(o.TpotGpuHeldOut.MedianAbs <= 15, $"TPOT, GPU held out {o.TpotGpuHeldOut.MedianAbs:F1}% (14.3% when this guard was last moved)");
         Assert.True(o.TpotModelHeldOut.MedianAbs <= 15, $"TPOT, model held out {o.TpotModelHeldOut.MedianAbs:F1}% (14.0% when this guard was last moved)");
@@ -544,6 +545,14 @@ public sealed class ServingTests
         Assert.Equal(Units.Precision.Fp8, sc!.Precisions.KvCache);
         var sglangFp4 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "sglang" && r["system"] == "b200_sxm" && r["precision"] == "fp4");
         Assert.Equal(16384, ServingRecipes.MaxNumTokens(sglangFp4, model, "B200", sglang, sglangFp4.Concurrency ?? 1, drafts: 0));
+
+        // The Llama-3.1-70B and gpt-oss scripts run trtllm-serve with postprocess workers (2 and 4), DeepSeek-R1's without;
+        // aiconfigurator's own sweeps (Llama-3.1-8B) ran other servers, so no script setting applies to them.
+        var llama = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("Llama-3.1-70B", StringComparison.Ordinal));
+        Assert.Equal(2, ServingCase.Read(llama, FrameworkCatalog.Find).Case!.PostprocessWorkers);
+        Assert.Equal(0, c.PostprocessWorkers);
+        var llama8 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("Llama-3.1-8B", StringComparison.Ordinal));
+        Assert.Equal(0, ServingCase.Read(llama8, FrameworkCatalog.Find).Case!.PostprocessWorkers);
 
         var gptOss = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("gpt-oss", StringComparison.Ordinal) && r["system"] == "b200_sxm");
         Assert.Equal(20000, ServingRecipes.MaxNumTokens(gptOss, ModelCatalog.Resolve("gpt-oss-120b"), "B200", trtllm, gptOss.Concurrency ?? 1, drafts: 0));

@@ -280,7 +280,7 @@ public static class ServingValidationReport
             .Select(g => Row(g.Key, ErrorStats.Of([.. g.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. g.Select(p => p.TtftErrorPercent)]))).ToList();
         var reasons = o.Predictions.Where(p => !p.Predicted).GroupBy(p => Shorten(p.Reason ?? "")).OrderByDescending(g => g.Count())
             .Select(g => (IReadOnlyList<Cell>)[g.Key, Cell.Of(g.Count(), 0)]).ToList();
-        var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.HostUsPerRequest, 0), Cell.Of(c.RequestOverheadMs, 1), Cell.Of(c.PrefillStepFactor, 1), Cell.Of(c.AllReduceDoublingUs, 0), Cell.Of(c.Rows, 0)]).ToList();
+        var constants = o.Calibration.Constants.Select(c => (IReadOnlyList<Cell>)[c.Framework, Cell.Of(c.StepOverheadUs, 0), Cell.Of(c.HostUsPerRequest, 0), Cell.Of(c.RequestOverheadMs, 1), c.RequestOverheadWithPostprocessWorkersMs is { } w ? Cell.Of(w, 1) : "", Cell.Of(c.PrefillStepFactor, 1), Cell.Of(c.AllReduceDoublingUs, 0), Cell.Of(c.Rows, 0)]).ToList();
         var ranking = o.Ranking.Select(r => (IReadOnlyList<Cell>)[r.Group, Cell.Of(r.Rows, 0), Cell.Of(r.Spearman, 2)]).ToList();
         var choices = PlannerChoices(o.Predictions);
         var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
@@ -302,7 +302,7 @@ public static class ServingValidationReport
             new Table("serving-prompt-cost", $"TTFT against prompt length: aggregated deployments measured at two or more prompt lengths with the same output length and concurrency (at most {PromptCostMaxConcurrency})",
                 ["stratum", "pairs", "measured ms per 1k prompt tokens", "predicted ms per 1k prompt tokens", "predicted / measured slope", "measured intercept (ms)", "predicted intercept (ms)"], prompts,
                 ["Each pair is one deployment's rows at its shortest and longest prompt; medians over the pairs. The slope is what the prefill costs per token; the intercept, TTFT less the slope's part, what a request costs besides. A slope ratio below 1 with an intercept above the measured one means the prefill is priced too cheap and the calibrated request overhead carries the difference."]),
-            new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "prefill step factor", "all-reduce per doubling (us)", "rows"], constants,
+            new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "with postprocess workers (ms)", "prefill step factor", "all-reduce per doubling (us)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json, the prefill step factor and the all-reduce step (one value each for all) in ServingFramework.CalibratedPrefillStepFactor and GpuLatency.CalibratedAllReduceDoublingUs; a test keeps them equal to this calibration. All-reduce per doubling: what a small all-reduce inside one node adds each time its group doubles beyond two GPUs (6 us between two, NCCL issue #1259)."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
@@ -372,6 +372,7 @@ public static class ServingValidationReport
                 j.WriteString("framework", c.Framework);
                 j.WriteNumber("stepOverheadUs", c.StepOverheadUs);
                 j.WriteNumber("requestOverheadMs", c.RequestOverheadMs);
+                Number(j, "requestOverheadWithPostprocessWorkersMs", c.RequestOverheadWithPostprocessWorkersMs);
                 j.WriteNumber("hostUsPerRequest", c.HostUsPerRequest);
                 j.WriteNumber("prefillStepFactor", c.PrefillStepFactor);
                 j.WriteNumber("allReduceDoublingUs", c.AllReduceDoublingUs);

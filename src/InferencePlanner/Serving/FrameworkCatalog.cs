@@ -11,7 +11,7 @@ public static class FrameworkCatalog
         "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs", "hostUsPerRequest",
     ];
 
-    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "prefillStepFactor"];
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "prefillStepFactor", "requestOverheadWithPostprocessWorkersMs"];
 
     private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
         [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
@@ -153,6 +153,7 @@ public static class FrameworkCatalog
         {
             HostUsPerRequest = f.NonNegative("hostUsPerRequest"),
             PrefillStepFactor = f.Has("prefillStepFactor") ? f.Within("prefillStepFactor", 0.5, 5) : ServingFramework.CalibratedPrefillStepFactor,
+            RequestOverheadWithPostprocessWorkersMs = f.Has("requestOverheadWithPostprocessWorkersMs") ? f.NonNegative("requestOverheadWithPostprocessWorkersMs") : null,
             Aliases = f.OptionalTextArray("aliases") ?? [],
             Origin = f.Origin,
             ReserveMBPerChunkToken = f.Has("reserveMBPerChunkToken") ? f.NonNegative("reserveMBPerChunkToken") : 0,

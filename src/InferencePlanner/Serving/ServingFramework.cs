@@ -57,6 +57,13 @@ public sealed record ServingFramework(
     public double HostUsPerRequest { get; init; }
 
     /// <summary>
+    /// <see cref="RequestOverheadMs"/> where the server hands detokenising and returning responses to processes of their
+    /// own (TensorRT-LLM's num_postprocess_workers), so that a request's first token does not queue behind the executor
+    /// process's other work; null where the framework has no such setting or no figure for it.
+    /// </summary>
+    public double? RequestOverheadWithPostprocessWorkersMs { get; init; }
+
+    /// <summary>
     /// The prefill step factor every framework takes unless its file gives its own: calibrated with the frameworks'
     /// other constants (see validate --serving, whose serving-prompt-cost table shows a prompt's cost by itself), one
     /// value for all of them, since a step's kernels are the same whichever scheduler runs them. Published anchor:

@@ -11,7 +11,8 @@ namespace InferencePlanner.Validation;
 /// <param name="HostUsPerRequest">Host time per running request of a step, microseconds.</param>
 /// <param name="PrefillStepFactor">A prefill step's time over the kernel data's price of it.</param>
 /// <param name="AllReduceDoublingUs">What a small all-reduce adds per doubling of its group beyond two GPUs (one value for all frameworks and GPUs).</param>
-public readonly record struct FrameworkConstants(string Framework, double StepOverheadUs, double RequestOverheadMs, int Rows, double HostUsPerRequest = 0, double PrefillStepFactor = 1, double AllReduceDoublingUs = GpuLatency.CalibratedAllReduceDoublingUs);
+/// <param name="RequestOverheadWithPostprocessWorkersMs">The request overhead of the rows whose server ran postprocess workers (null: no such rows).</param>
+public readonly record struct FrameworkConstants(string Framework, double StepOverheadUs, double RequestOverheadMs, int Rows, double HostUsPerRequest = 0, double PrefillStepFactor = 1, double AllReduceDoublingUs = GpuLatency.CalibratedAllReduceDoublingUs, double? RequestOverheadWithPostprocessWorkersMs = null);
 
 /// <summary>Predictions of rows held out of the calibration, by what was held out.</summary>
 /// <param name="HeldOut">What was held out (a GPU's or a model's name).</param>
@@ -19,9 +20,10 @@ public readonly record struct FrameworkConstants(string Framework, double StepOv
 public sealed record HeldOutFold(string HeldOut, IReadOnlyList<ServingPrediction> Predictions);
 
 /// <summary>
-/// The serving level's calibration: each framework's step overhead, request overhead, host time per running request
-/// and prefill step factor, and what a small all-reduce adds per doubling of its group, the five constants no public
-/// figure gives to the precision the model needs. Each is chosen on a grid (0 to 2,000 us in 25 us steps; 0 to 300 ms
+/// The serving level's calibration: each framework's step overhead, request overhead (and, where benchmark scripts
+/// ran TensorRT-LLM's postprocess workers, the request overhead of those runs), host time per running request and
+/// prefill step factor, and what a small all-reduce adds per doubling of its group: the constants no public figure
+/// gives to the precision the model needs. Each is chosen on a grid (0 to 2,000 us in 25 us steps; 0 to 300 ms
 /// in 2.5 ms steps; 0 to 200 us in 25 us steps; 1 to 1.5 in steps of 0.1; 0 to 9 us in 3 us steps) for the least
 /// absolute log error of TPOT and of TTFT (robust to the few runs that stalled) over
 /// the framework's rows that state their whole layout (disaggregated rows without worker counts are left out). The
@@ -73,7 +75,7 @@ public static class ServingCalibration
                 for (var i = 0; i * HostGridUs <= HostMaxUs + 1e-9; i++)
                 {
                     var host = i * HostGridUs;
-                    var zero = ServingValidator.Predict(stated, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0, HostUsPerRequest = host, PrefillStepFactor = factor }, g => WithDoubling(g, doubling));
+                    var zero = ServingValidator.Predict(stated, f => f with { StepOverheadUs = 0, RequestOverheadMs = 0, RequestOverheadWithPostprocessWorkersMs = null, HostUsPerRequest = host, PrefillStepFactor = factor }, g => WithDoubling(g, doubling));
                     usable.Add(new Priced(host, factor, doubling, [.. zero.Where(p => p.Predicted)]));
                 }
             }
@@ -120,7 +122,7 @@ public static class ServingCalibration
         {
             if (c.Framework == f.Name && c.Rows > 0)
             {
-                return f with { StepOverheadUs = c.StepOverheadUs, RequestOverheadMs = c.RequestOverheadMs, HostUsPerRequest = c.HostUsPerRequest, PrefillStepFactor = c.PrefillStepFactor };
+                return f with { StepOverheadUs = c.StepOverheadUs, RequestOverheadMs = c.RequestOverheadMs, RequestOverheadWithPostprocessWorkersMs = c.RequestOverheadWithPostprocessWorkersMs, HostUsPerRequest = c.HostUsPerRequest, PrefillStepFactor = c.PrefillStepFactor };
             }
         }
 
@@ -149,8 +151,18 @@ public static class ServingCalibration
                     var (step, loss) = Best(StepMaxUs, StepGridUs, us => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTpotMs!.Value + us / 1000) / p.MeasuredTpotMs!.Value))));
                     if (loss < chosenLoss - 1e-9)
                     {
-                        (var request, ttftLoss) = Best(RequestMaxMs, RequestGridMs, ms => rows.Sum(p => Math.Abs(Math.Log((p.PredictedTtftMs!.Value + ms) / p.MeasuredTtftMs!.Value))));
-                        (chosen, chosenLoss) = (new FrameworkConstants(name, step, request, rows.Count, u.HostUs, byFactor.Key.Factor, byFactor.Key.Doubling), loss);
+                        // The request overhead of rows whose server ran postprocess workers is chosen on those rows alone.
+                        var plain = rows.Where(p => p.Case!.PostprocessWorkers == 0).ToList();
+                        var withWorkers = rows.Where(p => p.Case!.PostprocessWorkers > 0).ToList();
+                        (var request, ttftLoss) = Best(RequestMaxMs, RequestGridMs, ms => TtftLoss(plain, ms));
+                        double? requestWithWorkers = null;
+                        if (withWorkers.Count > 0)
+                        {
+                            (var value, var workersLoss) = Best(RequestMaxMs, RequestGridMs, ms => TtftLoss(withWorkers, ms));
+                            (requestWithWorkers, ttftLoss) = (value, ttftLoss + workersLoss);
+                        }
+
+                        (chosen, chosenLoss) = (new FrameworkConstants(name, step, request, rows.Count, u.HostUs, byFactor.Key.Factor, byFactor.Key.Doubling, requestWithWorkers), loss);
                     }
                 }
 
@@ -166,6 +178,9 @@ public static class ServingCalibration
 
         return best!;
     }
+
+    private static double TtftLoss(List<ServingPrediction> rows, double requestMs) =>
+        rows.Sum(p => Math.Abs(Math.Log((p.PredictedTtftMs!.Value + requestMs) / p.MeasuredTtftMs!.Value)));
 
     private static (double Best, double Loss) Best(double max, double grid, Func<double, double> loss)
     {

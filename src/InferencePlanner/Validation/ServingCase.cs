@@ -56,6 +56,9 @@ public sealed record ServingCase(
     /// <summary>Prompt tokens a prefill step carries per DP group, where the deployment sets it (null: the framework's budget).</summary>
     public int? ChunkTokens { get; init; }
 
+    /// <summary>Processes the server ran for detokenising and returning responses besides the executor's (TensorRT-LLM's num_postprocess_workers; 0: none).</summary>
+    public int PostprocessWorkers { get; init; }
+
     /// <summary>The other deployments the row may have measured, when several recipes ran at its concurrency.</summary>
     public IReadOnlyList<ServingCase> Alternatives { get; init; } = [];
 
@@ -172,14 +175,16 @@ public sealed record ServingCase(
             }
 
             var drafts = BenchmarkRecipes.AggregatedDrafts(row, model, gpu, fw, engine, concurrency);
-            // The tokens one step may carry, where the benchmark's script sets them (max_num_tokens).
-            int? Budget(int d) => ServingRecipes.MaxNumTokens(row, model, gpu.Name, fw, concurrency, d);
+            // The tokens one step may carry and the server's postprocess workers, where the InferenceMAX script that ran
+            // the row sets them (aiconfigurator's own sweeps ran other servers).
+            int? Budget(int d) => fixedLengths ? null : ServingRecipes.MaxNumTokens(row, model, gpu.Name, fw, concurrency, d);
+            var postprocess = fixedLengths ? 0 : ServingRecipes.PostprocessWorkers(row, model, gpu.Name, fw);
             if (!drafts.Any(d => d > 0))
             {
-                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0) }, null);
+                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0), PostprocessWorkers = postprocess }, null);
             }
 
-            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d) })), null);
+            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d), PostprocessWorkers = postprocess })), null);
         }
 
         var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);

@@ -11,9 +11,9 @@ namespace InferencePlanner.Validation;
 /// </summary>
 public static class ServingRecipes
 {
-    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, bool KvCacheFp8 = false);
+    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, bool KvCacheFp8 = false, int? PostprocessWorkers = null);
 
-    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCacheFp8", "source"];
+    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCacheFp8", "postprocessWorkers", "source"];
 
     private static readonly Lazy<IReadOnlyList<Rule>> Rules = new(() =>
         [.. EmbeddedData.Under("serving-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -36,7 +36,12 @@ public static class ServingRecipes
             string? Text(string name) => r.TryGetProperty(name, out var v) ? v.GetString() : null;
             var rule = new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("batchWaitIters"), r.TryGetProperty("attentionDp", out var adp) ? adp.GetBoolean() : null, Int("balanceTimeoutIters"),
                 Int("maxNumTokens"), r.TryGetProperty("maxNumTokensFromConcurrency", out var fromConcurrency) && fromConcurrency.GetBoolean(),
-                r.TryGetProperty("kvCacheFp8", out var kvFp8) && kvFp8.GetBoolean());
+                r.TryGetProperty("kvCacheFp8", out var kvFp8) && kvFp8.GetBoolean(), Int("postprocessWorkers"));
+            if (rule.PostprocessWorkers is < 0 or > 1024)
+            {
+                throw new InputException($"{origin}: postprocessWorkers must lie in [0, 1024], got {rule.PostprocessWorkers}");
+            }
+
             if (rule.MaxNumTokens is < 1 or > 10_000_000)
             {
                 throw new InputException($"{origin}: maxNumTokens must lie in [1, 10000000], got {rule.MaxNumTokens}");
@@ -97,6 +102,15 @@ public static class ServingRecipes
         }
 
         return tokens;
+    }
+
+    /// <summary>Processes the benchmark's script gives trtllm-serve for detokenising and returning responses besides the executor's (num_postprocess_workers; 0: none, the default).</summary>
+    public static int PostprocessWorkers(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(framework);
+        return Matching(row, model, gpuName, framework).Select(r => r.PostprocessWorkers).LastOrDefault(w => w is not null) ?? 0;
     }
 
     /// <summary>Whether the benchmark's script keeps the KV cache in FP8 where the checkpoint alone would not (SGLang's --kv-cache-dtype fp8_e4m3).</summary>

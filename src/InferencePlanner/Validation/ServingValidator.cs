@@ -132,6 +132,12 @@ public static class ServingValidator
     private static ServingPrediction Evaluate(ServingCase c, Dictionary<string, ServingModel> models)
     {
         var row = c.Row;
+        if (c.PostprocessWorkers > 0 && c.Framework.RequestOverheadWithPostprocessWorkersMs is { } withWorkers)
+        {
+            // The server ran processes of their own for detokenising and returning responses.
+            c = c with { Framework = c.Framework with { RequestOverheadMs = withWorkers } };
+        }
+
         if (row.MeasuredTtftMs is null || row.MeasuredTpotMs is null)
         {
             return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, "the row has no positive measured TTFT and TPOT", c);
