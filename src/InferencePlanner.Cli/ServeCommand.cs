@@ -38,11 +38,12 @@ internal static class ServeCommand
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
         var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: draft tokens per step, verified with the token (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, ServingModel.MaxMtpDrafts);
+        var postprocess = new Option<int>("--postprocess-workers") { Description = "TensorRT-LLM: processes that detokenise and return responses besides the executor's (trtllm-serve's --num_postprocess_workers); with any, the request overhead calibrated on runs that used them.", DefaultValueFactory = _ => 0 }.Within(0, 1024);
         var tbo = new Option<bool>("--two-batch-overlap") { Description = "MoE engines with expert parallelism run decode steps as two overlapped micro-batches where that is faster (SGLang's --enable-two-batch-overlap)." };
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: summary, ttft, tpot, decode-step, memory, balance." };
         var cmd = new Command("serve", "Serving one deployment under closed-loop clients: TTFT and TPOT with their parts, tokens/s per user and per GPU, requests/s, memory per GPU and what limits the rate.")
         {
-            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, recv, balance, batchWait, prefillWorkers, decodeWorkers, weights, experts, kv, mtp, tbo, format, table,
+            model, gpu, framework, mode, isl, osl, concurrency, hit, waves, chunk, recv, balance, batchWait, postprocess, prefillWorkers, decodeWorkers, weights, experts, kv, mtp, tbo, format, table,
         };
         engine.AddTo(cmd);
         prefill.AddTo(cmd);
@@ -52,6 +53,13 @@ internal static class ServeCommand
             var m = ModelCatalog.Resolve(p.GetValue(model)!);
             var g = GpuCatalog.Resolve(p.GetValue(gpu)!);
             var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
+            if (p.GetValue(postprocess) > 0)
+            {
+                fw = fw.RequestOverheadWithPostprocessWorkersMs is { } withWorkers
+                    ? fw with { RequestOverheadMs = withWorkers }
+                    : throw new InputException($"--postprocess-workers: {fw.DisplayName} has no request overhead for runs with postprocess workers (TensorRT-LLM's num_postprocess_workers; give requestOverheadWithPostprocessWorkersMs in a framework file)");
+            }
+
             var t = m.Transformer;
             var precisions = p.ServingPrecisions(t, weights, experts, kv);
             var workload = new ServingWorkload(p.GetValue(isl), p.GetValue(osl), p.GetValue(concurrency), p.GetValue(hit), p.GetValue(waves))

@@ -515,6 +515,26 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void Serve_takes_the_request_overhead_of_runs_with_postprocess_workers_where_the_framework_has_one()
+    {
+        var trtllm = FrameworkCatalog.Resolve("trtllm");
+        var args = (string[])["serve", "--model", "llama-3.1-70b", "--gpu", "H200", "--framework", "trtllm", "--tp", "8", "--weights", "fp8", "--concurrency", "4", "--format", "json", "--table", "ttft"];
+        var (exit, plain, err) = Cli.Run(args);
+        Assert.True(exit == 0, err);
+        var (exit2, withWorkers, err2) = Cli.Run([.. args, "--postprocess-workers", "2"]);
+        Assert.True(exit2 == 0, err2);
+        static double RequestOverhead(string json) => JsonDocument.Parse(json).RootElement.GetProperty("tables")[0].GetProperty("rows").EnumerateArray()
+            .First(r => r.GetProperty("part").GetString()!.StartsWith("request overhead", StringComparison.Ordinal)).GetProperty("ms").GetDouble();
+        Assert.Equal(trtllm.RequestOverheadMs, RequestOverhead(plain), 6);
+        Assert.Equal(trtllm.RequestOverheadWithPostprocessWorkersMs!.Value, RequestOverhead(withWorkers), 6);
+
+        // SGLang has no such figure: a clear error, not a silent default.
+        var (exit3, _, err3) = Cli.Run("serve", "--framework", "sglang", "--postprocess-workers", "2");
+        Assert.Equal(2, exit3);
+        Assert.Contains("--postprocess-workers", err3, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void An_aggregated_row_carries_the_step_budget_its_benchmark_script_set()
     {
         // InferenceX benchmarks/dsr1_fp8_b200_trt_slurm.sh: MAX_NUM_TOKENS=$(( ($CONC+$ISL+64+63)/64*64 )); at
