@@ -35,6 +35,7 @@ internal static class PlanCommand
         var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision searched: fp8, bf16, or both as bf16,fp8 (default: bf16)." };
         var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: also search deployments drafting this many tokens per step (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, ServingModel.MaxMtpDrafts);
+        var postprocess = new Option<int>("--postprocess-workers") { Description = "TensorRT-LLM: processes that detokenise and return responses besides the executor's (trtllm-serve's --num_postprocess_workers, added to its launch line); with any, the request overhead calibrated on runs that used them.", DefaultValueFactory = _ => 0 }.Within(0, 1024);
         var tbo = new Option<string>("--two-batch-overlap") { Description = "Two-batch overlap of decode steps: on (search it beside one batch), off, or auto (on for MoE models under a framework whose file names a flag for it: SGLang's --enable-two-batch-overlap, vLLM's --enable-dbo).", DefaultValueFactory = _ => "auto" };
         tbo.AcceptOnlyFromAmong("auto", "on", "off");
         var chunkScales = new Option<string?>("--chunk-scales") { Description = "Step budgets searched, as multiples of the framework's default, comma-separated (default: " + string.Join(",", PlanRequest.DefaultChunkScales) + ")." };
@@ -44,13 +45,13 @@ internal static class PlanCommand
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, breakdown, cost, frontier, commands." };
         var cmd = new Command("plan", "The best deployment under latency targets: the frontier of tokens/s per GPU against tokens/s per user, the choice and its runner-up in the other mode, the GPUs a load takes, the cost per million tokens and the launch commands.")
         {
-            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, chunkScales, mtp, tbo, prefillGpu, decodeGpu, price, format, table,
+            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, chunkScales, mtp, tbo, postprocess, prefillGpu, decodeGpu, price, format, table,
         };
         cmd.SetAction(p =>
         {
             var m = ModelCatalog.Resolve(p.GetValue(model)!);
             var gpuList = (p.GetValue(gpus) ?? []).Select(GpuCatalog.Resolve).ToList();
-            var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
+            var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!).WithPostprocessWorkers(p.GetValue(postprocess));
             var t = m.Transformer;
             // --kv-cache may name several formats to search; the first sets the precisions' own.
             var kvList = (p.GetValue(kv) ?? "").Split(',', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)

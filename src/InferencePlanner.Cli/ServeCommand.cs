@@ -52,13 +52,7 @@ internal static class ServeCommand
         {
             var m = ModelCatalog.Resolve(p.GetValue(model)!);
             var g = GpuCatalog.Resolve(p.GetValue(gpu)!);
-            var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!);
-            if (p.GetValue(postprocess) > 0)
-            {
-                fw = fw.RequestOverheadWithPostprocessWorkersMs is { } withWorkers
-                    ? fw with { RequestOverheadMs = withWorkers }
-                    : throw new InputException($"--postprocess-workers: {fw.DisplayName} has no request overhead for runs with postprocess workers (TensorRT-LLM's num_postprocess_workers; give requestOverheadWithPostprocessWorkersMs in a framework file)");
-            }
+            var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!).WithPostprocessWorkers(p.GetValue(postprocess));
 
             var t = m.Transformer;
             var precisions = p.ServingPrecisions(t, weights, experts, kv);

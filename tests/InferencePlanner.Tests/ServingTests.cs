@@ -528,10 +528,16 @@ public sealed class ServingTests
         Assert.Equal(trtllm.RequestOverheadMs, RequestOverhead(plain), 6);
         Assert.Equal(trtllm.RequestOverheadWithPostprocessWorkersMs!.Value, RequestOverhead(withWorkers), 6);
 
-        // SGLang has no such figure: a clear error, not a silent default.
+        // SGLang has no such figure: a clear error, not a silent default; plan alike.
         var (exit3, _, err3) = Cli.Run("serve", "--framework", "sglang", "--postprocess-workers", "2");
         Assert.Equal(2, exit3);
         Assert.Contains("--postprocess-workers", err3, StringComparison.Ordinal);
+        Assert.Equal(2, Cli.Run("plan", "--model", "llama-3.1-70b", "--gpu", "H200", "--framework", "vllm", "--postprocess-workers", "2").Exit);
+
+        // A plan under TensorRT-LLM with the workers launches trtllm-serve with them.
+        var (exit4, plan, err4) = Cli.Run("plan", "--model", "llama-3.1-70b", "--gpu", "H200", "--framework", "trtllm", "--mode", "agg", "--postprocess-workers", "2", "--table", "commands");
+        Assert.True(exit4 == 0, err4);
+        Assert.Contains("--num_postprocess_workers 2", plan, StringComparison.Ordinal);
     }
 
     [Fact]

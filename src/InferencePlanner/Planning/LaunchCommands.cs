@@ -26,7 +26,7 @@ public sealed record LaunchCommand(string Framework, string Role, int Instances,
 /// --kv-cache-dtype, --speculative-config with method mtp, --kv-transfer-config with the NixlConnector of
 /// docs/features/nixl_connector_usage.md);
 /// TensorRT-LLM's trtllm-serve (tensorrt_llm/commands/serve.py: --tp_size, --ep_size, --max_batch_size,
-/// --max_num_tokens, --extra_llm_api_options, --server_role; the LLM API's enable_attention_dp, moe_config.load_balancer's
+/// --max_num_tokens, --num_postprocess_workers, --extra_llm_api_options, --server_role; the LLM API's enable_attention_dp, moe_config.load_balancer's
 /// num_slots (MoeLoadBalancerConfig: the routed experts and their redundant copies),
 /// kv_cache_config.dtype and speculative_config with decoding_type MTP; trtllm-serve disaggregated -c with context_servers and generation_servers).
 /// </summary>
@@ -63,7 +63,7 @@ public static class LaunchCommands
             var running = point.Concurrency;
             list.Add(Sglang(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null, point.Gpu.GpusPerNode, point.TwoBatchOverlap));
             list.Add(Vllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, disaggregated: false, point.TwoBatchOverlap));
-            list.Add(Trtllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null));
+            list.Add(Trtllm(model, t, e, running, chunkTokens, fp8Kv, mtp, "engine", 1, null, request.Framework.PostprocessWorkers));
             return list;
         }
 
@@ -76,8 +76,8 @@ public static class LaunchCommands
         list.Add(Vllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, disaggregated: true));
         list.Add(Vllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, disaggregated: true, point.TwoBatchOverlap));
         list.Add(new LaunchCommand("vllm", "front end", 1, "", "a proxy in front routes each request's prefill and decode to the workers (vLLM's disaggregated-serving proxy)"));
-        list.Add(Trtllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, "CONTEXT"));
-        list.Add(Trtllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "GENERATION"));
+        list.Add(Trtllm(model, t, d.Prefill, perPrefill, chunkTokens, fp8Kv, 0, "prefill worker", d.PrefillWorkers, "CONTEXT", request.Framework.PostprocessWorkers));
+        list.Add(Trtllm(model, t, d.Decode, perDecode, chunkTokens, fp8Kv, mtp, "decode worker", d.DecodeWorkers, "GENERATION", request.Framework.PostprocessWorkers));
         list.Add(new LaunchCommand("trtllm", "front end", 1, "trtllm-serve disaggregated -c disagg_config.yaml",
             $"disagg_config.yaml lists context_servers (num_instances: {d.PrefillWorkers}) and generation_servers (num_instances: {d.DecodeWorkers}) with their urls; each worker's YAML sets cache_transceiver_config"));
         return list;
@@ -190,7 +190,7 @@ public static class LaunchCommands
 
     // TensorRT-LLM: --tp_size is the engine's GPUs, --ep_size its expert parallelism (MoE TP = tp_size / ep_size);
     // attention runs either as TP over them all or, with enable_attention_dp, as one DP rank per GPU.
-    private static LaunchCommand Trtllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, string? serverRole)
+    private static LaunchCommand Trtllm(string model, TransformerSpec t, EngineLayout e, int running, int chunk, bool fp8Kv, int mtp, string role, int instances, string? serverRole, int postprocessWorkers)
     {
         if (e.AttentionTp > 1 && e.AttentionDp > 1)
         {
@@ -205,6 +205,11 @@ public static class LaunchCommands
 
         args.Add("--max_batch_size " + I(Math.Max(1, (int)Math.Ceiling(running / (double)e.AttentionDp))));
         args.Add("--max_num_tokens " + I(chunk));
+        if (postprocessWorkers > 0)
+        {
+            args.Add("--num_postprocess_workers " + I(postprocessWorkers));
+        }
+
         var yaml = new List<string>();
         if (e.AttentionDp > 1)
         {

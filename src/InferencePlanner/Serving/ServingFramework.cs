@@ -63,6 +63,27 @@ public sealed record ServingFramework(
     /// </summary>
     public double? RequestOverheadWithPostprocessWorkersMs { get; init; }
 
+    /// <summary>Postprocess worker processes the deployment runs (TensorRT-LLM's num_postprocess_workers; 0: none).</summary>
+    public int PostprocessWorkers { get; init; }
+
+    /// <summary>
+    /// The framework run with <paramref name="workers"/> postprocess workers: its request overhead becomes the one
+    /// calibrated on such runs. A framework without that figure is refused with the reason.
+    /// </summary>
+    public ServingFramework WithPostprocessWorkers(int workers)
+    {
+        if (workers == 0)
+        {
+            return this with { PostprocessWorkers = 0 };
+        }
+
+        return workers < 0
+            ? throw new InputException($"postprocess workers must be at least 0, got {workers}")
+            : RequestOverheadWithPostprocessWorkersMs is { } ms
+                ? this with { PostprocessWorkers = workers, RequestOverheadMs = ms }
+                : throw new InputException($"--postprocess-workers: {DisplayName} has no request overhead for runs with postprocess workers (TensorRT-LLM's num_postprocess_workers; a framework file gives it as requestOverheadWithPostprocessWorkersMs)");
+    }
+
     /// <summary>
     /// The prefill step factor every framework takes unless its file gives its own: calibrated with the frameworks'
     /// other constants (see validate --serving, whose serving-prompt-cost table shows a prompt's cost by itself), one

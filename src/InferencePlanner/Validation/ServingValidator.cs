@@ -132,10 +132,10 @@ public static class ServingValidator
     private static ServingPrediction Evaluate(ServingCase c, Dictionary<string, ServingModel> models)
     {
         var row = c.Row;
-        if (c.PostprocessWorkers > 0 && c.Framework.RequestOverheadWithPostprocessWorkersMs is { } withWorkers)
+        if (c.PostprocessWorkers > 0 && c.Framework.RequestOverheadWithPostprocessWorkersMs is not null)
         {
             // The server ran processes of their own for detokenising and returning responses.
-            c = c with { Framework = c.Framework with { RequestOverheadMs = withWorkers } };
+            c = c with { Framework = c.Framework.WithPostprocessWorkers(c.PostprocessWorkers) };
         }
 
         if (row.MeasuredTtftMs is null || row.MeasuredTpotMs is null)
