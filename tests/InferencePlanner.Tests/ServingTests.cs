@@ -515,6 +515,32 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void Serve_names_where_each_all_reduce_start_up_it_prices_comes_from()
+    {
+        var (exit, output, err) = Cli.Run("serve", "--model", "llama-3.1-70b", "--gpu", "H200", "--tp", "8", "--table", "decode-step");
+        Assert.True(exit == 0, err);
+        Assert.Contains("6 us between two GPUs (NCCL issue #1259)", output, StringComparison.Ordinal);
+
+        // A GPU file that gives its own figure is named as the source of it, not the published default's.
+        var path = Path.Combine(Path.GetTempPath(), $"gpu-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, """
+            {"name": "X", "sms": 132, "fp16Tflops": 989.5, "fp8Tflops": 1979, "memoryGB": 141, "memoryBandwidthGBps": 4800,
+             "scaleUpBandwidthGBps": 450, "scaleOutBandwidthGBps": 50, "gpusPerNode": 8, "latencyUs": {"allReduce": 4}}
+            """);
+        try
+        {
+            var (exit2, own, err2) = Cli.Run("serve", "--model", "llama-3.1-70b", "--gpu", path, "--tp", "8", "--table", "decode-step");
+            Assert.True(exit2 == 0, err2);
+            Assert.Contains("4 us between two GPUs (the GPU file)", own, StringComparison.Ordinal);
+            Assert.Contains("(calibrated, see validate --serving)", own, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Serve_takes_the_request_overhead_of_runs_with_postprocess_workers_where_the_framework_has_one()
     {
         var trtllm = FrameworkCatalog.Resolve("trtllm");

@@ -51,8 +51,8 @@ public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleO
     /// <summary>
     /// <see cref="AllReduceDoublingUs"/> as the serving calibration chooses it, jointly with the prefill step factor, on a
     /// grid of 0 to 9 us in steps of 3 (see validate --serving): no published table gives a small all-reduce's latency
-    /// against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only). 3 us per doubling puts
-    /// eight GPUs at 12 us; a tree whose every level took the two-GPU figure would take 18.
+    /// against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only). At 6 us per doubling
+    /// eight GPUs take 18 us, as a tree would whose every level took the two-GPU figure.
     /// </summary>
     public const double CalibratedAllReduceDoublingUs = 6;
 

@@ -44,7 +44,7 @@ public sealed class RooflinePolicy
     private readonly GpuSpec _gpu;
     private readonly FlopRate _fp4, _fp8, _bf16;
     private readonly Bandwidth _memory;
-    private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency, _allReduceScaleOutLatency, _allReduceLatency;
+    private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency, _allReduceScaleOutLatency;
     private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute, _gqaDecodeMemory, _weightOnlyShare;
     private readonly Bandwidth _allReduce, _nic, _nvlinkDispatch, _nvlinkCombine;
 
@@ -79,7 +79,6 @@ public sealed class RooflinePolicy
         _scaleUpLatency = Duration.FromMilliseconds(gpu.Latency.ScaleUpUs / 1000);
         _scaleOutLatency = Duration.FromMilliseconds(gpu.Latency.ScaleOutUs / 1000);
         _allReduceScaleOutLatency = Duration.FromMilliseconds(gpu.Latency.AllReduceScaleOutUs / 1000);
-        _allReduceLatency = Duration.FromMilliseconds(gpu.Latency.AllReduceUs / 1000);
     }
 
     /// <summary>The GPU this policy prices for.</summary>
@@ -154,7 +153,7 @@ public sealed class RooflinePolicy
     }
 
     // A small all-reduce's start-up inside one scale-up domain grows with its group (GpuLatency.ScaleUpAllReduceUs).
-    private Duration AllReduceLatency(double ranks) => ranks <= 2 ? _allReduceLatency : Duration.FromMilliseconds(_gpu.Latency.ScaleUpAllReduceUs(ranks) / 1000);
+    private Duration AllReduceLatency(double ranks) => Duration.FromMilliseconds(_gpu.Latency.ScaleUpAllReduceUs(ranks) / 1000);
 
     private static Priced Link(Duration up, Duration outward, Duration latency)
     {

@@ -130,7 +130,7 @@ public static class ServingReport
             ["limited by", DefaultReport.LimitText(step.Limit)],
         ],
         [
-            FormattableString.Invariant($"A small all-reduce inside one node starts in {s.Gpu.Latency.AllReduceUs:0.#} us between two GPUs (NCCL issue #1259) and {s.Gpu.Latency.AllReduceDoublingUs:0.#} us more each time its group doubles (calibrated, see validate --serving); one across nodes in {s.Gpu.Latency.AllReduceScaleOutUs:0.#} us (NCCL issue #1244)."),
+            AllReduceNote(s.Gpu.Latency),
         ]);
 
         var mem = r.Memory;
@@ -166,4 +166,14 @@ public static class ServingReport
         ServingLimit.Prefill => "prefill capacity (prompts wait in the queue)",
         _ => "the clients (every request is served as it arrives)",
     };
+
+    // The all-reduce start-ups the decode step is priced with, each named by where it comes from: the default's source,
+    // or the GPU file that overrides it.
+    private static string AllReduceNote(Hardware.GpuLatency l)
+    {
+        var d = Hardware.GpuLatency.Default;
+        string From(double value, double standard, string source) => value == standard ? source : "the GPU file";
+        return FormattableString.Invariant(
+            $"A small all-reduce inside one node starts in {l.AllReduceUs:0.#} us between two GPUs ({From(l.AllReduceUs, d.AllReduceUs, "NCCL issue #1259")}) and {l.AllReduceDoublingUs:0.#} us more each time its group doubles ({From(l.AllReduceDoublingUs, d.AllReduceDoublingUs, "calibrated, see validate --serving")}); one across nodes in {l.AllReduceScaleOutUs:0.#} us ({From(l.AllReduceScaleOutUs, d.AllReduceScaleOutUs, "NCCL issue #1244")}).");
+    }
 }

@@ -84,7 +84,7 @@ public static class ServingValidationReport
         var choices = new List<PlannerChoice>();
         foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => byFramework ? $"{p.Case!.Group} / {p.Case.Framework.Name}" : p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
-            var target = targetQuantile == 0.5 ? ErrorStats.Median(g.Select(p => p.MeasuredTpotMs!.Value)) : Quantile([.. g.Select(p => p.MeasuredTpotMs!.Value)], targetQuantile);
+            var target = Quantile([.. g.Select(p => p.MeasuredTpotMs!.Value)], targetQuantile);
             var deployments = g.GroupBy(Deployment).Select(d => (
                 Key: d.Key,
                 Predicted: d.Where(p => p.PredictedTpotMs <= target).Select(p => p.PredictedThroughput).DefaultIfEmpty(0).Max(),
@@ -303,7 +303,7 @@ public static class ServingValidationReport
                 ["stratum", "pairs", "measured ms per 1k prompt tokens", "predicted ms per 1k prompt tokens", "predicted / measured slope", "measured intercept (ms)", "predicted intercept (ms)"], prompts,
                 ["Each pair is one deployment's rows at its shortest and longest prompt; medians over the pairs. The slope is what the prefill costs per token; the intercept, TTFT less the slope's part, what a request costs besides. A slope ratio below 1 with an intercept above the measured one means the prefill is priced too cheap and the calibrated request overhead carries the difference."]),
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "with postprocess workers (ms)", "prefill step factor", "all-reduce per doubling (us)", "rows"], constants,
-                ["Shipped in data/frameworks/*.json, the prefill step factor and the all-reduce step (one value each for all) in ServingFramework.CalibratedPrefillStepFactor and GpuLatency.CalibratedAllReduceDoublingUs; a test keeps them equal to this calibration. All-reduce per doubling: what a small all-reduce inside one node adds each time its group doubles beyond two GPUs (6 us between two, NCCL issue #1259)."]),
+                ["Shipped in data/frameworks/*.json, the prefill step factor and the all-reduce step (one value each for all) in ServingFramework.CalibratedPrefillStepFactor and GpuLatency.CalibratedAllReduceDoublingUs; a test keeps them equal to this calibration. All-reduce per doubling: what a small all-reduce inside one node adds each time its group doubles beyond two GPUs (" + FormattableString.Invariant($"{Hardware.GpuLatency.DefaultAllReduceUs:0.#}") + " us between two, NCCL issue #1259)."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
             new Table("planner-choices", $"The planner's choice among the measured deployments of each group: {choices.Count(c => c.Good)} of {choices.Count} groups within 90% of the best measured ({withinFramework.Count(c => c.Good)} of {withinFramework.Count} when each framework's deployments are a group, as one plan searches one framework)",

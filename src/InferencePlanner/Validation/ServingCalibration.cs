@@ -3,7 +3,7 @@ using InferencePlanner.Serving;
 
 namespace InferencePlanner.Validation;
 
-/// <summary>A framework's four calibrated constants.</summary>
+/// <summary>A framework's calibrated constants, with the two shared by all frameworks (prefill step factor, all-reduce step).</summary>
 /// <param name="Framework">The framework's name.</param>
 /// <param name="StepOverheadUs">Host time per engine step, microseconds.</param>
 /// <param name="RequestOverheadMs">Time to first token outside the engine steps, ms.</param>
