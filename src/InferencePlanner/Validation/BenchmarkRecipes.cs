@@ -181,6 +181,38 @@ public static partial class BenchmarkRecipes
     }
 
     /// <summary>
+    /// The recipes that ran a disaggregated row which states its deployment: same model, GPU, precision, framework,
+    /// serving image (where the row names one) and ISL/OSL, the row's workers and engines, and the row's concurrency
+    /// among the recipe's. They give what the row leaves out: the decode workers' batch cap, the prefill workers' cap
+    /// and budget, and the MTP drafts. Recipes that read alike count once. Empty when none matches.
+    /// </summary>
+    public static IReadOnlyList<Reading> Stated(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, int concurrency, DisaggregatedLayout stated)
+    {
+        ArgumentNullException.ThrowIfNull(stated);
+        var readings = new List<Reading>();
+        foreach (var (run, r) in Matching(row, model, gpu, framework, disaggregated: true))
+        {
+            if (!r.Concurrencies.Contains(concurrency) || r.Prefill!.Workers != stated.PrefillWorkers || r.Decode!.Workers != stated.DecodeWorkers
+                || EngineOf(r.Prefill) != (stated.Prefill with { MaxBatch = null }) || EngineOf(r.Decode) != (stated.Decode with { MaxBatch = null }))
+            {
+                continue;
+            }
+
+            var reading = new Reading(
+                stated with { Prefill = stated.Prefill with { MaxBatch = r.PrefillMaxBatch }, Decode = stated.Decode with { MaxBatch = r.DecodeMaxBatch } },
+                Drafts(run, r, r.Decode.DpAttention == true),
+                r.Config,
+                r.PrefillChunkTokens);
+            if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts && x.PrefillChunkTokens == reading.PrefillChunkTokens))
+            {
+                readings.Add(reading);
+            }
+        }
+
+        return readings;
+    }
+
+    /// <summary>
     /// The MTP draft counts of the aggregated recipes a row matches: same model, GPU, precision, framework, image (where
     /// the row names one), ISL/OSL and engine (TP, and EP and DP attention where the recipe states them), with the row's
     /// concurrency in the recipe's range. Each count once; empty when none matches.
@@ -205,11 +237,15 @@ public static partial class BenchmarkRecipes
         ArgumentNullException.ThrowIfNull(framework);
         var image = ImageOf(row["silicon_data_source"]);
         return Runs.Value
-            .Where(run => run.Disaggregated == disaggregated && run.Model == model.Name && string.Equals(run.Gpu, gpu.Name, StringComparison.OrdinalIgnoreCase)
+            .Where(run => run.Disaggregated == disaggregated && (disaggregated ? SameArchitecture(run.Model, model) : run.Model == model.Name) && string.Equals(run.Gpu, gpu.Name, StringComparison.OrdinalIgnoreCase)
                 && run.Framework == framework.Name && run.Precision == row["precision"] && run.Isl == row.Whole("isl") && run.Osl == row.Whole("osl")
                 && (image is null || Normal(run.Image) == image))
             .SelectMany(run => run.Recipes.Select(r => (run, r)));
     }
+
+    // A run's model, or a release of the same architecture (the DeepSeek-R1 runs' rows that name DeepSeek-V3).
+    private static bool SameArchitecture(string runModel, ModelSpec model) =>
+        runModel == model.Name || (ModelCatalog.BuiltIn.FirstOrDefault(m => m.Name == runModel) is { } built && built.Transformer == model.Transformer);
 
     // TensorRT-LLM and SGLang alike: tp is the engine's GPUs; with DP attention attention runs data-parallel over them;
     // the experts spread ep ways and split the rest by tensor parallelism.

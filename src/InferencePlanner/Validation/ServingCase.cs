@@ -44,6 +44,9 @@ public sealed record ServingCase(
     /// <summary>How a disaggregated row without worker counts is read when the benchmark's recipes name its deployment.</summary>
     public const string RecipeWorkers = "worker counts not stated: workers, layouts and MTP from the InferenceMAX recipe that ran at this concurrency (inferencemax-recipes.json)";
 
+    /// <summary>How a disaggregated row that states its deployment is read when a benchmark recipe ran that deployment at its concurrency.</summary>
+    public const string RecipeSettings = "the InferenceMAX recipe that ran this deployment at this concurrency sets its batch caps, prefill budget and MTP (inferencemax-recipes.json)";
+
     /// <summary>How an aggregated row is read when the benchmark's recipe for it drafted tokens.</summary>
     public const string RecipeMtp = "the InferenceMAX recipe that ran this engine at this concurrency drafts tokens (MTP; inferencemax-recipes.json)";
 
@@ -216,6 +219,11 @@ public sealed record ServingCase(
         }
 
         var layout = new DisaggregatedLayout(prefill, Math.Max(1, px.Value), decode, Math.Max(1, dy.Value));
+        if (!assumptions.Contains(UnstatedWorkers) && BenchmarkRecipes.Stated(row, model, gpu, fw, concurrency, layout) is { Count: > 0 } stated)
+        {
+            return (Readings(RecipeSettings, assumptions, stated.Select(r => new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, r.Layout, assumptions) { MtpDrafts = r.MtpDrafts, ChunkTokens = r.PrefillChunkTokens })), null);
+        }
+
         return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, null, layout, assumptions), null);
     }
 
