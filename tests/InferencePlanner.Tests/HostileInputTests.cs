@@ -65,6 +65,12 @@ public sealed class HostileInputTests
     [InlineData("\"latencyUs\": {\"lanch\": 2}", "unknown field 'lanch'")]
     [InlineData("\"sources\": {\"memroy\": \"x\"}", "unknown field 'memroy'")]
     [InlineData("\"latencyUs\": {\"launch\": 1e300}", "field 'launch' must lie in [0, 1000000]")]
+    [InlineData("\"allReduceBusGBps\": {\"1\": 300}", "keys are group sizes, whole numbers from 2 to the domain's 8 GPUs, got '1'")]
+    [InlineData("\"allReduceBusGBps\": {\"16\": 300}", "got '16'")]
+    [InlineData("\"allReduceBusGBps\": {\"eight\": 300}", "got 'eight'")]
+    [InlineData("\"allReduceBusGBps\": {\"8\": -480}", "field '8' must lie in")]
+    [InlineData("\"allReduceBusGBps\": {}", "give at least one group size")]
+    [InlineData("\"allReduceBusGBps\": 480", "field 'allReduceBusGBps' must be an object")]
     public void Misspelled_or_absurd_keys_inside_a_gpu_file_are_refused(string nested, string expected)
     {
         var path = Path.Combine(Path.GetTempPath(), $"gpu-{Guid.NewGuid():N}.json");

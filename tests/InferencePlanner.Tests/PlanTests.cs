@@ -131,7 +131,17 @@ public sealed class PlanTests
                 var fresh = model.Disaggregated(model, model.Prepare(engine), x, model.Prepare(engine), y, w);
                 var cached = model.Disaggregated(model, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, x, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, y, w);
                 Assert.Equal(1, cached.Tpot.Total / fresh.Tpot.Total, 2);
-                Assert.Equal(1, cached.Ttft.Total / fresh.Ttft.Total, 2);
+                Assert.Equal(fresh.Limit, cached.Limit);
+                if (fresh.Limit == ServingLimit.Prefill)
+                {
+                    // Prompts queue for the prefill workers: TTFT is (C - b) / rate with the decode batch b just below C,
+                    // so a difference in b far below the grids' error is magnified C / (C - b) times. The batch agrees.
+                    Assert.Equal(1, cached.Running / fresh.Running, 3);
+                }
+                else
+                {
+                    Assert.Equal(1, cached.Ttft.Total / fresh.Ttft.Total, 2);
+                }
             }, iter: 40);
     }
 

@@ -16,7 +16,7 @@ public static class GpuCatalog
     ];
 
     private static readonly string[] Optional =
-        ["commSms", "fp16Tflops", "bf16Tflops", "fp4Tflops", "efficiency", "latencyUs", "kernelProfile", "vendor", "source", "sources", "notes"];
+        ["commSms", "fp16Tflops", "bf16Tflops", "fp4Tflops", "efficiency", "latencyUs", "allReduceBusGBps", "kernelProfile", "vendor", "source", "sources", "notes"];
 
     private static readonly Lazy<IReadOnlyList<GpuSpec>> Datasheet = new(() => Load("gpus/"));
     private static readonly Lazy<IReadOnlyList<GpuSpec>> Seed = new(() => Load("gpus-seed/"));
@@ -91,7 +91,7 @@ public static class GpuCatalog
         var latency = f.OptionalObject("latencyUs");
         efficiency?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "source", "notes"], "efficiency");
         latency?.RejectUnknown(["kernel", "scaleUp", "scaleOut", "launch", "allReduceScaleOut", "allReduce", "allReduceDoubling", "source", "notes"], "latencyUs");
-        f.OptionalObject("sources")?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "sms", "latency", "efficiency"], "sources");
+        f.OptionalObject("sources")?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "sms", "latency", "efficiency", "allReduce"], "sources");
         var d = GpuEfficiency.Default;
         var l = GpuLatency.Default;
         var gpusPerNode = f.Integer("gpusPerNode", 1);
@@ -127,7 +127,30 @@ public static class GpuCatalog
             Latency = latency is { } t
                 ? new GpuLatency(Micro(t, "kernel", l.KernelUs), Micro(t, "scaleUp", l.ScaleUpUs), Micro(t, "scaleOut", l.ScaleOutUs), Micro(t, "launch", l.LaunchUs), Micro(t, "allReduceScaleOut", l.AllReduceScaleOutUs), Micro(t, "allReduce", l.AllReduceUs), Micro(t, "allReduceDoubling", l.AllReduceDoublingUs))
                 : l,
+            AllReduceBus = AllReduceBus(f, gpusPerNode),
         };
+    }
+
+    // A file's measured all-reduce bus bandwidths: group size (2 to the domain's GPUs) -> GB/s.
+    private static AllReduceBandwidth? AllReduceBus(JsonFields f, int gpusPerNode)
+    {
+        if (f.OptionalObject("allReduceBusGBps") is not { } o)
+        {
+            return null;
+        }
+
+        var points = new List<(int, double)>();
+        foreach (var key in o.Names())
+        {
+            if (!int.TryParse(key, System.Globalization.NumberStyles.None, System.Globalization.CultureInfo.InvariantCulture, out var ranks) || ranks < 2 || ranks > gpusPerNode)
+            {
+                throw new InputException($"{o.Origin}: keys are group sizes, whole numbers from 2 to the domain's {gpusPerNode} GPUs, got '{key}'");
+            }
+
+            points.Add((ranks, o.Within(key, MinRate, MaxBandwidthGBps, "GB/s")));
+        }
+
+        return points.Count == 0 ? throw new InputException($"{o.Origin}: give at least one group size and its bus bandwidth, e.g. {{\"8\": 480}}") : new AllReduceBandwidth(points);
     }
 
     // Physical ranges of a GPU file's figures: far beyond any GPU made, and far above zero, so that no figure the

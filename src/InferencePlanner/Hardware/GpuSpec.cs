@@ -117,6 +117,15 @@ public sealed record GpuSpec(
     /// <summary>Fixed costs per operator (default model).</summary>
     public GpuLatency Latency { get; init; } = GpuLatency.Default;
 
+    /// <summary>
+    /// A large all-reduce's measured bus bandwidth inside one scale-up domain by group size (default model); null, or a
+    /// group smaller than any listed, for the link's share <see cref="GpuEfficiency.ScaleUp"/>.
+    /// </summary>
+    public AllReduceBandwidth? AllReduceBus { get; init; }
+
+    /// <summary>The bandwidth a large all-reduce of <paramref name="ranks"/> GPUs of one domain reaches, GB/s of bus bandwidth.</summary>
+    public double AllReduceBusGBps(double ranks) => AllReduceBus?.BusGBps(ranks) ?? ScaleUpBandwidthGBps * Efficiency.ScaleUp;
+
     /// <summary>Peak rate for a compute precision, as the file gives it.</summary>
     public FlopRate PeakRate(Precision precision) => precision switch
     {
