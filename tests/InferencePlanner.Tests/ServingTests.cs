@@ -655,6 +655,34 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_disaggregated_row_that_states_its_deployment_takes_what_it_leaves_out_from_the_recipe_that_ran_it()
+    {
+        // InferenceX nvidia-master.yaml, dsr1-fp4-b200-dynamo-trt at 1k/1k: concurrency 180 ran 1 prefill worker of DEP4
+        // and 5 decode workers of TEP8 (ctx1_gen5_tep8_batch32, with and without MTP), each decode rank running at most 32
+        // requests (its srt-slurm file). The row names the workers and engines (as DeepSeek-V3, the run's id dsr1_) but not
+        // the cap: 160 slots for 180 clients, so 20 wait, and the measured TTFT is 1.4 s against 0.3 s at concurrency 90.
+        var bundled = ServingMeasurement.Bundled;
+        var row = bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 180 && r["decode_num_workers"] == "5");
+        var (c, reason) = ServingCase.Read(row, FrameworkCatalog.Find);
+        Assert.True(c is not null, reason);
+        Assert.Equal("deepseek-v3", c.Model.Name);
+        Assert.Contains(ServingCase.RecipeSettings, c.Assumptions);
+        var readings = new[] { c }.Concat(c.Alternatives).ToList();
+        Assert.Equal([0, 3], readings.Select(x => x.MtpDrafts).Order());
+        Assert.All(readings, x => Assert.Equal((1, 5, 32, 10240), (x.Disaggregated!.PrefillWorkers, x.Disaggregated.DecodeWorkers, x.Disaggregated.Decode.MaxBatch, x.ChunkTokens)));
+        var one = c with { Alternatives = [] };
+        var capped = ServingValidator.Predict([one], f => f)[0].PredictedTtftMs!.Value;
+        var uncapped = ServingValidator.Predict([one with { Disaggregated = one.Disaggregated! with { Decode = one.Disaggregated.Decode with { MaxBatch = null } } }], f => f)[0].PredictedTtftMs!.Value;
+        Assert.True(capped > 1.5 * uncapped, $"the clients beyond the recipe's 160 decode slots wait for one: {capped:0} ms capped, {uncapped:0} ms not");
+
+        // A stated deployment no recipe ran at that concurrency keeps the framework's settings.
+        var other = bundled.First(r => r["mode"] == "disagg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["decode_num_workers"].Length > 0
+            && ServingCase.Read(r, FrameworkCatalog.Find).Case is { } x && !x.Assumptions.Contains(ServingCase.RecipeSettings));
+        Assert.Null(ServingCase.Read(other, FrameworkCatalog.Find).Case!.Disaggregated!.Decode.MaxBatch);
+    }
+
+    [Fact]
     public void A_row_the_benchmark_ran_with_multi_token_prediction_is_read_so()
     {
         // InferenceX nvidia-master.yaml: dsr1-fp4-b200-trt runs tensorrt-llm release:1.2.0rc6.post2 without speculative

@@ -162,22 +162,7 @@ public static partial class BenchmarkRecipes
     {
         var matches = Matching(row, model, gpu, framework, disaggregated: true).ToList();
         var exact = matches.Where(m => m.Recipe.Concurrencies.Contains(concurrency)).ToList();
-        var chosen = exact.Count > 0 ? exact : [.. matches.Where(m => m.Recipe.Concurrencies.Any(c => c * m.Recipe.Decode!.Workers == concurrency))];
-        var readings = new List<Reading>();
-        foreach (var (run, r) in chosen)
-        {
-            var reading = new Reading(
-                new DisaggregatedLayout(EngineOf(r.Prefill!) with { MaxBatch = r.PrefillMaxBatch }, r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = r.DecodeMaxBatch }, r.Decode!.Workers),
-                Drafts(run, r, r.Decode!.DpAttention == true),
-                r.Config,
-                r.PrefillChunkTokens);
-            if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts && x.PrefillChunkTokens == reading.PrefillChunkTokens))
-            {
-                readings.Add(reading);
-            }
-        }
-
-        return readings;
+        return Readings(exact.Count > 0 ? exact : matches.Where(m => m.Recipe.Concurrencies.Any(c => c * m.Recipe.Decode!.Workers == concurrency)));
     }
 
     /// <summary>
@@ -189,20 +174,24 @@ public static partial class BenchmarkRecipes
     public static IReadOnlyList<Reading> Stated(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, int concurrency, DisaggregatedLayout stated)
     {
         ArgumentNullException.ThrowIfNull(stated);
-        var readings = new List<Reading>();
-        foreach (var (run, r) in Matching(row, model, gpu, framework, disaggregated: true))
-        {
-            if (!r.Concurrencies.Contains(concurrency) || r.Prefill!.Workers != stated.PrefillWorkers || r.Decode!.Workers != stated.DecodeWorkers
-                || EngineOf(r.Prefill) != (stated.Prefill with { MaxBatch = null }) || EngineOf(r.Decode) != (stated.Decode with { MaxBatch = null }))
-            {
-                continue;
-            }
+        var uncapped = Uncapped(stated);
+        return Readings(Matching(row, model, gpu, framework, disaggregated: true)
+            .Where(m => m.Recipe.Concurrencies.Contains(concurrency) && Uncapped(LayoutOf(m.Recipe)) == uncapped));
+    }
 
-            var reading = new Reading(
-                stated with { Prefill = stated.Prefill with { MaxBatch = r.PrefillMaxBatch }, Decode = stated.Decode with { MaxBatch = r.DecodeMaxBatch } },
-                Drafts(run, r, r.Decode.DpAttention == true),
-                r.Config,
-                r.PrefillChunkTokens);
+    // A disaggregated recipe's deployment: its workers and engines, with the batch caps its own files set.
+    private static DisaggregatedLayout LayoutOf(Recipe r) =>
+        new(EngineOf(r.Prefill!) with { MaxBatch = r.PrefillMaxBatch }, r.Prefill!.Workers, EngineOf(r.Decode!) with { MaxBatch = r.DecodeMaxBatch }, r.Decode!.Workers);
+
+    private static DisaggregatedLayout Uncapped(DisaggregatedLayout l) => l with { Prefill = l.Prefill with { MaxBatch = null }, Decode = l.Decode with { MaxBatch = null } };
+
+    // The matched recipes read as deployments, those that read alike once.
+    private static List<Reading> Readings(IEnumerable<(Run Run, Recipe Recipe)> matches)
+    {
+        var readings = new List<Reading>();
+        foreach (var (run, r) in matches)
+        {
+            var reading = new Reading(LayoutOf(r), Drafts(run, r, r.Decode!.DpAttention == true), r.Config, r.PrefillChunkTokens);
             if (!readings.Any(x => x.Layout == reading.Layout && x.MtpDrafts == reading.MtpDrafts && x.PrefillChunkTokens == reading.PrefillChunkTokens))
             {
                 readings.Add(reading);
