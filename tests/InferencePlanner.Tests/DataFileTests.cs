@@ -123,13 +123,14 @@ public sealed class DataFileTests
         // With the switch reducing in flight, eight GPUs all-reduce the same data sooner than four would by ring.
         Assert.True(Ms(8) < 1.75 / 367.5 * 1000, $"{Ms(8)} ms");
 
-        // A GPU without measured figures, and a group smaller than any listed, keep the link's share.
+        // A GPU without measured figures, and a group smaller than any listed, keep the link's share: DeepEP's about
+        // 155 of 200 GB/s over NVLink (GpuEfficiency.Default), 0.78 of B200's 900 GB/s per direction.
         var l40s = Hardware.GpuCatalog.Resolve("L40S");
         Assert.Null(l40s.AllReduceBus);
-        Assert.Equal(l40s.ScaleUpBandwidthGBps * l40s.Efficiency.ScaleUp, l40s.AllReduceBusGBps(4), 9);
+        Assert.Equal(l40s.ScaleUpShareGBps, l40s.AllReduceBusGBps(4), 9);
         var b200 = Hardware.GpuCatalog.Resolve("B200");
         Assert.Equal(830, b200.AllReduceBusGBps(8), 9);
-        Assert.Equal(b200.ScaleUpBandwidthGBps * b200.Efficiency.ScaleUp, b200.AllReduceBusGBps(4), 9);
+        Assert.Equal(0.78 * 900, b200.AllReduceBusGBps(4), 9);
 
         // Between listed groups, the largest listed below; the table refuses what it cannot mean.
         var table = new Hardware.AllReduceBandwidth([(2, 100), (8, 200)]);

@@ -6,7 +6,7 @@ namespace InferencePlanner.Hardware;
 /// A large all-reduce's bus bandwidth inside one scale-up domain by the size of its group, as NCCL's all_reduce_perf
 /// reports it (busbw = algbw x 2(n - 1)/n): measured figures a GPU file gives (<c>allReduceBusGBps</c>). With
 /// NVLink SHARP (NCCL's NVLS algorithm) the switch reduces in flight, so a group of eight reaches more than a ring
-/// could (H100 SXM: 370 GB/s from two to four GPUs, 480 at eight, NVIDIA/nccl issue #1455), and more than the
+/// could (H100 SXM: about 367 GB/s from two to four GPUs, 480 at eight, NVIDIA/nccl issue #1455), and more than the
 /// one share of the link every other collective is priced at (<see cref="GpuEfficiency.ScaleUp"/>).
 /// </summary>
 public sealed class AllReduceBandwidth
@@ -48,7 +48,7 @@ public sealed class AllReduceBandwidth
         return found;
     }
 
-    /// <summary>The table as text, e.g. "2-4: 370, 8: 480 GB/s" for a note.</summary>
+    /// <summary>The table as text, each group with its figure, e.g. "4: 367.5, 8: 480 GB/s", for a note.</summary>
     public override string ToString() =>
         string.Join(", ", _points.Select(p => p.Ranks.ToString(CultureInfo.InvariantCulture) + ": " + p.BusGBps.ToString("0.#", CultureInfo.InvariantCulture))) + " GB/s";
 }

@@ -123,8 +123,11 @@ public sealed record GpuSpec(
     /// </summary>
     public AllReduceBandwidth? AllReduceBus { get; init; }
 
+    /// <summary>The link's share of its per-direction bandwidth (<see cref="GpuEfficiency.ScaleUp"/>), GB/s: what an all-reduce reaches without a measured figure.</summary>
+    public double ScaleUpShareGBps => ScaleUpBandwidthGBps * Efficiency.ScaleUp;
+
     /// <summary>The bandwidth a large all-reduce of <paramref name="ranks"/> GPUs of one domain reaches, GB/s of bus bandwidth.</summary>
-    public double AllReduceBusGBps(double ranks) => AllReduceBus?.BusGBps(ranks) ?? ScaleUpBandwidthGBps * Efficiency.ScaleUp;
+    public double AllReduceBusGBps(double ranks) => AllReduceBus?.BusGBps(ranks) ?? ScaleUpShareGBps;
 
     /// <summary>Peak rate for a compute precision, as the file gives it.</summary>
     public FlopRate PeakRate(Precision precision) => precision switch

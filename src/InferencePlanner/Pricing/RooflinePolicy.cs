@@ -47,7 +47,6 @@ public sealed class RooflinePolicy
     private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency, _allReduceScaleOutLatency;
     private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute, _gqaDecodeMemory, _weightOnlyShare;
     private readonly Bandwidth _allReduce, _nic, _nvlinkDispatch, _nvlinkCombine;
-    private readonly Bandwidth[] _allReduceByRanks;
 
     /// <summary>Rates for <paramref name="gpu"/> at one end of the kernel data's band, resolved once.</summary>
     public RooflinePolicy(GpuSpec gpu, Band band = Band.Mid)
@@ -71,13 +70,7 @@ public sealed class RooflinePolicy
         (_attentionMemory, _attentionCompute) = Kernels.AttentionShares();
         _gqaDecodeMemory = Kernels.GqaDecodeMemoryShare();
         _weightOnlyShare = Kernels.WeightOnlyComputeShare;
-        _allReduce = Bandwidth.FromGBps(gpu.ScaleUpBandwidthGBps * gpu.Efficiency.ScaleUp);
-        _allReduceByRanks = new Bandwidth[Math.Min(gpu.GpusPerNode, 1024) + 1];
-        for (var r = 0; r < _allReduceByRanks.Length; r++)
-        {
-            _allReduceByRanks[r] = Bandwidth.FromGBps(gpu.AllReduceBusGBps(r));
-        }
-
+        _allReduce = Bandwidth.FromGBps(gpu.ScaleUpShareGBps);
         _nic = Bandwidth.FromGBps(gpu.ScaleOutBandwidthGBps * gpu.Efficiency.ScaleOut);
         _nvlinkDispatch = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: false));
         _nvlinkCombine = Bandwidth.FromGBps(Kernels.NvLinkGBps(combine: true));
@@ -159,13 +152,8 @@ public sealed class RooflinePolicy
         return Link(up, outward, op.ScaleOutBytes.Value > 0 ? _scaleOutLatency : _scaleUpLatency);
     }
 
-    // A large all-reduce inside one scale-up domain at the bus bandwidth measured for its group (GpuSpec.AllReduceBus),
-    // else at the link's share; the groups one domain holds are looked up once.
-    private Bandwidth AllReduceBandwidth(double ranks)
-    {
-        var r = (int)ranks;
-        return r == ranks && r >= 0 && r < _allReduceByRanks.Length ? _allReduceByRanks[r] : Bandwidth.FromGBps(_gpu.AllReduceBusGBps(ranks));
-    }
+    // A large all-reduce inside one scale-up domain at the bus bandwidth measured for its group (GpuSpec.AllReduceBusGBps).
+    private Bandwidth AllReduceBandwidth(double ranks) => Bandwidth.FromGBps(_gpu.AllReduceBusGBps(ranks));
 
     // A small all-reduce's start-up inside one scale-up domain grows with its group (GpuLatency.ScaleUpAllReduceUs).
     private Duration AllReduceLatency(double ranks) => Duration.FromMilliseconds(_gpu.Latency.ScaleUpAllReduceUs(ranks) / 1000);

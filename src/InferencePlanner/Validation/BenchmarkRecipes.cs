@@ -202,7 +202,7 @@ public static partial class BenchmarkRecipes
     }
 
     /// <summary>
-    /// The MTP draft counts of the aggregated recipes a row matches: same model, GPU, precision, framework, image (where
+    /// The MTP draft counts of the aggregated recipes a row matches: same model (or architecture), GPU, precision, framework, image (where
     /// the row names one), ISL/OSL and engine (TP, and EP and DP attention where the recipe states them), with the row's
     /// concurrency in the recipe's range. Each count once; empty when none matches.
     /// </summary>
@@ -226,13 +226,14 @@ public static partial class BenchmarkRecipes
         ArgumentNullException.ThrowIfNull(framework);
         var image = ImageOf(row["silicon_data_source"]);
         return Runs.Value
-            .Where(run => run.Disaggregated == disaggregated && (disaggregated ? SameArchitecture(run.Model, model) : run.Model == model.Name) && string.Equals(run.Gpu, gpu.Name, StringComparison.OrdinalIgnoreCase)
+            .Where(run => run.Disaggregated == disaggregated && SameArchitecture(run.Model, model) && string.Equals(run.Gpu, gpu.Name, StringComparison.OrdinalIgnoreCase)
                 && run.Framework == framework.Name && run.Precision == row["precision"] && run.Isl == row.Whole("isl") && run.Osl == row.Whole("osl")
                 && (image is null || Normal(run.Image) == image))
             .SelectMany(run => run.Recipes.Select(r => (run, r)));
     }
 
-    // A run's model, or a release of the same architecture (the DeepSeek-R1 runs' rows that name DeepSeek-V3).
+    // A run's model, or a release of the same architecture (the DeepSeek-R1 runs' rows that name DeepSeek-V3), in both
+    // modes: the same runs, read by the same rule.
     private static bool SameArchitecture(string runModel, ModelSpec model) =>
         runModel == model.Name || (ModelCatalog.BuiltIn.FirstOrDefault(m => m.Name == runModel) is { } built && built.Transformer == model.Transformer);
 
