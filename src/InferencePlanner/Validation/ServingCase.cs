@@ -29,11 +29,14 @@ public sealed record ServingCase(
     DisaggregatedLayout? Disaggregated,
     IReadOnlyList<string> Assumptions)
 {
-    /// <summary>Mean length over nominal length of the benchmark client's requests: uniform in [0.8, 1] (InferenceMAX's --random-range-ratio 0.8).</summary>
-    public const double ClientLengthShare = 0.9;
+    /// <summary>The benchmark client draws each length uniformly in [ratio, 1] x the nominal one (InferenceMAX's --random-range-ratio 0.8).</summary>
+    public const double ClientRangeRatio = 0.8;
+
+    /// <summary>Mean length over nominal length of the benchmark client's requests: 0.9.</summary>
+    public const double ClientLengthShare = (1 + ClientRangeRatio) / 2;
 
     /// <summary>Width of the client's length spread over the mean length: (1 - 0.8) / 0.9.</summary>
-    public const double ClientLengthSpread = 0.2 / ClientLengthShare;
+    public const double ClientLengthSpread = (1 - ClientRangeRatio) / ClientLengthShare;
 
     /// <summary>Waves of requests per benchmark run (InferenceMAX: --num-prompts 10 x concurrency).</summary>
     public const int ClientWaves = 10;

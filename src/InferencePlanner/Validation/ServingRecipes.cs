@@ -92,7 +92,7 @@ public static class ServingRecipes
             {
                 var tp = Math.Max(1, row.Whole("tp_size") ?? 1);
                 var maxBatch = drafts == 0 ? concurrency : Math.Max(1, row.Whole("attention_dp_size") is > 1 ? concurrency / tp : concurrency);
-                var prompt = drafts == 0 ? isl : (int)Math.Round(isl * (1 + ClientRangeRatio));
+                var prompt = drafts == 0 ? isl : (int)Math.Round(isl * (1 + ServingCase.ClientRangeRatio));
                 tokens = (((1 + drafts) * maxBatch) + prompt + 64 + 63) / 64 * 64;
             }
             else if (r.MaxNumTokens is { } fixedTokens)
@@ -121,10 +121,6 @@ public static class ServingRecipes
         ArgumentNullException.ThrowIfNull(framework);
         return Matching(row, model, gpuName, framework).Any(r => r.KvCacheFp8);
     }
-
-    // InferenceMAX's client draws lengths in [ratio, 1] x the nominal (--random-range-ratio 0.8); its MTP scripts size
-    // max_num_tokens for a prompt of ISL x (1 + ratio).
-    private const double ClientRangeRatio = 0.8;
 
     private static IEnumerable<Rule> Matching(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
     {
