@@ -71,6 +71,8 @@ public sealed class HostileInputTests
     [InlineData("\"allReduceBusGBps\": {\"8\": -480}", "field '8' must lie in")]
     [InlineData("\"allReduceBusGBps\": {}", "give at least one group size")]
     [InlineData("\"allReduceBusGBps\": 480", "field 'allReduceBusGBps' must be an object")]
+    [InlineData("\"allReduceBusGBps\": {\"8\": 367, \"8\": 480}", "not valid JSON (Duplicate")]
+    [InlineData("\"sms\": 64", "not valid JSON (Duplicate")]
     public void Misspelled_or_absurd_keys_inside_a_gpu_file_are_refused(string nested, string expected)
     {
         var path = Path.Combine(Path.GetTempPath(), $"gpu-{Guid.NewGuid():N}.json");
@@ -96,6 +98,12 @@ public sealed class HostileInputTests
         var measurement = """{"description": "d", "sources": {}, "rows": [{"id": "x", "kind": "decode", "source": "S1", "gpu": "H800", "metric": "m", "unit": "u", "measured": 1, "layout": {"gpuz": 8}}]}""";
         e = Assert.Throws<InputException>(() => Validation.Measurement.Parse(measurement, "m.json"));
         Assert.Contains("unknown field 'gpuz' in 'rows[].layout'", e.Message, StringComparison.Ordinal);
+
+        // A name given twice is refused, not settled by whichever the reader happens to keep.
+        e = Assert.Throws<InputException>(() => Kernels.KernelProfile.Parse(kernel.Replace("\"tflop\": 206", "\"tflops\": 206, \"tflops\": 300", StringComparison.Ordinal), "k.json", n => Hardware.GpuCatalog.Resolve(n)));
+        Assert.Contains("k.json", e.Message, StringComparison.Ordinal);
+        e = Assert.Throws<InputException>(() => Validation.Measurement.Parse(measurement.Replace("\"gpuz\": 8", "\"gpus\": 8, \"gpus\": 16", StringComparison.Ordinal), "m.json"));
+        Assert.Contains("Duplicate", e.Message, StringComparison.Ordinal);
     }
 
     [Fact]

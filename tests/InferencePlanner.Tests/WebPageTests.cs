@@ -146,6 +146,11 @@ public sealed class WebPageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.DoesNotContain(" at ", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
+        // A field given twice is refused rather than settled by whichever the reader keeps.
+        var twice = await http.PostAsync("/api/plan", new StringContent("{\"isl\": 1024, \"isl\": 8192}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
+        Assert.Contains("not a valid plan query", await twice.Content.ReadAsStringAsync(), StringComparison.Ordinal);
+
         var huge = await http.PostAsync("/api/plan", new StringContent($"{{\"modelConfig\": \"{new string('x', (int)WebServer.MaxRequestBytes)}\"}}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
 

@@ -15,13 +15,19 @@ internal readonly struct JsonFields
         _origin = origin;
     }
 
+    /// <summary>
+    /// How every data file is read: trailing commas and comments are allowed, a name given twice in one object is not
+    /// (which of the two would count is not something a user should have to guess).
+    /// </summary>
+    public static JsonDocumentOptions ReadOptions { get; } = new() { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip, AllowDuplicateProperties = false };
+
     /// <summary>Parses <paramref name="text"/> as one JSON object; <paramref name="origin"/> names it in errors.</summary>
     public static JsonFields Parse(string text, string origin)
     {
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(text, new JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = JsonCommentHandling.Skip });
+            doc = JsonDocument.Parse(text, ReadOptions);
         }
         catch (JsonException e)
         {

@@ -136,7 +136,7 @@ public sealed record KernelProfile
             throw new InputException($"{origin}: measuredOn: {e.Message}", e);
         }
 
-        using var doc = System.Text.Json.JsonDocument.Parse(json, new System.Text.Json.JsonDocumentOptions { AllowTrailingCommas = true, CommentHandling = System.Text.Json.JsonCommentHandling.Skip });
+        using var doc = System.Text.Json.JsonDocument.Parse(json, JsonFields.ReadOptions);
         var root = doc.RootElement;
         JsonSchemaKeys.Check(root, Keys, origin);
         IReadOnlyList<GemmPoint> Gemms(string table)

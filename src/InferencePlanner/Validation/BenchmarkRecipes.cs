@@ -49,7 +49,7 @@ public static partial class BenchmarkRecipes
     {
         try
         {
-            using var doc = JsonDocument.Parse(json);
+            using var doc = JsonDocument.Parse(json, Json.JsonFields.ReadOptions);
             var runs = new List<Run>();
             foreach (var r in doc.RootElement.GetProperty("runs").EnumerateArray())
             {

@@ -77,7 +77,7 @@ public sealed record Measurement
         JsonDocument doc;
         try
         {
-            doc = JsonDocument.Parse(json);
+            doc = JsonDocument.Parse(json, Json.JsonFields.ReadOptions);
         }
         catch (JsonException e)
         {

@@ -20,7 +20,7 @@ public static class ServingRecipes
 
     private static List<Rule> Parse(string json, string origin)
     {
-        using var doc = JsonDocument.Parse(json);
+        using var doc = JsonDocument.Parse(json, Json.JsonFields.ReadOptions);
         var rules = new List<Rule>();
         foreach (var r in doc.RootElement.GetProperty("rules").EnumerateArray())
         {
