@@ -592,7 +592,7 @@ public sealed class ServingTests
         var sglang = FrameworkCatalog.Resolve("sglang");
         var sglangRow = bundled.First(r => r["mode"] == "agg" && r["backend"] == "sglang" && r["system"] == "b200_sxm" && r["precision"] == "fp8" && r["model_path"].Contains("DeepSeek-R1", StringComparison.Ordinal));
         Assert.Equal(32768, ServingRecipes.MaxNumTokens(sglangRow, model, "B200", sglang, sglangRow.Concurrency ?? 1, drafts: 0));
-        Assert.True(ServingRecipes.KvCacheFp8(sglangRow, model, "B200", sglang));
+        Assert.Equal(Units.Precision.Fp8, ServingRecipes.KvCache(sglangRow, model, "B200", sglang));
         var (sc, _) = ServingCase.Read(sglangRow, FrameworkCatalog.Find);
         Assert.Equal(Units.Precision.Fp8, sc!.Precisions.KvCache);
         var sglangFp4 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "sglang" && r["system"] == "b200_sxm" && r["precision"] == "fp4");
@@ -608,6 +608,21 @@ public sealed class ServingTests
 
         var gptOss = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("gpt-oss", StringComparison.Ordinal) && r["system"] == "b200_sxm");
         Assert.Equal(20000, ServingRecipes.MaxNumTokens(gptOss, ModelCatalog.Resolve("gpt-oss-120b"), "B200", trtllm, gptOss.Concurrency ?? 1, drafts: 0));
+
+        // CUDA graphs: gptoss_fp4_*_trt_slurm.sh capture up to the run's concurrency (max_batch_size: $CONC), the Llama
+        // scripts 1,024, dsr1_fp4_b200_trt_slurm.sh 512, where trtllm-serve alone stops at 128; aiconfigurator's sweeps keep it.
+        Assert.Equal(128, trtllm.CudaGraphMaxBatch);
+        Assert.Equal(gptOss.Concurrency, ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
+        Assert.Equal(1024, ServingCase.Read(llama, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
+        Assert.Null(ServingCase.Read(llama8, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
+        var fp4 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4" && r["model_path"].Contains("DeepSeek-R1", StringComparison.Ordinal));
+        Assert.Equal(512, ServingCase.Read(fp4, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
+
+        // KV cache: the H200 gpt-oss scripts leave its format to the framework ("auto": BF16 for OpenAI's checkpoint),
+        // where the B200 ones set FP8.
+        var gptOssH200 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("gpt-oss", StringComparison.Ordinal) && r["system"] == "h200_sxm" && r.Concurrency is not null);
+        Assert.Equal(Units.Precision.Bf16, ServingCase.Read(gptOssH200, FrameworkCatalog.Find).Case!.Precisions.KvCache);
+        Assert.Equal(Units.Precision.Fp8, ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!.Precisions.KvCache);
     }
 
     [Fact]

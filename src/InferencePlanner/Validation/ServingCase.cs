@@ -65,6 +65,9 @@ public sealed record ServingCase(
     /// <summary>Processes the server ran for detokenising and returning responses besides the executor's (TensorRT-LLM's num_postprocess_workers; 0: none).</summary>
     public int PostprocessWorkers { get; init; }
 
+    /// <summary>The largest decode batch per DP group the server replayed from CUDA graphs, where its script sets it (null: the framework's default).</summary>
+    public int? CudaGraphMaxBatch { get; init; }
+
     /// <summary>The other deployments the row may have measured, when several recipes ran at its concurrency.</summary>
     public IReadOnlyList<ServingCase> Alternatives { get; init; } = [];
 
@@ -158,9 +161,9 @@ public sealed record ServingCase(
         var t = model.Transformer;
         var precisions = PrecisionsOf(row, t);
         // The single-node scripts' KV-cache format, for the aggregated runs they launch (disaggregated runs have recipes of their own).
-        if (mode == ServingMode.Aggregated && ServingRecipes.KvCacheFp8(row, model, gpu.Name, fw))
+        if (mode == ServingMode.Aggregated && !FixedLengthClient(row) && ServingRecipes.KvCache(row, model, gpu.Name, fw) is { } kv)
         {
-            precisions = precisions with { KvCache = Precision.Fp8 };
+            precisions = precisions with { KvCache = kv };
         }
 
         // The InferenceMAX client draws each length uniformly in [0.8, 1] x the nominal one (--random-range-ratio 0.8)
@@ -185,12 +188,13 @@ public sealed record ServingCase(
             // the row sets them (aiconfigurator's own sweeps ran other servers).
             int? Budget(int d) => fixedLengths ? null : ServingRecipes.MaxNumTokens(row, model, gpu.Name, fw, concurrency, d);
             var postprocess = fixedLengths ? 0 : ServingRecipes.PostprocessWorkers(row, model, gpu.Name, fw);
+            var graphs = fixedLengths ? null : ServingRecipes.CudaGraphMaxBatch(row, model, gpu.Name, fw, concurrency);
             if (!drafts.Any(d => d > 0))
             {
-                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0), PostprocessWorkers = postprocess }, null);
+                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs }, null);
             }
 
-            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d), PostprocessWorkers = postprocess })), null);
+            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs })), null);
         }
 
         var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);

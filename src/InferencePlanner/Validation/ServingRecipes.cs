@@ -1,6 +1,7 @@
 using System.Text.Json;
 using InferencePlanner.Models;
 using InferencePlanner.Serving;
+using InferencePlanner.Units;
 
 namespace InferencePlanner.Validation;
 
@@ -11,9 +12,9 @@ namespace InferencePlanner.Validation;
 /// </summary>
 public static class ServingRecipes
 {
-    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, bool KvCacheFp8 = false, int? PostprocessWorkers = null);
+    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, string? KvCache = null, int? PostprocessWorkers = null, int? CudaGraphMaxBatch = null, bool CudaGraphFromConcurrency = false);
 
-    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCacheFp8", "postprocessWorkers", "source"];
+    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCache", "postprocessWorkers", "cudaGraphMaxBatch", "cudaGraphMaxBatchFromConcurrency", "source"];
 
     private static readonly Lazy<IReadOnlyList<Rule>> Rules = new(() =>
         [.. EmbeddedData.Under("serving-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -36,10 +37,20 @@ public static class ServingRecipes
             string? Text(string name) => r.TryGetProperty(name, out var v) ? v.GetString() : null;
             var rule = new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("batchWaitIters"), r.TryGetProperty("attentionDp", out var adp) ? adp.GetBoolean() : null, Int("balanceTimeoutIters"),
                 Int("maxNumTokens"), r.TryGetProperty("maxNumTokensFromConcurrency", out var fromConcurrency) && fromConcurrency.GetBoolean(),
-                r.TryGetProperty("kvCacheFp8", out var kvFp8) && kvFp8.GetBoolean(), Int("postprocessWorkers"));
+                Text("kvCache"), Int("postprocessWorkers"), Int("cudaGraphMaxBatch"), r.TryGetProperty("cudaGraphMaxBatchFromConcurrency", out var graphs) && graphs.GetBoolean());
             if (rule.PostprocessWorkers is < 0 or > 1024)
             {
                 throw new InputException($"{origin}: postprocessWorkers must lie in [0, 1024], got {rule.PostprocessWorkers}");
+            }
+
+            if (rule.KvCache is not (null or "fp8" or "bf16"))
+            {
+                throw new InputException($"{origin}: kvCache must be fp8 or bf16, got '{rule.KvCache}'");
+            }
+
+            if (rule.CudaGraphMaxBatch is < 1 or > 1_000_000)
+            {
+                throw new InputException($"{origin}: cudaGraphMaxBatch must lie in [1, 1000000], got {rule.CudaGraphMaxBatch}");
             }
 
             if (rule.MaxNumTokens is < 1 or > 10_000_000)
@@ -113,13 +124,34 @@ public static class ServingRecipes
         return Matching(row, model, gpuName, framework).Select(r => r.PostprocessWorkers).LastOrDefault(w => w is not null) ?? 0;
     }
 
-    /// <summary>Whether the benchmark's script keeps the KV cache in FP8 where the checkpoint alone would not (SGLang's --kv-cache-dtype fp8_e4m3).</summary>
-    public static bool KvCacheFp8(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
+    /// <summary>
+    /// The KV-cache format the benchmark's script sets where it differs from the row's reading (SGLang's --kv-cache-dtype
+    /// fp8_e4m3; TensorRT-LLM's kv_cache_config dtype, whose "auto" keeps a checkpoint without KV scales in BF16); null:
+    /// the reading stands.
+    /// </summary>
+    public static Precision? KvCache(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
     {
         ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(framework);
-        return Matching(row, model, gpuName, framework).Any(r => r.KvCacheFp8);
+        return Matching(row, model, gpuName, framework).Select(r => r.KvCache).LastOrDefault(k => k is not null) switch
+        {
+            "fp8" => Precision.Fp8,
+            "bf16" => Precision.Bf16,
+            _ => null,
+        };
+    }
+
+    /// <summary>
+    /// The largest decode batch per rank the benchmark's script has replayed from CUDA graphs (TensorRT-LLM's
+    /// cuda_graph_config max_batch_size: a figure, or the run's concurrency); null: the framework's default.
+    /// </summary>
+    public static int? CudaGraphMaxBatch(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework, int concurrency)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(framework);
+        return Matching(row, model, gpuName, framework).Select(r => r.CudaGraphFromConcurrency ? concurrency : r.CudaGraphMaxBatch).LastOrDefault(b => b is not null);
     }
 
     private static IEnumerable<Rule> Matching(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
