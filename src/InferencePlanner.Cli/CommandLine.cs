@@ -588,7 +588,7 @@ public static class CommandLine
     private sealed class ModelOptions
     {
         private readonly Option<string?> _weights = new("--weights") { Description = "default: weight precision, fp4|fp8|bf16 (default: the checkpoint's)." };
-        private readonly Option<string?> _expertWeights = new("--expert-weights") { Description = "default: expert weight precision (default: as --weights, or the checkpoint's)." };
+        private readonly Option<string?> _expertWeights = new("--expert-weights") { Description = "default: expert weight precision, fp4|mxfp4|fp8|bf16|int4 (default: as --weights, or the checkpoint's)." };
         private readonly Option<string?> _kv = new("--kv-cache") { Description = "default: KV-cache precision, fp8|bf16 (default: bf16)." };
         private readonly Option<string?> _attention = new("--attention-precision") { Description = "default: attention compute precision, fp8|bf16 (default: bf16)." };
         private readonly Option<string?> _dispatch = new("--dispatch") { Description = "default: dispatch payload precision (default: fp8)." };

@@ -32,7 +32,7 @@ internal static class PlanCommand
         var loadTps = new Option<double?>("--load-tps") { Description = "A load to carry, in output tokens per second." }.Within(1e-6, 1e12);
         var maxEngine = new Option<int?>("--max-engine-gpus") { Description = "Most GPUs of one engine (worker) searched (default: two 8-GPU nodes, or 64 GPUs of an NVL72 rack)." }.Within(1, 1024);
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
-        var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
+        var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision: fp4 (NVFP4), mxfp4, fp8, bf16 or int4 (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision searched: fp8, bf16, or both as bf16,fp8 (default: bf16)." };
         var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: also search deployments drafting this many tokens per step (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, ServingModel.MaxMtpDrafts);
         var postprocess = new Option<int>("--postprocess-workers") { Description = "TensorRT-LLM: processes that detokenise and return responses besides the executor's (trtllm-serve's --num_postprocess_workers, added to its launch line); with any, the request overhead calibrated on runs that used them.", DefaultValueFactory = _ => 0 }.Within(0, 1024);

@@ -12,14 +12,14 @@ internal static class PrecisionOptions
     public static Precision? GetPrecision(this ParseResult p, Option<string?> option) =>
         p.GetValue(option) is { } text ? PrecisionExtensions.Parse(text, option.Name) : null;
 
-    /// <summary>Refuses a weight-only format (INT4) given to an option that is not a weight's.</summary>
+    /// <summary>Refuses a weights-only format (INT4, MXFP4) given to an option that is not a weight's.</summary>
     public static void RejectWeightOnly(params (Option<string?> Option, Precision? Value)[] given)
     {
         foreach (var (option, value) in given)
         {
-            if (value == Precision.Int4)
+            if (value is Precision.Int4 or Precision.Mxfp4)
             {
-                throw new InputException($"{option.Name}: int4 is a weight-only format; use fp8 or bf16");
+                throw new InputException($"{option.Name}: {value.Value.Name().ToLowerInvariant()} is a format for weights only; use fp8 or bf16");
             }
         }
     }

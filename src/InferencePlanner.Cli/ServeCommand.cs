@@ -35,7 +35,7 @@ internal static class ServeCommand
         var prefillWorkers = new Option<int>("--prefill-workers") { Description = "disagg: prefill workers (x of xPyD).", DefaultValueFactory = _ => 1 }.Within(1, 100_000);
         var decodeWorkers = new Option<int>("--decode-workers") { Description = "disagg: decode workers (y of xPyD).", DefaultValueFactory = _ => 1 }.Within(1, 100_000);
         var weights = new Option<string?>("--weights") { Description = "Weight precision of attention and dense layers: fp4, fp8, bf16 (default: the checkpoint's)." };
-        var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision (default: as --weights, or the checkpoint's)." };
+        var experts = new Option<string?>("--expert-weights") { Description = "Expert weight precision: fp4 (NVFP4), mxfp4, fp8, bf16 or int4 (default: as --weights, or the checkpoint's)." };
         var kv = new Option<string?>("--kv-cache") { Description = "KV-cache precision: fp8 or bf16 (default: bf16)." };
         var mtp = new Option<int>("--mtp") { Description = "Multi-token prediction: draft tokens per step, verified with the token (needs a model with an MTP module).", DefaultValueFactory = _ => 0 }.Within(0, ServingModel.MaxMtpDrafts);
         var postprocess = new Option<int>("--postprocess-workers") { Description = "TensorRT-LLM: processes that detokenise and return responses besides the executor's (trtllm-serve's --num_postprocess_workers); with any, the request overhead calibrated on runs that used them.", DefaultValueFactory = _ => 0 }.Within(0, 1024);

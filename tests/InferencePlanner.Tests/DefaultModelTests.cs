@@ -98,13 +98,31 @@ public sealed class DefaultModelTests
     }
 
     [Fact]
-    public void Gpt_oss_reads_its_sliding_window_layers_and_fp4_experts()
+    public void Gpt_oss_reads_its_sliding_window_layers_and_mxfp4_experts()
     {
         var t = ModelCatalog.Resolve("gpt-oss-120b").Transformer;
         Assert.Equal(AttentionKind.Gqa, t.Attention.Kind);
         Assert.Equal(128, t.Attention.SlidingWindow);
         Assert.Equal(18, t.Attention.SlidingLayers);
-        Assert.Equal(Units.Precision.Fp4, Work.PrecisionSet.NativeFor(t).ExpertWeights);
+        Assert.Equal(Units.Precision.Mxfp4, Work.PrecisionSet.NativeFor(t).ExpertWeights);
+    }
+
+    [Fact]
+    public void Mxfp4_weights_multiply_at_the_fp8_rate_where_fp4_units_exist_and_as_weight_only_elsewhere()
+    {
+        // B200 datasheet: FP8 4.5 PFLOPS and FP4 9 PFLOPS dense. An MXFP4 expert meets MXFP8 activations (TensorRT-LLM's
+        // W4A8_MXFP4_MXFP8), at the FP8 rate; NVFP4 with FP4 activations takes the FP4 rate. H200 has no FP4 units: both
+        // are dequantised and multiplied at BF16 (989.5 TFLOPS dense).
+        var b200 = Hardware.GpuCatalog.Resolve("B200");
+        Assert.Equal(4500, b200.PeakRate(b200.ComputePrecision(Units.Precision.Mxfp4)).ToTeraFlops(), 6);
+        Assert.Equal(9000, b200.PeakRate(b200.ComputePrecision(Units.Precision.Fp4)).ToTeraFlops(), 6);
+        Assert.False(b200.WeightOnly(Units.Precision.Mxfp4));
+        var h200 = Hardware.GpuCatalog.Resolve("H200");
+        Assert.Equal(989.5, h200.PeakRate(h200.ComputePrecision(Units.Precision.Mxfp4)).ToTeraFlops(), 6);
+        Assert.True(h200.WeightOnly(Units.Precision.Mxfp4));
+        Assert.True(h200.WeightOnly(Units.Precision.Fp4));
+        Assert.False(h200.WeightOnly(Units.Precision.Fp8));
+        Assert.Equal(Units.PrecisionExtensions.BytesPerElement(Units.Precision.Fp4), Units.PrecisionExtensions.BytesPerElement(Units.Precision.Mxfp4));
     }
 
     [Fact]

@@ -228,14 +228,17 @@ public sealed class NewArchitectureTests
     }
 
     [Fact]
-    public void Int4_is_refused_where_it_is_not_a_weight()
+    public void Weight_formats_are_refused_where_they_are_not_a_weight()
     {
         var (exit, _, err) = Cli.Run("decode", "--model", "kimi-k2.5", "--gpu", "B200", "--kv-cache", "int4");
         Assert.Equal(2, exit);
-        Assert.Contains("--kv-cache: int4 is a weight-only format", err, StringComparison.Ordinal);
+        Assert.Contains("--kv-cache: int4 is a format for weights only", err, StringComparison.Ordinal);
         (exit, _, err) = Cli.Run("serve", "--model", "kimi-k2.5", "--gpu", "B200", "--framework", "vllm", "--kv-cache", "int4");
         Assert.Equal(2, exit);
-        Assert.Contains("int4 is a weight-only format", err, StringComparison.Ordinal);
+        Assert.Contains("int4 is a format for weights only", err, StringComparison.Ordinal);
+        (exit, _, err) = Cli.Run("serve", "--model", "gpt-oss-120b", "--gpu", "B200", "--framework", "vllm", "--kv-cache", "mxfp4");
+        Assert.Equal(2, exit);
+        Assert.Contains("mxfp4 is a format for weights only", err, StringComparison.Ordinal);
     }
 
     private static string WriteConfig(string json)

@@ -135,6 +135,7 @@ public sealed record GpuSpec(
         Precision.Fp8 => FlopRate.FromTeraFlops(Fp8Tflops),
         Precision.Bf16 => FlopRate.FromTeraFlops(Fp16Tflops),
         Precision.Fp4 => FlopRate.FromTeraFlops(Fp4Tflops ?? Fp8Tflops),
+        Precision.Mxfp4 => FlopRate.FromTeraFlops(Fp4Tflops is null ? Fp16Tflops : Fp8Tflops), // FP4 x FP8 at the FP8 rate; weight-only without FP4 units
         Precision.Int4 => FlopRate.FromTeraFlops(Fp16Tflops), // weight-only: dequantised and multiplied at BF16
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "no compute rate for this precision"),
     };
@@ -147,8 +148,15 @@ public sealed record GpuSpec(
     /// </summary>
     public Precision ComputePrecision(Precision precision) => precision switch
     {
-        Precision.Fp4 when Fp4Tflops is null => Precision.Bf16,
+        Precision.Fp4 or Precision.Mxfp4 when Fp4Tflops is null => Precision.Bf16,
+        Precision.Mxfp4 => Precision.Fp8,
         Precision.Int4 => Precision.Bf16,
         _ => precision,
     };
+
+    /// <summary>
+    /// Whether weights of <paramref name="precision"/> are dequantised on the SMs and multiplied at BF16 (weight-only):
+    /// FP4 and MXFP4 without FP4 units, INT4 always.
+    /// </summary>
+    public bool WeightOnly(Precision precision) => precision != Precision.Bf16 && ComputePrecision(precision) == Precision.Bf16;
 }

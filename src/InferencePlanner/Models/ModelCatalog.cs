@@ -231,7 +231,7 @@ public static class ModelCatalog
             case "fp8":
                 return (Units.Precision.Fp8, null);
             case "mxfp4":
-                return (Units.Precision.Bf16, Units.Precision.Fp4);
+                return (Units.Precision.Bf16, Units.Precision.Mxfp4);
             case "compressed-tensors":
                 if (config.OptionalObject("config_groups") is not { } groups)
                 {

@@ -42,7 +42,7 @@ public readonly record struct Priced(Duration Time, Bound Bound);
 public sealed class RooflinePolicy
 {
     private readonly GpuSpec _gpu;
-    private readonly FlopRate _fp4, _fp8, _bf16;
+    private readonly FlopRate _fp4, _mxfp4, _fp8, _bf16;
     private readonly Bandwidth _memory;
     private readonly Duration _kernel, _launch, _scaleUpLatency, _scaleOutLatency, _allReduceScaleOutLatency;
     private readonly double _gemmShare, _streamingShare, _attentionMemory, _attentionCompute, _gqaDecodeMemory, _weightOnlyShare;
@@ -62,6 +62,7 @@ public sealed class RooflinePolicy
         _gpu = gpu;
         Kernels = kernels;
         _fp4 = gpu.PeakRate(gpu.ComputePrecision(Precision.Fp4));
+        _mxfp4 = gpu.PeakRate(gpu.ComputePrecision(Precision.Mxfp4));
         _fp8 = gpu.PeakRate(Precision.Fp8);
         _bf16 = gpu.PeakRate(Precision.Bf16);
         _memory = Bandwidth.FromGBps(gpu.MemoryBandwidthGBps);
@@ -91,6 +92,7 @@ public sealed class RooflinePolicy
     public FlopRate Peak(Precision p) => p switch
     {
         Precision.Fp4 => _fp4,
+        Precision.Mxfp4 => _mxfp4,
         Precision.Fp8 => _fp8,
         _ => _bf16,
     };
@@ -126,7 +128,7 @@ public sealed class RooflinePolicy
     {
         var measured = Kernels.GemmShare(op.Table, op.M, op.N, op.K);
         var share = measured ?? _gemmShare;
-        var computeShare = _gpu.ComputePrecision(op.Precision) != op.Precision ? Math.Min(share, _weightOnlyShare) : share;
+        var computeShare = _gpu.WeightOnly(op.Precision) ? Math.Min(share, _weightOnlyShare) : share;
         return Roof(op.Flops / Peak(op.Precision) / computeShare, op.MemoryBytes / _memory / share, Fixed(op, measured: measured is not null));
     }
 

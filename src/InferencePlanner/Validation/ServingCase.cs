@@ -292,8 +292,8 @@ public sealed record ServingCase(
     }
 
     /// <summary>
-    /// The weight precision a quantisation mode names, as aiconfigurator's rows spell them: FP4 formats (nvfp4, mxfp4,
-    /// w4a16_mxfp4), 4-bit integers weight-only or with FP8 activations (int4_wo, w4a16, w4afp8: INT4 weights, priced
+    /// The weight precision a quantisation mode names, as aiconfigurator's rows spell them: FP4 formats (nvfp4; mxfp4 and
+    /// w4a16_mxfp4 as MXFP4), 4-bit integers weight-only or with FP8 activations (int4_wo, w4a16, w4afp8: INT4 weights, priced
     /// at the BF16 rate as weight-only kernels run them), FP8 (fp8, fp8_block, fp8_static, w8a8 and int8 weights, one byte
     /// each), 16-bit (bf16, fp16, float16); null for an empty or unknown mode.
     /// </summary>
@@ -304,6 +304,11 @@ public sealed record ServingCase(
         if (q.Length == 0)
         {
             return null;
+        }
+
+        if (q.Contains("mxfp4", StringComparison.Ordinal))
+        {
+            return Precision.Mxfp4;
         }
 
         if (q.Contains("fp4", StringComparison.Ordinal))
@@ -339,6 +344,12 @@ public sealed record ServingCase(
         if (t.Family == "gpt_oss")
         {
             gemm = Precision.Bf16;
+        }
+
+        // The rows name OpenAI's MXFP4 experts by the FP4 label of NVIDIA's builds (nvfp4): the checkpoint's format stands.
+        if (experts == Precision.Fp4 && t.CheckpointExperts == Precision.Mxfp4)
+        {
+            experts = Precision.Mxfp4;
         }
 
         // NVIDIA's ModelOpt checkpoints (the rows' fp8 and nvfp4 quantisation) carry FP8 scales for the KV cache

@@ -22,7 +22,7 @@ public sealed record PrecisionSet(Precision Weights, Precision ExpertWeights, Pr
     {
         ArgumentNullException.ThrowIfNull(t);
         var weights = t.CheckpointWeights ?? (t.Family is "deepseek_v3" or "kimi_k2" ? Precision.Fp8 : Precision.Bf16);
-        var experts = t.CheckpointExperts ?? (t.Family == "gpt_oss" ? Precision.Fp4 : weights);
+        var experts = t.CheckpointExperts ?? (t.Family == "gpt_oss" ? Precision.Mxfp4 : weights);
         return new PrecisionSet(weights, experts, Precision.Bf16, Precision.Bf16, Precision.Fp8, Precision.Bf16);
     }
 
