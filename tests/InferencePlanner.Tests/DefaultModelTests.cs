@@ -122,7 +122,9 @@ public sealed class DefaultModelTests
         Assert.True(h200.WeightOnly(Units.Precision.Mxfp4));
         Assert.True(h200.WeightOnly(Units.Precision.Fp4));
         Assert.False(h200.WeightOnly(Units.Precision.Fp8));
-        Assert.Equal(Units.PrecisionExtensions.BytesPerElement(Units.Precision.Fp4), Units.PrecisionExtensions.BytesPerElement(Units.Precision.Mxfp4));
+        // Bytes: MXFP4 one 8-bit scale per 32 values, NVFP4 one per 16 (OCP MX specification; NVIDIA's NVFP4).
+        Assert.Equal(4.25 / 8, Units.PrecisionExtensions.BytesPerElement(Units.Precision.Mxfp4));
+        Assert.Equal(4.5 / 8, Units.PrecisionExtensions.BytesPerElement(Units.Precision.Fp4));
     }
 
     [Fact]

@@ -9,11 +9,15 @@ public enum Precision
     /// <summary>16-bit floating point (BF16 or FP16), 2 bytes.</summary>
     Bf16,
 
-    /// <summary>4-bit floating point with a shared scale (NVFP4: one FP8 scale per 16 values; MXFP4: one per 32), about 0.53 bytes.</summary>
+    /// <summary>
+    /// NVFP4: 4-bit floating point (E2M1) with one FP8 (E4M3) scale per 16 values, 0.5625 bytes (NVIDIA, "Introducing
+    /// NVFP4 for Efficient and Accurate Low-Precision Inference", 2025; its per-tensor FP32 scale is negligible); multiplied
+    /// with FP4 activations at the FP4 rate where the GPU has FP4 units.
+    /// </summary>
     Fp4,
 
     /// <summary>
-    /// MXFP4 weights (OpenAI's GPT-OSS experts: one 8-bit power-of-two scale per 32 values), about 0.53 bytes, that
+    /// MXFP4 weights (OpenAI's GPT-OSS experts: one 8-bit power-of-two scale per 32 values), 0.53125 bytes, that
     /// the frameworks multiply with 8-bit activations on GPUs with FP4 units: TensorRT-LLM's default on Blackwell is
     /// W4A8_MXFP4_MXFP8 (its GPT-OSS deployment guide), and vLLM's InferenceMAX runs set
     /// VLLM_USE_FLASHINFER_MOE_MXFP4_MXFP8. Blackwell's tensor cores take an FP4 operand with an FP8 one at the FP8
@@ -36,7 +40,8 @@ public static class PrecisionExtensions
     {
         Precision.Fp8 => 1.0,
         Precision.Bf16 => 2.0,
-        Precision.Fp4 or Precision.Mxfp4 => 0.5 + 1.0 / 32,
+        Precision.Fp4 => 0.5 + 1.0 / 16,
+        Precision.Mxfp4 => 0.5 + 1.0 / 32,
         Precision.Int4 => 0.5 + 2.0 / 32,
         _ => throw new ArgumentOutOfRangeException(nameof(p), p, "unknown precision"),
     };
