@@ -373,8 +373,8 @@ public sealed class PlanTests
     public void The_planner_s_choices_among_the_measured_deployments_hold_their_measured_level()
     {
         // The share of groups where the deployment the planner ranks best reaches 90% of the best measured one under a
-        // TPOT target at the group's median: 43 of 79 when this guard was set, 39 of 80 now, and 72 of 119 with each
-        // framework's deployments a group of their own, 73 after NVFP4 weights took their 0.5625 bytes (the goal is 80%). The guard sits at today's level: it moved from
+        // TPOT target at the group's median: 43 of 79 when this guard was set, 39 of 80 now, and 73 of 119 with each
+        // framework's deployments a group of their own (the goal is 80%). The guard sits at today's level. It moved from
         // 40 to 39 when the TensorRT-LLM runs were read with the CUDA graphs and KV caches their scripts set, which
         // lowered TPOT's held-out errors and lost Llama-3.1-70B on B200 at 1k/1k to vLLM's FP4, predicted too fast.
         var choices = Choices.Value;
