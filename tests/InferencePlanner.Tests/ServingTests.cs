@@ -619,6 +619,14 @@ public sealed class ServingTests
         var fp4 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4" && r["model_path"].Contains("DeepSeek-R1", StringComparison.Ordinal));
         Assert.Equal(512, ServingCase.Read(fp4, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
 
+        // Programmatic dependent launch: the gpt-oss scripts export TRTLLM_ENABLE_PDL=1, the Llama and DeepSeek-R1 ones do not.
+        Assert.True(ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!.ProgrammaticDependentLaunch);
+        Assert.False(ServingCase.Read(llama, FrameworkCatalog.Find).Case!.ProgrammaticDependentLaunch);
+        Assert.False(ServingCase.Read(fp4, FrameworkCatalog.Find).Case!.ProgrammaticDependentLaunch);
+        var withPdl = ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!;
+        var both = ServingValidator.Predict([withPdl, withPdl with { ProgrammaticDependentLaunch = false }], f => f);
+        Assert.True(both[0].PredictedTpotMs < both[1].PredictedTpotMs, $"{both[0].PredictedTpotMs} against {both[1].PredictedTpotMs} ms");
+
         // KV cache: the H200 gpt-oss scripts leave its format to the framework ("auto": BF16 for OpenAI's checkpoint),
         // where the B200 ones set FP8.
         var gptOssH200 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["model_path"].Contains("gpt-oss", StringComparison.Ordinal) && r["system"] == "h200_sxm" && r.Concurrency is not null);

@@ -12,9 +12,9 @@ namespace InferencePlanner.Validation;
 /// </summary>
 public static class ServingRecipes
 {
-    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, string? KvCache = null, int? PostprocessWorkers = null, int? CudaGraphMaxBatch = null, bool CudaGraphFromConcurrency = false);
+    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, string? KvCache = null, int? PostprocessWorkers = null, int? CudaGraphMaxBatch = null, bool CudaGraphFromConcurrency = false, bool Pdl = false);
 
-    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCache", "postprocessWorkers", "cudaGraphMaxBatch", "cudaGraphMaxBatchFromConcurrency", "source"];
+    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCache", "postprocessWorkers", "cudaGraphMaxBatch", "cudaGraphMaxBatchFromConcurrency", "programmaticDependentLaunch", "source"];
 
     private static readonly Lazy<IReadOnlyList<Rule>> Rules = new(() =>
         [.. EmbeddedData.Under("serving-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -37,7 +37,8 @@ public static class ServingRecipes
             string? Text(string name) => r.TryGetProperty(name, out var v) ? v.GetString() : null;
             var rule = new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("batchWaitIters"), r.TryGetProperty("attentionDp", out var adp) ? adp.GetBoolean() : null, Int("balanceTimeoutIters"),
                 Int("maxNumTokens"), r.TryGetProperty("maxNumTokensFromConcurrency", out var fromConcurrency) && fromConcurrency.GetBoolean(),
-                Text("kvCache"), Int("postprocessWorkers"), Int("cudaGraphMaxBatch"), r.TryGetProperty("cudaGraphMaxBatchFromConcurrency", out var graphs) && graphs.GetBoolean());
+                Text("kvCache"), Int("postprocessWorkers"), Int("cudaGraphMaxBatch"), r.TryGetProperty("cudaGraphMaxBatchFromConcurrency", out var graphs) && graphs.GetBoolean(),
+                r.TryGetProperty("programmaticDependentLaunch", out var pdl) && pdl.GetBoolean());
             if (rule.PostprocessWorkers is < 0 or > 1024)
             {
                 throw new InputException($"{origin}: postprocessWorkers must lie in [0, 1024], got {rule.PostprocessWorkers}");
@@ -152,6 +153,19 @@ public static class ServingRecipes
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(framework);
         return Matching(row, model, gpuName, framework).Select(r => r.CudaGraphFromConcurrency ? concurrency : r.CudaGraphMaxBatch).LastOrDefault(b => b is not null);
+    }
+
+    /// <summary>
+    /// Whether the benchmark's script launches kernels with programmatic dependent launch (TensorRT-LLM's
+    /// TRTLLM_ENABLE_PDL=1): each kernel starts while the one before it drains, so its prologue and the other's tail
+    /// overlap.
+    /// </summary>
+    public static bool ProgrammaticDependentLaunch(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(framework);
+        return Matching(row, model, gpuName, framework).Any(r => r.Pdl);
     }
 
     private static IEnumerable<Rule> Matching(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
