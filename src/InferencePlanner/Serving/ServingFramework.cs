@@ -109,6 +109,14 @@ public sealed record ServingFramework(
     public bool KvReservesWholeRequest { get; init; }
 
     /// <summary>
+    /// The most tokens a step with prompt tokens in it may carry and still replay its kernels from CUDA graphs captured
+    /// piece by piece around attention (vLLM V1's piecewise graphs, captured by a step's tokens up to its largest capture
+    /// size); 0 where steps that carry prompts launch their kernels one by one. Attention's own kernels, one or two of
+    /// the fifteen or so of a layer, are counted at the graph's launch gap too.
+    /// </summary>
+    public int PiecewiseGraphTokens { get; init; }
+
+    /// <summary>
     /// The kernel data the framework runs where its kernels differ from the ones a GPU's own profile measured: the GPU's
     /// profile name to the profile to price with instead (vLLM's CUTLASS FP8 GEMMs on Blackwell). Empty: the GPU's own.
     /// </summary>

@@ -668,7 +668,15 @@ public sealed class ServingModel
 
     /// <summary>One prefill step of <paramref name="chunk"/> prompt tokens per data-parallel group by component, for the output.</summary>
     public Breakdown PrefillStepBreakdown(in PreparedEngine e, double chunk, ServingWorkload w) =>
-        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit));
+        DefaultPhases.Sum(_t, PromptStepPolicy(e, 0, chunk), DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit));
+
+    // A step that carries prompt tokens launches its kernels one by one, unless the framework replays such steps from
+    // piecewise CUDA graphs and the step's tokens per DP group (decode tokens and the chunk) fit the largest capture.
+    private RooflinePolicy PromptStepPolicy(in PreparedEngine e, double bGpu, double chunk) =>
+        PiecewiseGraphed(e, bGpu, chunk) ? _graph : _eager;
+
+    private bool PiecewiseGraphed(in PreparedEngine e, double bGpu, double chunk) =>
+        (bGpu * e.Layout.Tp * (1 + _drafts)) + chunk <= Framework.PiecewiseGraphTokens;
 
     // One decode step's GPU work, ms: replayed from a CUDA graph when the framework captures that batch. With a step
     // cache for this workload, interpolated between grid batches (linearly, on a grid of the batch's logarithm) where both sit on the same side of the
@@ -770,6 +778,12 @@ public sealed class ServingModel
             var (j, fj) = StepCache.Locate(chunk);
             if (i >= 0 && j >= 0)
             {
+                // Grid points on both sides of the piecewise graphs' limit: the step is priced exactly.
+                if (PiecewiseGraphed(e, StepCache.At(i), StepCache.At(j)) != PiecewiseGraphed(e, StepCache.At(i + 1), StepCache.At(j + 1)))
+                {
+                    return MixedStepExact(e, bGpu, chunk, w);
+                }
+
                 var a = Mixed(cache, e, i, j, w);
                 var b = Mixed(cache, e, i + 1, j, w);
                 var c = Mixed(cache, e, i, j + 1, w);
@@ -795,9 +809,12 @@ public sealed class ServingModel
         return v;
     }
 
-    private double MixedStepExact(in PreparedEngine e, double bGpu, double chunk, in ServingWorkload w) =>
-        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
-            + Drafts(e, _eager, bGpu, Context(w));
+    private double MixedStepExact(in PreparedEngine e, double bGpu, double chunk, in ServingWorkload w)
+    {
+        var policy = PromptStepPolicy(e, bGpu, chunk);
+        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
+            + Drafts(e, policy, bGpu, Context(w));
+    }
 
     // One prefill step of a chunk per DP group, ms, at the framework's prefill step factor.
     private double PrefillStep(in PreparedEngine e, double chunk, in ServingWorkload w) => Framework.PrefillStepFactor * PrefillStepPriced(e, chunk, w);
@@ -808,7 +825,7 @@ public sealed class ServingModel
         if (e.Cache is { } cache && cache.Workload == (w.Isl, w.Osl, w.CacheHit))
         {
             var (j, f) = StepCache.Locate(chunk);
-            if (j >= 0)
+            if (j >= 0 && PiecewiseGraphed(e, 0, StepCache.At(j)) == PiecewiseGraphed(e, 0, StepCache.At(j + 1)))
             {
                 var lo = cache.Prefill(j);
                 if (double.IsNaN(lo))
@@ -832,7 +849,7 @@ public sealed class ServingModel
     }
 
     private double PrefillStepExact(in PreparedEngine e, double chunk, in ServingWorkload w) =>
-        DefaultPhases.Sum(_t, _eager, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
+        DefaultPhases.Sum(_t, PromptStepPolicy(e, 0, chunk), DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
 
     // Moving one request's KV cache over the NIC: the prefill GPUs holding distinct KV heads send in parallel, each
     // at the slower of its NIC and the receiving decode GPU's.

@@ -68,6 +68,9 @@ public sealed record ServingCase(
     /// <summary>The largest decode batch per DP group the server replayed from CUDA graphs, where its script sets it (null: the framework's default).</summary>
     public int? CudaGraphMaxBatch { get; init; }
 
+    /// <summary>The most tokens a step with prompt tokens replayed from piecewise CUDA graphs, where the script sets it (null: the framework's default).</summary>
+    public int? PiecewiseGraphTokens { get; init; }
+
     /// <summary>Whether the server launched kernels with programmatic dependent launch, as its script set it.</summary>
     public bool ProgrammaticDependentLaunch { get; init; }
 
@@ -193,12 +196,13 @@ public sealed record ServingCase(
             var postprocess = fixedLengths ? 0 : ServingRecipes.PostprocessWorkers(row, model, gpu.Name, fw);
             var graphs = fixedLengths ? null : ServingRecipes.CudaGraphMaxBatch(row, model, gpu.Name, fw, concurrency);
             var pdl = !fixedLengths && ServingRecipes.ProgrammaticDependentLaunch(row, model, gpu.Name, fw);
+            var piecewise = fixedLengths ? null : ServingRecipes.PiecewiseGraphTokens(row, model, gpu.Name, fw, concurrency);
             if (!drafts.Any(d => d > 0))
             {
-                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs, ProgrammaticDependentLaunch = pdl }, null);
+                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs, ProgrammaticDependentLaunch = pdl, PiecewiseGraphTokens = piecewise }, null);
             }
 
-            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs, ProgrammaticDependentLaunch = pdl })), null);
+            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs, ProgrammaticDependentLaunch = pdl, PiecewiseGraphTokens = piecewise })), null);
         }
 
         var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);

@@ -12,9 +12,9 @@ namespace InferencePlanner.Validation;
 /// </summary>
 public static class ServingRecipes
 {
-    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, string? KvCache = null, int? PostprocessWorkers = null, int? CudaGraphMaxBatch = null, bool CudaGraphFromConcurrency = false, bool Pdl = false);
+    private sealed record Rule(string Backend, string? Model, string? Gpu, string? Precision, int? Isl, int? Osl, int? MaxTp, int? Recv, int? RecvBelow16, int? BatchWait, bool? AttentionDp, int? BalanceTimeout, int? MaxNumTokens = null, bool MaxNumTokensFromConcurrency = false, string? KvCache = null, int? PostprocessWorkers = null, int? CudaGraphMaxBatch = null, bool CudaGraphFromConcurrency = false, bool Pdl = false, int? PiecewiseTokens = null, bool PiecewiseFromConcurrency = false);
 
-    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCache", "postprocessWorkers", "cudaGraphMaxBatch", "cudaGraphMaxBatchFromConcurrency", "programmaticDependentLaunch", "source"];
+    private static readonly string[] Keys = ["backend", "model", "gpu", "precision", "isl", "osl", "maxTp", "recvInterval", "recvIntervalBelow16", "batchWaitIters", "attentionDp", "balanceTimeoutIters", "maxNumTokens", "maxNumTokensFromConcurrency", "kvCache", "postprocessWorkers", "cudaGraphMaxBatch", "cudaGraphMaxBatchFromConcurrency", "programmaticDependentLaunch", "piecewiseGraphTokens", "piecewiseGraphTokensFromConcurrency", "source"];
 
     private static readonly Lazy<IReadOnlyList<Rule>> Rules = new(() =>
         [.. EmbeddedData.Under("serving-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -38,7 +38,8 @@ public static class ServingRecipes
             var rule = new Rule(Text("backend")!, Text("model"), Text("gpu"), Text("precision"), Int("isl"), Int("osl"), Int("maxTp"), Int("recvInterval"), Int("recvIntervalBelow16"), Int("batchWaitIters"), r.TryGetProperty("attentionDp", out var adp) ? adp.GetBoolean() : null, Int("balanceTimeoutIters"),
                 Int("maxNumTokens"), r.TryGetProperty("maxNumTokensFromConcurrency", out var fromConcurrency) && fromConcurrency.GetBoolean(),
                 Text("kvCache"), Int("postprocessWorkers"), Int("cudaGraphMaxBatch"), r.TryGetProperty("cudaGraphMaxBatchFromConcurrency", out var graphs) && graphs.GetBoolean(),
-                r.TryGetProperty("programmaticDependentLaunch", out var pdl) && pdl.GetBoolean());
+                r.TryGetProperty("programmaticDependentLaunch", out var pdl) && pdl.GetBoolean(),
+                Int("piecewiseGraphTokens"), r.TryGetProperty("piecewiseGraphTokensFromConcurrency", out var piecewise) && piecewise.GetBoolean());
             if (rule.PostprocessWorkers is < 0 or > 1024)
             {
                 throw new InputException($"{origin}: postprocessWorkers must lie in [0, 1024], got {rule.PostprocessWorkers}");
@@ -47,6 +48,11 @@ public static class ServingRecipes
             if (rule.KvCache is not (null or "fp8" or "bf16"))
             {
                 throw new InputException($"{origin}: kvCache must be fp8 or bf16, got '{rule.KvCache}'");
+            }
+
+            if (rule.PiecewiseTokens is < 0 or > 1_000_000)
+            {
+                throw new InputException($"{origin}: piecewiseGraphTokens must lie in [0, 1000000], got {rule.PiecewiseTokens}");
             }
 
             if (rule.CudaGraphMaxBatch is < 1 or > 1_000_000)
@@ -153,6 +159,20 @@ public static class ServingRecipes
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(framework);
         return Matching(row, model, gpuName, framework).Select(r => r.CudaGraphFromConcurrency ? concurrency : r.CudaGraphMaxBatch).LastOrDefault(b => b is not null);
+    }
+
+    /// <summary>
+    /// The most tokens a step carrying prompt tokens may hold and replay piecewise CUDA graphs, as the benchmark's
+    /// script leaves it to vLLM (a fixed figure: 0 under cudagraph_mode FULL_DECODE_ONLY, the capture size the script
+    /// names; or vLLM's own rule with --max-num-seqs at the run's concurrency, min(2 x concurrency, 512)); null: the
+    /// framework's default.
+    /// </summary>
+    public static int? PiecewiseGraphTokens(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework, int concurrency)
+    {
+        ArgumentNullException.ThrowIfNull(row);
+        ArgumentNullException.ThrowIfNull(model);
+        ArgumentNullException.ThrowIfNull(framework);
+        return Matching(row, model, gpuName, framework).Select(r => r.PiecewiseFromConcurrency ? Math.Min(2 * concurrency, 512) : r.PiecewiseTokens).LastOrDefault(t => t is not null);
     }
 
     /// <summary>

@@ -144,6 +144,11 @@ public static class ServingValidator
             c = c with { Gpu = c.Gpu with { Latency = c.Gpu.Latency with { KernelUs = 0 } } };
         }
 
+        if (c.PiecewiseGraphTokens is { } piecewise)
+        {
+            c = c with { Framework = c.Framework with { PiecewiseGraphTokens = piecewise } };
+        }
+
         if (c.CudaGraphMaxBatch is { } graphs)
         {
             // The server captured CUDA graphs for the batches its script named.
@@ -168,7 +173,7 @@ public static class ServingValidator
             return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, Mean(p => p.PredictedTtftMs!.Value), Mean(p => p.PredictedTpotMs!.Value), null, c);
         }
 
-        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Gpu.Latency.KernelUs}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Framework.HostUsPerRequest}|{c.Framework.CudaGraphMaxBatch}|{c.Precisions}|{c.MtpDrafts}";
+        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Gpu.Latency.KernelUs}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Framework.HostUsPerRequest}|{c.Framework.CudaGraphMaxBatch}|{c.Framework.PiecewiseGraphTokens}|{c.Precisions}|{c.MtpDrafts}";
         if (!models.TryGetValue(key, out var model))
         {
             model = new ServingModel(c.Model, c.Gpu, c.Framework, c.Precisions, c.MtpDrafts);
