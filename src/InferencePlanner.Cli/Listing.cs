@@ -69,13 +69,13 @@ internal static class Listing
     [
         new Table("frameworks", "Serving frameworks (data/frameworks; step overhead, host time per request and request overhead calibrated by validate --serving)",
             ["name", "framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "chunk budget (tokens)", "chunked prefill", "budget counts decode", "mixes prefill and decode",
-                "max running requests", "CUDA-graph batch", "memory share", "reserve (GB)", "two-batch overlap flag", "kernel data"],
+                "max running requests", "CUDA-graph batch", "CUDA-graph prompt step (tokens)", "memory share", "reserve (GB)", "two-batch overlap flag", "kernel data"],
             FrameworkCatalog.BuiltIn.Select(f => (IReadOnlyList<Cell>)
             [
                 f.Name, f.DisplayName, Cell.Of(f.StepOverheadUs, 0), Cell.Of(f.HostUsPerRequest, 0), Cell.Of(f.RequestOverheadMs, 1),
                 f.ChunkTokensFromMemoryGB.Count > 0 ? $"{f.ChunkTokens} ({string.Join(", ", f.ChunkTokensFromMemoryGB.Select(t => $"{t.Tokens} from {t.MinGB:0} GB"))})" : Cell.Of(f.ChunkTokens, 0),
                 f.ChunkedPrefill ? "yes" : "no", f.BudgetIncludesDecode ? "yes" : "no", f.MixesPrefill ? "yes" : "no",
-                Cell.Of(f.MaxRunningRequests, 0), Cell.Of(f.CudaGraphMaxBatch, 0),
+                Cell.Of(f.MaxRunningRequests, 0), Cell.Of(f.CudaGraphMaxBatch, 0), f.PiecewiseGraphTokens > 0 ? Cell.Of(f.PiecewiseGraphTokens, 0) : "none",
                 $"{f.MemoryShare:0.##} of {(f.MemoryShareOf == MemoryShareOf.Total ? "all memory" : "the free memory")}",
                 f.ReserveMBPerChunkToken > 0 ? $"{f.ReserveGB:0.#} + {f.ReserveMBPerChunkToken:0.#} MB per chunk token" : Cell.Of(f.ReserveGB, 1),
                 f.TwoBatchOverlapFlag is { } flag ? flag + (f.TwoBatchOverlapNeedsAttentionDp ? " (with attention DP)" : "") : "none",
