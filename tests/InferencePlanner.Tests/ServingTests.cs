@@ -454,6 +454,8 @@ public sealed class ServingTests
         Assert.Contains("nonsense", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(badSource, "x.json")).Message, StringComparison.Ordinal);
         var share = text.Replace("\"memoryShare\": 0.9", "\"memoryShare\": 1.5", StringComparison.Ordinal);
         Assert.Contains("memoryShare", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(share, "x.json")).Message, StringComparison.Ordinal);
+        var piecewise = text.Replace("\"piecewiseGraphTokens\": 512", "\"piecewiseGraphTokens\": -512", StringComparison.Ordinal);
+        Assert.Contains("field 'piecewiseGraphTokens' must be a whole number of at least 0", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(piecewise, "x.json")).Message, StringComparison.Ordinal);
         Assert.Throws<InputException>(() => FrameworkCatalog.Parse("{", "x.json"));
 
         var path = Path.Combine(Path.GetTempPath(), $"fw-{Guid.NewGuid():N}.json");
