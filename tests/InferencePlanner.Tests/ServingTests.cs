@@ -41,6 +41,30 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_framework_file_with_programmatic_dependent_launch_hides_the_prologues_of_unmeasured_kernels()
+    {
+        // gpt-oss on B200 has no measured GEMM: every kernel pays GpuLatency.KernelUs (3 us) unless PDL overlaps it.
+        var text = File.ReadAllText(Path.Combine(DataDir, "frameworks", "trtllm.json"));
+        var path = Path.Combine(Path.GetTempPath(), $"trtllm-pdl-{Guid.NewGuid():N}.json");
+        File.WriteAllText(path, text.Replace("\"mixesPrefill\": true,", "\"mixesPrefill\": true,\n  \"programmaticDependentLaunch\": true,", StringComparison.Ordinal));
+        try
+        {
+            string[] args = ["serve", "--model", "gpt-oss-120b", "--gpu", "B200", "--tp", "8", "--concurrency", "4", "--format", "json"];
+            var (exit, plain, err) = Cli.Run([.. args, "--framework", "trtllm"]);
+            Assert.True(exit == 0, err);
+            (exit, var pdl, err) = Cli.Run([.. args, "--framework", path]);
+            Assert.True(exit == 0, err);
+            Assert.True(Figure(pdl, "TPOT (ms)") < Figure(plain, "TPOT (ms)"), $"{Figure(pdl, "TPOT (ms)")} against {Figure(plain, "TPOT (ms)")} ms");
+            Assert.Contains("Programmatic dependent launch", pdl, StringComparison.Ordinal);
+            Assert.DoesNotContain("Programmatic dependent launch", plain, StringComparison.Ordinal);
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    [Fact]
     public void Disaggregated_serving_names_the_limiting_side_and_the_balancing_ratio()
     {
         var (exit, output, err) = Cli.Run("serve", "--model", "deepseek-r1", "--gpu", "H200", "--mode", "disagg", "--prefill-tp", "8", "--decode-tp", "1", "--decode-dp", "8",

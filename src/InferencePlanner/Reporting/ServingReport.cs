@@ -102,6 +102,9 @@ public static class ServingReport
             [
                 "Steady state of closed-loop clients: TTFT = (requests in flight - requests decoding) / rate (Little's law), never less than a prompt's own path.",
                 $"Step overhead {s.Framework.StepOverheadUs:0} us, host time {s.Framework.HostUsPerRequest:0} us per running request and request overhead {s.Framework.RequestOverheadMs:0.#} ms from {s.Framework.Origin}, prefill steps at {s.Framework.PrefillStepFactor:0.##} x the kernel data's price (calibrated, see validate --serving).",
+                .. s.Framework.ProgrammaticDependentLaunch
+                    ? ["Programmatic dependent launch: each kernel starts while the one before it drains, so kernels whose time is not measured pay no prologue and tail."]
+                    : Array.Empty<string>(),
                 s.Framework.KvReservesWholeRequest
                     ? $"A running request holds KV cache for ISL + OSL: {s.Framework.DisplayName} admits a request only with its whole length reserved."
                     : $"A running request holds KV cache for ISL + OSL/2 on average: {s.Framework.DisplayName} takes blocks as tokens arrive.",

@@ -11,7 +11,7 @@ public static class FrameworkCatalog
         "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs", "hostUsPerRequest",
     ];
 
-    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "piecewiseGraphTokens", "prefillStepFactor", "requestOverheadWithPostprocessWorkersMs"];
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "piecewiseGraphTokens", "programmaticDependentLaunch", "prefillStepFactor", "requestOverheadWithPostprocessWorkersMs"];
 
     private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
         [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
@@ -164,6 +164,7 @@ public static class FrameworkCatalog
             KernelProfiles = KernelProfiles(f),
             KvReservesWholeRequest = f.OptionalBool("kvReservesWholeRequest") ?? false,
             PiecewiseGraphTokens = f.Has("piecewiseGraphTokens") ? f.Integer("piecewiseGraphTokens", 0) : 0,
+            ProgrammaticDependentLaunch = f.OptionalBool("programmaticDependentLaunch") ?? false,
         };
     }
 }

@@ -117,6 +117,13 @@ public sealed record ServingFramework(
     public int PiecewiseGraphTokens { get; init; }
 
     /// <summary>
+    /// Whether kernels launch with programmatic dependent launch (TensorRT-LLM's TRTLLM_ENABLE_PDL=1): each kernel starts
+    /// while its predecessor drains, so the prologue and tail charged to each kernel whose time is not measured
+    /// (<see cref="Hardware.GpuLatency.KernelUs"/>) overlap its neighbours and are not paid.
+    /// </summary>
+    public bool ProgrammaticDependentLaunch { get; init; }
+
+    /// <summary>
     /// The kernel data the framework runs where its kernels differ from the ones a GPU's own profile measured: the GPU's
     /// profile name to the profile to price with instead (vLLM's CUTLASS FP8 GEMMs on Blackwell). Empty: the GPU's own.
     /// </summary>

@@ -53,6 +53,11 @@ public sealed class ServingModel
         Model = model;
         _t = model.Transformer;
         gpu = framework.KernelsOn(gpu);
+        if (framework.ProgrammaticDependentLaunch)
+        {
+            gpu = gpu with { Latency = gpu.Latency with { KernelUs = 0 } };
+        }
+
         _gpu = gpu;
         Framework = framework;
         _p = precisions;

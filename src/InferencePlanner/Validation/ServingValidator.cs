@@ -140,8 +140,7 @@ public static class ServingValidator
 
         if (c.ProgrammaticDependentLaunch)
         {
-            // Each kernel's prologue runs under its predecessor's tail: the fixed time an unmeasured kernel pays is hidden.
-            c = c with { Gpu = c.Gpu with { Latency = c.Gpu.Latency with { KernelUs = 0 } } };
+            c = c with { Framework = c.Framework with { ProgrammaticDependentLaunch = true } };
         }
 
         if (c.PiecewiseGraphTokens is { } piecewise)
@@ -173,7 +172,7 @@ public static class ServingValidator
             return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, Mean(p => p.PredictedTtftMs!.Value), Mean(p => p.PredictedTpotMs!.Value), null, c);
         }
 
-        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Gpu.Latency.KernelUs}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Framework.HostUsPerRequest}|{c.Framework.CudaGraphMaxBatch}|{c.Framework.PiecewiseGraphTokens}|{c.Precisions}|{c.MtpDrafts}";
+        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Framework.ProgrammaticDependentLaunch}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Framework.HostUsPerRequest}|{c.Framework.CudaGraphMaxBatch}|{c.Framework.PiecewiseGraphTokens}|{c.Precisions}|{c.MtpDrafts}";
         if (!models.TryGetValue(key, out var model))
         {
             model = new ServingModel(c.Model, c.Gpu, c.Framework, c.Precisions, c.MtpDrafts);
