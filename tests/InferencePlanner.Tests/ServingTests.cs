@@ -639,18 +639,18 @@ public sealed class ServingTests
         // CUDA graphs: gptoss_fp4_*_trt_slurm.sh capture up to the run's concurrency (max_batch_size: $CONC), the Llama
         // scripts 1,024, dsr1_fp4_b200_trt_slurm.sh 512, where trtllm-serve alone stops at 128; aiconfigurator's sweeps keep it.
         Assert.Equal(128, trtllm.CudaGraphMaxBatch);
-        Assert.Equal(gptOss.Concurrency, ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
-        Assert.Equal(1024, ServingCase.Read(llama, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
-        Assert.Null(ServingCase.Read(llama8, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
+        Assert.Equal(gptOss.Concurrency, ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!.Framework.CudaGraphMaxBatch);
+        Assert.Equal(1024, ServingCase.Read(llama, FrameworkCatalog.Find).Case!.Framework.CudaGraphMaxBatch);
+        Assert.Equal(128, ServingCase.Read(llama8, FrameworkCatalog.Find).Case!.Framework.CudaGraphMaxBatch);
         var fp4 = bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4" && r["model_path"].Contains("DeepSeek-R1", StringComparison.Ordinal));
-        Assert.Equal(512, ServingCase.Read(fp4, FrameworkCatalog.Find).Case!.CudaGraphMaxBatch);
+        Assert.Equal(512, ServingCase.Read(fp4, FrameworkCatalog.Find).Case!.Framework.CudaGraphMaxBatch);
 
         // Programmatic dependent launch: the gpt-oss scripts export TRTLLM_ENABLE_PDL=1, the Llama and DeepSeek-R1 ones do not.
-        Assert.True(ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!.ProgrammaticDependentLaunch);
-        Assert.False(ServingCase.Read(llama, FrameworkCatalog.Find).Case!.ProgrammaticDependentLaunch);
-        Assert.False(ServingCase.Read(fp4, FrameworkCatalog.Find).Case!.ProgrammaticDependentLaunch);
+        Assert.True(ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!.Framework.ProgrammaticDependentLaunch);
+        Assert.False(ServingCase.Read(llama, FrameworkCatalog.Find).Case!.Framework.ProgrammaticDependentLaunch);
+        Assert.False(ServingCase.Read(fp4, FrameworkCatalog.Find).Case!.Framework.ProgrammaticDependentLaunch);
         var withPdl = ServingCase.Read(gptOss, FrameworkCatalog.Find).Case!;
-        var both = ServingValidator.Predict([withPdl, withPdl with { ProgrammaticDependentLaunch = false }], f => f);
+        var both = ServingValidator.Predict([withPdl, withPdl with { Framework = withPdl.Framework with { ProgrammaticDependentLaunch = false } }], f => f);
         Assert.True(both[0].PredictedTpotMs < both[1].PredictedTpotMs, $"{both[0].PredictedTpotMs} against {both[1].PredictedTpotMs} ms");
 
         // vLLM's piecewise CUDA graphs for steps that carry prompts: its default capture (min(2 x max_num_seqs, 512)
@@ -660,10 +660,10 @@ public sealed class ServingTests
         Assert.Equal(512, vllm.PiecewiseGraphTokens);
         Assert.Equal(0, trtllm.PiecewiseGraphTokens);
         var vllmRow = (string gpu, string model) => bundled.First(r => r["mode"] == "agg" && r["backend"] == "vllm" && r["system"] == gpu && r["model_path"].Contains(model, StringComparison.Ordinal) && r.Concurrency is not null);
-        Assert.Equal(0, ServingCase.Read(vllmRow("b200_sxm", "Llama-3.1-70B"), FrameworkCatalog.Find).Case!.PiecewiseGraphTokens);
-        Assert.Equal(2048, ServingCase.Read(vllmRow("b200_sxm", "gpt-oss"), FrameworkCatalog.Find).Case!.PiecewiseGraphTokens);
+        Assert.Equal(0, ServingCase.Read(vllmRow("b200_sxm", "Llama-3.1-70B"), FrameworkCatalog.Find).Case!.Framework.PiecewiseGraphTokens);
+        Assert.Equal(2048, ServingCase.Read(vllmRow("b200_sxm", "gpt-oss"), FrameworkCatalog.Find).Case!.Framework.PiecewiseGraphTokens);
         var h200Llama = vllmRow("h200_sxm", "Llama-3.1-70B");
-        Assert.Equal(Math.Min(2 * h200Llama.Concurrency!.Value, 512), ServingCase.Read(h200Llama, FrameworkCatalog.Find).Case!.PiecewiseGraphTokens);
+        Assert.Equal(Math.Min(2 * h200Llama.Concurrency!.Value, 512), ServingCase.Read(h200Llama, FrameworkCatalog.Find).Case!.Framework.PiecewiseGraphTokens);
 
         // KV cache: the H200 gpt-oss scripts leave its format to the framework ("auto": BF16 for OpenAI's checkpoint),
         // where the B200 ones set FP8.

@@ -135,7 +135,6 @@ public sealed record GpuSpec(
         Precision.Fp8 => FlopRate.FromTeraFlops(Fp8Tflops),
         Precision.Bf16 => FlopRate.FromTeraFlops(Fp16Tflops),
         Precision.Fp4 => FlopRate.FromTeraFlops(Fp4Tflops ?? Fp8Tflops),
-        Precision.Mxfp4 => FlopRate.FromTeraFlops(Fp4Tflops is null ? Fp16Tflops : Fp8Tflops), // FP4 x FP8 at the FP8 rate; weight-only without FP4 units
         Precision.Int4 => FlopRate.FromTeraFlops(Fp16Tflops), // weight-only: dequantised and multiplied at BF16
         _ => throw new ArgumentOutOfRangeException(nameof(precision), precision, "no compute rate for this precision"),
     };

@@ -65,14 +65,6 @@ public sealed record ServingCase(
     /// <summary>Processes the server ran for detokenising and returning responses besides the executor's (TensorRT-LLM's num_postprocess_workers; 0: none).</summary>
     public int PostprocessWorkers { get; init; }
 
-    /// <summary>The largest decode batch per DP group the server replayed from CUDA graphs, where its script sets it (null: the framework's default).</summary>
-    public int? CudaGraphMaxBatch { get; init; }
-
-    /// <summary>The most tokens a step with prompt tokens replayed from piecewise CUDA graphs, where the script sets it (null: the framework's default).</summary>
-    public int? PiecewiseGraphTokens { get; init; }
-
-    /// <summary>Whether the server launched kernels with programmatic dependent launch, as its script set it.</summary>
-    public bool ProgrammaticDependentLaunch { get; init; }
 
     /// <summary>The other deployments the row may have measured, when several recipes ran at its concurrency.</summary>
     public IReadOnlyList<ServingCase> Alternatives { get; init; } = [];
@@ -194,15 +186,14 @@ public sealed record ServingCase(
             // the row sets them (aiconfigurator's own sweeps ran other servers).
             int? Budget(int d) => fixedLengths ? null : ServingRecipes.MaxNumTokens(row, model, gpu.Name, fw, concurrency, d);
             var postprocess = fixedLengths ? 0 : ServingRecipes.PostprocessWorkers(row, model, gpu.Name, fw);
-            var graphs = fixedLengths ? null : ServingRecipes.CudaGraphMaxBatch(row, model, gpu.Name, fw, concurrency);
-            var pdl = !fixedLengths && ServingRecipes.ProgrammaticDependentLaunch(row, model, gpu.Name, fw);
-            var piecewise = fixedLengths ? null : ServingRecipes.PiecewiseGraphTokens(row, model, gpu.Name, fw, concurrency);
+            // The CUDA graphs and kernel launches the script set (aiconfigurator's sweeps keep the framework's).
+            var scripted = fixedLengths ? fw : ServingRecipes.Framework(row, model, gpu.Name, fw, concurrency);
             if (!drafts.Any(d => d > 0))
             {
-                return (new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs, ProgrammaticDependentLaunch = pdl, PiecewiseGraphTokens = piecewise }, null);
+                return (new ServingCase(row, model, gpu, scripted, precisions, workload, mode, engine, null, assumptions) { ChunkTokens = Budget(0), PostprocessWorkers = postprocess }, null);
             }
 
-            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, fw, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d), PostprocessWorkers = postprocess, CudaGraphMaxBatch = graphs, ProgrammaticDependentLaunch = pdl, PiecewiseGraphTokens = piecewise })), null);
+            return (Readings(RecipeMtp, assumptions, drafts.Select(d => new ServingCase(row, model, gpu, scripted, precisions, workload, mode, engine, null, assumptions) { MtpDrafts = d, ChunkTokens = Budget(d), PostprocessWorkers = postprocess })), null);
         }
 
         var (prefill, pWhy) = Layout(row, "prefill_", t, gpu, assumptions);
@@ -355,7 +346,7 @@ public sealed record ServingCase(
         }
 
         // The rows name OpenAI's MXFP4 experts by the FP4 label of NVIDIA's builds (nvfp4): the checkpoint's format stands.
-        if (experts == Precision.Fp4 && t.CheckpointExperts == Precision.Mxfp4)
+        if (experts == Precision.Fp4 && PrecisionSet.NativeFor(t).ExpertWeights == Precision.Mxfp4)
         {
             experts = Precision.Mxfp4;
         }

@@ -150,42 +150,30 @@ public static class ServingRecipes
     }
 
     /// <summary>
-    /// The largest decode batch per rank the benchmark's script has replayed from CUDA graphs (TensorRT-LLM's
-    /// cuda_graph_config max_batch_size: a figure, or the run's concurrency); null: the framework's default.
+    /// The framework as the benchmark's script ran it, where its rules say how: the largest decode batch per rank
+    /// replayed from CUDA graphs (TensorRT-LLM's cuda_graph_config max_batch_size: a figure, or the run's concurrency);
+    /// the most tokens a step carrying prompt tokens may hold and replay vLLM's piecewise graphs (a figure: 0 under
+    /// cudagraph_mode FULL_DECODE_ONLY, the capture size the script names; or vLLM's own rule with --max-num-seqs at the
+    /// run's concurrency, twice the concurrency up to the default capture); and programmatic dependent launch
+    /// (TensorRT-LLM's TRTLLM_ENABLE_PDL=1). Later rules refine earlier ones; what no rule sets keeps the framework's.
     /// </summary>
-    public static int? CudaGraphMaxBatch(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework, int concurrency)
+    public static ServingFramework Framework(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework, int concurrency)
     {
         ArgumentNullException.ThrowIfNull(row);
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(framework);
-        return Matching(row, model, gpuName, framework).Select(r => r.CudaGraphFromConcurrency ? concurrency : r.CudaGraphMaxBatch).LastOrDefault(b => b is not null);
-    }
+        var f = framework;
+        foreach (var r in Matching(row, model, gpuName, framework))
+        {
+            f = f with
+            {
+                CudaGraphMaxBatch = (r.CudaGraphFromConcurrency ? concurrency : r.CudaGraphMaxBatch) ?? f.CudaGraphMaxBatch,
+                PiecewiseGraphTokens = (r.PiecewiseFromConcurrency ? Math.Min(2 * concurrency, framework.PiecewiseGraphTokens) : r.PiecewiseTokens) ?? f.PiecewiseGraphTokens,
+                ProgrammaticDependentLaunch = r.Pdl || f.ProgrammaticDependentLaunch,
+            };
+        }
 
-    /// <summary>
-    /// The most tokens a step carrying prompt tokens may hold and replay piecewise CUDA graphs, as the benchmark's
-    /// script leaves it to vLLM (a fixed figure: 0 under cudagraph_mode FULL_DECODE_ONLY, the capture size the script
-    /// names; or vLLM's own rule with --max-num-seqs at the run's concurrency, min(2 x concurrency, 512)); null: the
-    /// framework's default.
-    /// </summary>
-    public static int? PiecewiseGraphTokens(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework, int concurrency)
-    {
-        ArgumentNullException.ThrowIfNull(row);
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(framework);
-        return Matching(row, model, gpuName, framework).Select(r => r.PiecewiseFromConcurrency ? Math.Min(2 * concurrency, 512) : r.PiecewiseTokens).LastOrDefault(t => t is not null);
-    }
-
-    /// <summary>
-    /// Whether the benchmark's script launches kernels with programmatic dependent launch (TensorRT-LLM's
-    /// TRTLLM_ENABLE_PDL=1): each kernel starts while the one before it drains, so its prologue and the other's tail
-    /// overlap.
-    /// </summary>
-    public static bool ProgrammaticDependentLaunch(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)
-    {
-        ArgumentNullException.ThrowIfNull(row);
-        ArgumentNullException.ThrowIfNull(model);
-        ArgumentNullException.ThrowIfNull(framework);
-        return Matching(row, model, gpuName, framework).Any(r => r.Pdl);
+        return f;
     }
 
     private static IEnumerable<Rule> Matching(ServingMeasurement row, ModelSpec model, string gpuName, ServingFramework framework)

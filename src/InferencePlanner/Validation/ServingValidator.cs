@@ -73,7 +73,7 @@ public static class ServingValidator
     {
         ArgumentNullException.ThrowIfNull(rows);
         frameworks ??= FrameworkCatalog.Find;
-        var models = new Dictionary<string, ServingModel>(StringComparer.Ordinal);
+        var models = new Dictionary<ModelKey, ServingModel>();
         var result = new List<ServingPrediction>(rows.Count);
         foreach (var row in rows)
         {
@@ -90,7 +90,7 @@ public static class ServingValidator
         ArgumentNullException.ThrowIfNull(cases);
         ArgumentNullException.ThrowIfNull(frameworks);
         gpus ??= g => g;
-        var models = new Dictionary<string, ServingModel>(StringComparer.Ordinal);
+        var models = new Dictionary<ModelKey, ServingModel>();
         // The alternative readings of a row (several recipes at its concurrency) take the replaced framework too.
         return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework), Gpu = gpus(c.Gpu), Alternatives = [.. c.Alternatives.Select(a => a with { Framework = frameworks(a.Framework), Gpu = gpus(a.Gpu) })] }, models))];
     }
@@ -118,7 +118,7 @@ public static class ServingValidator
         return (cases, unread);
     }
 
-    private static ServingPrediction PredictOne(ServingMeasurement row, Func<string, ServingFramework?> frameworks, Dictionary<string, ServingModel> models)
+    private static ServingPrediction PredictOne(ServingMeasurement row, Func<string, ServingFramework?> frameworks, Dictionary<ModelKey, ServingModel> models)
     {
         var (c, reason) = ServingCase.Read(row, frameworks);
         if (c is null)
@@ -129,29 +129,15 @@ public static class ServingValidator
         return Evaluate(c, models);
     }
 
-    private static ServingPrediction Evaluate(ServingCase c, Dictionary<string, ServingModel> models)
+    private readonly record struct ModelKey(string Model, GpuSpec Gpu, ServingFramework Framework, Work.PrecisionSet Precisions, int Drafts);
+
+    private static ServingPrediction Evaluate(ServingCase c, Dictionary<ModelKey, ServingModel> models)
     {
         var row = c.Row;
         if (c.PostprocessWorkers > 0 && c.Framework.RequestOverheadWithPostprocessWorkersMs is not null)
         {
             // The server ran processes of their own for detokenising and returning responses.
             c = c with { Framework = c.Framework.WithPostprocessWorkers(c.PostprocessWorkers) };
-        }
-
-        if (c.ProgrammaticDependentLaunch)
-        {
-            c = c with { Framework = c.Framework with { ProgrammaticDependentLaunch = true } };
-        }
-
-        if (c.PiecewiseGraphTokens is { } piecewise)
-        {
-            c = c with { Framework = c.Framework with { PiecewiseGraphTokens = piecewise } };
-        }
-
-        if (c.CudaGraphMaxBatch is { } graphs)
-        {
-            // The server captured CUDA graphs for the batches its script named.
-            c = c with { Framework = c.Framework with { CudaGraphMaxBatch = graphs } };
         }
 
         if (row.MeasuredTtftMs is null || row.MeasuredTpotMs is null)
@@ -172,7 +158,9 @@ public static class ServingValidator
             return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, Mean(p => p.PredictedTtftMs!.Value), Mean(p => p.PredictedTpotMs!.Value), null, c);
         }
 
-        var key = $"{c.Model.Name}|{c.Gpu.Name}|{c.Framework.ProgrammaticDependentLaunch}|{c.Framework.Name}|{c.Framework.StepOverheadUs}|{c.Framework.RequestOverheadMs}|{c.Framework.HostUsPerRequest}|{c.Framework.CudaGraphMaxBatch}|{c.Framework.PiecewiseGraphTokens}|{c.Precisions}|{c.MtpDrafts}";
+        // One model per everything it is built from: the records compare by value, so a framework read from a script or
+        // recalibrated is a model of its own.
+        var key = new ModelKey(c.Model.Name, c.Gpu, c.Framework, c.Precisions, c.MtpDrafts);
         if (!models.TryGetValue(key, out var model))
         {
             model = new ServingModel(c.Model, c.Gpu, c.Framework, c.Precisions, c.MtpDrafts);
