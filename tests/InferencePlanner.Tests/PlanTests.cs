@@ -411,6 +411,24 @@ public sealed class PlanTests
         Assert.True(measuredTpot.Count(c => c.Good) >= Choices.Value.Count(c => c.Good), $"{measuredTpot.Count(c => c.Good)} with the measured TPOT");
     }
 
+    [Fact]
+    public void With_each_stratum_s_bias_divided_out_every_stratum_is_centred_and_the_check_keeps_its_groups()
+    {
+        // The bound on what one constant per stratum could do: the transform leaves each stratum's median TPOT ratio at
+        // 1 and keeps the TTFT, so the groups and targets are those of the plain check.
+        var predictions = Serving.Value.Predictions;
+        var bias = predictions.Where(p => p.Predicted).GroupBy(p => p.Case!.Stratum)
+            .ToDictionary(g => g.Key, g => ErrorStats.Median([.. g.Select(p => p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value)]));
+        Assert.Contains(bias.Values, b => Math.Abs(b - 1) > 0.05);
+        var centred = predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.PredictedTpotMs / bias[p.Case!.Stratum] } : p).ToList();
+        Assert.All(centred.Where(p => p.Predicted).GroupBy(p => p.Case!.Stratum),
+            g => Assert.Equal(1, ErrorStats.Median([.. g.Select(p => p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value)]), 9));
+
+        var unbiased = ServingValidationReport.PlannerChoicesWithStratumBiasRemoved(predictions);
+        Assert.Equal(Choices.Value.Select(c => (c.Group, c.TargetTpotMs)), unbiased.Select(c => (c.Group, c.TargetTpotMs)));
+        Assert.Equal(ServingValidationReport.PlannerChoices(centred).Select(c => c.Share), unbiased.Select(c => c.Share));
+    }
+
     private static PlanRequest Request(string model, string gpu, string framework = "vllm")
     {
         var m = ModelCatalog.Resolve(model);

@@ -785,6 +785,22 @@ public sealed class ServingTests
             var rows = JsonDocument.Parse(output).RootElement.GetProperty("rows");
             Assert.Equal(2, rows.GetArrayLength());
             Assert.True(rows[0].GetProperty("predictedTpotMs").GetDouble() > 0);
+
+            // A predicted row names its planner group and deployment, and its output tokens/s per GPU follow from its
+            // latencies: concurrency x OSL over the request's time (TTFT and OSL - 1 TPOTs), over the engine's GPUs, with
+            // the OSL the client's mean: lengths drawn in [0.8, 1] x the nominal (InferenceMAX's --random-range-ratio 0.8).
+            string Cell(string column) => good.Split(',')[Array.IndexOf(columns, column)];
+            double Number(string column) => double.Parse(Cell(column), System.Globalization.CultureInfo.InvariantCulture);
+            Assert.Equal("agg", Cell("mode"));
+            var row = rows[0];
+            Assert.Equal(Number("batch_size"), row.GetProperty("concurrency").GetDouble());
+            Assert.StartsWith($"deepseek-v3 / H200 / {Cell("isl")}x{Cell("osl")} / agg", row.GetProperty("group").GetString(), StringComparison.Ordinal);
+            Assert.StartsWith($"{Cell("backend")}, ", row.GetProperty("deployment").GetString(), StringComparison.Ordinal);
+            var osl = 0.9 * Number("osl");
+            double Throughput(double ttft, double tpot) => Number("batch_size") * osl / ((ttft + ((osl - 1) * tpot)) / 1000) / Number("tp_size");
+            Assert.Equal(1, row.GetProperty("measuredOutputTokensPerGpuS").GetDouble() / Throughput(Number("silicon_ttft_ms"), Number("silicon_tpot_ms")), 3);
+            Assert.Equal(1, row.GetProperty("predictedOutputTokensPerGpuS").GetDouble() / Throughput(row.GetProperty("predictedTtftMs").GetDouble(), row.GetProperty("predictedTpotMs").GetDouble()), 3);
+            Assert.False(rows[1].TryGetProperty("group", out _));
             Assert.Equal(JsonValueKind.Null, rows[1].GetProperty("predictedTtftMs").ValueKind);
             Assert.Contains("not built in", rows[1].GetProperty("reason").GetString()!, StringComparison.Ordinal);
         }

@@ -227,6 +227,23 @@ public static class ServingValidationReport
         ]);
     }
 
+    /// <summary>
+    /// The planner check with each stratum's (model, GPU, mode, framework) median TPOT bias divided out of its predicted
+    /// TPOTs, fitted on the very rows it is scored on: what the check would give if every stratum had a constant of
+    /// its own, a bound no calibration of one constant per stratum can beat. What it leaves out of reach is the shape
+    /// of TPOT across layouts and concurrencies within a stratum.
+    /// </summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoicesWithStratumBiasRemoved(IReadOnlyList<ServingPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        var bias = predictions.Where(p => p.Predicted).GroupBy(p => p.Case!.Stratum)
+            .ToDictionary(g => g.Key, g => ErrorStats.Median([.. g.Select(p => p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value)]), StringComparer.Ordinal);
+        return PlannerChoices(
+        [
+            .. predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.PredictedTpotMs / bias[p.Case!.Stratum] } : p),
+        ]);
+    }
+
     /// <summary>Predicts <paramref name="rows"/> with the built-in frameworks and calibrates with held-out folds.</summary>
     public static Outcome Run(IReadOnlyList<ServingMeasurement> rows)
     {
@@ -288,6 +305,7 @@ public static class ServingValidationReport
         var measuredTtft = PlannerChoicesWithMeasured(o.Predictions, tpot: false, ttft: true);
         var lower = PlannerChoices(o.Predictions, targetQuantile: 0.25);
         var upper = PlannerChoices(o.Predictions, targetQuantile: 0.75);
+        var unbiased = PlannerChoicesWithStratumBiasRemoved(o.Predictions);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
@@ -312,7 +330,8 @@ public static class ServingValidationReport
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
                     + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
                     $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}.",
-                    $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups."]),
+                    $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
+                    $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum."]),
         ]);
     }
 
@@ -336,6 +355,11 @@ public static class ServingValidationReport
                 if (p.Predicted)
                 {
                     j.WriteNull("reason");
+                    j.WriteString("group", p.Case!.Group);
+                    j.WriteString("deployment", Deployment(p));
+                    j.WriteNumber("concurrency", p.Case.Workload.Concurrency);
+                    j.WriteNumber("measuredOutputTokensPerGpuS", p.MeasuredThroughput);
+                    j.WriteNumber("predictedOutputTokensPerGpuS", p.PredictedThroughput);
                 }
                 else
                 {
@@ -404,6 +428,7 @@ public static class ServingValidationReport
             j.WriteNumber("plannerGroupsWithin90PercentWithMeasuredTtft", measuredTtft.Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentAtFirstQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.25).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentAtThirdQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.75).Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentWithStratumBiasRemoved", PlannerChoicesWithStratumBiasRemoved(o.Predictions).Count(c => c.Good));
             j.WriteStartArray("decodeShapes");
             foreach (var (shape, tpot) in ByDecodeShape(o.Predictions))
             {
