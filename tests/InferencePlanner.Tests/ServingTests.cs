@@ -525,6 +525,48 @@ public sealed class ServingTests
         }
     }
 
+    [Fact]
+    public void The_shipped_error_bands_are_what_the_held_out_validation_finds_and_each_spans_80_percent_of_its_rows()
+    {
+        var computed = ServingValidationReport.ErrorBands(Outcome.Value);
+        Assert.Equal(computed, ErrorBand.Bundled);
+        Assert.Contains(computed, b => b.Framework == "vllm" && b.Mode == ServingMode.Aggregated);
+
+        // Each band, applied to its own held-out rows, holds 80% of their measurements (a tenth beyond each end, up to
+        // the rounding of the ratios to 0.01).
+        var held = Outcome.Value.Calibration.ByGpu.SelectMany(f => f.Predictions).Where(p => p.Predicted).ToList();
+        foreach (var b in computed)
+        {
+            var rows = held.Where(p => p.Case!.Framework.Name == b.Framework && p.Case.Mode == b.Mode).ToList();
+            Assert.Equal(b.Rows, rows.Count);
+            var within = rows.Count(p => p.MeasuredTpotMs >= p.PredictedTpotMs * (b.TpotLow - 0.005) && p.MeasuredTpotMs <= p.PredictedTpotMs * (b.TpotHigh + 0.005));
+            Assert.InRange((double)within / rows.Count, 0.78, 0.83);
+            var ttftWithin = rows.Count(p => p.MeasuredTtftMs >= p.PredictedTtftMs * (b.TtftLow - 0.005) && p.MeasuredTtftMs <= p.PredictedTtftMs * (b.TtftHigh + 0.005));
+            Assert.InRange((double)ttftWithin / rows.Count, 0.78, 0.83);
+        }
+    }
+
+    [Fact]
+    public void Serve_puts_the_held_out_band_around_its_prediction_and_says_where_there_is_none()
+    {
+        var (exit, output, err) = Cli.Run("serve", "--model", "llama-3.1-70b", "--gpu", "H200", "--framework", "vllm", "--tp", "4", "--concurrency", "32", "--format", "json");
+        Assert.True(exit == 0, err);
+        var summary = JsonDocument.Parse(output).RootElement.GetProperty("tables")[0];
+        var rows = summary.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("figure").GetString()!, r => r.GetProperty("value"));
+        var band = ErrorBand.For("vllm", ServingMode.Aggregated)!;
+        Assert.Equal(rows["TPOT (ms)"].GetDouble() * band.TpotLow, rows["TPOT band, low (ms)"].GetDouble(), 6);
+        Assert.Equal(rows["TPOT (ms)"].GetDouble() * band.TpotHigh, rows["TPOT band, high (ms)"].GetDouble(), 6);
+        Assert.Equal(rows["TTFT (ms)"].GetDouble() * band.TtftHigh, rows["TTFT band, high (ms)"].GetDouble(), 6);
+        Assert.Contains(summary.GetProperty("notes").EnumerateArray(), n => n.GetString()!.StartsWith("Band: 80% of the", StringComparison.Ordinal));
+
+        // No vLLM disaggregated run is bundled: no band rows, and a note that says so.
+        var (exit2, output2, err2) = Cli.Run("serve", "--framework", "vllm", "--mode", "disagg", "--format", "json");
+        Assert.True(exit2 == 0, err2);
+        var summary2 = JsonDocument.Parse(output2).RootElement.GetProperty("tables")[0];
+        Assert.DoesNotContain(summary2.GetProperty("rows").EnumerateArray(), r => r.GetProperty("figure").GetString()!.Contains("band", StringComparison.Ordinal));
+        Assert.Contains(summary2.GetProperty("notes").EnumerateArray(), n => n.GetString()!.StartsWith("No band:", StringComparison.Ordinal));
+    }
+
     // The bounds on the bundled rows (coverage 95%, TPOT 15%, TPOT with each GPU held out 20%, TTFT 25%), and
     // guards against regression at the accuracy measured (README) for the held-out figures.
     [Fact]

@@ -72,13 +72,17 @@ public static class PlanReport
             chosen.Add(($"runner-up ({runner.ModeText})", runner, result.RunnerUpReplicas));
         }
 
+        ErrorBand? Band(PlanPoint p) => ErrorBand.For(r.Framework.Name, p.Mode);
         var choice = new Table("choice", "The chosen deployment and the best of the other mode",
-            ["role", "GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "two-batch overlap", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
+            ["role", "GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "two-batch overlap", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "TTFT band, low / high (ms)", "TPOT band, low / high (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
                 "replicas", "GPUs in all", "balanced P:D", "limited by"],
             [.. chosen.Select(c => (IReadOnlyList<Cell>)
             [
                 c.Role, c.Point.GpuText, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.ChunkTokens, 0), c.Point.KvCache.Name(), Cell.Of(c.Point.MtpDrafts, 0), c.Point.TwoBatchOverlap ? "yes" : "no", Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
-                Cell.Of(c.Point.Result.Ttft.Total, 1), Cell.Of(c.Point.Result.Tpot.Total, 2), Cell.Of(c.Point.Result.TokensPerSecondPerUser, 1),
+                Cell.Of(c.Point.Result.Ttft.Total, 1), Cell.Of(c.Point.Result.Tpot.Total, 2),
+                Band(c.Point) is { } bt ? Cell.Many(1, c.Point.Result.Ttft.Total * bt.TtftLow, c.Point.Result.Ttft.Total * bt.TtftHigh) : "-",
+                Band(c.Point) is { } bp ? Cell.Many(2, c.Point.Result.Tpot.Total * bp.TpotLow, c.Point.Result.Tpot.Total * bp.TpotHigh) : "-",
+                Cell.Of(c.Point.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(c.Point.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(c.Point.Result.RequestsPerSecond, 3), Cell.Of(c.Replicas, 0), Cell.Of((double)c.Replicas * c.Point.Gpus, 0),
                 c.Point.Mode == ServingMode.Disaggregated ? Cell.Of(c.Point.Result.BalancedPrefillPerDecode, 2) : "-",
                 ServingReport.LimitText(c.Point.Result.Limit),
@@ -88,6 +92,7 @@ public static class PlanReport
                     ? "Chosen: the most output tokens/s per GPU among the deployments that meet the targets within the budget."
                     : "Chosen: the fewest GPUs that carry the load (replicas of one deployment) while meeting the targets within the budget; ties go to the most output tokens/s per GPU.",
                 "Balanced P:D: prefill workers per decode worker at which both sides would run at their limits (disaggregated).",
+                .. chosen.Select(c => c.Point.Mode).Distinct().Select(m => ServingReport.BandNote(ErrorBand.For(r.Framework.Name, m), r.Framework, m)),
             ]);
 
         var costRows = new List<IReadOnlyList<Cell>>();

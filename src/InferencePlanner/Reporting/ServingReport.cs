@@ -85,6 +85,7 @@ public static class ServingReport
             new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
         };
 
+        var band = ErrorBand.For(s.Framework.Name, s.Mode);
         var summary = new Table("summary", $"{s.Model.Name} on {r.Gpus} x {s.Gpu.Name}, {s.Framework.DisplayName}, {mode}, {s.LayoutText}",
             ["figure", "value"],
             [
@@ -98,9 +99,19 @@ public static class ServingReport
                 ["requests memory and the framework hold", Cell.Of(r.MaxRunning, 1)],
                 ["decode batch per GPU", Cell.Of(r.DecodeBatchPerGpu, 2)],
                 ["limited by", LimitText(r.Limit)],
+                .. band is null
+                    ? Array.Empty<IReadOnlyList<Cell>>()
+                    :
+                    [
+                        ["TTFT band, low (ms)", Cell.Of(r.Ttft.Total * band.TtftLow, 1)],
+                        ["TTFT band, high (ms)", Cell.Of(r.Ttft.Total * band.TtftHigh, 1)],
+                        ["TPOT band, low (ms)", Cell.Of(r.Tpot.Total * band.TpotLow, 2)],
+                        ["TPOT band, high (ms)", Cell.Of(r.Tpot.Total * band.TpotHigh, 2)],
+                    ],
             ],
             [
                 "Steady state of closed-loop clients: TTFT = (requests in flight - requests decoding) / rate (Little's law), never less than a prompt's own path.",
+                BandNote(band, s.Framework, s.Mode),
                 $"Step overhead {s.Framework.StepOverheadUs:0} us, host time {s.Framework.HostUsPerRequest:0} us per running request and request overhead {s.Framework.RequestOverheadMs:0.#} ms from {s.Framework.Origin}, prefill steps at {s.Framework.PrefillStepFactor:0.##} x the kernel data's price (calibrated, see validate --serving).",
                 .. s.Framework.ProgrammaticDependentLaunch
                     ? ["Programmatic dependent launch: each kernel starts while the one before it drains, so kernels whose time is not measured pay no prologue and tail."]
@@ -169,6 +180,18 @@ public static class ServingReport
         ServingLimit.Prefill => "prefill capacity (prompts wait in the queue)",
         _ => "the clients (every request is served as it arrives)",
     };
+
+    /// <summary>
+    /// What the band around a prediction rests on: the held-out spread of the bundled rows of the framework and mode, or
+    /// that there is none.
+    /// </summary>
+    public static string BandNote(ErrorBand? band, ServingFramework framework, ServingMode mode)
+    {
+        ArgumentNullException.ThrowIfNull(framework);
+        return band is not null
+            ? band.Describe(framework.DisplayName)
+            : $"No band: the bundled serving measurements hold no {framework.DisplayName} {(mode == ServingMode.Aggregated ? "aggregated" : "disaggregated")} runs, so how far this prediction may miss is not measured.";
+    }
 
     // The all-reduce start-ups the decode step is priced with, each named by where it comes from: the default's source,
     // or the GPU file that overrides it; and the bandwidth a large one reaches.

@@ -1,0 +1,82 @@
+using System.Globalization;
+using System.Text.Json;
+
+namespace InferencePlanner.Serving;
+
+/// <summary>
+/// How far measured TTFT and TPOT lay from the serving model's predictions on the bundled serving rows of one framework
+/// and mode, each GPU held out of the calibration: the 10th and 90th percentiles of measured over predicted. A
+/// prediction times the two ratios is the band 80% of those rows' measurements fell in.
+/// </summary>
+/// <param name="Framework">The framework's name (sglang, vllm, trtllm).</param>
+/// <param name="Mode">Aggregated or disaggregated.</param>
+/// <param name="Rows">Rows the percentiles are read from.</param>
+/// <param name="TtftLow">10th percentile of measured over predicted TTFT.</param>
+/// <param name="TtftHigh">90th percentile of measured over predicted TTFT.</param>
+/// <param name="TpotLow">10th percentile of measured over predicted TPOT.</param>
+/// <param name="TpotHigh">90th percentile of measured over predicted TPOT.</param>
+public sealed record ErrorBand(string Framework, ServingMode Mode, int Rows, double TtftLow, double TtftHigh, double TpotLow, double TpotHigh)
+{
+    /// <summary>The lower and upper percentile the band spans.</summary>
+    public const double LowQuantile = 0.1, HighQuantile = 0.9;
+
+    /// <summary>The file the shipped bands come from.</summary>
+    public const string FileName = "data/measurements/serving/error-bands.json";
+
+    private static readonly string[] Keys = ["framework", "mode", "rows", "ttftLow", "ttftHigh", "tpotLow", "tpotHigh"];
+
+    private static readonly Lazy<IReadOnlyList<ErrorBand>> Shipped = new(() =>
+        [.. EmbeddedData.Under("serving-error-bands/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
+
+    /// <summary>The bands shipped with the tool, as validate --serving computes them.</summary>
+    public static IReadOnlyList<ErrorBand> Bundled => Shipped.Value;
+
+    /// <summary>The shipped band of a framework and mode; null where the validation has no rows of them.</summary>
+    public static ErrorBand? For(string framework, ServingMode mode) =>
+        Bundled.FirstOrDefault(b => b.Mode == mode && string.Equals(b.Framework, framework, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>The mode as the files write it.</summary>
+    public static string ModeName(ServingMode mode) => mode == ServingMode.Aggregated ? "agg" : "disagg";
+
+    /// <summary>The band's one-line reading, for notes.</summary>
+    public string Describe(string displayName) => string.Create(CultureInfo.InvariantCulture,
+        $"Band: 80% of the {Rows:N0} bundled {displayName} {(Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated")} serving rows measured between {TtftLow:0.00} and {TtftHigh:0.00} x the predicted TTFT and between {TpotLow:0.00} and {TpotHigh:0.00} x the predicted TPOT, each GPU held out of the calibration ({FileName}, from validate --serving); a tenth lay beyond each end.");
+
+    private static List<ErrorBand> Parse(string json, string origin)
+    {
+        using var doc = JsonDocument.Parse(json, Json.JsonFields.ReadOptions);
+        var bands = new List<ErrorBand>();
+        foreach (var b in doc.RootElement.GetProperty("bands").EnumerateArray())
+        {
+            foreach (var p in b.EnumerateObject())
+            {
+                if (!Keys.Contains(p.Name))
+                {
+                    throw new InputException($"{origin}: unknown field '{p.Name}' in a band (known: {string.Join(", ", Keys)})");
+                }
+            }
+
+            var mode = b.GetProperty("mode").GetString() switch
+            {
+                "agg" => ServingMode.Aggregated,
+                "disagg" => ServingMode.Disaggregated,
+                var other => throw new InputException($"{origin}: a band's mode is agg or disagg, got '{other}'"),
+            };
+            double Ratio(string name)
+            {
+                var v = b.GetProperty(name).GetDouble();
+                return v is > 0 and < 100 ? v : throw new InputException($"{origin}: {name} is a ratio of measured over predicted in (0, 100), got {v.ToString(CultureInfo.InvariantCulture)}");
+            }
+
+            var band = new ErrorBand(b.GetProperty("framework").GetString()!, mode, b.GetProperty("rows").GetInt32(), Ratio("ttftLow"), Ratio("ttftHigh"), Ratio("tpotLow"), Ratio("tpotHigh"));
+            if (band.TtftLow > band.TtftHigh || band.TpotLow > band.TpotHigh || band.Rows < 1)
+            {
+                throw new InputException($"{origin}: the band of {band.Framework} {ModeName(mode)} needs low <= high and at least one row");
+            }
+
+            bands.Add(band);
+        }
+
+        return bands;
+    }
+}
