@@ -75,6 +75,19 @@ public sealed class WebPageTests : IAsyncLifetime
 
         var chosen = expected["choice"][0];
         Assert.Equal(chosen.GetProperty("layout").GetString(), await page.EvaluateExpressionAsync<string>("document.getElementById('chosen').dataset.layout"));
+
+        // The chosen deployment's TPOT comes with its held-out band where its framework and mode have one.
+        var text = await page.EvaluateExpressionAsync<string>("document.getElementById('chosen').textContent");
+        if (chosen.GetProperty("TPOT band, low / high (ms)").ValueKind == JsonValueKind.Array)
+        {
+            var low = chosen.GetProperty("TPOT band, low / high (ms)")[0].GetDouble().ToString("F2", CultureInfo.InvariantCulture);
+            Assert.Contains($"(80% band {low} to ", text, StringComparison.Ordinal);
+        }
+        else
+        {
+            Assert.DoesNotContain("80% band", text, StringComparison.Ordinal);
+        }
+
         var commands = await page.EvaluateExpressionAsync<string[]>("[...document.querySelectorAll('#commands pre')].map(p => p.textContent)");
         Assert.Equal(expected["commands"].GetArrayLength(), commands.Length);
         Assert.Contains(commands, c => c.Contains("vllm serve meta-llama/Llama-3.1-8B-Instruct", StringComparison.Ordinal));

@@ -81,14 +81,18 @@ async function plan() {
 
 function table(doc, key) { return doc.tables.find(t => t.key === key); }
 
+// A held-out band as the choice table gives it (low and high), or nothing where the framework and mode have none.
+function band(cell, digits) { return Array.isArray(cell) ? ` (80% band ${cell[0].toFixed(digits)} to ${cell[1].toFixed(digits)})` : ''; }
+
 function render(answer) {
   const doc = answer.document;
   $('result').hidden = false;
   $('command').textContent = answer.command;
   const chosen = table(doc, 'choice').rows[0];
   $('chosen').textContent = `${chosen.mode} on ${chosen['GPUs per replica']} x ${chosen.GPU}: ${chosen.layout}, concurrency ${chosen.concurrency}; ` +
-    `TTFT ${chosen['TTFT (ms)'].toFixed(1)} ms, TPOT ${chosen['TPOT (ms)'].toFixed(2)} ms, ${chosen['tokens/s per user'].toFixed(1)} tokens/s per user, ` +
-    `${chosen['output tokens/s per GPU'].toFixed(1)} output tokens/s per GPU; limited by ${chosen['limited by']}.`;
+    `TTFT ${chosen['TTFT (ms)'].toFixed(1)} ms${band(chosen['TTFT band, low / high (ms)'], 1)}, TPOT ${chosen['TPOT (ms)'].toFixed(2)} ms${band(chosen['TPOT band, low / high (ms)'], 2)}, ` +
+    `${chosen['tokens/s per user'].toFixed(1)} tokens/s per user, ${chosen['output tokens/s per GPU'].toFixed(1)} output tokens/s per GPU; limited by ${chosen['limited by']}.`;
+  $('chosen').title = table(doc, 'choice').notes.filter(n => n.startsWith('Band') || n.startsWith('No band')).join('\n');
   $('chosen').dataset.layout = chosen.layout;
   $('chosen').dataset.mode = chosen.mode;
   drawFrontier(doc, chosen);
