@@ -55,12 +55,14 @@ public sealed class DefaultPropertyTests
             var p = PrecisionSet.NativeFor(t);
             var slow = DefaultPhases.Decode(t, new RooflinePolicy(gpu), layout, p, bs, seq, 100, Options);
             var fast = DefaultPhases.Decode(t, new RooflinePolicy(faster), layout, p, bs, seq, 100, Options);
-            Assert.True(fast.Step.Total <= slow.Step.Total);
-            // The overlapped time subtracts per-layer terms, so equal times may differ in the last bits.
+            // Where the faster figure does not bind, the two steps sum the same operator times in different roundings,
+            // so equal times may differ in the last bits (seed 1GmmRJeI0Fm2: Kimi-K2.5 on B200, memory-bound, 3e-17 s
+            // apart); the overlapped time subtracts per-layer terms as well.
+            Assert.True(fast.Step.Total.Seconds <= slow.Step.Total.Seconds * (1 + 1e-12));
             Assert.True(fast.Step.Overlapped.Seconds <= slow.Step.Overlapped.Seconds * (1 + 1e-12));
             var prefillSlow = DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seq, 0.5);
             var prefillFast = DefaultPhases.Prefill(t, new RooflinePolicy(faster), layout, p, seq, 0.5);
-            Assert.True(prefillFast.TokensPerSecondPerGpu >= prefillSlow.TokensPerSecondPerGpu);
+            Assert.True(prefillFast.TokensPerSecondPerGpu >= prefillSlow.TokensPerSecondPerGpu * (1 - 1e-12));
         });
     }
 

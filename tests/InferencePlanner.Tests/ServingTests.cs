@@ -532,21 +532,31 @@ public sealed class ServingTests
         Assert.True(computed.SequenceEqual(ErrorBand.Bundled),
             $"{ErrorBand.FileName} differs from validate --serving; its bands are now:{Environment.NewLine}"
             + string.Join("," + Environment.NewLine, computed.Select(b => string.Create(CultureInfo.InvariantCulture,
-                $"    {{\"framework\": \"{b.Framework}\", \"mode\": \"{ErrorBand.ModeName(b.Mode)}\", \"rows\": {b.Rows}, \"ttftLow\": {b.TtftLow}, \"ttftHigh\": {b.TtftHigh}, \"tpotLow\": {b.TpotLow}, \"tpotHigh\": {b.TpotHigh}}}"))));
-        Assert.Contains(computed, b => b.Framework == "vllm" && b.Mode == ServingMode.Aggregated);
+                $"    {{\"framework\": \"{b.Framework}\", \"mode\": \"{ErrorBand.ModeName(b.Mode)}\", {(b.Tp is { } tp ? $"\"tp\": {tp}, " : "")}\"rows\": {b.Rows}, \"ttftLow\": {b.TtftLow}, \"ttftHigh\": {b.TtftHigh}, \"tpotLow\": {b.TpotLow}, \"tpotHigh\": {b.TpotHigh}}}"))));
+        Assert.Contains(computed, b => b.Framework == "vllm" && b.Mode == ServingMode.Aggregated && b.Tp is null);
+        Assert.Contains(computed, b => b.Framework == "vllm" && b.Mode == ServingMode.Aggregated && b.Tp == 8);
 
-        // Each band, applied to its own held-out rows, holds 80% of their measurements (a tenth beyond each end, up to
-        // the rounding of the ratios to 0.01).
+        // Each band, applied to its own held-out rows (its framework and mode, and its decode TP where it has one), holds
+        // 80% of their measurements: a tenth beyond each end, up to the rounding of the ratios to 0.01 and, for a band
+        // of few rows, the rows on the percentiles' either side.
         var held = Outcome.Value.Calibration.ByGpu.SelectMany(f => f.Predictions).Where(p => p.Predicted).ToList();
         foreach (var b in computed)
         {
-            var rows = held.Where(p => p.Case!.Framework.Name == b.Framework && p.Case.Mode == b.Mode).ToList();
+            var rows = held.Where(p => p.Case!.Framework.Name == b.Framework && p.Case.Mode == b.Mode && (b.Tp is null || ErrorBand.TpBucket(p.Case.DecodeShape.Tp) == b.Tp)).ToList();
             Assert.Equal(b.Rows, rows.Count);
+            Assert.True(b.Tp is null || rows.Count >= ErrorBand.MinRowsPerTp);
+            var slack = 3.0 / rows.Count;
             var within = rows.Count(p => p.MeasuredTpotMs >= p.PredictedTpotMs * (b.TpotLow - 0.005) && p.MeasuredTpotMs <= p.PredictedTpotMs * (b.TpotHigh + 0.005));
-            Assert.InRange((double)within / rows.Count, 0.78, 0.83);
+            Assert.InRange((double)within / rows.Count, 0.78 - slack, 0.83 + slack);
             var ttftWithin = rows.Count(p => p.MeasuredTtftMs >= p.PredictedTtftMs * (b.TtftLow - 0.005) && p.MeasuredTtftMs <= p.PredictedTtftMs * (b.TtftHigh + 0.005));
-            Assert.InRange((double)ttftWithin / rows.Count, 0.78, 0.83);
+            Assert.InRange((double)ttftWithin / rows.Count, 0.78 - slack, 0.83 + slack);
         }
+
+        // A TP without a band of its own takes its framework and mode's; a framework and mode without rows have none.
+        Assert.Equal(8, ErrorBand.For("trtllm", ServingMode.Aggregated, 16)!.Tp);
+        Assert.Equal(2, ErrorBand.For("trtllm", ServingMode.Aggregated, 3)!.Tp);
+        Assert.Null(ErrorBand.For("trtllm", ServingMode.Disaggregated, 4)!.Tp);
+        Assert.Null(ErrorBand.For("vllm", ServingMode.Disaggregated, 8));
     }
 
     [Fact]
@@ -556,7 +566,8 @@ public sealed class ServingTests
         Assert.True(exit == 0, err);
         var summary = JsonDocument.Parse(output).RootElement.GetProperty("tables")[0];
         var rows = summary.GetProperty("rows").EnumerateArray().ToDictionary(r => r.GetProperty("figure").GetString()!, r => r.GetProperty("value"));
-        var band = ErrorBand.For("vllm", ServingMode.Aggregated)!;
+        var band = ErrorBand.For("vllm", ServingMode.Aggregated, 4)!;
+        Assert.Equal(4, band.Tp);
         Assert.Equal(rows["TPOT (ms)"].GetDouble() * band.TpotLow, rows["TPOT band, low (ms)"].GetDouble(), 6);
         Assert.Equal(rows["TPOT (ms)"].GetDouble() * band.TpotHigh, rows["TPOT band, high (ms)"].GetDouble(), 6);
         Assert.Equal(rows["TTFT (ms)"].GetDouble() * band.TtftHigh, rows["TTFT band, high (ms)"].GetDouble(), 6);

@@ -72,7 +72,7 @@ public static class PlanReport
             chosen.Add(($"runner-up ({runner.ModeText})", runner, result.RunnerUpReplicas));
         }
 
-        ErrorBand? Band(PlanPoint p) => ErrorBand.For(r.Framework.Name, p.Mode);
+        ErrorBand? Band(PlanPoint p) => ErrorBand.For(r.Framework.Name, p.Mode, (p.Engine ?? p.Disaggregated!.Decode).AttentionTp);
         var choice = new Table("choice", "The chosen deployment and the best of the other mode",
             ["role", "GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "two-batch overlap", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "TTFT band, low / high (ms)", "TPOT band, low / high (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
                 "replicas", "GPUs in all", "balanced P:D", "limited by"],
@@ -92,7 +92,7 @@ public static class PlanReport
                     ? "Chosen: the most output tokens/s per GPU among the deployments that meet the targets within the budget."
                     : "Chosen: the fewest GPUs that carry the load (replicas of one deployment) while meeting the targets within the budget; ties go to the most output tokens/s per GPU.",
                 "Balanced P:D: prefill workers per decode worker at which both sides would run at their limits (disaggregated).",
-                .. chosen.Select(c => c.Point.Mode).Distinct().Select(m => ServingReport.BandNote(ErrorBand.For(r.Framework.Name, m), r.Framework, m)),
+                .. chosen.Select(c => ServingReport.BandNote(Band(c.Point), r.Framework, c.Point.Mode)).Distinct(),
             ]);
 
         var costRows = new List<IReadOnlyList<Cell>>();

@@ -85,7 +85,7 @@ public static class ServingReport
             new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
         };
 
-        var band = ErrorBand.For(s.Framework.Name, s.Mode);
+        var band = ErrorBand.For(s.Framework.Name, s.Mode, (s.Engine ?? s.Disaggregated!.Decode).AttentionTp);
         var summary = new Table("summary", $"{s.Model.Name} on {r.Gpus} x {s.Gpu.Name}, {s.Framework.DisplayName}, {mode}, {s.LayoutText}",
             ["figure", "value"],
             [

@@ -105,25 +105,35 @@ public static class ServingValidationReport
     }
 
     /// <summary>
-    /// Each framework and mode's band: the 10th and 90th percentiles of measured over predicted TTFT and TPOT with each
-    /// GPU held out of the calibration, rounded to 0.01 as data/measurements/serving/error-bands.json ships them.
+    /// Each framework and mode's band, and each decode attention TP's within it where it has at least
+    /// <see cref="Serving.ErrorBand.MinRowsPerTp"/> rows: the 10th and 90th percentiles of measured over predicted TTFT
+    /// and TPOT with each GPU held out of the calibration, rounded to 0.01 as data/measurements/serving/error-bands.json
+    /// ships them.
     /// </summary>
     public static IReadOnlyList<Serving.ErrorBand> ErrorBands(Outcome o)
     {
         ArgumentNullException.ThrowIfNull(o);
-        return
-        [
-            .. o.Calibration.ByGpu.SelectMany(f => f.Predictions).Where(p => p.Predicted)
-                .GroupBy(p => (p.Case!.Framework.Name, p.Case.Mode)).OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Mode)
-                .Select(g =>
-                {
-                    double Q(Func<ServingPrediction, double> ratio, double q) => Math.Round(Quantile([.. g.Select(ratio)], q), 2);
-                    static double Ttft(ServingPrediction p) => p.MeasuredTtftMs!.Value / p.PredictedTtftMs!.Value;
-                    static double Tpot(ServingPrediction p) => p.MeasuredTpotMs!.Value / p.PredictedTpotMs!.Value;
-                    return new Serving.ErrorBand(g.Key.Name, g.Key.Mode, g.Count(),
-                        Q(Ttft, Serving.ErrorBand.LowQuantile), Q(Ttft, Serving.ErrorBand.HighQuantile), Q(Tpot, Serving.ErrorBand.LowQuantile), Q(Tpot, Serving.ErrorBand.HighQuantile));
-                }),
-        ];
+        var bands = new List<Serving.ErrorBand>();
+        foreach (var g in o.Calibration.ByGpu.SelectMany(f => f.Predictions).Where(p => p.Predicted)
+            .GroupBy(p => (p.Case!.Framework.Name, p.Case.Mode)).OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Mode))
+        {
+            bands.Add(Band(g.Key.Name, g.Key.Mode, null, [.. g]));
+            foreach (var t in g.GroupBy(p => Serving.ErrorBand.TpBucket(p.Case!.DecodeShape.Tp)).Where(t => t.Count() >= Serving.ErrorBand.MinRowsPerTp).OrderBy(t => t.Key))
+            {
+                bands.Add(Band(g.Key.Name, g.Key.Mode, t.Key, [.. t]));
+            }
+        }
+
+        return bands;
+
+        static Serving.ErrorBand Band(string framework, Serving.ServingMode mode, int? tp, List<ServingPrediction> rows)
+        {
+            double Q(Func<ServingPrediction, double> ratio, double q) => Math.Round(Quantile([.. rows.Select(ratio)], q), 2);
+            static double Ttft(ServingPrediction p) => p.MeasuredTtftMs!.Value / p.PredictedTtftMs!.Value;
+            static double Tpot(ServingPrediction p) => p.MeasuredTpotMs!.Value / p.PredictedTpotMs!.Value;
+            return new Serving.ErrorBand(framework, mode, tp, rows.Count,
+                Q(Ttft, Serving.ErrorBand.LowQuantile), Q(Ttft, Serving.ErrorBand.HighQuantile), Q(Tpot, Serving.ErrorBand.LowQuantile), Q(Tpot, Serving.ErrorBand.HighQuantile));
+        }
     }
 
     // The q-quantile of the values, interpolated linearly between the sorted values (the median at q = 0.5).
@@ -344,9 +354,9 @@ public static class ServingValidationReport
                 ["Each pair is one deployment's rows at its shortest and longest prompt; medians over the pairs. The slope is what the prefill costs per token; the intercept, TTFT less the slope's part, what a request costs besides. A slope ratio below 1 with an intercept above the measured one means the prefill is priced too cheap and the calibrated request overhead carries the difference."]),
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "with postprocess workers (ms)", "prefill step factor", "all-reduce per doubling (us)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json, the prefill step factor and the all-reduce step (one value each for all) in ServingFramework.CalibratedPrefillStepFactor and GpuLatency.CalibratedAllReduceDoublingUs; a test keeps them equal to this calibration. All-reduce per doubling: what a small all-reduce inside one node adds each time its group doubles beyond two GPUs (" + FormattableString.Invariant($"{Hardware.GpuLatency.DefaultAllReduceUs:0.#}") + " us between two, NCCL issue #1259)."]),
-            new Table("serving-error-bands", "Held-out bands: measured over predicted, 10th and 90th percentiles, each GPU held out of the calibration", ["framework", "mode", "rows", "TTFT low", "TTFT high", "TPOT low", "TPOT high"],
-                [.. ErrorBands(o).Select(b => (IReadOnlyList<Cell>)[b.Framework, Serving.ErrorBand.ModeName(b.Mode), Cell.Of(b.Rows, 0), Cell.Of(b.TtftLow, 2), Cell.Of(b.TtftHigh, 2), Cell.Of(b.TpotLow, 2), Cell.Of(b.TpotHigh, 2)])],
-                [$"Shipped in {Serving.ErrorBand.FileName}, which serve and plan read to put a band around each prediction; a test keeps it equal to this table. 80% of a stratum's rows measured within its band of the prediction."]),
+            new Table("serving-error-bands", "Held-out bands: measured over predicted, 10th and 90th percentiles, each GPU held out of the calibration", ["framework", "mode", "decode TP", "rows", "TTFT low", "TTFT high", "TPOT low", "TPOT high"],
+                [.. ErrorBands(o).Select(b => (IReadOnlyList<Cell>)[b.Framework, Serving.ErrorBand.ModeName(b.Mode), b.Tp is { } tp ? (tp == 8 ? "8+" : Cell.Of(tp, 0)) : "all", Cell.Of(b.Rows, 0), Cell.Of(b.TtftLow, 2), Cell.Of(b.TtftHigh, 2), Cell.Of(b.TpotLow, 2), Cell.Of(b.TpotHigh, 2)])],
+                [$"Shipped in {Serving.ErrorBand.FileName}, which serve and plan read to put a band around each prediction; a test keeps it equal to this table. 80% of a stratum's rows measured within its band of the prediction. A decode TP with fewer than " + FormattableString.Invariant($"{Serving.ErrorBand.MinRowsPerTp}") + " rows has no band of its own and takes its framework and mode's (all)."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
             new Table("planner-choices", $"The planner's choice among the measured deployments of each group: {choices.Count(c => c.Good)} of {choices.Count} groups within 90% of the best measured ({withinFramework.Count(c => c.Good)} of {withinFramework.Count} when each framework's deployments are a group, as one plan searches one framework)",
@@ -436,6 +446,11 @@ public static class ServingValidationReport
                 j.WriteStartObject();
                 j.WriteString("framework", b.Framework);
                 j.WriteString("mode", Serving.ErrorBand.ModeName(b.Mode));
+                if (b.Tp is { } tp)
+                {
+                    j.WriteNumber("tp", tp);
+                }
+
                 j.WriteNumber("rows", b.Rows);
                 j.WriteNumber("ttftLow", b.TtftLow);
                 j.WriteNumber("ttftHigh", b.TtftHigh);

@@ -5,25 +5,30 @@ namespace InferencePlanner.Serving;
 
 /// <summary>
 /// How far measured TTFT and TPOT lay from the serving model's predictions on the bundled serving rows of one framework
-/// and mode, each GPU held out of the calibration: the 10th and 90th percentiles of measured over predicted. A
-/// prediction times the two ratios is the band 80% of those rows' measurements fell in.
+/// and mode, and where enough rows allow, one decode attention TP, each GPU held out of the calibration: the 10th and
+/// 90th percentiles of measured over predicted. A prediction times the two ratios is the band 80% of those rows'
+/// measurements fell in.
 /// </summary>
 /// <param name="Framework">The framework's name (sglang, vllm, trtllm).</param>
 /// <param name="Mode">Aggregated or disaggregated.</param>
+/// <param name="Tp">The decode engine's attention TP the rows share (1, 2, 4, or 8 for 8 and more); null: every TP.</param>
 /// <param name="Rows">Rows the percentiles are read from.</param>
 /// <param name="TtftLow">10th percentile of measured over predicted TTFT.</param>
 /// <param name="TtftHigh">90th percentile of measured over predicted TTFT.</param>
 /// <param name="TpotLow">10th percentile of measured over predicted TPOT.</param>
 /// <param name="TpotHigh">90th percentile of measured over predicted TPOT.</param>
-public sealed record ErrorBand(string Framework, ServingMode Mode, int Rows, double TtftLow, double TtftHigh, double TpotLow, double TpotHigh)
+public sealed record ErrorBand(string Framework, ServingMode Mode, int? Tp, int Rows, double TtftLow, double TtftHigh, double TpotLow, double TpotHigh)
 {
     /// <summary>The lower and upper percentile the band spans.</summary>
     public const double LowQuantile = 0.1, HighQuantile = 0.9;
 
+    /// <summary>Fewest rows a band of one TP is read from; a TP with fewer takes the band of every TP.</summary>
+    public const int MinRowsPerTp = 20;
+
     /// <summary>The file the shipped bands come from.</summary>
     public const string FileName = "data/measurements/serving/error-bands.json";
 
-    private static readonly string[] Keys = ["framework", "mode", "rows", "ttftLow", "ttftHigh", "tpotLow", "tpotHigh"];
+    private static readonly string[] Keys = ["framework", "mode", "tp", "rows", "ttftLow", "ttftHigh", "tpotLow", "tpotHigh"];
 
     private static readonly Lazy<IReadOnlyList<ErrorBand>> Shipped = new(() =>
         [.. EmbeddedData.Under("serving-error-bands/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -31,16 +36,26 @@ public sealed record ErrorBand(string Framework, ServingMode Mode, int Rows, dou
     /// <summary>The bands shipped with the tool, as validate --serving computes them.</summary>
     public static IReadOnlyList<ErrorBand> Bundled => Shipped.Value;
 
-    /// <summary>The shipped band of a framework and mode; null where the validation has no rows of them.</summary>
-    public static ErrorBand? For(string framework, ServingMode mode) =>
-        Bundled.FirstOrDefault(b => b.Mode == mode && string.Equals(b.Framework, framework, StringComparison.OrdinalIgnoreCase));
+    /// <summary>
+    /// The shipped band of a framework, mode and decode attention TP: the TP's own where the validation has enough rows
+    /// of it, else the band of every TP; null where the validation has no rows of the framework and mode.
+    /// </summary>
+    public static ErrorBand? For(string framework, ServingMode mode, int tp)
+    {
+        var bucket = TpBucket(tp);
+        var bands = Bundled.Where(b => b.Mode == mode && string.Equals(b.Framework, framework, StringComparison.OrdinalIgnoreCase)).ToList();
+        return bands.FirstOrDefault(b => b.Tp == bucket) ?? bands.FirstOrDefault(b => b.Tp is null);
+    }
+
+    /// <summary>The TP a band groups a decode engine under: 1, 2, 4, or 8 for 8 and more (3 with 2, 5 to 7 with 4).</summary>
+    public static int TpBucket(int tp) => tp >= 8 ? 8 : tp >= 4 ? 4 : tp >= 2 ? 2 : 1;
 
     /// <summary>The mode as the files write it.</summary>
     public static string ModeName(ServingMode mode) => mode == ServingMode.Aggregated ? "agg" : "disagg";
 
     /// <summary>The band's one-line reading, for notes.</summary>
     public string Describe(string displayName) => string.Create(CultureInfo.InvariantCulture,
-        $"Band: 80% of the {Rows:N0} bundled {displayName} {(Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated")} serving rows measured between {TtftLow:0.00} and {TtftHigh:0.00} x the predicted TTFT and between {TpotLow:0.00} and {TpotHigh:0.00} x the predicted TPOT, each GPU held out of the calibration ({FileName}, from validate --serving); a tenth lay beyond each end.");
+        $"Band: 80% of the {Rows:N0} bundled {displayName} {(Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated")} serving rows{(Tp is { } tp ? $" at decode TP{tp}{(tp == 8 ? " or more" : "")}" : "")} measured between {TtftLow:0.00} and {TtftHigh:0.00} x the predicted TTFT and between {TpotLow:0.00} and {TpotHigh:0.00} x the predicted TPOT, each GPU held out of the calibration ({FileName}, from validate --serving); a tenth lay beyond each end.");
 
     private static List<ErrorBand> Parse(string json, string origin)
     {
@@ -68,7 +83,13 @@ public sealed record ErrorBand(string Framework, ServingMode Mode, int Rows, dou
                 return v is > 0 and < 100 ? v : throw new InputException($"{origin}: {name} is a ratio of measured over predicted in (0, 100), got {v.ToString(CultureInfo.InvariantCulture)}");
             }
 
-            var band = new ErrorBand(b.GetProperty("framework").GetString()!, mode, b.GetProperty("rows").GetInt32(), Ratio("ttftLow"), Ratio("ttftHigh"), Ratio("tpotLow"), Ratio("tpotHigh"));
+            int? tp = b.TryGetProperty("tp", out var t) ? t.GetInt32() : null;
+            if (tp is not (null or 1 or 2 or 4 or 8))
+            {
+                throw new InputException($"{origin}: a band's tp is 1, 2, 4 or 8 (8 and more), got {tp}");
+            }
+
+            var band = new ErrorBand(b.GetProperty("framework").GetString()!, mode, tp, b.GetProperty("rows").GetInt32(), Ratio("ttftLow"), Ratio("ttftHigh"), Ratio("tpotLow"), Ratio("tpotHigh"));
             if (band.TtftLow > band.TtftHigh || band.TpotLow > band.TpotHigh || band.Rows < 1)
             {
                 throw new InputException($"{origin}: the band of {band.Framework} {ModeName(mode)} needs low <= high and at least one row");
