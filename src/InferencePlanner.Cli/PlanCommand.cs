@@ -27,6 +27,8 @@ internal static class PlanCommand
         var maxTtft = new Option<double?>("--max-ttft") { Description = "Target: time to first token at most this many ms." }.Within(0.001, 1e9);
         var maxTpot = new Option<double?>("--max-tpot") { Description = "Target: time per output token at most this many ms." }.Within(0.001, 1e9);
         var minTps = new Option<double?>("--min-tps") { Description = "Target: tokens/s per user at least this many." }.Within(0.001, 1e9);
+        var targetsOn = new Option<string>("--targets-on") { Description = "What the targets judge: prediction (the predicted TTFT and TPOT), or band (their held-out band's high end: 90% of comparable measured runs met each target; see validate --serving's serving-error-bands).", DefaultValueFactory = _ => "prediction" };
+        targetsOn.AcceptOnlyFromAmong("prediction", "band");
         var budget = new Option<int?>("--gpu-budget") { Description = "GPUs the deployment may use at most, every replica included." }.Within(1, OptionRanges.MaxGpus);
         var loadRps = new Option<double?>("--load-rps") { Description = "A load to carry, in requests per second: the plan gives the GPUs it takes." }.Within(1e-6, 1e9);
         var loadTps = new Option<double?>("--load-tps") { Description = "A load to carry, in output tokens per second." }.Within(1e-6, 1e12);
@@ -45,7 +47,7 @@ internal static class PlanCommand
         var table = new Option<string?>("--table") { Description = "Write only the table of this key: choice, breakdown, cost, frontier, commands." };
         var cmd = new Command("plan", "The best deployment under latency targets: the frontier of tokens/s per GPU against tokens/s per user, the choice and its runner-up in the other mode, the GPUs a load takes, the cost per million tokens and the launch commands.")
         {
-            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, budget, loadRps, loadTps, maxEngine, weights, experts, kv, chunkScales, mtp, tbo, postprocess, prefillGpu, decodeGpu, price, format, table,
+            model, gpus, framework, mode, isl, osl, hit, maxTtft, maxTpot, minTps, targetsOn, budget, loadRps, loadTps, maxEngine, weights, experts, kv, chunkScales, mtp, tbo, postprocess, prefillGpu, decodeGpu, price, format, table,
         };
         cmd.SetAction(p =>
         {
@@ -106,6 +108,7 @@ internal static class PlanCommand
                 ChunkScales = scales ?? PlanRequest.DefaultChunkScales,
                 MtpDrafts = p.GetValue(mtp),
                 TwoBatchOverlap = p.GetValue(tbo) switch { "on" => true, "off" => false, _ => null },
+                TargetsOnBand = p.GetValue(targetsOn) == "band",
             };
 
             // A search that takes longer than about a second shows its progress on stderr; stdout stays clean for pipes.

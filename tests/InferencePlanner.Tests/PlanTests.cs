@@ -91,6 +91,31 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void Targets_judged_at_the_band_s_high_end_choose_a_deployment_whose_band_meets_them_and_cost_throughput()
+    {
+        // vLLM aggregated has a band for every TP; its high ends lie above 1, so judging the target there is stricter.
+        var request = Request("llama-3.1-8b", "H100-SXM") with { Targets = new PlanTargets(500, 20, null), Modes = [ServingMode.Aggregated] };
+        var plain = ServingPlanner.Plan(request);
+        var banded = ServingPlanner.Plan(request with { TargetsOnBand = true });
+        var best = banded.Best;
+        var band = ErrorBand.For("vllm", ServingMode.Aggregated, best.Engine!.AttentionTp)!;
+        Assert.True(band.TpotHigh > 1 && band.TtftHigh > 1);
+        Assert.True(best.Result.Tpot.Total * band.TpotHigh <= 20, $"TPOT {best.Result.Tpot.Total:F2} ms x {band.TpotHigh}");
+        Assert.True(best.Result.Ttft.Total * band.TtftHigh <= 500, $"TTFT {best.Result.Ttft.Total:F1} ms x {band.TtftHigh}");
+        Assert.True(best.Result.OutputTokensPerSecondPerGpu <= plain.Best.Result.OutputTokensPerSecondPerGpu);
+        var plainBand = ErrorBand.For("vllm", ServingMode.Aggregated, plain.Best.Engine!.AttentionTp)!;
+        Assert.True(plain.Best.Result.Tpot.Total * plainBand.TpotHigh > 20 || plain.Best.Result.Ttft.Total * plainBand.TtftHigh > 500
+            || plain.Best.Result.OutputTokensPerSecondPerGpu == best.Result.OutputTokensPerSecondPerGpu);
+
+        // Where the framework and mode have no band (vLLM disaggregated), the targets judge the prediction.
+        Assert.Equal((1.0, 1.0), (request with { TargetsOnBand = true }).Margins(ServingMode.Disaggregated, 8));
+        var (exit, output, err) = Cli.Run("plan", "--model", "llama-3.1-8b", "--gpu", "H100-SXM", "--max-tpot", "20", "--targets-on", "band", "--mode", "agg");
+        Assert.True(exit == 0, err);
+        Assert.Contains("judged at the high end of each prediction's held-out band", output, StringComparison.Ordinal);
+        Assert.Equal(2, Cli.Run("plan", "--targets-on", "p90").Exit);
+    }
+
+    [Fact]
     public void Every_frontier_point_is_a_deployment_within_the_engine_limit_and_the_choice_respects_the_budget()
     {
         var plan = ServingPlanner.Plan(Request("qwen3-32b", "H200") with { GpuBudget = 2, MaxEngineGpus = 8 });

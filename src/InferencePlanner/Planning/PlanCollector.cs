@@ -39,7 +39,7 @@ internal sealed class PlanCollector(PlanRequest request)
         var r = request;
         if (r.GpuBudget is not { } cap || result.Gpus <= cap)
         {
-            var shortfall = Coarse(r.Targets.Shortfall(result));
+            var shortfall = Coarse(r.Targets.Shortfall(result, site.TtftMargin, site.TpotMargin));
             if (shortfall < _closestShortfall || (shortfall == _closestShortfall && order < _closestOrder))
             {
                 _closestShortfall = shortfall;
@@ -48,7 +48,7 @@ internal sealed class PlanCollector(PlanRequest request)
             }
         }
 
-        if (!r.Targets.Met(result))
+        if (!r.Targets.Met(result, site.TtftMargin, site.TpotMargin))
         {
             return;
         }

@@ -11,32 +11,35 @@ namespace InferencePlanner.Planning;
 /// <param name="MinTokensPerSecondPerUser">Tokens/s each user sees while its output streams, at least; null: no limit.</param>
 public sealed record PlanTargets(double? MaxTtftMs, double? MaxTpotMs, double? MinTokensPerSecondPerUser)
 {
-    /// <summary>Whether a steady state meets every target.</summary>
-    public bool Met(in ServingResult r) =>
-        (MaxTtftMs is not { } ttft || r.Ttft.Total <= ttft)
-        && (MaxTpotMs is not { } tpot || r.Tpot.Total <= tpot)
-        && (MinTokensPerSecondPerUser is not { } tps || r.TokensPerSecondPerUser >= tps);
+    /// <summary>
+    /// Whether a steady state meets every target, its TTFT and TPOT taken times the margins (1: the prediction itself;
+    /// a band's high end: the 90th percentile of measured over predicted), and its tokens/s per user over the TPOT's.
+    /// </summary>
+    public bool Met(in ServingResult r, double ttftMargin = 1, double tpotMargin = 1) =>
+        (MaxTtftMs is not { } ttft || r.Ttft.Total * ttftMargin <= ttft)
+        && (MaxTpotMs is not { } tpot || r.Tpot.Total * tpotMargin <= tpot)
+        && (MinTokensPerSecondPerUser is not { } tps || r.TokensPerSecondPerUser / tpotMargin >= tps);
 
     /// <summary>
     /// How far a steady state is from the targets: the largest ratio by which it misses one (1 when it meets them all),
     /// so that the closest of several misses can be named.
     /// </summary>
-    public double Shortfall(in ServingResult r)
+    public double Shortfall(in ServingResult r, double ttftMargin = 1, double tpotMargin = 1)
     {
         var worst = 1.0;
         if (MaxTtftMs is { } ttft)
         {
-            worst = Math.Max(worst, r.Ttft.Total / ttft);
+            worst = Math.Max(worst, r.Ttft.Total * ttftMargin / ttft);
         }
 
         if (MaxTpotMs is { } tpot)
         {
-            worst = Math.Max(worst, r.Tpot.Total / tpot);
+            worst = Math.Max(worst, r.Tpot.Total * tpotMargin / tpot);
         }
 
         if (MinTokensPerSecondPerUser is { } tps)
         {
-            worst = Math.Max(worst, tps / r.TokensPerSecondPerUser);
+            worst = Math.Max(worst, tps * tpotMargin / r.TokensPerSecondPerUser);
         }
 
         return worst;
@@ -133,6 +136,21 @@ public sealed record PlanRequest(
 
     /// <summary>Multi-token prediction: draft tokens per step searched besides none (0: none only). Needs a model with an MTP module.</summary>
     public int MtpDrafts { get; init; }
+
+    /// <summary>
+    /// Whether the targets are judged at the high end of each prediction's held-out band (<see cref="ErrorBand"/>: TTFT
+    /// and TPOT times the 90th percentile of measured over predicted on the bundled rows of the framework, mode and
+    /// decode TP; tokens/s per user over the TPOT's), so that nine in ten comparable measured runs met each target;
+    /// false: judged at the prediction. A framework and mode without bundled rows are judged at the prediction.
+    /// </summary>
+    public bool TargetsOnBand { get; init; }
+
+    /// <summary>
+    /// What a deployment's predicted TTFT and TPOT are multiplied by before the targets judge them: 1 and 1, or with
+    /// <see cref="TargetsOnBand"/> the high ends of the band of its mode and decode attention TP.
+    /// </summary>
+    public (double Ttft, double Tpot) Margins(ServingMode mode, int decodeTp) =>
+        TargetsOnBand && ErrorBand.For(Framework.Name, mode, decodeTp) is { } b ? (b.TtftHigh, b.TpotHigh) : (1, 1);
 
     /// <summary>KV-cache formats searched (a serving flag, not a checkpoint); null: the request's precisions' only.</summary>
     public IReadOnlyList<Units.Precision>? KvCaches { get; init; }

@@ -319,7 +319,11 @@ public static class ServingPlanner
 
     private static void SweepAggregated(ServingModel m, PreparedEngine e, PlanRequest r, Units.Precision kv, PlanCollector sink, long order)
     {
-        var site = new SweepSite(m.Gpu, ServingMode.Aggregated, e.Engine, null) { ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap, Order = order };
+        var (ttftMargin, tpotMargin) = r.Margins(ServingMode.Aggregated, e.Engine.AttentionTp);
+        var site = new SweepSite(m.Gpu, ServingMode.Aggregated, e.Engine, null)
+        {
+            ChunkTokens = e.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap, Order = order, TtftMargin = ttftMargin, TpotMargin = tpotMargin,
+        };
         var last = 0;
         SolverHint hint = default;
         foreach (var c in Concurrencies(e.Gpus))
@@ -351,6 +355,7 @@ public static class ServingPlanner
     private static void SweepDisaggregated(ServingModel m, ServingModel pm, List<PreparedEngine> prefills, PreparedEngine d, PlanRequest r, Units.Precision kv, PlanCollector sink, long order)
     {
         var prefillGpu = ReferenceEquals(pm, m) ? null : pm.Gpu;
+        var (ttftMargin, tpotMargin) = r.Margins(ServingMode.Disaggregated, d.Engine.AttentionTp);
         for (var pi = 0; pi < prefills.Count; pi++)
         {
             var p = prefills[pi];
@@ -360,7 +365,7 @@ public static class ServingPlanner
                 var site = new SweepSite(m.Gpu, ServingMode.Disaggregated, null, new DisaggregatedLayout(p.Engine, x, d.Engine, y))
                 {
                     PrefillGpu = prefillGpu, ChunkTokens = p.Budget, KvCache = kv, MtpDrafts = m.MtpDrafts, TwoBatchOverlap = m.TwoBatchOverlap,
-                    Order = order + (pi << 8) + ri,
+                    Order = order + (pi << 8) + ri, TtftMargin = ttftMargin, TpotMargin = tpotMargin,
                 };
                 var last = 0;
                 SolverHint hint = default;
@@ -444,7 +449,8 @@ public static class ServingPlanner
         }
 
         var res = closest.Result;
-        var load = r.Load is { } l && r.Targets.Met(res)
+        var (ttftMargin, tpotMargin) = r.Margins(closest.Mode, (closest.Engine ?? closest.Disaggregated!.Decode).AttentionTp);
+        var load = r.Load is { } l && r.Targets.Met(res, ttftMargin, tpotMargin)
             ? $"; a load of {l.Requests(r.Osl):0.###} requests/s needs more than the budget of {r.GpuBudget} GPU(s) (this deployment carries {res.RequestsPerSecond:0.###} per {closest.Gpus} GPUs)"
             : "";
         return $"no deployment meets {r.Targets.Describe()}{(r.GpuBudget is { } b ? $" within {b} GPU(s)" : "")}: the closest is {closest.Describe(r.Model.Transformer)} on {closest.Gpus} x {closest.GpuText} "

@@ -23,6 +23,12 @@ internal sealed record SweepSite(GpuSpec Gpu, ServingMode Mode, EngineLayout? En
 
     public GpuSpec? PrefillGpu { get; init; }
 
+    /// <summary>What the targets multiply this site's predicted TTFT by (<see cref="PlanRequest.Margins"/>).</summary>
+    public double TtftMargin { get; init; } = 1;
+
+    /// <summary>What the targets multiply this site's predicted TPOT by.</summary>
+    public double TpotMargin { get; init; } = 1;
+
     /// <summary>
     /// The site's place in the search's order, the same on every run: of two candidates with equal figures the earlier
     /// is kept, so that a plan does not depend on how threads were scheduled.

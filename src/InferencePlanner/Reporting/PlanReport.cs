@@ -57,7 +57,7 @@ public static class PlanReport
             new("framework", r.Framework.DisplayName),
             new("modes", string.Join(", ", r.Modes.Select(m => m == ServingMode.Aggregated ? "aggregated" : "disaggregated"))),
             new("workload", $"ISL {r.Isl}, OSL {r.Osl}, cache hit {r.CacheHit:0.###}"),
-            new("targets", r.Targets.Describe()),
+            new("targets", r.Targets.Describe() + (r.TargetsOnBand ? ", judged at the high end of each prediction's held-out band" : "")),
             new("budget", r.GpuBudget is { } b ? $"{b} GPUs" : "none"),
             new("load", r.Load is { } l ? l.RequestsPerSecond is { } rps ? $"{rps:0.###} requests/s" : $"{l.OutputTokensPerSecond:0.#} output tokens/s" : "none (one replica)"),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {string.Join(" or ", (r.KvCaches ?? [p.KvCache]).Select(k => k.Name()))}"),
@@ -88,9 +88,10 @@ public static class PlanReport
                 ServingReport.LimitText(c.Point.Result.Limit),
             ])],
             [
-                r.Load is null
+                (r.Load is null
                     ? "Chosen: the most output tokens/s per GPU among the deployments that meet the targets within the budget."
-                    : "Chosen: the fewest GPUs that carry the load (replicas of one deployment) while meeting the targets within the budget; ties go to the most output tokens/s per GPU.",
+                    : "Chosen: the fewest GPUs that carry the load (replicas of one deployment) while meeting the targets within the budget; ties go to the most output tokens/s per GPU.")
+                    + (r.TargetsOnBand ? " The targets judge each deployment's band's high end (its predicted TTFT and TPOT times the high ratios below), not the prediction." : ""),
                 "Balanced P:D: prefill workers per decode worker at which both sides would run at their limits (disaggregated).",
                 .. chosen.Select(c => ServingReport.BandNote(Band(c.Point), r.Framework, c.Point.Mode)).Distinct(),
             ]);
