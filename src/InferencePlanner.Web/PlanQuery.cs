@@ -51,6 +51,9 @@ public sealed record PlanQuery
     /// <summary>Target: tokens/s per user at least.</summary>
     public double? MinTps { get; set; }
 
+    /// <summary>What the targets judge: prediction, or band (the held-out band's high end).</summary>
+    public string? TargetsOn { get; set; } = "prediction";
+
     /// <summary>KV-cache formats searched: bf16, fp8, or both as "bf16,fp8"; null: the checkpoint's default.</summary>
     public string? KvCache { get; set; }
 
@@ -79,6 +82,12 @@ public sealed record PlanQuery
         Check(MaxTtft, "--max-ttft", 0.001, 1e9);
         Check(MaxTpot, "--max-tpot", 0.001, 1e9);
         Check(MinTps, "--min-tps", 0.001, 1e9);
+        var onBand = TargetsOn switch
+        {
+            "band" => true,
+            "prediction" or null => false,
+            _ => throw new InputException($"--targets-on: '{TargetsOn}' is not prediction or band"),
+        };
         var modes = Mode switch
         {
             "agg" => new[] { ServingMode.Aggregated },
@@ -100,6 +109,7 @@ public sealed record PlanQuery
             Modes = modes,
             KvCaches = kvs.Count > 1 ? kvs : null,
             MtpDrafts = Mtp,
+            TargetsOnBand = onBand,
         };
         return (request, prices);
     }
@@ -130,6 +140,11 @@ public sealed record PlanQuery
             {
                 args.Add($"{name} {v.ToString(CultureInfo.InvariantCulture)}");
             }
+        }
+
+        if (TargetsOn == "band")
+        {
+            args.Add("--targets-on band");
         }
 
         return string.Join(" ", args);

@@ -173,6 +173,17 @@ public sealed class WebPageTests : IAsyncLifetime
         var answer = JsonDocument.Parse(await minimal.Content.ReadAsStringAsync()).RootElement;
         Assert.Equal("infer-plan plan --model llama-3.1-8b --gpu H100-SXM --framework vllm --mode agg --isl 1024 --osl 1024", answer.GetProperty("command").GetString());
 
+        // Targets judged at the band's high end: the page's answer is the command line's for the same inputs.
+        var banded = await http.PostAsync("/api/plan", new StringContent("{\"model\": \"llama-3.1-8b\", \"gpu\": \"H100-SXM\", \"framework\": \"vllm\", \"mode\": \"agg\", \"maxTpot\": 20, \"targetsOn\": \"band\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.OK, banded.StatusCode);
+        var bandedAnswer = JsonDocument.Parse(await banded.Content.ReadAsStringAsync()).RootElement;
+        Assert.EndsWith("--max-tpot 20 --targets-on band", bandedAnswer.GetProperty("command").GetString(), StringComparison.Ordinal);
+        var (_, cli, _) = Cli.Run("plan", "--model", "llama-3.1-8b", "--gpu", "H100-SXM", "--framework", "vllm", "--mode", "agg", "--max-tpot", "20", "--targets-on", "band", "--format", "json");
+        string Chosen(JsonElement doc) => doc.GetProperty("tables").EnumerateArray().First(t => t.GetProperty("key").GetString() == "choice").GetProperty("rows")[0].GetProperty("layout").GetString()!;
+        Assert.Equal(Chosen(JsonDocument.Parse(cli).RootElement), Chosen(bandedAnswer.GetProperty("document")));
+        var wrong = await http.PostAsync("/api/plan", new StringContent("{\"targetsOn\": \"p90\"}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, wrong.StatusCode);
+
         var page = await http.GetStringAsync("/");
         Assert.DoesNotContain("http://", page.Replace("http://www.w3.org", "", StringComparison.Ordinal), StringComparison.Ordinal);
         Assert.DoesNotContain("https://", page, StringComparison.Ordinal);

@@ -1,7 +1,7 @@
 // InferencePlanner's page: the inputs live in the URL, every change asks the server for a plan, the answer is drawn here.
 'use strict';
 
-const fields = ['model', 'gpu', 'framework', 'mode', 'kvCache', 'mtp', 'isl', 'osl', 'cacheHit', 'maxTtft', 'maxTpot', 'minTps'];
+const fields = ['model', 'gpu', 'framework', 'mode', 'kvCache', 'mtp', 'isl', 'osl', 'cacheHit', 'maxTtft', 'maxTpot', 'minTps', 'targetsOn'];
 const numeric = new Set(['mtp', 'isl', 'osl', 'cacheHit', 'maxTtft', 'maxTpot', 'minTps']);
 const colours = ['#0969da', '#cf222e', '#1a7f37', '#8250df', '#bf8700', '#0550ae', '#a40e26', '#116329'];
 const svgNs = 'http://www.w3.org/2000/svg';
