@@ -531,8 +531,19 @@ public sealed class ServingTests
         var computed = ServingValidationReport.ErrorBands(Outcome.Value);
         Assert.True(computed.SequenceEqual(ErrorBand.Bundled),
             $"{ErrorBand.FileName} differs from validate --serving; its bands are now:{Environment.NewLine}"
-            + string.Join("," + Environment.NewLine, computed.Select(b => string.Create(CultureInfo.InvariantCulture,
-                $"    {{\"framework\": \"{b.Framework}\", \"mode\": \"{ErrorBand.ModeName(b.Mode)}\", {(b.Tp is { } tp ? $"\"tp\": {tp}, " : "")}\"rows\": {b.Rows}, \"ttftLow\": {b.TtftLow}, \"ttftHigh\": {b.TtftHigh}, \"tpotLow\": {b.TpotLow}, \"tpotHigh\": {b.TpotHigh}}}"))));
+            + string.Join("," + Environment.NewLine, computed.Select(Line)));
+
+        // One band as the file writes it, on one line.
+        static string Line(ErrorBand b)
+        {
+            using var stream = new MemoryStream();
+            using (var j = new Utf8JsonWriter(stream))
+            {
+                b.WriteTo(j);
+            }
+
+            return "    " + System.Text.Encoding.UTF8.GetString(stream.ToArray());
+        }
         Assert.Contains(computed, b => b.Framework == "vllm" && b.Mode == ServingMode.Aggregated && b.Tp is null);
         Assert.Contains(computed, b => b.Framework == "vllm" && b.Mode == ServingMode.Aggregated && b.Tp == 8);
 

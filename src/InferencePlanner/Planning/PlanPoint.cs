@@ -54,7 +54,10 @@ public sealed record PlanPoint(GpuSpec Gpu, ServingMode Mode, EngineLayout? Engi
     }
 
     /// <summary>The mode as people write it.</summary>
-    public string ModeText => Mode == ServingMode.Aggregated ? "agg" : "disagg";
+    public string ModeText => Mode.ShortName();
+
+    /// <summary>The engine that decodes: the aggregated engine, or the decode workers'.</summary>
+    public EngineLayout DecodeEngine => Engine ?? Disaggregated!.Decode;
 
     /// <summary>
     /// Share of the GPU time spent on prompts: in aggregated serving the prefill chunks' part of each output token's

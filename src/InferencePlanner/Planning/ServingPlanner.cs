@@ -449,7 +449,7 @@ public static class ServingPlanner
         }
 
         var res = closest.Result;
-        var (ttftMargin, tpotMargin) = r.Margins(closest.Mode, (closest.Engine ?? closest.Disaggregated!.Decode).AttentionTp);
+        var (ttftMargin, tpotMargin) = r.Margins(closest.Mode, closest.DecodeEngine.AttentionTp);
         var load = r.Load is { } l && r.Targets.Met(res, ttftMargin, tpotMargin)
             ? $"; a load of {l.Requests(r.Osl):0.###} requests/s needs more than the budget of {r.GpuBudget} GPU(s) (this deployment carries {res.RequestsPerSecond:0.###} per {closest.Gpus} GPUs)"
             : "";

@@ -55,7 +55,7 @@ public static class PlanReport
             new("model", r.Model.Name),
             new("GPUs", r.Heterogeneous ? $"prefill {r.PrefillGpu!.Name}, decode {r.DecodeGpu!.Name}" : string.Join(", ", r.Gpus.Select(g => g.Name))),
             new("framework", r.Framework.DisplayName),
-            new("modes", string.Join(", ", r.Modes.Select(m => m == ServingMode.Aggregated ? "aggregated" : "disaggregated"))),
+            new("modes", string.Join(", ", r.Modes.Select(m => m.Word()))),
             new("workload", $"ISL {r.Isl}, OSL {r.Osl}, cache hit {r.CacheHit:0.###}"),
             new("targets", r.Targets.Describe() + (r.TargetsOnBand ? ", judged at the high end of each prediction's held-out band" : "")),
             new("budget", r.GpuBudget is { } b ? $"{b} GPUs" : "none"),
@@ -66,13 +66,13 @@ public static class PlanReport
                 + string.Join(", ", result.RefusedLayouts.Select(kv => $"{kv.Key} {kv.Value}"))),
         };
 
-        var chosen = new List<(string Role, PlanPoint Point, int Replicas)> { ("chosen", result.Best, result.Replicas) };
+        ErrorBand? Band(PlanPoint p) => ErrorBand.For(r.Framework.Name, p.Mode, p.DecodeEngine.AttentionTp);
+        var chosen = new List<(string Role, PlanPoint Point, int Replicas, ErrorBand? Band)> { ("chosen", result.Best, result.Replicas, Band(result.Best)) };
         if (result.RunnerUp is { } runner)
         {
-            chosen.Add(($"runner-up ({runner.ModeText})", runner, result.RunnerUpReplicas));
+            chosen.Add(($"runner-up ({runner.ModeText})", runner, result.RunnerUpReplicas, Band(runner)));
         }
 
-        ErrorBand? Band(PlanPoint p) => ErrorBand.For(r.Framework.Name, p.Mode, (p.Engine ?? p.Disaggregated!.Decode).AttentionTp);
         var choice = new Table("choice", "The chosen deployment and the best of the other mode",
             ["role", "GPU", "mode", "layout", "chunk (tokens)", "KV cache", "MTP drafts", "two-batch overlap", "GPUs per replica", "concurrency", "TTFT (ms)", "TPOT (ms)", "TTFT band, low / high (ms)", "TPOT band, low / high (ms)", "tokens/s per user", "output tokens/s per GPU", "requests/s per replica",
                 "replicas", "GPUs in all", "balanced P:D", "limited by"],
@@ -80,8 +80,8 @@ public static class PlanReport
             [
                 c.Role, c.Point.GpuText, c.Point.ModeText, c.Point.Describe(t), Cell.Of(c.Point.ChunkTokens, 0), c.Point.KvCache.Name(), Cell.Of(c.Point.MtpDrafts, 0), c.Point.TwoBatchOverlap ? "yes" : "no", Cell.Of(c.Point.Gpus, 0), Cell.Of(c.Point.Concurrency, 0),
                 Cell.Of(c.Point.Result.Ttft.Total, 1), Cell.Of(c.Point.Result.Tpot.Total, 2),
-                Band(c.Point) is { } bt ? Cell.Many(1, c.Point.Result.Ttft.Total * bt.TtftLow, c.Point.Result.Ttft.Total * bt.TtftHigh) : "-",
-                Band(c.Point) is { } bp ? Cell.Many(2, c.Point.Result.Tpot.Total * bp.TpotLow, c.Point.Result.Tpot.Total * bp.TpotHigh) : "-",
+                c.Band is { } bt ? Cell.Many(1, bt.Ttft(c.Point.Result.Ttft.Total).Low, bt.Ttft(c.Point.Result.Ttft.Total).High) : "-",
+                c.Band is { } bp ? Cell.Many(2, bp.Tpot(c.Point.Result.Tpot.Total).Low, bp.Tpot(c.Point.Result.Tpot.Total).High) : "-",
                 Cell.Of(c.Point.Result.TokensPerSecondPerUser, 1),
                 Cell.Of(c.Point.Result.OutputTokensPerSecondPerGpu, 1), Cell.Of(c.Point.Result.RequestsPerSecond, 3), Cell.Of(c.Replicas, 0), Cell.Of((double)c.Replicas * c.Point.Gpus, 0),
                 c.Point.Mode == ServingMode.Disaggregated ? Cell.Of(c.Point.Result.BalancedPrefillPerDecode, 2) : "-",
@@ -93,7 +93,7 @@ public static class PlanReport
                     : "Chosen: the fewest GPUs that carry the load (replicas of one deployment) while meeting the targets within the budget; ties go to the most output tokens/s per GPU.")
                     + (r.TargetsOnBand ? " The targets judge each deployment's band's high end (its predicted TTFT and TPOT times the high ratios below), not the prediction." : ""),
                 "Balanced P:D: prefill workers per decode worker at which both sides would run at their limits (disaggregated).",
-                .. chosen.Select(c => ServingReport.BandNote(Band(c.Point), r.Framework, c.Point.Mode)).Distinct(),
+                .. chosen.Select(c => ServingReport.BandNote(c.Band, r.Framework, c.Point.Mode)).Distinct(),
             ]);
 
         var costRows = new List<IReadOnlyList<Cell>>();

@@ -69,7 +69,7 @@ public static class ServingReport
         var (r, step, kernels) = s.EvaluateWithStep();
         var w = s.Workload;
         var p = s.Precisions;
-        var mode = s.Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated";
+        var mode = s.Mode.Word();
         var inputs = new List<KeyValuePair<string, string>>
         {
             new("model", s.Model.Name),
@@ -86,6 +86,8 @@ public static class ServingReport
         };
 
         var band = ErrorBand.For(s.Framework.Name, s.Mode, (s.Engine ?? s.Disaggregated!.Decode).AttentionTp);
+        var (ttftLow, ttftHigh) = band?.Ttft(r.Ttft.Total) ?? default;
+        var (tpotLow, tpotHigh) = band?.Tpot(r.Tpot.Total) ?? default;
         var summary = new Table("summary", $"{s.Model.Name} on {r.Gpus} x {s.Gpu.Name}, {s.Framework.DisplayName}, {mode}, {s.LayoutText}",
             ["figure", "value"],
             [
@@ -103,10 +105,10 @@ public static class ServingReport
                     ? Array.Empty<IReadOnlyList<Cell>>()
                     :
                     [
-                        ["TTFT band, low (ms)", Cell.Of(r.Ttft.Total * band.TtftLow, 1)],
-                        ["TTFT band, high (ms)", Cell.Of(r.Ttft.Total * band.TtftHigh, 1)],
-                        ["TPOT band, low (ms)", Cell.Of(r.Tpot.Total * band.TpotLow, 2)],
-                        ["TPOT band, high (ms)", Cell.Of(r.Tpot.Total * band.TpotHigh, 2)],
+                        ["TTFT band, low (ms)", Cell.Of(ttftLow, 1)],
+                        ["TTFT band, high (ms)", Cell.Of(ttftHigh, 1)],
+                        ["TPOT band, low (ms)", Cell.Of(tpotLow, 2)],
+                        ["TPOT band, high (ms)", Cell.Of(tpotHigh, 2)],
                     ],
             ],
             [
@@ -190,7 +192,7 @@ public static class ServingReport
         ArgumentNullException.ThrowIfNull(framework);
         return band is not null
             ? band.Describe(framework.DisplayName)
-            : $"No band: the bundled serving measurements hold no {framework.DisplayName} {(mode == ServingMode.Aggregated ? "aggregated" : "disaggregated")} runs, so how far this prediction may miss is not measured.";
+            : $"No band: the bundled serving measurements hold no {framework.DisplayName} {mode.Word()} runs, so how far this prediction may miss is not measured.";
     }
 
     // The all-reduce start-ups the decode step is priced with, each named by where it comes from: the default's source,

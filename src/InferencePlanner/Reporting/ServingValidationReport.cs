@@ -355,7 +355,7 @@ public static class ServingValidationReport
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "with postprocess workers (ms)", "prefill step factor", "all-reduce per doubling (us)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json, the prefill step factor and the all-reduce step (one value each for all) in ServingFramework.CalibratedPrefillStepFactor and GpuLatency.CalibratedAllReduceDoublingUs; a test keeps them equal to this calibration. All-reduce per doubling: what a small all-reduce inside one node adds each time its group doubles beyond two GPUs (" + FormattableString.Invariant($"{Hardware.GpuLatency.DefaultAllReduceUs:0.#}") + " us between two, NCCL issue #1259)."]),
             new Table("serving-error-bands", "Held-out bands: measured over predicted, 10th and 90th percentiles, each GPU held out of the calibration", ["framework", "mode", "decode TP", "rows", "TTFT low", "TTFT high", "TPOT low", "TPOT high"],
-                [.. ErrorBands(o).Select(b => (IReadOnlyList<Cell>)[b.Framework, Serving.ErrorBand.ModeName(b.Mode), b.Tp is { } tp ? (tp == 8 ? "8+" : Cell.Of(tp, 0)) : "all", Cell.Of(b.Rows, 0), Cell.Of(b.TtftLow, 2), Cell.Of(b.TtftHigh, 2), Cell.Of(b.TpotLow, 2), Cell.Of(b.TpotHigh, 2)])],
+                [.. ErrorBands(o).Select(b => (IReadOnlyList<Cell>)[b.Framework, Serving.ServingModes.ShortName(b.Mode), b.TpText, Cell.Of(b.Rows, 0), Cell.Of(b.TtftLow, 2), Cell.Of(b.TtftHigh, 2), Cell.Of(b.TpotLow, 2), Cell.Of(b.TpotHigh, 2)])],
                 [$"Shipped in {Serving.ErrorBand.FileName}, which serve and plan read to put a band around each prediction; a test keeps it equal to this table. 80% of a stratum's rows measured within its band of the prediction. A decode TP with fewer than " + FormattableString.Invariant($"{Serving.ErrorBand.MinRowsPerTp}") + " rows has no band of its own and takes its framework and mode's (all)."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
@@ -443,20 +443,7 @@ public static class ServingValidationReport
             j.WriteStartArray("errorBands");
             foreach (var b in ErrorBands(o))
             {
-                j.WriteStartObject();
-                j.WriteString("framework", b.Framework);
-                j.WriteString("mode", Serving.ErrorBand.ModeName(b.Mode));
-                if (b.Tp is { } tp)
-                {
-                    j.WriteNumber("tp", tp);
-                }
-
-                j.WriteNumber("rows", b.Rows);
-                j.WriteNumber("ttftLow", b.TtftLow);
-                j.WriteNumber("ttftHigh", b.TtftHigh);
-                j.WriteNumber("tpotLow", b.TpotLow);
-                j.WriteNumber("tpotHigh", b.TpotHigh);
-                j.WriteEndObject();
+                b.WriteTo(j);
             }
 
             j.WriteEndArray();

@@ -48,14 +48,43 @@ public sealed record ErrorBand(string Framework, ServingMode Mode, int? Tp, int 
     }
 
     /// <summary>The TP a band groups a decode engine under: 1, 2, 4, or 8 for 8 and more (3 with 2, 5 to 7 with 4).</summary>
-    public static int TpBucket(int tp) => tp >= 8 ? 8 : tp >= 4 ? 4 : tp >= 2 ? 2 : 1;
+    public static int TpBucket(int tp) => tp >= WidestTp ? WidestTp : tp >= 4 ? 4 : tp >= 2 ? 2 : 1;
 
-    /// <summary>The mode as the files write it.</summary>
-    public static string ModeName(ServingMode mode) => mode == ServingMode.Aggregated ? "agg" : "disagg";
+    /// <summary>The widest TP bucket, which takes every TP from it up.</summary>
+    public const int WidestTp = 8;
+
+    /// <summary>The band's TP as tables write it: all, 1, 2, 4, or 8+.</summary>
+    public string TpText => Tp switch { null => "all", WidestTp => $"{WidestTp}+", var tp => tp.Value.ToString(CultureInfo.InvariantCulture) };
+
+    /// <summary>The TTFT band around a predicted TTFT (ms): the prediction times the two percentiles.</summary>
+    public (double Low, double High) Ttft(double predictedMs) => (predictedMs * TtftLow, predictedMs * TtftHigh);
+
+    /// <summary>The TPOT band around a predicted TPOT (ms).</summary>
+    public (double Low, double High) Tpot(double predictedMs) => (predictedMs * TpotLow, predictedMs * TpotHigh);
+
+    /// <summary>Writes the band as one object of the file's "bands" (and of validate --serving's "errorBands").</summary>
+    public void WriteTo(Utf8JsonWriter j)
+    {
+        ArgumentNullException.ThrowIfNull(j);
+        j.WriteStartObject();
+        j.WriteString("framework", Framework);
+        j.WriteString("mode", Mode.ShortName());
+        if (Tp is { } tp)
+        {
+            j.WriteNumber("tp", tp);
+        }
+
+        j.WriteNumber("rows", Rows);
+        j.WriteNumber("ttftLow", TtftLow);
+        j.WriteNumber("ttftHigh", TtftHigh);
+        j.WriteNumber("tpotLow", TpotLow);
+        j.WriteNumber("tpotHigh", TpotHigh);
+        j.WriteEndObject();
+    }
 
     /// <summary>The band's one-line reading, for notes.</summary>
     public string Describe(string displayName) => string.Create(CultureInfo.InvariantCulture,
-        $"Band: 80% of the {Rows:N0} bundled {displayName} {(Mode == ServingMode.Aggregated ? "aggregated" : "disaggregated")} serving rows{(Tp is { } tp ? $" at decode TP{tp}{(tp == 8 ? " or more" : "")}" : "")} measured between {TtftLow:0.00} and {TtftHigh:0.00} x the predicted TTFT and between {TpotLow:0.00} and {TpotHigh:0.00} x the predicted TPOT, each GPU held out of the calibration ({FileName}, from validate --serving); a tenth lay beyond each end.");
+        $"Band: 80% of the {Rows:N0} bundled {displayName} {Mode.Word()} serving rows{Tp switch { null => "", WidestTp => $" at decode TP{WidestTp} or more", var tp => $" at decode TP{tp}" }} measured between {TtftLow:0.00} and {TtftHigh:0.00} x the predicted TTFT and between {TpotLow:0.00} and {TpotHigh:0.00} x the predicted TPOT, each GPU held out of the calibration ({FileName}, from validate --serving); a tenth lay beyond each end.");
 
     private static List<ErrorBand> Parse(string json, string origin)
     {
@@ -84,7 +113,7 @@ public sealed record ErrorBand(string Framework, ServingMode Mode, int? Tp, int 
             }
 
             int? tp = b.TryGetProperty("tp", out var t) ? t.GetInt32() : null;
-            if (tp is not (null or 1 or 2 or 4 or 8))
+            if (tp is not null && TpBucket(tp.Value) != tp)
             {
                 throw new InputException($"{origin}: a band's tp is 1, 2, 4 or 8 (8 and more), got {tp}");
             }
@@ -92,7 +121,7 @@ public sealed record ErrorBand(string Framework, ServingMode Mode, int? Tp, int 
             var band = new ErrorBand(b.GetProperty("framework").GetString()!, mode, tp, b.GetProperty("rows").GetInt32(), Ratio("ttftLow"), Ratio("ttftHigh"), Ratio("tpotLow"), Ratio("tpotHigh"));
             if (band.TtftLow > band.TtftHigh || band.TpotLow > band.TpotHigh || band.Rows < 1)
             {
-                throw new InputException($"{origin}: the band of {band.Framework} {ModeName(mode)} needs low <= high and at least one row");
+                throw new InputException($"{origin}: the band of {band.Framework} {mode.ShortName()} needs low <= high and at least one row");
             }
 
             bands.Add(band);

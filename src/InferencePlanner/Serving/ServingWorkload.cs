@@ -12,6 +12,16 @@ public enum ServingMode
     Disaggregated,
 }
 
+/// <summary>How the modes are written: short in data files, groups and tables; as words in prose.</summary>
+public static class ServingModes
+{
+    /// <summary>"agg" or "disagg", as the measurement files, the command line and the tables write a mode.</summary>
+    public static string ShortName(this ServingMode mode) => mode == ServingMode.Aggregated ? "agg" : "disagg";
+
+    /// <summary>"aggregated" or "disaggregated".</summary>
+    public static string Word(this ServingMode mode) => mode == ServingMode.Aggregated ? "aggregated" : "disaggregated";
+}
+
 /// <summary>A serving workload as benchmark tools state it: closed-loop clients with fixed input and output lengths.</summary>
 /// <param name="Isl">Input (prompt) tokens per request.</param>
 /// <param name="Osl">Output tokens per request.</param>

@@ -73,10 +73,10 @@ public sealed record ServingCase(
     public bool WorkersUnstated => Assumptions.Contains(UnstatedWorkers) || Assumptions.Contains(RecipeWorkers);
 
     /// <summary>The stratum the row reports in: model x GPU x mode x framework.</summary>
-    public string Stratum => $"{Model.Name} / {Gpu.Name} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")} / {Framework.Name}";
+    public string Stratum => $"{Model.Name} / {Gpu.Name} / {Mode.ShortName()} / {Framework.Name}";
 
     /// <summary>The group a planner orders layouts in: model, GPU, ISL/OSL and mode.</summary>
-    public string Group => $"{Model.Name} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {(Mode == ServingMode.Aggregated ? "agg" : "disagg")}";
+    public string Group => $"{Model.Name} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {Mode.ShortName()}";
 
     /// <summary>
     /// The decode engine's attention TP and the requests in flight per decode GPU: the engine's for an aggregated row,
