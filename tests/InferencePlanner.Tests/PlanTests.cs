@@ -454,6 +454,72 @@ public sealed class PlanTests
         Assert.Equal(ServingValidationReport.PlannerChoices(centred).Select(c => c.Share), unbiased.Select(c => c.Share));
     }
 
+    [Fact]
+    public void With_each_decode_shape_s_bias_divided_out_every_shape_is_centred_and_the_check_keeps_its_groups()
+    {
+        // The finer bound: each stratum's decode TP and requests-per-GPU band centred on its own median, read here from
+        // the decode-shape table's cells rather than from the code's key.
+        var predictions = Serving.Value.Predictions;
+        var reshaped = ServingValidationReport.PlannerChoicesWithShapeBiasRemoved(predictions);
+        Assert.Equal(Choices.Value.Select(c => (c.Group, c.TargetTpotMs)), reshaped.Select(c => (c.Group, c.TargetTpotMs)));
+        double[] bands = [2, 8, 32, double.PositiveInfinity];
+        var cells = predictions.Where(p => p.Predicted)
+            .GroupBy(p => (p.Case!.Stratum, p.Case.DecodeShape.Tp, Array.FindIndex(bands, b => p.Case.DecodeShape.RequestsPerGpu <= b)))
+            .ToDictionary(g => g.Key, g => ErrorStats.Median([.. g.Select(p => p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value)]));
+        Assert.True(cells.Count > predictions.Where(p => p.Predicted).Select(p => p.Case!.Stratum).Distinct().Count(), "shapes split the strata");
+        var centred = predictions.Select(p => p.Predicted
+            ? p with { PredictedTpotMs = p.PredictedTpotMs / cells[(p.Case!.Stratum, p.Case.DecodeShape.Tp, Array.FindIndex(bands, b => p.Case.DecodeShape.RequestsPerGpu <= b))] }
+            : p).ToList();
+        Assert.Equal(ServingValidationReport.PlannerChoices(centred).Select(c => c.Share), reshaped.Select(c => c.Share));
+    }
+
+    [Fact]
+    public void Random_tpot_errors_have_the_spread_asked_for_and_none_leaves_the_measured_check()
+    {
+        var predictions = Serving.Value.Predictions;
+
+        // No spread: every row reads its measured TPOT, as the measured-TPOT check does.
+        Assert.Equal(
+            ServingValidationReport.PlannerChoicesWithMeasured(predictions, tpot: true, ttft: false).Select(c => c.Share),
+            ServingValidationReport.PlannerChoicesWithRandomTpotErrors(predictions, 0, seed: 7).Select(c => c.Share));
+
+        // A seed gives one outcome; the draws are a normal of the spread asked for: half the rows within 0.674 sigma.
+        var a = ServingValidationReport.PlannerChoicesWithRandomTpotErrors(predictions, 0.2, seed: 3);
+        var b = ServingValidationReport.PlannerChoicesWithRandomTpotErrors(predictions, 0.2, seed: 3);
+        Assert.Equal(a.Select(c => c.Share), b.Select(c => c.Share));
+        var random = new Random(3);
+        var drawn = predictions.Where(p => p.Predicted).Select(p => p.MeasuredTpotMs!.Value * Math.Exp(0.2 * Normal(random)));
+        var logs = predictions.Where(p => p.Predicted).Zip(drawn, (p, d) => Math.Abs(Math.Log(d / p.MeasuredTpotMs!.Value))).ToList();
+        Assert.InRange(ErrorStats.Median(logs), 0.9 * 0.6745 * 0.2, 1.1 * 0.6745 * 0.2);
+        Assert.Throws<ArgumentOutOfRangeException>(() => ServingValidationReport.PlannerChoicesWithRandomTpotErrors(predictions, -0.1, seed: 1));
+
+        static double Normal(Random r)
+        {
+            var u = 1 - r.NextDouble();
+            return Math.Sqrt(-2 * Math.Log(u)) * Math.Cos(2 * Math.PI * r.NextDouble());
+        }
+    }
+
+    [Fact]
+    public void The_noise_bound_reads_the_held_out_spread_and_meets_the_goal_up_to_its_sigma()
+    {
+        var o = Serving.Value;
+        var heldOut = o.Calibration.ByGpu.SelectMany(f => f.Predictions).Where(p => p.Predicted).ToList();
+        var noise = ServingValidationReport.PlannerNoiseOf(o.Predictions, heldOut);
+
+        // The spread: a normal whose median absolute value is the held-out median absolute log error of TPOT.
+        var medianAbsLog = ErrorStats.Median([.. heldOut.Select(p => Math.Abs(Math.Log(p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value)))]);
+        Assert.Equal(medianAbsLog / 0.6744897501960817, noise.ModelSigma, 9);
+        Assert.InRange(noise.ModelSigma, 0.05, 0.5);
+        Assert.Equal(Choices.Value.Count, noise.Groups);
+
+        // Every spread up to the goal's meets 80% of the groups; the next one does not; errors cost groups.
+        Assert.All(noise.GroupsBySigma.Where(x => x.Sigma <= noise.GoalSigma), x => Assert.True(x.Groups >= 0.8 * noise.Groups, $"{x.Groups} at {x.Sigma}"));
+        var next = noise.GroupsBySigma.FirstOrDefault(x => x.Sigma > noise.GoalSigma);
+        Assert.True(next == default || next.Groups < 0.8 * noise.Groups);
+        Assert.True(noise.GroupsBySigma[^1].Groups < noise.GroupsBySigma[0].Groups, "wide errors pass fewer groups than narrow ones");
+    }
+
     private static PlanRequest Request(string model, string gpu, string framework = "vllm")
     {
         var m = ModelCatalog.Resolve(model);

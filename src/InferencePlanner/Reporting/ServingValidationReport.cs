@@ -5,7 +5,7 @@ using InferencePlanner.Validation;
 namespace InferencePlanner.Reporting;
 
 /// <summary>The serving level against measured serving points: errors by stratum, overall, held out, coverage and ranking.</summary>
-public static class ServingValidationReport
+public static partial class ServingValidationReport
 {
     /// <summary>What validate --serving computes.</summary>
     /// <param name="Predictions">Every row, predicted or with the reason it is not.</param>
@@ -48,63 +48,6 @@ public static class ServingValidationReport
     }
 
     /// <summary>
-    /// The planner's choice in one group of measured rows (model, GPU, ISL/OSL and mode), restricted to the deployments
-    /// measured there (framework, precisions and layout), under a TPOT target at the group's median measured TPOT. Each
-    /// deployment's throughput under the target is the most output tokens/s per GPU of its rows that meet it (predicted
-    /// for the planner's ranking, measured for the check); the planner chooses the deployment it ranks best.
-    /// </summary>
-    /// <param name="Group">The group.</param>
-    /// <param name="Deployments">Deployments measured in it.</param>
-    /// <param name="TargetTpotMs">The target: TPOT at most this (the group's median measured TPOT).</param>
-    /// <param name="Chosen">The deployment the planner ranks best.</param>
-    /// <param name="BestMeasured">The deployment with the most measured output tokens/s per GPU under the target.</param>
-    /// <param name="Share">The chosen deployment's measured output tokens/s per GPU under the target over the best's (0 when none of its rows meets the target).</param>
-    public sealed record PlannerChoice(string Group, int Deployments, double TargetTpotMs, string Chosen, string BestMeasured, double Share)
-    {
-        /// <summary>Whether the choice reaches 90% of the best measured throughput under the target.</summary>
-        public bool Good => Share >= 0.9;
-    }
-
-    /// <summary>
-    /// The planner's choice in each group with at least two measured deployments; with <paramref name="byFramework"/>,
-    /// each framework's deployments of a group form a group of their own (a plan searches one framework).
-    /// </summary>
-    /// <remarks>
-    /// <paramref name="targetQuantile"/> moves the target from the median (0.5) to another quantile of the group's
-    /// measured TPOT, interpolated between rows: how much the outcome depends on where the target falls.
-    /// </remarks>
-    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions, bool byFramework = false, double targetQuantile = 0.5)
-    {
-        ArgumentNullException.ThrowIfNull(predictions);
-        if (!(targetQuantile > 0 && targetQuantile < 1))
-        {
-            throw new ArgumentOutOfRangeException(nameof(targetQuantile), targetQuantile, "a quantile strictly between 0 and 1");
-        }
-
-        var choices = new List<PlannerChoice>();
-        foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => byFramework ? $"{p.Case!.Group} / {p.Case.Framework.Name}" : p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            var target = Quantile([.. g.Select(p => p.MeasuredTpotMs!.Value)], targetQuantile);
-            var deployments = g.GroupBy(Deployment).Select(d => (
-                Key: d.Key,
-                Predicted: d.Where(p => p.PredictedTpotMs <= target).Select(p => p.PredictedThroughput).DefaultIfEmpty(0).Max(),
-                // Where no row is predicted to meet the target, the deployment ranks by how close it comes.
-                Closest: d.Min(p => p.PredictedTpotMs!.Value),
-                Measured: d.Where(p => p.MeasuredTpotMs <= target).Select(p => p.MeasuredThroughput).DefaultIfEmpty(0).Max())).ToList();
-            if (deployments.Count < 2)
-            {
-                continue;
-            }
-
-            var best = deployments.MaxBy(d => d.Measured);
-            var chosen = deployments.Any(d => d.Predicted > 0) ? deployments.MaxBy(d => d.Predicted) : deployments.MinBy(d => d.Closest);
-            choices.Add(new PlannerChoice(g.Key, deployments.Count, target, chosen.Key, best.Key, best.Measured > 0 ? chosen.Measured / best.Measured : 0));
-        }
-
-        return choices;
-    }
-
-    /// <summary>
     /// Each framework and mode's band, and each decode attention TP's within it where it has at least
     /// <see cref="Serving.ErrorBand.MinRowsPerTp"/> rows: the 10th and 90th percentiles of measured over predicted TTFT
     /// and TPOT with each GPU held out of the calibration, rounded to 0.01 as data/measurements/serving/error-bands.json
@@ -143,16 +86,6 @@ public static class ServingValidationReport
         var x = q * (values.Length - 1);
         var i = (int)Math.Floor(x);
         return i + 1 < values.Length ? values[i] + ((x - i) * (values[i + 1] - values[i])) : values[i];
-    }
-
-    // A row's deployment: framework, precisions and layout.
-    private static string Deployment(ServingPrediction p)
-    {
-        var c = p.Case!;
-        var t = c.Model.Transformer;
-        var layout = c.Engine is { } e ? e.Describe(t)
-            : $"{c.Disaggregated!.PrefillWorkers}P{c.Disaggregated.DecodeWorkers}D: prefill {c.Disaggregated.Prefill.Describe(t)}, decode {c.Disaggregated.Decode.Describe(t)}";
-        return $"{c.Framework.Name}, {c.Precisions.Weights.Name()}/{c.Precisions.ExpertWeights.Name()}, {layout}";
     }
 
     /// <summary>Most requests in flight at which <see cref="PromptCosts"/> reads a deployment's TTFT against its prompt length.</summary>
@@ -216,6 +149,9 @@ public static class ServingValidationReport
     // Upper ends of the bands of requests in flight per decode GPU that ByDecodeShape groups rows by.
     private static readonly double[] RequestsPerGpuBands = [2, 8, 32, double.PositiveInfinity];
 
+    // The band of RequestsPerGpuBands that holds a decode GPU's requests in flight.
+    private static int RequestsBand(double requestsPerGpu) => Array.FindIndex(RequestsPerGpuBands, b => requestsPerGpu <= b);
+
     /// <summary>
     /// TPOT errors by the decode engine's attention TP and the requests in flight per decode GPU (up to 2, 2 to 8, 8 to
     /// 32, more): where the model's bias changes with the layout, a planner that trusts it leans towards the layouts it
@@ -227,7 +163,7 @@ public static class ServingValidationReport
         return
         [
             .. predictions.Where(p => p.Predicted)
-                .Select(p => (p, Shape: p.Case!.DecodeShape, Band: Array.FindIndex(RequestsPerGpuBands, b => p.Case!.DecodeShape.RequestsPerGpu <= b)))
+                .Select(p => (p, Shape: p.Case!.DecodeShape, Band: RequestsBand(p.Case!.DecodeShape.RequestsPerGpu)))
                 .GroupBy(x => (x.Shape.Tp, x.Band))
                 .OrderBy(g => g.Key.Tp).ThenBy(g => g.Key.Band)
                 .Select(g => (Band(g.Key.Tp, g.Key.Band), ErrorStats.Of([.. g.Select(x => x.p.TpotErrorPercent)]))),
@@ -242,38 +178,6 @@ public static class ServingValidationReport
                 : FormattableString.Invariant($"{(band == 0 ? "up to" : $"{low:0} to")} {high:0}");
             return $"TP{tp}, {requests} requests per GPU";
         }
-    }
-
-    /// <summary>
-    /// The planner check with the measured TPOT (or TTFT) in place of the predicted one: how much of the check's
-    /// outcome rests on each. With both measured every group reaches the best.
-    /// </summary>
-    public static IReadOnlyList<PlannerChoice> PlannerChoicesWithMeasured(IReadOnlyList<ServingPrediction> predictions, bool tpot, bool ttft)
-    {
-        ArgumentNullException.ThrowIfNull(predictions);
-        return PlannerChoices(
-        [
-            .. predictions.Select(p => p.Predicted
-                ? p with { PredictedTpotMs = tpot ? p.MeasuredTpotMs : p.PredictedTpotMs, PredictedTtftMs = ttft ? p.MeasuredTtftMs : p.PredictedTtftMs }
-                : p),
-        ]);
-    }
-
-    /// <summary>
-    /// The planner check with each stratum's (model, GPU, mode, framework) median TPOT bias divided out of its predicted
-    /// TPOTs, fitted on the very rows it is scored on: what the check would give if every stratum had a constant of
-    /// its own, a bound no calibration of one constant per stratum can beat. What it leaves out of reach is the shape
-    /// of TPOT across layouts and concurrencies within a stratum.
-    /// </summary>
-    public static IReadOnlyList<PlannerChoice> PlannerChoicesWithStratumBiasRemoved(IReadOnlyList<ServingPrediction> predictions)
-    {
-        ArgumentNullException.ThrowIfNull(predictions);
-        var bias = predictions.Where(p => p.Predicted).GroupBy(p => p.Case!.Stratum)
-            .ToDictionary(g => g.Key, g => ErrorStats.Median([.. g.Select(p => p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value)]), StringComparer.Ordinal);
-        return PlannerChoices(
-        [
-            .. predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.PredictedTpotMs / bias[p.Case!.Stratum] } : p),
-        ]);
     }
 
     /// <summary>Predicts <paramref name="rows"/> with the built-in frameworks and calibrates with held-out folds.</summary>
@@ -338,6 +242,8 @@ public static class ServingValidationReport
         var lower = PlannerChoices(o.Predictions, targetQuantile: 0.25);
         var upper = PlannerChoices(o.Predictions, targetQuantile: 0.75);
         var unbiased = PlannerChoicesWithStratumBiasRemoved(o.Predictions);
+        var reshaped = PlannerChoicesWithShapeBiasRemoved(o.Predictions);
+        var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
@@ -366,7 +272,9 @@ public static class ServingValidationReport
                     + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
                     $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}.",
                     $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
-                    $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum."]),
+                    $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum.",
+                    $"What a correction of that shape could reach: with the median TPOT bias of each stratum's decode TP and requests per decode GPU (the bands of serving-decode-shape) divided out, fitted on these very rows, {reshaped.Count(c => c.Good)} of {reshaped.Count} groups.",
+                    FormattableString.Invariant($"What the size of the errors alone allows: TPOTs with no bias and no pattern, each row's measured TPOT times exp(sigma x a normal draw), pass {noise.GroupsAtModelSigma} of {noise.Groups} groups at this model's held-out spread (sigma {noise.ModelSigma:0.00}, each GPU held out; the median of {NoiseDraws} draws); the goal of {PlannerGoalShare:P0} of the groups holds up to sigma {noise.GoalSigma:0.00}, a median absolute TPOT error of about {100 * (Math.Exp(MedianAbsNormal * noise.GoalSigma) - 1):0}%. By sigma: {string.Join(", ", noise.GroupsBySigma.Select(x => $"{x.Sigma:0.00}: {x.Groups}"))}.")]),
         ]);
     }
 
@@ -471,6 +379,24 @@ public static class ServingValidationReport
             j.WriteNumber("plannerGroupsWithin90PercentAtFirstQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.25).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentAtThirdQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.75).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentWithStratumBiasRemoved", PlannerChoicesWithStratumBiasRemoved(o.Predictions).Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentWithShapeBiasRemoved", PlannerChoicesWithShapeBiasRemoved(o.Predictions).Count(c => c.Good));
+            var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
+            j.WriteStartObject("plannerRandomTpotErrors");
+            j.WriteNumber("draws", NoiseDraws);
+            j.WriteNumber("heldOutSigma", Math.Round(noise.ModelSigma, 4));
+            j.WriteNumber("groupsWithin90PercentAtHeldOutSigma", noise.GroupsAtModelSigma);
+            j.WriteNumber("goalSigma", noise.GoalSigma);
+            j.WriteStartArray("bySigma");
+            foreach (var (sigma, groups) in noise.GroupsBySigma)
+            {
+                j.WriteStartObject();
+                j.WriteNumber("sigma", sigma);
+                j.WriteNumber("groupsWithin90Percent", groups);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteEndObject();
             j.WriteStartArray("decodeShapes");
             foreach (var (shape, tpot) in ByDecodeShape(o.Predictions))
             {
