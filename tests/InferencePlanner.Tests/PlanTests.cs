@@ -474,6 +474,24 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void With_each_described_run_read_at_its_measured_medians_only_runs_that_measured_differently_cost_groups()
+    {
+        // The bound on any model of what the rows state: each row read at the medians measured over the rows of the same
+        // group, deployment and concurrency. A group whose runs were each measured once, or alike, reads its measured
+        // values and so reaches the best; a group it fails must hold a run measured more than once with different TPOTs.
+        var predictions = Serving.Value.Predictions;
+        var described = ServingValidationReport.PlannerChoicesWithDescribedRunMedians(predictions);
+        Assert.Equal(Choices.Value.Select(c => (c.Group, c.TargetTpotMs)), described.Select(c => (c.Group, c.TargetTpotMs)));
+        Assert.True(described.Count(c => c.Good) >= Choices.Value.Count(c => c.Good));
+        var runs = predictions.Where(p => p.Predicted)
+            .GroupBy(p => (p.Case!.Group, ServingValidationReport.Deployment(p), p.Case.Workload.Concurrency))
+            .Where(g => g.Select(p => p.MeasuredTpotMs).Distinct().Count() > 1)
+            .Select(g => g.Key.Group).ToHashSet();
+        Assert.All(described.Where(c => !c.Good), c => Assert.Contains(c.Group, runs));
+        Assert.All(described.Where(c => !runs.Contains(c.Group)), c => Assert.Equal(1, c.Share, 9));
+    }
+
+    [Fact]
     public void Random_tpot_errors_have_the_spread_asked_for_and_none_leaves_the_measured_check()
     {
         var predictions = Serving.Value.Predictions;

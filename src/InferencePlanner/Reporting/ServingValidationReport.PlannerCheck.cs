@@ -66,8 +66,8 @@ public static partial class ServingValidationReport
         return choices;
     }
 
-    // A row's deployment: framework, precisions and layout.
-    private static string Deployment(ServingPrediction p)
+    /// <summary>A row's deployment, as the planner check names it: framework, precisions and layout.</summary>
+    internal static string Deployment(ServingPrediction p)
     {
         var c = p.Case!;
         var t = c.Model.Transformer;
@@ -88,6 +88,27 @@ public static partial class ServingValidationReport
             .. predictions.Select(p => p.Predicted
                 ? p with { PredictedTpotMs = tpot ? p.MeasuredTpotMs : p.PredictedTpotMs, PredictedTtftMs = ttft ? p.MeasuredTtftMs : p.PredictedTtftMs }
                 : p),
+        ]);
+    }
+
+    /// <summary>
+    /// The planner check with each row's predicted TTFT and TPOT replaced by the medians of the measured ones over the
+    /// rows that describe the same run (group, deployment and concurrency): what a model that knew everything the rows
+    /// state, and nothing they leave out, could reach. Where one deployment at one concurrency was measured more than
+    /// once with different results (runs that differed in what the rows do not say), no model of the rows can tell
+    /// them apart; what this leaves out of reach is only that.
+    /// </summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoicesWithDescribedRunMedians(IReadOnlyList<ServingPrediction> predictions)
+    {
+        ArgumentNullException.ThrowIfNull(predictions);
+        static string Run(ServingPrediction p) => FormattableString.Invariant($"{p.Case!.Group} / {Deployment(p)} / c{p.Case.Workload.Concurrency}");
+        var medians = predictions.Where(p => p.Predicted).GroupBy(Run, StringComparer.Ordinal).ToDictionary(
+            g => g.Key,
+            g => (Ttft: ErrorStats.Median([.. g.Select(p => p.MeasuredTtftMs!.Value)]), Tpot: ErrorStats.Median([.. g.Select(p => p.MeasuredTpotMs!.Value)])),
+            StringComparer.Ordinal);
+        return PlannerChoices(
+        [
+            .. predictions.Select(p => p.Predicted ? p with { PredictedTtftMs = medians[Run(p)].Ttft, PredictedTpotMs = medians[Run(p)].Tpot } : p),
         ]);
     }
 

@@ -243,6 +243,7 @@ public static partial class ServingValidationReport
         var upper = PlannerChoices(o.Predictions, targetQuantile: 0.75);
         var unbiased = PlannerChoicesWithStratumBiasRemoved(o.Predictions);
         var reshaped = PlannerChoicesWithShapeBiasRemoved(o.Predictions);
+        var described = PlannerChoicesWithDescribedRunMedians(o.Predictions);
         var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
@@ -274,6 +275,7 @@ public static partial class ServingValidationReport
                     $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
                     $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum.",
                     $"What a correction of that shape could reach: with the median TPOT bias of each stratum's decode TP and requests per decode GPU (the bands of serving-decode-shape) divided out, fitted on these very rows, {reshaped.Count(c => c.Good)} of {reshaped.Count} groups.",
+                    $"What the rows allow: with each row's TTFT and TPOT read as the medians measured over the rows that describe the same run (group, deployment, concurrency), a model that knew all the rows state and nothing more, {described.Count(c => c.Good)} of {described.Count} groups; runs of one deployment that measured differently for reasons the rows do not state cost the rest.",
                     FormattableString.Invariant($"What the size of the errors alone allows: TPOTs with no bias and no pattern, each row's measured TPOT times exp(sigma x a normal draw), pass {noise.GroupsAtModelSigma} of {noise.Groups} groups at this model's held-out spread (sigma {noise.ModelSigma:0.00}, each GPU held out; the median of {NoiseDraws} draws); the goal of {PlannerGoalShare:P0} of the groups holds up to sigma {noise.GoalSigma:0.00}, a median absolute TPOT error of about {100 * (Math.Exp(MedianAbsNormal * noise.GoalSigma) - 1):0}%. By sigma: {string.Join(", ", noise.GroupsBySigma.Select(x => $"{x.Sigma:0.00}: {x.Groups}"))}.")]),
         ]);
     }
@@ -380,6 +382,7 @@ public static partial class ServingValidationReport
             j.WriteNumber("plannerGroupsWithin90PercentAtThirdQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.75).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentWithStratumBiasRemoved", PlannerChoicesWithStratumBiasRemoved(o.Predictions).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentWithShapeBiasRemoved", PlannerChoicesWithShapeBiasRemoved(o.Predictions).Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentWithDescribedRunMedians", PlannerChoicesWithDescribedRunMedians(o.Predictions).Count(c => c.Good));
             var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
             j.WriteStartObject("plannerRandomTpotErrors");
             j.WriteNumber("draws", NoiseDraws);
