@@ -67,14 +67,7 @@ public static partial class ServingValidationReport
     }
 
     /// <summary>A row's deployment, as the planner check names it: framework, precisions and layout.</summary>
-    internal static string Deployment(ServingPrediction p)
-    {
-        var c = p.Case!;
-        var t = c.Model.Transformer;
-        var layout = c.Engine is { } e ? e.Describe(t)
-            : $"{c.Disaggregated!.PrefillWorkers}P{c.Disaggregated.DecodeWorkers}D: prefill {c.Disaggregated.Prefill.Describe(t)}, decode {c.Disaggregated.Decode.Describe(t)}";
-        return $"{c.Framework.Name}, {c.Precisions.Weights.Name()}/{c.Precisions.ExpertWeights.Name()}, {layout}";
-    }
+    internal static string Deployment(ServingPrediction p) => p.Case!.Deployment;
 
     /// <summary>
     /// The planner check with the measured TPOT (or TTFT) in place of the predicted one: how much of the check's

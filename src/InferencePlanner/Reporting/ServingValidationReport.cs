@@ -21,8 +21,11 @@ public static partial class ServingValidationReport
         /// <summary>TTFT errors over the predicted rows.</summary>
         public ErrorStats Ttft => ErrorStats.Of([.. Predicted.Select(p => p.TtftErrorPercent)]);
 
-        /// <summary>Rows predicted over rows given.</summary>
-        public double Coverage => Predictions.Count == 0 ? 0 : (double)Predicted.Count / Predictions.Count;
+        /// <summary>Rows that restate an earlier row's run and are scored once (<see cref="ServingValidator.RestatedReason"/>).</summary>
+        public int Restated => Predictions.Count(p => p.Reason == ServingValidator.RestatedReason);
+
+        /// <summary>Rows predicted over the runs given: every row but those restating an earlier one.</summary>
+        public double Coverage => Predictions.Count - Restated == 0 ? 0 : (double)Predicted.Count / (Predictions.Count - Restated);
 
         /// <summary>TPOT errors with each GPU held out of the calibration.</summary>
         public ErrorStats TpotGpuHeldOut => Held(Calibration.ByGpu, p => p.TpotErrorPercent);
@@ -248,7 +251,7 @@ public static partial class ServingValidationReport
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
-        return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count} rows predicted ({100 * o.Coverage:F1}%)")],
+        return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count - o.Restated} runs predicted ({100 * o.Coverage:F1}%); {o.Restated} rows restate an earlier row's run and are scored once")],
         [
             new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
                 ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows.",
@@ -317,6 +320,7 @@ public static partial class ServingValidationReport
             j.WriteEndArray();
             j.WriteNumber("rowsGiven", o.Predictions.Count);
             j.WriteNumber("rowsPredicted", o.Predicted.Count);
+            j.WriteNumber("rowsRestated", o.Restated);
             Stats(j, "tpot", o.Tpot);
             Stats(j, "ttft", o.Ttft);
             Stats(j, "tpotGpuHeldOut", o.TpotGpuHeldOut);

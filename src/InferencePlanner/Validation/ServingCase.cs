@@ -78,6 +78,18 @@ public sealed record ServingCase(
     /// <summary>The group a planner orders layouts in: model, GPU, ISL/OSL and mode.</summary>
     public string Group => $"{Model.Name} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {Mode.ShortName()}";
 
+    /// <summary>The row's deployment as read: framework, precisions of weights and experts, and layout.</summary>
+    public string Deployment
+    {
+        get
+        {
+            var t = Model.Transformer;
+            var layout = Engine is { } e ? e.Describe(t)
+                : $"{Disaggregated!.PrefillWorkers}P{Disaggregated.DecodeWorkers}D: prefill {Disaggregated.Prefill.Describe(t)}, decode {Disaggregated.Decode.Describe(t)}";
+            return $"{Framework.Name}, {Precisions.Weights.Name()}/{Precisions.ExpertWeights.Name()}, {layout}";
+        }
+    }
+
     /// <summary>
     /// The decode engine's attention TP and the requests in flight per decode GPU: the engine's for an aggregated row,
     /// the decode workers' for a disaggregated one (all requests counted as decoding).

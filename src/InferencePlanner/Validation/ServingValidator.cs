@@ -75,9 +75,10 @@ public static class ServingValidator
         frameworks ??= FrameworkCatalog.Find;
         var models = new Dictionary<ModelKey, ServingModel>();
         var result = new List<ServingPrediction>(rows.Count);
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
-            result.Add(PredictOne(row, frameworks, models));
+            result.Add(PredictOne(row, frameworks, models, seen));
         }
 
         return result;
@@ -102,12 +103,17 @@ public static class ServingValidator
         frameworks ??= FrameworkCatalog.Find;
         var cases = new List<ServingCase>();
         var unread = new List<ServingPrediction>();
+        var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             var (c, reason) = ServingCase.Read(row, frameworks);
             if (c is null)
             {
                 unread.Add(new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, reason, null));
+            }
+            else if (Restates(c, seen))
+            {
+                unread.Add(Restated(row));
             }
             else
             {
@@ -118,7 +124,23 @@ public static class ServingValidator
         return (cases, unread);
     }
 
-    private static ServingPrediction PredictOne(ServingMeasurement row, Func<string, ServingFramework?> frameworks, Dictionary<ModelKey, ServingModel> models)
+    /// <summary>Why a row is not scored when it restates the run of an earlier row.</summary>
+    public const string RestatedReason = "restates an earlier row's run (one measurement in two source files of the dataset), scored once";
+
+    /// <summary>
+    /// Whether a case restates the run of one already seen: the same group, deployment as read (framework, precisions,
+    /// layout) and concurrency, and the measured TTFT and TPOT equal to 12 significant digits, which two runs never are.
+    /// The dataset carries some runs in two of its dated source files under two ids (some with the layout written two
+    /// ways, as an engine wider than its node that repeats TP8 with EP8); scored twice, they would weigh those
+    /// deployments twice in every median.
+    /// </summary>
+    private static bool Restates(ServingCase c, HashSet<string> seen) =>
+        c.Row.MeasuredTtftMs is { } ttft && c.Row.MeasuredTpotMs is { } tpot
+        && !seen.Add(FormattableString.Invariant($"{c.Group} | {c.Deployment} | {c.Workload.Concurrency} | {ttft:G12} | {tpot:G12}"));
+
+    private static ServingPrediction Restated(ServingMeasurement row) => new(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, RestatedReason, null);
+
+    private static ServingPrediction PredictOne(ServingMeasurement row, Func<string, ServingFramework?> frameworks, Dictionary<ModelKey, ServingModel> models, HashSet<string> seen)
     {
         var (c, reason) = ServingCase.Read(row, frameworks);
         if (c is null)
@@ -126,7 +148,7 @@ public static class ServingValidator
             return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, reason, null);
         }
 
-        return Evaluate(c, models);
+        return Restates(c, seen) ? Restated(row) : Evaluate(c, models);
     }
 
     private readonly record struct ModelKey(string Model, GpuSpec Gpu, ServingFramework Framework, Work.PrecisionSet Precisions, int Drafts);
