@@ -484,7 +484,7 @@ public sealed class PlanTests
         Assert.Equal(Choices.Value.Select(c => (c.Group, c.TargetTpotMs)), described.Select(c => (c.Group, c.TargetTpotMs)));
         Assert.True(described.Count(c => c.Good) >= Choices.Value.Count(c => c.Good));
         var runs = predictions.Where(p => p.Predicted)
-            .GroupBy(p => (p.Case!.Group, ServingValidationReport.Deployment(p), p.Case.Workload.Concurrency))
+            .GroupBy(p => (p.Case!.Group, p.Case.Run))
             .Where(g => g.Select(p => p.MeasuredTpotMs).Distinct().Count() > 1)
             .Select(g => g.Key.Group).ToHashSet();
         Assert.All(described.Where(c => !c.Good), c => Assert.Contains(c.Group, runs));

@@ -892,6 +892,29 @@ public sealed class ServingTests
 
         Assert.NotEmpty(header);
     }
+
+    [Fact]
+    public void A_run_restated_under_a_second_id_is_scored_once_and_a_different_measurement_is_not_a_restatement()
+    {
+        // One row of the bundled file, restated under another id and source file (as the dataset carries some runs), is
+        // not scored a second time; the same deployment and concurrency measured differently is a run of its own.
+        var row = ServingMeasurement.Bundled.First(r => r.Id == "2026_04_06_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_ep1_345");
+        Dictionary<string, string> With(string id, string tpot) => new(row.Fields) { ["id"] = id, ["silicon_data_source"] = row["silicon_data_source"].Replace("2026-04-06.csv", "2026-03-25.csv", StringComparison.Ordinal), ["silicon_tpot_ms"] = tpot };
+        var copy = new ServingMeasurement("copy", With("copy", "15.740794876101821"));
+        var other = new ServingMeasurement("other", With("other", "17.5"));
+        var predictions = ServingValidator.Predict([row, copy, other]);
+        Assert.True(predictions[0].Predicted);
+        Assert.Equal(ServingValidator.RestatedReason, predictions[1].Reason);
+        Assert.False(predictions[1].Predicted);
+        Assert.True(predictions[2].Predicted);
+
+        // In the bundled rows: a restated row is never predicted, and coverage counts runs, not rows.
+        var o = Outcome.Value;
+        Assert.InRange(o.Restated, 1, o.Predictions.Count / 4);
+        Assert.Contains(o.Predictions, p => p.Id == "2026_04_06_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_ep1_345" && p.Reason == ServingValidator.RestatedReason);
+        Assert.Contains(o.Predictions, p => p.Id == "2026_03_25_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_0_ep1_0_189" && p.Predicted);
+        Assert.Equal((double)o.Predicted.Count / (o.Predictions.Count - o.Restated), o.Coverage, 12);
+    }
 }
 
 public sealed class ServingAllocationTests
@@ -926,28 +949,5 @@ public sealed class ServingAllocationTests
 
         Assert.Equal(0, least);
         Assert.True(double.IsFinite(sum));
-    }
-
-    [Fact]
-    public void A_run_restated_under_a_second_id_is_scored_once_and_a_different_measurement_is_not_a_restatement()
-    {
-        // One row of the bundled file, restated under another id and source file (as the dataset carries some runs), is
-        // not scored a second time; the same deployment and concurrency measured differently is a run of its own.
-        var row = ServingMeasurement.Bundled.First(r => r.Id == "2026_04_06_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_ep1_345");
-        Dictionary<string, string> With(string id, string tpot) => new(row.Fields) { ["id"] = id, ["silicon_data_source"] = row["silicon_data_source"].Replace("2026-04-06.csv", "2026-03-25.csv", StringComparison.Ordinal), ["silicon_tpot_ms"] = tpot };
-        var copy = new ServingMeasurement("copy", With("copy", "15.740794876101821"));
-        var other = new ServingMeasurement("other", With("other", "17.5"));
-        var predictions = ServingValidator.Predict([row, copy, other]);
-        Assert.True(predictions[0].Predicted);
-        Assert.Equal(ServingValidator.RestatedReason, predictions[1].Reason);
-        Assert.False(predictions[1].Predicted);
-        Assert.True(predictions[2].Predicted);
-
-        // In the bundled rows: a restated row is never predicted, and coverage counts runs, not rows.
-        var o = BundledServing.Outcome.Value;
-        Assert.InRange(o.Restated, 1, o.Predictions.Count / 4);
-        Assert.Contains(o.Predictions, p => p.Id == "2026_04_06_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_ep1_345" && p.Reason == ServingValidator.RestatedReason);
-        Assert.Contains(o.Predictions, p => p.Id == "2026_03_25_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_0_ep1_0_189" && p.Predicted);
-        Assert.Equal((double)o.Predicted.Count / (o.Predictions.Count - o.Restated), o.Coverage, 12);
     }
 }

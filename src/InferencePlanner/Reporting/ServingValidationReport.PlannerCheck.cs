@@ -47,7 +47,7 @@ public static partial class ServingValidationReport
         foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => byFramework ? $"{p.Case!.Group} / {p.Case.Framework.Name}" : p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var target = Quantile([.. g.Select(p => p.MeasuredTpotMs!.Value)], targetQuantile);
-            var deployments = g.GroupBy(Deployment).Select(d => (
+            var deployments = g.GroupBy(p => p.Case!.Deployment).Select(d => (
                 Key: d.Key,
                 Predicted: d.Where(p => p.PredictedTpotMs <= target).Select(p => p.PredictedThroughput).DefaultIfEmpty(0).Max(),
                 // Where no row is predicted to meet the target, the deployment ranks by how close it comes.
@@ -65,9 +65,6 @@ public static partial class ServingValidationReport
 
         return choices;
     }
-
-    /// <summary>A row's deployment, as the planner check names it: framework, precisions and layout.</summary>
-    internal static string Deployment(ServingPrediction p) => p.Case!.Deployment;
 
     /// <summary>
     /// The planner check with the measured TPOT (or TTFT) in place of the predicted one: how much of the check's
@@ -94,14 +91,13 @@ public static partial class ServingValidationReport
     public static IReadOnlyList<PlannerChoice> PlannerChoicesWithDescribedRunMedians(IReadOnlyList<ServingPrediction> predictions)
     {
         ArgumentNullException.ThrowIfNull(predictions);
-        static string Run(ServingPrediction p) => FormattableString.Invariant($"{p.Case!.Group} / {Deployment(p)} / c{p.Case.Workload.Concurrency}");
-        var medians = predictions.Where(p => p.Predicted).GroupBy(Run, StringComparer.Ordinal).ToDictionary(
+        var medians = predictions.Where(p => p.Predicted).GroupBy(p => p.Case!.Run, StringComparer.Ordinal).ToDictionary(
             g => g.Key,
             g => (Ttft: ErrorStats.Median([.. g.Select(p => p.MeasuredTtftMs!.Value)]), Tpot: ErrorStats.Median([.. g.Select(p => p.MeasuredTpotMs!.Value)])),
             StringComparer.Ordinal);
         return PlannerChoices(
         [
-            .. predictions.Select(p => p.Predicted ? p with { PredictedTtftMs = medians[Run(p)].Ttft, PredictedTpotMs = medians[Run(p)].Tpot } : p),
+            .. predictions.Select(p => p.Predicted ? p with { PredictedTtftMs = medians[p.Case!.Run].Ttft, PredictedTpotMs = medians[p.Case!.Run].Tpot } : p),
         ]);
     }
 

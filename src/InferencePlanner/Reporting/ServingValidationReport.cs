@@ -115,7 +115,7 @@ public static partial class ServingValidationReport
         ArgumentNullException.ThrowIfNull(predictions);
         var pairs = new List<(string Stratum, double Measured, double Predicted, double MeasuredIntercept, double PredictedIntercept)>();
         foreach (var g in predictions.Where(p => p.Predicted && p.Case!.Mode == Serving.ServingMode.Aggregated && p.Case.Workload.Concurrency <= PromptCostMaxConcurrency)
-            .GroupBy(p => (p.Case!.Stratum, Deployment(p), p.Case.Workload.Concurrency, p.Case.Workload.Osl)))
+            .GroupBy(p => (p.Case!.Stratum, p.Case.Deployment, p.Case.Workload.Concurrency, p.Case.Workload.Osl)))
         {
             var byIsl = g.GroupBy(p => p.Case!.Workload.Isl).OrderBy(i => i.Key).ToList();
             if (byIsl.Count < 2)
@@ -304,7 +304,7 @@ public static partial class ServingValidationReport
                 {
                     j.WriteNull("reason");
                     j.WriteString("group", p.Case!.Group);
-                    j.WriteString("deployment", Deployment(p));
+                    j.WriteString("deployment", p.Case!.Deployment);
                     j.WriteNumber("concurrency", p.Case.Workload.Concurrency);
                     j.WriteNumber("measuredOutputTokensPerGpuS", p.MeasuredThroughput);
                     j.WriteNumber("predictedOutputTokensPerGpuS", p.PredictedThroughput);

@@ -90,6 +90,9 @@ public sealed record ServingCase(
         }
     }
 
+    /// <summary>The run the row describes: its group, deployment as read and concurrency.</summary>
+    public string Run => FormattableString.Invariant($"{Group} / {Deployment} / c{Workload.Concurrency}");
+
     /// <summary>
     /// The decode engine's attention TP and the requests in flight per decode GPU: the engine's for an aggregated row,
     /// the decode workers' for a disaggregated one (all requests counted as decoding).
