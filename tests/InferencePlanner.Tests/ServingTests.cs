@@ -346,6 +346,44 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void The_concurrency_cost_table_fits_a_line_to_each_aggregated_deployment_measured_at_three_concurrencies()
+    {
+        var o = Outcome.Value;
+        var costs = ServingValidationReport.ConcurrencyCosts(o.Predictions);
+        Assert.NotEmpty(costs);
+        Assert.All(costs, c => Assert.Matches(@"^(sglang|trtllm|vllm) / TP\d+$", c.Stratum));
+        Assert.All(costs, c => Assert.True(c.Deployments >= 1));
+
+        // Exact predictions give the measured lines: both ratios 1.
+        var exact = ServingValidationReport.ConcurrencyCosts([.. o.Predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.MeasuredTpotMs } : p)]);
+        Assert.Equal(costs.Select(c => (c.Stratum, c.Deployments)), exact.Select(c => (c.Stratum, c.Deployments)));
+        Assert.All(exact, c =>
+        {
+            Assert.Equal(1, c.SlopeRatio, 9);
+            Assert.Equal(1, c.InterceptRatio, 9);
+            Assert.Equal(c.MeasuredUsPerRequest, c.PredictedUsPerRequest, 9);
+        });
+
+        // One deployment's rows on the lines 5 ms + 0.1 ms per request (measured) and 4 ms + 0.2 ms (predicted):
+        // 100 us per request measured, twice that predicted, intercepts 4 / 5.
+        var one = o.Predictions.Where(p => p.Predicted && p.Case!.Mode == ServingMode.Aggregated && p.Case.Workload.Concurrency <= ServingValidationReport.ConcurrencyCostMaxConcurrency)
+            .GroupBy(p => (p.Case!.Stratum, p.Case.Deployment, p.Case.Workload.Isl, p.Case.Workload.Osl))
+            .First(g => g.Select(p => p.Case!.Workload.Concurrency).Distinct().Count() >= ServingValidationReport.ConcurrencyCostMinConcurrencies);
+        var line = one.Select(p => p with { MeasuredTpotMs = 5 + (0.1 * p.Case!.Workload.Concurrency), PredictedTpotMs = 4 + (0.2 * p.Case.Workload.Concurrency) }).ToList();
+        var cost = Assert.Single(ServingValidationReport.ConcurrencyCosts(line));
+        Assert.Equal(1, cost.Deployments);
+        Assert.Equal(100, cost.MeasuredUsPerRequest, 9);
+        Assert.Equal(200, cost.PredictedUsPerRequest, 9);
+        Assert.Equal(2, cost.SlopeRatio, 9);
+        Assert.Equal(0.8, cost.InterceptRatio, 9);
+        Assert.Equal(FormattableString.Invariant($"{one.First().Case!.Framework.Name} / TP{one.First().Case!.DecodeShape.Tp}"), cost.Stratum);
+
+        // Two concurrencies are not a line.
+        var two = one.GroupBy(p => p.Case!.Workload.Concurrency).OrderBy(c => c.Key).Take(2).SelectMany(c => c).ToList();
+        Assert.Empty(ServingValidationReport.ConcurrencyCosts(two));
+    }
+
+    [Fact]
     public void The_decode_shape_table_sorts_every_predicted_row_by_tp_and_requests_per_gpu()
     {
         var o = Outcome.Value;

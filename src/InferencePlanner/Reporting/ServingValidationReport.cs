@@ -250,6 +250,7 @@ public static partial class ServingValidationReport
         var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
+        var requests = ConcurrencyCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Deployments, 0), Cell.Of(c.MeasuredUsPerRequest, 0), Cell.Of(c.PredictedUsPerRequest, 0), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.InterceptRatio, 2)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count - o.Restated} runs predicted ({100 * o.Coverage:F1}%); {o.Restated} rows restate an earlier row's run and are scored once")],
         [
@@ -262,6 +263,9 @@ public static partial class ServingValidationReport
             new Table("serving-prompt-cost", $"TTFT against prompt length: aggregated deployments measured at two or more prompt lengths with the same output length and concurrency (at most {PromptCostMaxConcurrency})",
                 ["stratum", "pairs", "measured ms per 1k prompt tokens", "predicted ms per 1k prompt tokens", "predicted / measured slope", "measured intercept (ms)", "predicted intercept (ms)"], prompts,
                 ["Each pair is one deployment's rows at its shortest and longest prompt; medians over the pairs. The slope is what the prefill costs per token; the intercept, TTFT less the slope's part, what a request costs besides. A slope ratio below 1 with an intercept above the measured one means the prefill is priced too cheap and the calibrated request overhead carries the difference."]),
+            new Table("serving-concurrency-cost", $"TPOT against concurrency: aggregated deployments measured at {ConcurrencyCostMinConcurrencies} or more concurrencies up to {ConcurrencyCostMaxConcurrency}, by framework and attention TP",
+                ["framework / TP", "deployments", "measured us per request in flight", "predicted us per request in flight", "predicted / measured slope", "predicted / measured intercept"], requests,
+                ["Each deployment (model, GPU, ISL/OSL, framework, precisions, layout) gets a least-squares line through its median TPOT at each concurrency; medians over the deployments. The slope is what one more request in flight adds to every request's TPOT: its KV reads, its share of the prompts that share the steps, the host's work per request. A slope ratio that falls as TP grows means the model's per-request cost shrinks with TP faster than the measured one, and tilts the planner towards wide TP."]),
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "with postprocess workers (ms)", "prefill step factor", "all-reduce per doubling (us)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json, the prefill step factor and the all-reduce step (one value each for all) in ServingFramework.CalibratedPrefillStepFactor and GpuLatency.CalibratedAllReduceDoublingUs; a test keeps them equal to this calibration. All-reduce per doubling: what a small all-reduce inside one node adds each time its group doubles beyond two GPUs (" + FormattableString.Invariant($"{Hardware.GpuLatency.DefaultAllReduceUs:0.#}") + " us between two, NCCL issue #1259)."]),
             new Table("serving-error-bands", "Held-out bands: measured over predicted, 10th and 90th percentiles, each GPU held out of the calibration", ["framework", "mode", "decode TP", "rows", "TTFT low", "TTFT high", "TPOT low", "TPOT high"],
@@ -410,6 +414,20 @@ public static partial class ServingValidationReport
                 j.WriteStartObject();
                 j.WriteString("shape", shape);
                 Stats(j, "tpot", tpot);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteStartArray("concurrencyCosts");
+            foreach (var c in ConcurrencyCosts(o.Predictions))
+            {
+                j.WriteStartObject();
+                j.WriteString("stratum", c.Stratum);
+                j.WriteNumber("deployments", c.Deployments);
+                Number(j, "measuredUsPerRequest", c.MeasuredUsPerRequest);
+                Number(j, "predictedUsPerRequest", c.PredictedUsPerRequest);
+                Number(j, "slopeRatio", c.SlopeRatio);
+                Number(j, "interceptRatio", c.InterceptRatio);
                 j.WriteEndObject();
             }
 
