@@ -71,7 +71,7 @@ public sealed class DataFileTests
         Assert.InRange(Hardware.GpuLatency.Default.AllReduceScaleOutUs, 46, 48);
         var h100 = Hardware.GpuCatalog.Resolve("H100-SXM");
         var policy = new Pricing.RooflinePolicy(h100);
-        var small = Units.Bytes.FromBytes(14336);
+        var small = Units.Bytes.FromBytes(128);
         var inside = policy.Price(Work.Operator.Exchange(Work.OperatorKind.AllReduce, small, Units.Bytes.Zero));
         var across = policy.Price(Work.Operator.Exchange(Work.OperatorKind.AllReduce, small, small));
         Assert.Equal(h100.Latency.AllReduceUs, inside.Time.Milliseconds * 1000, 1);
@@ -92,7 +92,7 @@ public sealed class DataFileTests
         Assert.Equal(6, Hardware.GpuLatency.Default.AllReduceUs);
         var h100 = Hardware.GpuCatalog.Resolve("H100-SXM");
         var policy = new Pricing.RooflinePolicy(h100);
-        var small = Units.Bytes.FromBytes(14336);
+        var small = Units.Bytes.FromBytes(128);
         double Us(int ranks) => policy.Price(Work.Operator.Exchange(Work.OperatorKind.AllReduce, small, Units.Bytes.Zero) with { Groups = ranks }).Time.Milliseconds * 1000;
         Assert.Equal(6, Us(2), 1);
         Assert.True(Us(2) < Us(4) && Us(4) < Us(8), $"{Us(2)} {Us(4)} {Us(8)} us");
@@ -106,6 +106,38 @@ public sealed class DataFileTests
              "scaleUpBandwidthGBps": 200, "scaleOutBandwidthGBps": 50, "gpusPerNode": 8, "latencyUs": {"allReduce": 4, "allReduceDoubling": 1}}
             """, "x.json");
         Assert.Equal(4 + 1 * 2, gpu.Latency.ScaleUpAllReduceUs(8), 9);
+    }
+
+    [Fact]
+    public void An_all_reduce_inside_a_node_runs_in_one_shot_below_the_crossover_vllm_measured_and_in_two_above_it()
+    {
+        // vLLM PR #37756, all-reduce tuning on B300 (NVLink 5, as B200): FlashInfer's one-shot kernel beats its two-shot
+        // one up to 2 MB among eight GPUs and 4 MB among four (_FI_ALLREDUCE_ONE_SHOT_MAX_SIZES_MB), and between two GPUs
+        // up to 32 MB.
+        var b200 = Hardware.GpuCatalog.Resolve("B200");
+        var policy = new Pricing.RooflinePolicy(b200);
+        const double hidden = 8192;
+        Pricing.Priced At(int ranks, double megabytes) => policy.Price(Work.DefaultWork.AllReduce(ranks, megabytes * 1e6 / (hidden * 2), hidden));
+        var link = b200.ScaleUpShareGBps;
+        double OneShotUs(int ranks, double megabytes) => b200.Latency.ScaleUpAllReduceUs(ranks) + ((ranks - 1) * megabytes * 1e6 / (link * 1e9) * 1e6);
+        double TwoShotUs(int ranks, double megabytes) => (2 * b200.Latency.ScaleUpAllReduceUs(ranks)) + (2.0 * (ranks - 1) / ranks * megabytes * 1e6 / (b200.AllReduceBusGBps(ranks) * 1e9) * 1e6);
+
+        foreach (var (ranks, published) in new[] { (8, 2.0), (4, 4.0) })
+        {
+            // Below half the published crossover one shot is cheaper, and priced; above twice it two shots are.
+            Assert.Equal(OneShotUs(ranks, published / 2), At(ranks, published / 2).Time.Milliseconds * 1000, 6);
+            Assert.True(OneShotUs(ranks, published / 2) < TwoShotUs(ranks, published / 2));
+            Assert.Equal(TwoShotUs(ranks, published * 2), At(ranks, published * 2).Time.Milliseconds * 1000, 6);
+            Assert.True(TwoShotUs(ranks, published * 2) < OneShotUs(ranks, published * 2));
+        }
+
+        // Between two GPUs one shot moves no more than two shots and starts once: it wins at 32 MB too.
+        Assert.Equal(OneShotUs(2, 32), At(2, 32).Time.Milliseconds * 1000, 6);
+
+        // A decode batch's all-reduce costs each rank (n - 1) x its tokens' hidden states over the link: the cost of a
+        // token grows with TP.
+        double PerToken(int ranks) => (At(ranks, 64 * hidden * 2 / 1e6).Time.Milliseconds - At(ranks, 32 * hidden * 2 / 1e6).Time.Milliseconds) / 32;
+        Assert.True(PerToken(2) < PerToken(4) && PerToken(4) < PerToken(8), $"{PerToken(2)} {PerToken(4)} {PerToken(8)} ms");
     }
 
     [Fact]

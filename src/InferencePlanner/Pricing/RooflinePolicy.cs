@@ -109,7 +109,7 @@ public sealed class RooflinePolicy
         {
             OperatorKind.AllReduce => op.ScaleOutBytes.Value > 0
                 ? Link(op.ScaleUpBytes / _allReduce, op.ScaleOutBytes / _nic, _allReduceScaleOutLatency)
-                : Link(op.ScaleUpBytes / AllReduceBandwidth(op.Groups), Duration.Zero, AllReduceLatency(op.Groups)),
+                : ScaleUpAllReduce(op),
             OperatorKind.Dispatch or OperatorKind.Combine => Exchange(op),
             OperatorKind.Attention => Roof(op.Flops / (Peak(op.Precision) * AttentionComputeShare(op)), op.MemoryBytes / (_memory * (op.GroupedQuery ? _gqaDecodeMemory : _attentionMemory)),
                 Fixed(op, measured: Kernels.Profile is not null)),
@@ -152,6 +152,26 @@ public sealed class RooflinePolicy
         var up = op.ScaleUpBytes / (combine ? _nvlinkCombine : _nvlinkDispatch);
         var outward = op.ScaleOutBytes.Value > 0 ? op.ScaleOutBytes / Bandwidth.FromGBps(Kernels.RdmaGBps(op.Groups, combine)) : Duration.Zero;
         return Link(up, outward, op.ScaleOutBytes.Value > 0 ? _scaleOutLatency : _scaleUpLatency);
+    }
+
+    // An all-reduce inside one scale-up domain, as the serving frameworks' own kernels run it (vLLM's custom all-reduce,
+    // TensorRT-LLM's ONESHOT and TWOSHOT strategies), whichever of two algorithms is the faster:
+    // - one shot: every rank reads the whole message from each of the others and reduces it itself, (n - 1) x the message
+    //   over its link (n/2 x the ring's 2(n - 1)/n bytes the work carries), at the link's share, after one start-up;
+    // - two shots: a reduce-scatter, then an all-gather, the ring's bytes at the bus bandwidth measured for the group
+    //   (NCCL's large-message figure), after two start-ups, one per phase.
+    // One shot wins small messages, two shots large ones. On NVLink 5 the two cross at 1.5 MB among eight GPUs and 4.2 MB
+    // among four; vLLM's tuning on B300 measured the crossover of FlashInfer's one-shot and two-shot kernels at 2 MB and
+    // 4 MB (PR #37756, _FI_ALLREDUCE_ONE_SHOT_MAX_SIZES_MB). Decode messages (tokens x hidden x 2 bytes) sit below it,
+    // so every token in the batch costs each rank (n - 1) x its hidden state over its link: a per-request cost that grows
+    // with TP, as the measured TPOT's does (validate --serving, serving-concurrency-cost).
+    private Priced ScaleUpAllReduce(in Operator op)
+    {
+        var ranks = op.Groups;
+        var startUp = AllReduceLatency(ranks);
+        var oneShot = Link(op.ScaleUpBytes * (ranks / 2) / _allReduce, Duration.Zero, startUp);
+        var twoShots = Link(op.ScaleUpBytes / AllReduceBandwidth(ranks), Duration.Zero, startUp + startUp);
+        return oneShot.Time <= twoShots.Time ? oneShot : twoShots;
     }
 
     // A large all-reduce inside one scale-up domain at the bus bandwidth measured for its group (GpuSpec.AllReduceBusGBps).

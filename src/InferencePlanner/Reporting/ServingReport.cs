@@ -203,9 +203,9 @@ public static class ServingReport
         var d = Hardware.GpuLatency.Default;
         string From(double value, double standard, string source) => value == standard ? source : "the GPU file";
         var large = gpu.AllReduceBus is { } bus
-            ? FormattableString.Invariant($" A large one inside a node reaches the bus bandwidth NCCL measured for its group ({bus}, the GPU file's allReduceBusGBps){(bus.Points[0].Ranks > 2 ? $", groups smaller than listed {gpu.ScaleUpShareGBps:0.#} GB/s" : "")}.")
-            : FormattableString.Invariant($" A large one reaches {gpu.ScaleUpShareGBps:0.#} GB/s of bus bandwidth ({gpu.Efficiency.ScaleUp:0.##} of the link; no measured figure in the GPU file).");
+            ? FormattableString.Invariant($" A large one runs in two shots (reduce-scatter, all-gather; two start-ups) at the bus bandwidth NCCL measured for its group ({bus}, the GPU file's allReduceBusGBps){(bus.Points[0].Ranks > 2 ? $", groups smaller than listed {gpu.ScaleUpShareGBps:0.#} GB/s" : "")}.")
+            : FormattableString.Invariant($" A large one runs in two shots (reduce-scatter, all-gather; two start-ups) at {gpu.ScaleUpShareGBps:0.#} GB/s of bus bandwidth ({gpu.Efficiency.ScaleUp:0.##} of the link; no measured figure in the GPU file).");
         return FormattableString.Invariant(
-            $"A small all-reduce inside one node starts in {l.AllReduceUs:0.#} us between two GPUs ({From(l.AllReduceUs, d.AllReduceUs, "NCCL issue #1259")}) and {l.AllReduceDoublingUs:0.#} us more each time its group doubles ({From(l.AllReduceDoublingUs, d.AllReduceDoublingUs, "calibrated, see validate --serving")}); one across nodes in {l.AllReduceScaleOutUs:0.#} us ({From(l.AllReduceScaleOutUs, d.AllReduceScaleOutUs, "NCCL issue #1244")}).") + large;
+            $"A small all-reduce inside one node runs in one shot, each GPU reading every other's message at {gpu.ScaleUpShareGBps:0.#} GB/s ({gpu.Efficiency.ScaleUp:0.##} of the link), and starts in {l.AllReduceUs:0.#} us between two GPUs ({From(l.AllReduceUs, d.AllReduceUs, "NCCL issue #1259")}) and {l.AllReduceDoublingUs:0.#} us more each time its group doubles ({From(l.AllReduceDoublingUs, d.AllReduceDoublingUs, "calibrated, see validate --serving")}); one across nodes in {l.AllReduceScaleOutUs:0.#} us ({From(l.AllReduceScaleOutUs, d.AllReduceScaleOutUs, "NCCL issue #1244")}).") + large + " Each all-reduce takes the faster of the two.";
     }
 }
