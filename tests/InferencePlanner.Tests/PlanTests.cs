@@ -160,8 +160,10 @@ public sealed class PlanTests
                 if (fresh.Limit == ServingLimit.Prefill)
                 {
                     // Prompts queue for the prefill workers: TTFT is (C - b) / rate with the decode batch b just below C,
-                    // so a difference in b far below the grids' error is magnified C / (C - b) times. The batch agrees.
-                    Assert.Equal(1, cached.Running / fresh.Running, 3);
+                    // so a difference in b far below the grids' error is magnified C / (C - b) times. The batch agrees
+                    // within 0.1%: the grids interpolate linearly across the kink where an all-reduce switches from one
+                    // shot to two (RooflinePolicy), as across any change of bound.
+                    Assert.True(Math.Abs((cached.Running / fresh.Running) - 1) <= 1e-3, FormattableString.Invariant($"running {cached.Running} from the grids, {fresh.Running} afresh"));
                 }
                 else
                 {
