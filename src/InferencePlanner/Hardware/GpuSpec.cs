@@ -52,8 +52,7 @@ public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleO
     /// <see cref="AllReduceDoublingUs"/> as the serving calibration chooses it, jointly with the prefill step factor, on a
     /// grid of 0 to 9 us in steps of 3 (see validate --serving): no published table gives a small all-reduce's latency
     /// against the GPUs of one node (NCCL issue #1259 asks why it grows, and reports 2 GPUs only). At 3 us per doubling
-    /// eight GPUs take 12 us to start a one-shot all-reduce and twice that for a two-shot one (RooflinePolicy); vLLM
-    /// measured its one-stage kernel at 7 to 9 us for 16 to 256 KiB on B300 (PR #37756).
+    /// eight GPUs take 12 us to start a one-shot all-reduce and twice that for a two-shot one (RooflinePolicy).
     /// </summary>
     public const double CalibratedAllReduceDoublingUs = 3;
 

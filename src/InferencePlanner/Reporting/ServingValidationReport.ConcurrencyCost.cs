@@ -62,21 +62,4 @@ public static partial class ServingValidationReport
                 ErrorStats.Median(g.Where(l => l.Measured.Intercept > 0).Select(l => l.Predicted.Intercept / l.Measured.Intercept).DefaultIfEmpty(double.NaN)))),
         ];
     }
-
-    /// <summary>A straight line: TPOT in ms against requests in flight.</summary>
-    private readonly record struct Line(double Slope, double Intercept);
-
-    // The least-squares line through the points (x, y); x holds at least two distinct values.
-    private static Line Fit(double[] x, double[] y)
-    {
-        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0;
-        for (var i = 0; i < x.Length; i++)
-        {
-            sxy += (x[i] - mx) * (y[i] - my);
-            sxx += (x[i] - mx) * (x[i] - mx);
-        }
-
-        var slope = sxy / sxx;
-        return new Line(slope, my - (slope * mx));
-    }
 }

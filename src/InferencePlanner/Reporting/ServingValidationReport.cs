@@ -91,6 +91,23 @@ public static partial class ServingValidationReport
         return i + 1 < values.Length ? values[i] + ((x - i) * (values[i + 1] - values[i])) : values[i];
     }
 
+    /// <summary>A straight line: a time in ms against what it grows with (prompt tokens, requests in flight).</summary>
+    private readonly record struct Line(double Slope, double Intercept);
+
+    // The least-squares line through the points (x, y); x holds at least two distinct values.
+    private static Line Fit(double[] x, double[] y)
+    {
+        double mx = x.Average(), my = y.Average(), sxy = 0, sxx = 0;
+        for (var i = 0; i < x.Length; i++)
+        {
+            sxy += (x[i] - mx) * (y[i] - my);
+            sxx += (x[i] - mx) * (x[i] - mx);
+        }
+
+        var slope = sxy / sxx;
+        return new Line(slope, my - (slope * mx));
+    }
+
     /// <summary>Most requests in flight at which <see cref="PromptCosts"/> reads a deployment's TTFT against its prompt length.</summary>
     public const int PromptCostMaxConcurrency = 8;
 
@@ -123,10 +140,10 @@ public static partial class ServingValidationReport
                 continue;
             }
 
-            double lo = byIsl[0].Key, hi = byIsl[^1].Key;
-            var (measured, measuredIntercept) = Line(lo, hi, ErrorStats.Median(byIsl[0].Select(p => p.MeasuredTtftMs!.Value)), ErrorStats.Median(byIsl[^1].Select(p => p.MeasuredTtftMs!.Value)));
-            var (predicted, predictedIntercept) = Line(lo, hi, ErrorStats.Median(byIsl[0].Select(p => p.PredictedTtftMs!.Value)), ErrorStats.Median(byIsl[^1].Select(p => p.PredictedTtftMs!.Value)));
-            pairs.Add((g.Key.Stratum, measured, predicted, measuredIntercept, predictedIntercept));
+            double[] isl = [byIsl[0].Key, byIsl[^1].Key];
+            var measured = Fit(isl, [ErrorStats.Median(byIsl[0].Select(p => p.MeasuredTtftMs!.Value)), ErrorStats.Median(byIsl[^1].Select(p => p.MeasuredTtftMs!.Value))]);
+            var predicted = Fit(isl, [ErrorStats.Median(byIsl[0].Select(p => p.PredictedTtftMs!.Value)), ErrorStats.Median(byIsl[^1].Select(p => p.PredictedTtftMs!.Value))]);
+            pairs.Add((g.Key.Stratum, measured.Slope * 1000, predicted.Slope * 1000, measured.Intercept, predicted.Intercept));
         }
 
         return
@@ -140,13 +157,6 @@ public static partial class ServingValidationReport
                 ErrorStats.Median(g.Select(p => p.MeasuredIntercept)),
                 ErrorStats.Median(g.Select(p => p.PredictedIntercept)))),
         ];
-
-        // Slope in ms per 1,000 tokens and intercept of the line through two TTFTs.
-        static (double Slope, double Intercept) Line(double lo, double hi, double atLo, double atHi)
-        {
-            var slope = (atHi - atLo) / (hi - lo);
-            return (slope * 1000, atLo - slope * lo);
-        }
     }
 
     // Upper ends of the bands of requests in flight per decode GPU that ByDecodeShape groups rows by.
