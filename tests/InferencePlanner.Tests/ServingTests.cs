@@ -874,6 +874,28 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_recipe_reads_only_rows_measured_after_it_existed()
+    {
+        // InferenceX added dsr1-fp8-h200-trt-mtp (TP8 EP8 with MTP, concurrency 4 to 64) in its pull request #392, not
+        // yet in its perf-changelog.yaml when #395 was opened on 2026-01-07; dsr1-fp8-h200-trt runs the same engine
+        // without MTP on the same image. A row of that engine measured 2025-12-15 can only be the plain run; one measured
+        // 2026-01-14 may be either, and is read as both.
+        bool Tp8Ep8At4(ServingMeasurement r) => r["mode"] == "agg" && r["backend"] == "trtllm" && r["system"] == "h200_sxm"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 4;
+        var december = ServingMeasurement.Bundled.First(r => Tp8Ep8At4(r) && r["silicon_data_source"].Contains("measured=2025-12-15", StringComparison.Ordinal));
+        var january = ServingMeasurement.Bundled.First(r => Tp8Ep8At4(r) && r["silicon_data_source"].Contains("measured=2026-01-14", StringComparison.Ordinal));
+        var (before, _) = ServingCase.Read(december, FrameworkCatalog.Find);
+        var (after, _) = ServingCase.Read(january, FrameworkCatalog.Find);
+        Assert.Equal(new EngineLayout(8, 1, 1, 8), before!.Engine);
+        Assert.Equal(before.Engine, after!.Engine);
+        Assert.Equal(0, before.MtpDrafts);
+        Assert.Empty(before.Alternatives);
+        Assert.Equal([0, 3], new[] { after }.Concat(after.Alternatives).Select(x => x.MtpDrafts).Order());
+        Assert.Equal(new DateOnly(2025, 12, 15), BenchmarkRecipes.MeasuredOn(december["silicon_data_source"]));
+        Assert.Null(BenchmarkRecipes.MeasuredOn("source_file=x.csv; image=i"));
+    }
+
+    [Fact]
     public void Validate_serving_scores_a_csv_row_by_row_with_reasons()
     {
         var header = string.Join(',', ServingMeasurement.RequiredColumns);

@@ -39,7 +39,11 @@ public static partial class BenchmarkRecipes
         public int? PrefillMaxBatch { get; init; }
     }
 
-    internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes);
+    internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes)
+    {
+        /// <summary>The first day the run can have measured anything: its recipes entered the benchmark's configuration no earlier (null: not stated).</summary>
+        public DateOnly? NotBefore { get; init; }
+    }
 
     private static readonly Lazy<IReadOnlyList<Run>> Runs = new(() =>
         [.. EmbeddedData.Under("serving-benchmark-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
@@ -61,6 +65,14 @@ public static partial class BenchmarkRecipes
                     var m => throw new InputException($"{origin}: run {Text("key")}: mode '{m}' is neither agg nor disagg"),
                 };
                 var (withDp, without) = r.TryGetProperty("mtpDrafts", out var d) ? (d.GetProperty("dpAttention").GetInt32(), d.GetProperty("otherwise").GetInt32()) : (0, 0);
+                DateOnly? notBefore = null;
+                if (r.TryGetProperty("notBefore", out var nb))
+                {
+                    notBefore = DateOnly.TryParseExact(nb.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
+                        ? day
+                        : throw new InputException($"{origin}: run {Text("key")}: notBefore '{nb}' is not a date written yyyy-MM-dd");
+                }
+
                 foreach (var sl in r.GetProperty("seqLens").EnumerateArray())
                 {
                     var recipes = sl.GetProperty("recipes").EnumerateArray().Select(x => new Recipe(
@@ -86,7 +98,7 @@ public static partial class BenchmarkRecipes
                         Check(x, disaggregated, origin, Text("key"));
                     }
 
-                    runs.Add(new Run(disaggregated, Text("model"), Text("gpu"), Text("precision"), Text("framework"), Text("image"), withDp, without, sl.GetProperty("isl").GetInt32(), sl.GetProperty("osl").GetInt32(), recipes));
+                    runs.Add(new Run(disaggregated, Text("model"), Text("gpu"), Text("precision"), Text("framework"), Text("image"), withDp, without, sl.GetProperty("isl").GetInt32(), sl.GetProperty("osl").GetInt32(), recipes) { NotBefore = notBefore });
                 }
             }
 
@@ -225,10 +237,12 @@ public static partial class BenchmarkRecipes
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(framework);
         var image = ImageOf(row["silicon_data_source"]);
+        var measured = MeasuredOn(row["silicon_data_source"]);
         return Runs.Value
             .Where(run => run.Disaggregated == disaggregated && SameArchitecture(run.Model, model) && string.Equals(run.Gpu, gpu.Name, StringComparison.OrdinalIgnoreCase)
                 && run.Framework == framework.Name && run.Precision == row["precision"] && run.Isl == row.Whole("isl") && run.Osl == row.Whole("osl")
-                && (image is null || Normal(run.Image) == image))
+                && (image is null || Normal(run.Image) == image)
+                && (run.NotBefore is null || measured is null || measured >= run.NotBefore))
             .SelectMany(run => run.Recipes.Select(r => (run, r)));
     }
 
@@ -276,10 +290,20 @@ public static partial class BenchmarkRecipes
         return last is null ? null : Normal(last);
     }
 
+    /// <summary>The day a row's source says it was measured (measured=yyyy-MM-dd..., the rest of the time ignored), or null.</summary>
+    internal static DateOnly? MeasuredOn(string source)
+    {
+        var m = MeasuredInSource().Match(source);
+        return m.Success && DateOnly.TryParseExact(m.Groups[1].Value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
+    }
+
     private static string Normal(string image) => image.Trim().Replace("nvcr.io#", "nvcr.io/", StringComparison.Ordinal);
 
     [GeneratedRegex(@"_mtp(\d+)")]
     private static partial Regex MtpInName();
+
+    [GeneratedRegex(@"measured=(\d{4}-\d{2}-\d{2})")]
+    private static partial Regex MeasuredInSource();
 
     [GeneratedRegex(@"image=([^;]+)")]
     private static partial Regex ImageInSource();
