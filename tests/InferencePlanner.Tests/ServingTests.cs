@@ -892,6 +892,15 @@ public sealed class ServingTests
         Assert.Empty(before.Alternatives);
         Assert.Equal([0, 3], new[] { after }.Concat(after.Alternatives).Select(x => x.MtpDrafts).Order());
         Assert.Equal(new DateOnly(2025, 12, 15), BenchmarkRecipes.MeasuredOn(december["silicon_data_source"]));
+
+        // dsr1-fp8-b200-dynamo-sglang-mtp came with pull request #667, opened 2026-02-09, on the image of the run without
+        // MTP: a disaggregated SGLang row measured on 2026-02-07 is read without drafts, one measured in March as either.
+        bool SglangB200At4(ServingMeasurement r) => r["mode"] == "disagg" && r["backend"] == "sglang" && r["system"] == "b200_sxm" && r["precision"] == "fp8"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 4;
+        var february = ServingCase.Read(ServingMeasurement.Bundled.First(r => SglangB200At4(r) && r["silicon_data_source"].Contains("measured=2026-02-07", StringComparison.Ordinal)), FrameworkCatalog.Find).Case!;
+        var march = ServingCase.Read(ServingMeasurement.Bundled.First(r => SglangB200At4(r) && r["silicon_data_source"].Contains("measured=2026-03-18", StringComparison.Ordinal)), FrameworkCatalog.Find).Case!;
+        Assert.All(new[] { february }.Concat(february.Alternatives), x => Assert.Equal(0, x.MtpDrafts));
+        Assert.Contains(new[] { march }.Concat(march.Alternatives), x => x.MtpDrafts > 0);
         Assert.Null(BenchmarkRecipes.MeasuredOn("source_file=x.csv; image=i"));
     }
 
