@@ -166,8 +166,9 @@ public static partial class BenchmarkRecipes
 
     /// <summary>
     /// The recipes a disaggregated row matches: same model, GPU, precision, framework, serving image (where the row names
-    /// one) and ISL/OSL, run at the row's concurrency; failing that, at the row's concurrency over the recipe's decode
-    /// workers (some runs report the whole deployment's concurrency where the recipe lists it per decode worker).
+    /// one) and ISL/OSL, measured no earlier than the run existed, run at the row's concurrency; failing that, at the
+    /// row's concurrency over the recipe's decode workers (some runs report the whole deployment's concurrency where the
+    /// recipe lists it per decode worker).
     /// Recipes that read alike count once. Empty when none matches.
     /// </summary>
     public static IReadOnlyList<Reading> Disaggregated(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, int concurrency)
@@ -179,9 +180,9 @@ public static partial class BenchmarkRecipes
 
     /// <summary>
     /// The recipes that ran a disaggregated row which states its deployment: same model, GPU, precision, framework,
-    /// serving image (where the row names one) and ISL/OSL, the row's workers and engines, and the row's concurrency
-    /// among the recipe's. They give what the row leaves out: the decode workers' batch cap, the prefill workers' cap
-    /// and budget, and the MTP drafts. Recipes that read alike count once. Empty when none matches.
+    /// serving image (where the row names one) and ISL/OSL, measured no earlier than the run existed, the row's workers
+    /// and engines, and the row's concurrency among the recipe's. They give what the row leaves out: the decode workers'
+    /// batch cap, the prefill workers' cap and budget, and the MTP drafts. Recipes that read alike count once. Empty when none matches.
     /// </summary>
     public static IReadOnlyList<Reading> Stated(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, int concurrency, DisaggregatedLayout stated)
     {
@@ -214,9 +215,10 @@ public static partial class BenchmarkRecipes
     }
 
     /// <summary>
-    /// The MTP draft counts of the aggregated recipes a row matches: same model (or architecture), GPU, precision, framework, image (where
-    /// the row names one), ISL/OSL and engine (TP, and EP and DP attention where the recipe states them), with the row's
-    /// concurrency in the recipe's range. Each count once; empty when none matches.
+    /// The MTP draft counts of the aggregated recipes a row matches: same model (or architecture), GPU, precision,
+    /// framework, image (where the row names one) and ISL/OSL, measured no earlier than the run existed, and engine (TP,
+    /// and EP and DP attention where the recipe states them), with the row's concurrency in the recipe's range. Each count
+    /// once; empty when none matches.
     /// </summary>
     public static IReadOnlyList<int> AggregatedDrafts(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, EngineLayout engine, int concurrency)
     {
