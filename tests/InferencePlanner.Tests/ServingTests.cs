@@ -384,6 +384,20 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void The_summary_scores_the_rows_several_recipes_could_have_run_apart()
+    {
+        // A row several recipes fit is priced as each reading and scored at their geometric mean; the summary gives
+        // those rows a line of their own, and the JSON their count.
+        var o = Outcome.Value;
+        var several = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes)).ToList();
+        Assert.NotEmpty(several);
+        Assert.All(several, p => Assert.NotEmpty(p.Case!.Alternatives));
+        var summary = ServingValidationReport.Document(o, "bundled").Tables.Single(t => t.Key == "serving-summary");
+        var line = Assert.Single(summary.Rows, r => r[0].Text is { } label && label.Contains("several recipes", StringComparison.Ordinal));
+        Assert.Equal(several.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), line[1].Rounded());
+    }
+
+    [Fact]
     public void The_decode_shape_table_sorts_every_predicted_row_by_tp_and_requests_per_gpu()
     {
         var o = Outcome.Value;

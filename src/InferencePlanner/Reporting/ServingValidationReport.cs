@@ -242,6 +242,14 @@ public static partial class ServingValidationReport
             summary.Add(Row("  of them, disaggregated rows read with sized worker counts", ErrorStats.Of([.. sized.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. sized.Select(p => p.TtftErrorPercent)])));
         }
 
+        // Rows that more than one of the benchmark's recipes could have measured (with MTP and without on one image, or
+        // two worker counts), priced at the geometric mean of the readings: nothing in the row's columns tells which ran.
+        var several = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes)).ToList();
+        if (several.Count > 0)
+        {
+            summary.Add(Row("  of all rows, those several recipes could have run", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
+        }
+
         var strata = o.Predicted.GroupBy(p => p.Case!.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal)
             .Select(g => Row(g.Key, ErrorStats.Of([.. g.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. g.Select(p => p.TtftErrorPercent)]))).ToList();
         var reasons = o.Predictions.Where(p => !p.Predicted).GroupBy(p => Shorten(p.Reason ?? "")).OrderByDescending(g => g.Count())
@@ -266,7 +274,8 @@ public static partial class ServingValidationReport
         [
             new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
                 ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows.",
-                    "The last rows split the first: disaggregated rows that give no worker counts are read by the benchmark's recipes, or with sized ones (see data/measurements/serving/README.md), and are left out of the calibration."]),
+                    "The last rows split the first: disaggregated rows that give no worker counts are read by the benchmark's recipes, or with sized ones (see data/measurements/serving/README.md), and are left out of the calibration.",
+                    "Several recipes could have run a row when more than one of the benchmark's recipes fits it (with MTP and without on one image, or two worker counts) and existed on the day it was measured: the row is priced as each and scored at the geometric mean of the predictions; nothing in its columns tells which ran."]),
             new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
             new Table("serving-decode-shape", "TPOT by the decode engine's attention TP and requests in flight per decode GPU", ["decode shape", .. columns[1..6]], shapes,
                 ["Disaggregated rows count every request as decoding on the decode workers. A bias that changes with TP tilts a planner's choice of layout towards the TPs predicted too fast."]),
@@ -335,6 +344,7 @@ public static partial class ServingValidationReport
             j.WriteNumber("rowsGiven", o.Predictions.Count);
             j.WriteNumber("rowsPredicted", o.Predicted.Count);
             j.WriteNumber("rowsRestated", o.Restated);
+            j.WriteNumber("rowsSeveralRecipesCouldHaveRun", o.Predicted.Count(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes)));
             Stats(j, "tpot", o.Tpot);
             Stats(j, "ttft", o.Ttft);
             Stats(j, "tpotGpuHeldOut", o.TpotGpuHeldOut);
