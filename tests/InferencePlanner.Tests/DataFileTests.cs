@@ -16,6 +16,8 @@ public sealed class DataFileTests
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gqaDecode": {"measuredOn": "NoSuchGpu", "memoryGBps": 3000}}""")]
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gqaDecode": {"memoryGBps": -5}}""")]
     [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gqaDecode": {"source": "s"}}""")]
+    [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gemmBf16": {"points": [{"m": 64, "n": 1, "k": 1}]}}""")]
+    [InlineData("""{"name": "x", "source": "s", "measuredOn": "H800", "gemmBf16": {"measuredOn": "NoSuchGpu", "points": [{"m": 64, "n": 1, "k": 1, "tflops": 10}]}}""")]
     public void A_broken_kernel_profile_is_an_input_error(string json)
     {
         var e = Assert.Throws<InputException>(() => KernelProfile.Parse(json, "my-kernels.json", n => Hardware.GpuCatalog.Resolve(n)));
@@ -139,6 +141,30 @@ public sealed class DataFileTests
         // token grows with TP.
         double PerToken(int ranks) => (At(ranks, 64 * hidden * 2 / 1e6).Time.Milliseconds - At(ranks, 32 * hidden * 2 / 1e6).Time.Milliseconds) / 32;
         Assert.True(PerToken(2) < PerToken(4) && PerToken(4) < PerToken(8), $"{PerToken(2)} {PerToken(4)} {PerToken(8)} ms");
+    }
+
+    [Fact]
+    public void A_bf16_gemm_is_priced_from_the_bf16_measurements_where_a_profile_has_them()
+    {
+        // vLLM PR #23280 on H100 SXM (torch-bf16 column): N=2112 K=7168 at M=4096 716 TFLOPS, 0.72 of the BF16 peak, and
+        // at M=1 3.06 TFLOPS, about 0.9 of the time to stream the BF16 weights. DeepGEMM's FP8 kernel reaches 1,009 TFLOPS
+        // at the same shape on H800, 0.51 of the FP8 peak: a BF16 GEMM priced at the FP8 table's share would be too slow.
+        var h100 = Hardware.GpuCatalog.Resolve("H100-SXM");
+        var kernels = new KernelModel(h100);
+        Assert.Equal(715.8 / 989.5, kernels.GemmShare(GemmTable.Dense, 4096, 2112, 7168, bf16: true)!.Value, 3);
+        Assert.Equal(1009 / 1979.0, kernels.GemmShare(GemmTable.Dense, 4096, 2112, 7168)!.Value, 3);
+        var streaming = 2.0 * ((7168 * 2112) + 7168 + 2112) / 3350e9;
+        Assert.InRange(streaming / (2.0 * 2112 * 7168 / 3.06e12), 0.88, 0.94);
+        Assert.Equal(streaming / (2.0 * 2112 * 7168 / 3.06e12), kernels.GemmShare(GemmTable.Dense, 1, 2112, 7168, bf16: true)!.Value, 6);
+
+        // The experts' grouped GEMMs and the FP8 GEMMs keep their own tables; a profile without BF16 points prices BF16
+        // at the FP8 table's shares.
+        Assert.Equal(kernels.GemmShare(GemmTable.Masked, 64, 4096, 7168), kernels.GemmShare(GemmTable.Masked, 64, 4096, 7168, bf16: true));
+        var fp8Only = KernelProfile.Parse("""
+            {"name": "x", "source": "s", "measuredOn": "H800", "gemmFp8": {"points": [{"m": 4096, "n": 2112, "k": 7168, "tflops": 1009}]}}
+            """, "x.json", n => Hardware.GpuCatalog.Resolve(n));
+        var plain = new KernelModel(h100, fp8Only);
+        Assert.Equal(plain.GemmShare(GemmTable.Dense, 4096, 2112, 7168), plain.GemmShare(GemmTable.Dense, 4096, 2112, 7168, bf16: true));
     }
 
     [Fact]

@@ -59,13 +59,13 @@ public sealed class KernelModel
     private readonly (double X, double Value)[] _prefillAttention;
 
     // GEMM measurements with their shapes in log2, for the interpolation.
-    private readonly (double LogM, double LogN, double LogK, double M, double Share)[] _dense, _contiguous, _masked;
+    private readonly (double LogM, double LogN, double LogK, double M, double Share)[] _dense, _contiguous, _masked, _denseBf16;
 
     // log2 of the rows of the smallest GEMM tile.
     private const double TileLogM = 6;
 
     // The least log2 M each table prices at: its smallest measured M, up to one tile (see Floor).
-    private readonly double _denseFloor, _contiguousFloor, _maskedFloor;
+    private readonly double _denseFloor, _contiguousFloor, _maskedFloor, _denseBf16Floor;
 
     /// <summary>Kernel efficiencies of <paramref name="gpu"/> at one end of the band.</summary>
     public KernelModel(GpuSpec gpu, Band band = Band.Mid)
@@ -90,7 +90,9 @@ public sealed class KernelModel
         _dense = Logs(Profile?.Dense ?? []);
         _contiguous = Profile is { Contiguous.Count: > 0 } ? Logs(Profile.Contiguous) : _dense;
         _masked = Profile is { Masked.Count: > 0 } ? Logs(Profile.Masked) : _dense;
+        _denseBf16 = Logs(Profile?.DenseBf16 ?? []);
         _denseFloor = Floor(_dense);
+        _denseBf16Floor = Floor(_denseBf16);
         _contiguousFloor = Floor(_contiguous);
         _maskedFloor = Floor(_masked);
     }
@@ -124,10 +126,14 @@ public sealed class KernelModel
         _ => share,
     };
 
-    /// <summary>Share of the GEMM roofline (peaks) a GEMM of this shape reaches; null when there is no data.</summary>
-    public double? GemmShare(GemmTable table, double m, double n, double k)
+    /// <summary>
+    /// Share of the GEMM roofline (peaks) a GEMM of this shape reaches; null when there is no data. A dense BF16 GEMM
+    /// (<paramref name="bf16"/>) takes the profile's BF16 measurements where it has them.
+    /// </summary>
+    public double? GemmShare(GemmTable table, double m, double n, double k, bool bf16 = false)
     {
-        var points = table switch
+        var ownBf16 = bf16 && table == GemmTable.Dense && _denseBf16.Length > 0;
+        var points = ownBf16 ? _denseBf16 : table switch
         {
             GemmTable.Dense => _dense,
             GemmTable.Contiguous => _contiguous,
@@ -139,7 +145,7 @@ public sealed class KernelModel
         }
 
         double lm = Math.Log2(m), ln = Math.Log2(n), lk = Math.Log2(k);
-        lm = Math.Max(lm, table switch
+        lm = Math.Max(lm, ownBf16 ? _denseBf16Floor : table switch
         {
             GemmTable.Dense => _denseFloor,
             GemmTable.Contiguous => _contiguousFloor,

@@ -44,6 +44,12 @@ public sealed record KernelProfile
     /// <summary>Dense FP8 GEMMs.</summary>
     public IReadOnlyList<GemmPoint> Dense { get; init; } = [];
 
+    /// <summary>
+    /// Dense BF16 GEMMs, as shares of the BF16 roofline of the GPU they were measured on; empty where the profile has
+    /// none (BF16 GEMMs then take the FP8 table's shares).
+    /// </summary>
+    public IReadOnlyList<GemmPoint> DenseBf16 { get; init; } = [];
+
     /// <summary>Grouped GEMMs, contiguous layout (prefill experts).</summary>
     public IReadOnlyList<GemmPoint> Contiguous { get; init; } = [];
 
@@ -92,9 +98,11 @@ public sealed record KernelProfile
     // The keys a kernel file may hold at each level (data/kernels/README.md).
     private static readonly Dictionary<string, string[]> Keys = new(StringComparer.Ordinal)
     {
-        [""] = ["name", "measuredOn", "appliesTo", "source", "notes", "gemmFp8", "groupedContiguous", "groupedMasked", "mlaDecode", "gqaDecode", "prefillAttention", "allToAllNormal", "allToAllLowLatency"],
+        [""] = ["name", "measuredOn", "appliesTo", "source", "notes", "gemmFp8", "gemmBf16", "groupedContiguous", "groupedMasked", "mlaDecode", "gqaDecode", "prefillAttention", "allToAllNormal", "allToAllLowLatency"],
         ["gemmFp8"] = ["source", "notes", "points"],
         ["gemmFp8.points[]"] = ["m", "n", "k", "tflops", "groups"],
+        ["gemmBf16"] = ["source", "notes", "measuredOn", "points"],
+        ["gemmBf16.points[]"] = ["m", "n", "k", "tflops"],
         ["groupedContiguous"] = ["source", "notes", "points"],
         ["groupedContiguous.points[]"] = ["m", "n", "k", "tflops", "groups"],
         ["groupedMasked"] = ["source", "notes", "points"],
@@ -185,6 +193,17 @@ public sealed record KernelProfile
             }
         }
 
+        IReadOnlyList<GemmPoint> bf16 = [];
+        if (root.TryGetProperty("gemmBf16", out var b16))
+        {
+            var on = MeasuredOn(b16, "gemmBf16");
+            bf16 = [.. b16.GetProperty("points").EnumerateArray().Select(p =>
+            {
+                var (m, n, k, tflops) = (Positive(p, "m", origin), Positive(p, "n", origin), Positive(p, "k", origin), Positive(p, "tflops", origin));
+                return new GemmPoint(1, m, n, k, GemmRoofline.ShareBf16(on, m, n, k, tflops));
+            })];
+        }
+
         double? gqaShare = null;
         if (root.TryGetProperty("gqaDecode", out var gqa))
         {
@@ -229,6 +248,7 @@ public sealed record KernelProfile
             MeasuredOn = gpu,
             AppliesTo = f.OptionalTextArray("appliesTo") ?? [],
             Dense = Gemms("gemmFp8"),
+            DenseBf16 = bf16,
             Contiguous = Gemms("groupedContiguous"),
             Masked = Gemms("groupedMasked"),
             AttentionMemoryShare = memShare,
@@ -275,4 +295,16 @@ public static class GemmRoofline
     /// <summary>Share of the roofline a measurement reached: time at the peaks over measured time.</summary>
     public static double Share(GpuSpec gpu, double groups, double m, double n, double k, double tflops) =>
         PeakSeconds(gpu, groups, m, n, k) / (Flops(groups, m, n, k) / (tflops * 1e12));
+
+    /// <summary>
+    /// Share of the BF16 roofline a dense BF16 GEMM reached: time at the GPU's BF16 and HBM peaks (BF16 inputs, weights
+    /// and output) over the measured time.
+    /// </summary>
+    public static double ShareBf16(GpuSpec gpu, double m, double n, double k, double tflops)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        var flops = Flops(1, m, n, k);
+        var peak = Math.Max(flops / (gpu.Fp16Tflops * 1e12), 2 * ((m * k) + (n * k) + (m * n)) / (gpu.MemoryBandwidthGBps * 1e9));
+        return peak / (flops / (tflops * 1e12));
+    }
 }

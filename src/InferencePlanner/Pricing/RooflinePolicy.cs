@@ -126,7 +126,7 @@ public sealed class RooflinePolicy
     // FP4 units, INT4) are dequantised on the SMs first, which caps its compute share (KernelModel.WeightOnlyComputeShare).
     private Priced Gemm(in Operator op)
     {
-        var measured = Kernels.GemmShare(op.Table, op.M, op.N, op.K);
+        var measured = Kernels.GemmShare(op.Table, op.M, op.N, op.K, bf16: op.Precision == Precision.Bf16);
         var share = measured ?? _gemmShare;
         var computeShare = _gpu.WeightOnly(op.Precision) ? Math.Min(share, _weightOnlyShare) : share;
         return Roof(op.Flops / Peak(op.Precision) / computeShare, op.MemoryBytes / _memory / share, Fixed(op, measured: measured is not null));
