@@ -34,6 +34,8 @@ public sealed class DataFileTests
     [InlineData("""{"runs": [{"key": "k", "mode": "agg", "model": "m", "gpu": "H200", "precision": "fp8", "framework": "sglang", "image": "i", "seqLens": [{"isl": 1, "osl": 2, "recipes": [{"spec": "none", "conc": [4, 64], "engine": {"tp": 8, "ep": null, "dpAttention": null}, "decodeMaxBatch": 8}]}]}]}""")]
     [InlineData("""{"runs": [{"key": "k", "mode": "disagg", "model": "m", "gpu": "H200", "precision": "fp8", "framework": "trtllm", "image": "i", "seqLens": [{"isl": 1, "osl": 2, "recipes": [{"spec": "none", "conc": [4], "prefill": {"workers": 1, "tp": 8, "ep": 8, "dpAttention": true}, "decode": {"workers": 1, "tp": 8, "ep": 8, "dpAttention": true}, "decodeMaxBatch": 0}]}]}]}""")]
     [InlineData("""{"runs": [{"key": "k", "mode": "agg", "model": "m", "gpu": "H200", "precision": "fp8", "framework": "sglang", "image": "i", "notBefore": "7 Jan 2026", "seqLens": []}]}""")]
+    [InlineData("""{"sweeps": [{"day": "14 Jan 2026", "keys": ["k"]}], "runs": []}""")]
+    [InlineData("""{"sweeps": [{"day": "2026-01-14", "keys": []}], "runs": []}""")]
     public void A_broken_benchmark_recipe_file_is_an_input_error(string json)
     {
         var e = Assert.Throws<InputException>(() => BenchmarkRecipes.Parse(json, "my-recipes.json"));

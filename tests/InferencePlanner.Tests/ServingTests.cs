@@ -892,8 +892,9 @@ public sealed class ServingTests
     {
         // InferenceX added dsr1-fp8-h200-trt-mtp (TP8 EP8 with MTP, concurrency 4 to 64) in its pull request #392, not
         // yet in its perf-changelog.yaml when #395 was opened on 2026-01-07; dsr1-fp8-h200-trt runs the same engine
-        // without MTP on the same image. A row of that engine measured 2025-12-15 can only be the plain run; one measured
-        // 2026-01-14 may be either, and is read as both.
+        // without MTP on the same image. A row of that engine measured 2025-12-15 can only be the plain run. On 2026-01-14
+        // the benchmark swept only the runs #392's changelog entry names (sweeps run the keys of the entry merged), so a
+        // row of that day is the MTP run.
         bool Tp8Ep8At4(ServingMeasurement r) => r["mode"] == "agg" && r["backend"] == "trtllm" && r["system"] == "h200_sxm"
             && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 4;
         var december = ServingMeasurement.Bundled.First(r => Tp8Ep8At4(r) && r["silicon_data_source"].Contains("measured=2025-12-15", StringComparison.Ordinal));
@@ -904,8 +905,18 @@ public sealed class ServingTests
         Assert.Equal(before.Engine, after!.Engine);
         Assert.Equal(0, before.MtpDrafts);
         Assert.Empty(before.Alternatives);
-        Assert.Equal([0, 3], new[] { after }.Concat(after.Alternatives).Select(x => x.MtpDrafts).Order());
+        Assert.Equal(3, after.MtpDrafts);
+        Assert.Empty(after.Alternatives);
         Assert.Equal(new DateOnly(2025, 12, 15), BenchmarkRecipes.MeasuredOn(december["silicon_data_source"]));
+
+        // That day's B200 rows ran on release:1.1.0rc2.post2, the image the MTP runs had before pull requests #632 and
+        // #642 moved them to rc6.post3: they are read by the earlier version of the run, with its drafts (TP4 EP4: 3).
+        var b200 = ServingMeasurement.Bundled.First(r => r["mode"] == "agg" && r["backend"] == "trtllm" && r["system"] == "b200_sxm" && r["precision"] == "fp4"
+            && r["isl"] == "1024" && r["osl"] == "1024" && r.Concurrency == 16 && r["tp_size"] == "4" && r["moe_ep_size"] == "4"
+            && r["silicon_data_source"].Contains("measured=2026-01-14", StringComparison.Ordinal));
+        var read = ServingCase.Read(b200, FrameworkCatalog.Find).Case!;
+        Assert.Equal(3, read.MtpDrafts);
+        Assert.Empty(read.Alternatives);
 
         // dsr1-fp8-b200-dynamo-sglang-mtp came with pull request #667, opened 2026-02-09, on the image of the run without
         // MTP: a disaggregated SGLang row measured on 2026-02-07 is read without drafts, one measured in March as either.

@@ -41,19 +41,54 @@ public static partial class BenchmarkRecipes
 
     internal sealed record Run(bool Disaggregated, string Model, string Gpu, string Precision, string Framework, string Image, int DraftsWithDp, int DraftsWithout, int Isl, int Osl, Recipe[] Recipes)
     {
+        /// <summary>The run's key in the benchmark's configuration (one key may have several versions).</summary>
+        public string Key { get; init; } = "";
+
         /// <summary>The first day the run can have measured anything: its recipes entered the benchmark's configuration no earlier (null: not stated).</summary>
         public DateOnly? NotBefore { get; init; }
     }
 
-    private static readonly Lazy<IReadOnlyList<Run>> Runs = new(() =>
-        [.. EmbeddedData.Under("serving-benchmark-recipes/").SelectMany(f => Parse(f.Text, "built-in " + f.Name))]);
+    /// <summary>The recipes file read: its runs, and the days on which the benchmark swept only some of them.</summary>
+    internal sealed record RecipeFile(List<Run> Runs, Dictionary<DateOnly, HashSet<string>> Sweeps);
 
-    /// <summary>Reads a recipe file; a malformed or inconsistent one is an input error naming the file.</summary>
-    internal static List<Run> Parse(string json, string origin)
+    private static readonly Lazy<RecipeFile> Recipes = new(() =>
+    {
+        var files = EmbeddedData.Under("serving-benchmark-recipes/").Select(f => ParseFile(f.Text, "built-in " + f.Name)).ToList();
+        var sweeps = new Dictionary<DateOnly, HashSet<string>>();
+        foreach (var (day, keys) in files.SelectMany(f => f.Sweeps))
+        {
+            sweeps[day] = sweeps.TryGetValue(day, out var more) ? [.. more, .. keys] : keys;
+        }
+
+        return new RecipeFile([.. files.SelectMany(f => f.Runs)], sweeps);
+    });
+
+    /// <summary>Reads a recipe file's runs; a malformed or inconsistent file is an input error naming the file.</summary>
+    internal static List<Run> Parse(string json, string origin) => ParseFile(json, origin).Runs;
+
+    /// <summary>Reads a recipe file: its runs and its sweeps (days on which only the named runs ran).</summary>
+    internal static RecipeFile ParseFile(string json, string origin)
     {
         try
         {
             using var doc = JsonDocument.Parse(json, Json.JsonFields.ReadOptions);
+            var sweeps = new Dictionary<DateOnly, HashSet<string>>();
+            if (doc.RootElement.TryGetProperty("sweeps", out var sw))
+            {
+                foreach (var x in sw.EnumerateArray())
+                {
+                    var text = x.GetProperty("day").GetString();
+                    var day = DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d0)
+                        ? d0
+                        : throw new InputException($"{origin}: sweep day '{text}' is not a date written yyyy-MM-dd");
+                    HashSet<string> keys = [.. x.GetProperty("keys").EnumerateArray().Select(k => k.GetString() ?? throw new InputException($"{origin}: sweep {text}: a null key"))];
+                    if (keys.Count == 0 || !sweeps.TryAdd(day, keys))
+                    {
+                        throw new InputException($"{origin}: sweep {text}: a sweep names at least one run, and each day once");
+                    }
+                }
+            }
+
             var runs = new List<Run>();
             foreach (var r in doc.RootElement.GetProperty("runs").EnumerateArray())
             {
@@ -98,11 +133,11 @@ public static partial class BenchmarkRecipes
                         Check(x, disaggregated, origin, Text("key"));
                     }
 
-                    runs.Add(new Run(disaggregated, Text("model"), Text("gpu"), Text("precision"), Text("framework"), Text("image"), withDp, without, sl.GetProperty("isl").GetInt32(), sl.GetProperty("osl").GetInt32(), recipes) { NotBefore = notBefore });
+                    runs.Add(new Run(disaggregated, Text("model"), Text("gpu"), Text("precision"), Text("framework"), Text("image"), withDp, without, sl.GetProperty("isl").GetInt32(), sl.GetProperty("osl").GetInt32(), recipes) { NotBefore = notBefore, Key = Text("key") });
                 }
             }
 
-            return runs;
+            return new RecipeFile(runs, sweeps);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -240,11 +275,19 @@ public static partial class BenchmarkRecipes
         ArgumentNullException.ThrowIfNull(framework);
         var image = ImageOf(row["silicon_data_source"]);
         var measured = MeasuredOn(row["silicon_data_source"]);
-        return Runs.Value
+        var file = Recipes.Value;
+        var swept = measured is { } on && file.Sweeps.TryGetValue(on, out var keys) ? keys : null;
+
+        // A day's sweep ran the runs it names and none of their siblings (same mode, GPU, precision and framework); runs
+        // of other kinds are left to other changes merged that day.
+        bool Skipped(Run run) => swept is not null && !swept.Contains(run.Key)
+            && file.Runs.Any(r => swept.Contains(r.Key) && r.Disaggregated == run.Disaggregated && r.Gpu == run.Gpu && r.Precision == run.Precision && r.Framework == run.Framework);
+        return file.Runs
             .Where(run => run.Disaggregated == disaggregated && SameArchitecture(run.Model, model) && string.Equals(run.Gpu, gpu.Name, StringComparison.OrdinalIgnoreCase)
                 && run.Framework == framework.Name && run.Precision == row["precision"] && run.Isl == row.Whole("isl") && run.Osl == row.Whole("osl")
                 && (image is null || Normal(run.Image) == image)
-                && (run.NotBefore is null || measured is null || measured >= run.NotBefore))
+                && (run.NotBefore is null || measured is null || measured >= run.NotBefore)
+                && !Skipped(run))
             .SelectMany(run => run.Recipes.Select(r => (run, r)));
     }
 
