@@ -11,7 +11,9 @@ namespace InferencePlanner.Validation;
 /// The deployments the InferenceMAX benchmark runs used, from their master configuration
 /// (data/measurements/serving/inferencemax-recipes.json): what a measured row leaves out, the recipes that ran at its
 /// concurrency give: a disaggregated row's workers, layouts and decode batch cap, and whether a row's decode steps
-/// drafted tokens (MTP).
+/// drafted tokens (MTP). Dates narrow the runs that can have measured a row: a run's notBefore (the day its
+/// configuration existed from), and the file's sweeps (days on which the benchmark ran only the named runs, and none of
+/// their siblings of the same mode, GPU, precision and framework).
 /// </summary>
 public static partial class BenchmarkRecipes
 {
