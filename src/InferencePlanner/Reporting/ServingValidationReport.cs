@@ -274,7 +274,7 @@ public static partial class ServingValidationReport
         [
             new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
                 ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows.",
-                    "The last rows split the first: disaggregated rows that give no worker counts are read by the benchmark's recipes, or with sized ones (see data/measurements/serving/README.md), and are left out of the calibration.",
+                    "The rows below the held-out ones split the first: disaggregated rows that give no worker counts are read by the benchmark's recipes, or with sized ones (see data/measurements/serving/README.md), and are left out of the calibration; the last row cuts across them.",
                     "Several recipes could have run a row when more than one of the benchmark's recipes fits it (with MTP and without on one image, or two worker counts) and existed on the day it was measured: the row is priced as each and scored at the geometric mean of the predictions; nothing in its columns tells which ran."]),
             new Table("serving-strata", "By model / GPU / mode / framework", ["stratum", .. columns[1..]], [.. strata.Select(r => (IReadOnlyList<Cell>)r)]),
             new Table("serving-decode-shape", "TPOT by the decode engine's attention TP and requests in flight per decode GPU", ["decode shape", .. columns[1..6]], shapes,

@@ -219,7 +219,8 @@ public static partial class BenchmarkRecipes
     /// The recipes that ran a disaggregated row which states its deployment: same model, GPU, precision, framework,
     /// serving image (where the row names one) and ISL/OSL, measured no earlier than the run existed, the row's workers
     /// and engines, and the row's concurrency among the recipe's. They give what the row leaves out: the decode workers'
-    /// batch cap, the prefill workers' cap and budget, and the MTP drafts. Recipes that read alike count once. Empty when none matches.
+    /// batch cap, the prefill workers' cap and budget, and the MTP drafts. Recipes that read alike count once. Empty when
+    /// none matches.
     /// </summary>
     public static IReadOnlyList<Reading> Stated(ServingMeasurement row, ModelSpec model, GpuSpec gpu, ServingFramework framework, int concurrency, DisaggregatedLayout stated)
     {
