@@ -36,6 +36,7 @@ public sealed class DataFileTests
     [InlineData("""{"runs": [{"key": "k", "mode": "agg", "model": "m", "gpu": "H200", "precision": "fp8", "framework": "sglang", "image": "i", "notBefore": "7 Jan 2026", "seqLens": []}]}""")]
     [InlineData("""{"sweeps": [{"day": "14 Jan 2026", "keys": ["k"]}], "runs": []}""")]
     [InlineData("""{"sweeps": [{"day": "2026-01-14", "keys": []}], "runs": []}""")]
+    [InlineData("""{"sweeps": [{"day": "2026-01-14", "keys": ["no-such-run"]}], "runs": []}""")]
     public void A_broken_benchmark_recipe_file_is_an_input_error(string json)
     {
         var e = Assert.Throws<InputException>(() => BenchmarkRecipes.Parse(json, "my-recipes.json"));
@@ -156,7 +157,6 @@ public sealed class DataFileTests
         Assert.Equal(715.8 / 989.5, kernels.GemmShare(GemmTable.Dense, 4096, 2112, 7168, bf16: true)!.Value, 3);
         Assert.Equal(1009 / 1979.0, kernels.GemmShare(GemmTable.Dense, 4096, 2112, 7168)!.Value, 3);
         var streaming = 2.0 * ((7168 * 2112) + 7168 + 2112) / 3350e9;
-        Assert.InRange(streaming / (2.0 * 2112 * 7168 / 3.06e12), 0.88, 0.94);
         Assert.Equal(streaming / (2.0 * 2112 * 7168 / 3.06e12), kernels.GemmShare(GemmTable.Dense, 1, 2112, 7168, bf16: true)!.Value, 6);
 
         // The experts' grouped GEMMs and the FP8 GEMMs keep their own tables; a profile without BF16 points prices BF16

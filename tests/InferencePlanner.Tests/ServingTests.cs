@@ -389,7 +389,7 @@ public sealed class ServingTests
         // A row several recipes fit is priced as each reading and scored at their geometric mean; the summary gives
         // those rows a line of their own, and the JSON their count.
         var o = Outcome.Value;
-        var several = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes)).ToList();
+        var several = o.SeveralRecipes;
         Assert.NotEmpty(several);
         Assert.All(several, p => Assert.NotEmpty(p.Case!.Alternatives));
         var summary = ServingValidationReport.Document(o, "bundled").Tables.Single(t => t.Key == "serving-summary");

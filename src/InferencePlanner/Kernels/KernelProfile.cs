@@ -147,18 +147,20 @@ public sealed record KernelProfile
         using var doc = System.Text.Json.JsonDocument.Parse(json, JsonFields.ReadOptions);
         var root = doc.RootElement;
         JsonSchemaKeys.Check(root, Keys, origin);
-        IReadOnlyList<GemmPoint> Gemms(string table)
+        // A GEMM table's points as shares of the roofline of the GPU it was measured on: FP8, or BF16 (gemmBf16).
+        IReadOnlyList<GemmPoint> Gemms(string table, bool bf16 = false)
         {
             if (!root.TryGetProperty(table, out var t))
             {
                 return [];
             }
 
+            var on = MeasuredOn(t, table);
             return [.. t.GetProperty("points").EnumerateArray().Select(p =>
             {
                 var groups = p.TryGetProperty("groups", out var g) ? g.GetDouble() : 1;
                 var (m, n, k, tflops) = (Positive(p, "m", origin), Positive(p, "n", origin), Positive(p, "k", origin), Positive(p, "tflops", origin));
-                return new GemmPoint(groups, m, n, k, GemmRoofline.Share(gpu, groups, m, n, k, tflops));
+                return new GemmPoint(groups, m, n, k, bf16 ? GemmRoofline.ShareBf16(on, m, n, k, tflops) : GemmRoofline.Share(on, groups, m, n, k, tflops));
             })];
         }
 
@@ -191,17 +193,6 @@ public sealed record KernelProfile
             {
                 throw new InputException($"{origin}: {name}.measuredOn: {e.Message}", e);
             }
-        }
-
-        IReadOnlyList<GemmPoint> bf16 = [];
-        if (root.TryGetProperty("gemmBf16", out var b16))
-        {
-            var on = MeasuredOn(b16, "gemmBf16");
-            bf16 = [.. b16.GetProperty("points").EnumerateArray().Select(p =>
-            {
-                var (m, n, k, tflops) = (Positive(p, "m", origin), Positive(p, "n", origin), Positive(p, "k", origin), Positive(p, "tflops", origin));
-                return new GemmPoint(1, m, n, k, GemmRoofline.ShareBf16(on, m, n, k, tflops));
-            })];
         }
 
         double? gqaShare = null;
@@ -248,7 +239,7 @@ public sealed record KernelProfile
             MeasuredOn = gpu,
             AppliesTo = f.OptionalTextArray("appliesTo") ?? [],
             Dense = Gemms("gemmFp8"),
-            DenseBf16 = bf16,
+            DenseBf16 = Gemms("gemmBf16", bf16: true),
             Contiguous = Gemms("groupedContiguous"),
             Masked = Gemms("groupedMasked"),
             AttentionMemoryShare = memShare,

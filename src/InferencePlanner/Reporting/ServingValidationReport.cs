@@ -24,6 +24,13 @@ public static partial class ServingValidationReport
         /// <summary>Rows that restate an earlier row's run and are scored once (<see cref="ServingValidator.RestatedReason"/>).</summary>
         public int Restated => Predictions.Count(p => p.Reason == ServingValidator.RestatedReason);
 
+        /// <summary>
+        /// Predicted rows that more than one of the benchmark's recipes could have measured (with MTP and without on one
+        /// image, or two worker counts), priced at the geometric mean of the readings: nothing in the row's columns tells
+        /// which ran (<see cref="ServingCase.SeveralRecipes"/>).
+        /// </summary>
+        public IReadOnlyList<ServingPrediction> SeveralRecipes => [.. Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes))];
+
         /// <summary>Rows predicted over the runs given: every row but those restating an earlier one.</summary>
         public double Coverage => Predictions.Count - Restated == 0 ? 0 : (double)Predicted.Count / (Predictions.Count - Restated);
 
@@ -242,9 +249,7 @@ public static partial class ServingValidationReport
             summary.Add(Row("  of them, disaggregated rows read with sized worker counts", ErrorStats.Of([.. sized.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. sized.Select(p => p.TtftErrorPercent)])));
         }
 
-        // Rows that more than one of the benchmark's recipes could have measured (with MTP and without on one image, or
-        // two worker counts), priced at the geometric mean of the readings: nothing in the row's columns tells which ran.
-        var several = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes)).ToList();
+        var several = o.SeveralRecipes;
         if (several.Count > 0)
         {
             summary.Add(Row("  of all rows, those several recipes could have run", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
@@ -344,7 +349,7 @@ public static partial class ServingValidationReport
             j.WriteNumber("rowsGiven", o.Predictions.Count);
             j.WriteNumber("rowsPredicted", o.Predicted.Count);
             j.WriteNumber("rowsRestated", o.Restated);
-            j.WriteNumber("rowsSeveralRecipesCouldHaveRun", o.Predicted.Count(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes)));
+            j.WriteNumber("rowsSeveralRecipesCouldHaveRun", o.SeveralRecipes.Count);
             Stats(j, "tpot", o.Tpot);
             Stats(j, "ttft", o.Ttft);
             Stats(j, "tpotGpuHeldOut", o.TpotGpuHeldOut);

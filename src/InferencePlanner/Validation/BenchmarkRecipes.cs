@@ -139,6 +139,12 @@ public static partial class BenchmarkRecipes
                 }
             }
 
+            // A sweep that named a run the file does not hold would narrow nothing, silently.
+            if (sweeps.SelectMany(d => d.Value.Select(k => (Day: d.Key, Key: k))).FirstOrDefault(x => !runs.Any(r => r.Key == x.Key)) is { Key: not null } unknown)
+            {
+                throw new InputException($"{origin}: sweep {unknown.Day:yyyy-MM-dd} names '{unknown.Key}', which is no run of the file");
+            }
+
             return new RecipeFile(runs, sweeps);
         }
         catch (Exception e) when (e is JsonException or KeyNotFoundException or InvalidOperationException or FormatException)
