@@ -164,7 +164,15 @@ public sealed class WebPageTests : IAsyncLifetime
         Assert.Equal(HttpStatusCode.BadRequest, twice.StatusCode);
         Assert.Contains("not a valid plan query", await twice.Content.ReadAsStringAsync(), StringComparison.Ordinal);
 
-        var huge = await http.PostAsync("/api/plan", new StringContent($"{{\"modelConfig\": \"{new string('x', (int)WebServer.MaxRequestBytes)}\"}}", Encoding.UTF8, "application/json"));
+        // The body waits for the server's 100 Continue, so the refusal (sent before it) arrives without the server
+        // closing a connection the client is still writing to.
+        using var waiting = new HttpClient(new SocketsHttpHandler { Expect100ContinueTimeout = TimeSpan.FromMinutes(2) }) { BaseAddress = _server!.Address };
+        using var hugeRequest = new HttpRequestMessage(HttpMethod.Post, "/api/plan")
+        {
+            Content = new StringContent($"{{\"modelConfig\": \"{new string('x', (int)WebServer.MaxRequestBytes)}\"}}", Encoding.UTF8, "application/json"),
+        };
+        hugeRequest.Headers.ExpectContinue = true;
+        var huge = await waiting.SendAsync(hugeRequest);
         Assert.Equal(HttpStatusCode.RequestEntityTooLarge, huge.StatusCode);
 
         // Fields a request leaves out keep the command line's defaults.
