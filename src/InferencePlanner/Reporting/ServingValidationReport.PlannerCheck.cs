@@ -32,10 +32,19 @@ public static partial class ServingValidationReport
     /// each framework's deployments of a group form a group of their own (a plan searches one framework).
     /// </summary>
     /// <remarks>
+    /// <para>
+    /// The check orders measured deployments, so it reads only the rows whose deployment is known: a row several of the
+    /// benchmark's recipes could have run (<see cref="ServingCase.SeveralRecipes"/>: with MTP and without, or two worker
+    /// counts) measured one of them, and nothing in its columns says which, so it is no measurement of either. With
+    /// <paramref name="everyRow"/> such rows count too, each as the deployment of its first reading, priced at the
+    /// geometric mean of its readings: what the check gave before it left them out.
+    /// </para>
+    /// <para>
     /// <paramref name="targetQuantile"/> moves the target from the median (0.5) to another quantile of the group's
     /// measured TPOT, interpolated between rows: how much the outcome depends on where the target falls.
+    /// </para>
     /// </remarks>
-    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions, bool byFramework = false, double targetQuantile = 0.5)
+    public static IReadOnlyList<PlannerChoice> PlannerChoices(IReadOnlyList<ServingPrediction> predictions, bool byFramework = false, double targetQuantile = 0.5, bool everyRow = false)
     {
         ArgumentNullException.ThrowIfNull(predictions);
         if (!(targetQuantile > 0 && targetQuantile < 1))
@@ -44,7 +53,7 @@ public static partial class ServingValidationReport
         }
 
         var choices = new List<PlannerChoice>();
-        foreach (var g in predictions.Where(p => p.Predicted).GroupBy(p => byFramework ? $"{p.Case!.Group} / {p.Case.Framework.Name}" : p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
+        foreach (var g in predictions.Where(p => p.Predicted && (everyRow || p.Case!.DeploymentKnown)).GroupBy(p => byFramework ? $"{p.Case!.Group} / {p.Case.Framework.Name}" : p.Case!.Group).OrderBy(g => g.Key, StringComparer.Ordinal))
         {
             var target = Quantile([.. g.Select(p => p.MeasuredTpotMs!.Value)], targetQuantile);
             var deployments = g.GroupBy(p => p.Case!.Deployment).Select(d => (

@@ -270,6 +270,7 @@ public static partial class ServingValidationReport
         var unbiased = PlannerChoicesWithStratumBiasRemoved(o.Predictions);
         var reshaped = PlannerChoicesWithShapeBiasRemoved(o.Predictions);
         var described = PlannerChoicesWithDescribedRunMedians(o.Predictions);
+        var everyRow = PlannerChoices(o.Predictions, everyRow: true);
         var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
@@ -302,6 +303,7 @@ public static partial class ServingValidationReport
                 [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
                     + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
+                    $"Only rows whose deployment is known are read: a row several recipes could have run measured one of them, and its columns do not say which. With those rows too, each as its first reading at the geometric mean of its readings' predictions, {everyRow.Count(c => c.Good)} of {everyRow.Count} groups.",
                     $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}.",
                     $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
                     $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum.",
@@ -404,6 +406,9 @@ public static partial class ServingValidationReport
             var choices = PlannerChoices(o.Predictions);
             j.WriteNumber("plannerGroupsWithin90Percent", choices.Count(c => c.Good));
             j.WriteNumber("plannerGroups", choices.Count);
+            var everyRow = PlannerChoices(o.Predictions, everyRow: true);
+            j.WriteNumber("plannerGroupsWithin90PercentWithEveryRow", everyRow.Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithEveryRow", everyRow.Count);
             var withinFramework = PlannerChoices(o.Predictions, byFramework: true);
             j.WriteNumber("plannerFrameworkGroupsWithin90Percent", withinFramework.Count(c => c.Good));
             j.WriteNumber("plannerFrameworkGroups", withinFramework.Count);

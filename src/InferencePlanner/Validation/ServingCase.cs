@@ -69,6 +69,9 @@ public sealed record ServingCase(
     /// <summary>The other deployments the row may have measured, when several recipes ran at its concurrency.</summary>
     public IReadOnlyList<ServingCase> Alternatives { get; init; } = [];
 
+    /// <summary>Whether the row measured one known deployment: no other recipe could have run it (<see cref="Alternatives"/> is empty).</summary>
+    public bool DeploymentKnown => Alternatives.Count == 0;
+
     /// <summary>Whether the row states no worker counts of its own (its deployment is a recipe's or sized).</summary>
     public bool WorkersUnstated => Assumptions.Contains(UnstatedWorkers) || Assumptions.Contains(RecipeWorkers);
 
