@@ -88,8 +88,10 @@ public sealed class KernelModel
         _llCombine = [.. ll.Select(l => (l.Ep, l.CombineUs)).OrderBy(l => l.Ep)];
         _prefillAttention = [.. (Profile?.PrefillAttention ?? []).Select(p => (p.SeqLen, p.Share))];
         _dense = Logs(Profile?.Dense ?? []);
-        _contiguous = Profile is { Contiguous.Count: > 0 } ? Logs(Profile.Contiguous) : _dense;
-        _masked = Profile is { Masked.Count: > 0 } ? Logs(Profile.Masked) : _dense;
+        // Grouped GEMMs are priced from grouped measurements alone: a dense table measures other kernels (vLLM's dense
+        // CUTLASS FP8 GEMMs on SM100 beside the fused MoE it runs from FlashInfer), so without one the named default.
+        _contiguous = Logs(Profile?.Contiguous ?? []);
+        _masked = Logs(Profile?.Masked ?? []);
         _denseBf16 = Logs(Profile?.DenseBf16 ?? []);
         _denseFloor = Floor(_dense);
         _denseBf16Floor = Floor(_denseBf16);

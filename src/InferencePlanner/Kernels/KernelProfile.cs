@@ -50,10 +50,10 @@ public sealed record KernelProfile
     /// </summary>
     public IReadOnlyList<GemmPoint> DenseBf16 { get; init; } = [];
 
-    /// <summary>Grouped GEMMs, contiguous layout (prefill experts).</summary>
+    /// <summary>Grouped GEMMs, contiguous layout (prefill experts); empty where the profile has none (they then take the named default, not the dense table's shares).</summary>
     public IReadOnlyList<GemmPoint> Contiguous { get; init; } = [];
 
-    /// <summary>Grouped GEMMs, masked layout (decode experts).</summary>
+    /// <summary>Grouped GEMMs, masked layout (decode experts); empty where the profile has none (as <see cref="Contiguous"/>).</summary>
     public IReadOnlyList<GemmPoint> Masked { get; init; } = [];
 
     /// <summary>Attention kernel: achieved share of HBM bandwidth when memory-bound; null without data.</summary>
