@@ -175,7 +175,7 @@ public static partial class ServingValidationReport
     /// errors, what the check gives for errors of that spread with no pattern, and the widest spread at which it still
     /// meets the goal.
     /// </summary>
-    /// <param name="ModelSigma">The spread (natural log) of a normal whose median absolute value is the median absolute log error of the held-out predicted TPOTs (each GPU held out).</param>
+    /// <param name="ModelSigma">The spread (natural log) of a normal whose median absolute value is the median absolute log error of the held-out predicted TPOTs (each GPU held out) over the rows the check reads (their deployment known).</param>
     /// <param name="GroupsAtModelSigma">Groups within 90% of the best measured with random errors of that spread, the median over the draws.</param>
     /// <param name="Groups">Groups in the check.</param>
     /// <param name="GoalSigma">The widest spread of <see cref="NoiseSigmas"/> up to which the median over the draws meets <see cref="PlannerGoalShare"/> of the groups at every spread (0: not even the narrowest).</param>
@@ -191,7 +191,7 @@ public static partial class ServingValidationReport
     {
         ArgumentNullException.ThrowIfNull(predictions);
         ArgumentNullException.ThrowIfNull(heldOut);
-        var logErrors = heldOut.Where(p => p.Predicted).Select(p => Math.Abs(Math.Log(p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value))).ToList();
+        var logErrors = heldOut.Where(p => p.Predicted && p.Case!.DeploymentKnown).Select(p => Math.Abs(Math.Log(p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value))).ToList();
         var modelSigma = logErrors.Count == 0 ? 0 : ErrorStats.Median(logErrors) / MedianAbsNormal;
         var groups = PlannerChoices(predictions).Count;
 
