@@ -456,6 +456,17 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void A_run_with_mtp_and_one_without_on_one_layout_are_two_deployments_and_two_runs()
+    {
+        // A plan searches MTP on and off, so the check must not pool the rows of both into one deployment.
+        var drafting = Serving.Value.Predictions.Where(p => p.Predicted).Select(p => p.Case!).First(c => c.MtpDrafts > 0);
+        var plain = drafting with { MtpDrafts = 0 };
+        Assert.EndsWith(FormattableString.Invariant($", MTP {drafting.MtpDrafts}"), drafting.Deployment, StringComparison.Ordinal);
+        Assert.DoesNotContain("MTP", plain.Deployment, StringComparison.Ordinal);
+        Assert.NotEqual(drafting.Run, plain.Run);
+    }
+
+    [Fact]
     public void With_each_stratum_s_bias_divided_out_every_stratum_is_centred_and_the_check_keeps_its_groups()
     {
         // The bound on what one constant per stratum could do: the transform leaves each stratum's median TPOT ratio at

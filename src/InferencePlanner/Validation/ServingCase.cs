@@ -81,7 +81,7 @@ public sealed record ServingCase(
     /// <summary>The group a planner orders layouts in: model, GPU, ISL/OSL and mode.</summary>
     public string Group => $"{Model.Name} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {Mode.ShortName()}";
 
-    /// <summary>The row's deployment as read: framework, precisions of weights and experts, and layout.</summary>
+    /// <summary>The row's deployment as read: framework, precisions of weights and experts, layout, and the MTP drafts where it drafts (a run with MTP and one without are two deployments, as a plan tells them apart).</summary>
     public string Deployment
     {
         get
@@ -89,7 +89,7 @@ public sealed record ServingCase(
             var t = Model.Transformer;
             var layout = Engine is { } e ? e.Describe(t)
                 : $"{Disaggregated!.PrefillWorkers}P{Disaggregated.DecodeWorkers}D: prefill {Disaggregated.Prefill.Describe(t)}, decode {Disaggregated.Decode.Describe(t)}";
-            return $"{Framework.Name}, {Precisions.Weights.Name()}/{Precisions.ExpertWeights.Name()}, {layout}";
+            return $"{Framework.Name}, {Precisions.Weights.Name()}/{Precisions.ExpertWeights.Name()}, {layout}{(MtpDrafts > 0 ? $", MTP {MtpDrafts}" : "")}";
         }
     }
 
