@@ -147,6 +147,30 @@ public sealed class DataFileTests
     }
 
     [Fact]
+    public void A_kernel_profile_that_extends_another_takes_the_tables_it_lacks_from_it()
+    {
+        // blackwell-cutlass holds only vLLM's dense FP8 GEMMs on B200; its attention, all-to-all and BF16 GEMM tables are
+        // blackwell.json's, read from that file rather than copied into this one.
+        var blackwell = KernelCatalog.BuiltIn.Single(p => p.Name == "blackwell");
+        var cutlass = KernelCatalog.BuiltIn.Single(p => p.Name == "blackwell-cutlass");
+        Assert.NotEmpty(cutlass.Dense);
+        Assert.Empty(blackwell.Dense);
+        Assert.Same(blackwell.DenseBf16, cutlass.DenseBf16);
+        Assert.Equal(blackwell.AttentionMemoryShare, cutlass.AttentionMemoryShare);
+        Assert.Equal(blackwell.GqaDecodeMemoryShare, cutlass.GqaDecodeMemoryShare);
+        Assert.Equal(blackwell.NvLink, cutlass.NvLink);
+        Assert.DoesNotContain("gemmBf16", File.ReadAllText(Path.Combine(Files.RepositoryRoot, "data", "kernels", "blackwell-cutlass.json")), StringComparison.Ordinal);
+
+        // A table the extending file holds replaces its parent's; a parent that cannot be found is an input error.
+        const string Own = """{"name": "x", "extends": "blackwell", "source": "s", "measuredOn": "B200", "gqaDecode": {"memoryGBps": 3850}}""";
+        var x = KernelProfile.Parse(Own, "x.json", n => Hardware.GpuCatalog.Resolve(n), n => KernelCatalog.BuiltIn.Single(p => p.Name == n));
+        Assert.Equal(3850 / 7700.0, x.GqaDecodeMemoryShare!.Value, 9);
+        Assert.Equal(blackwell.AttentionMemoryShare, x.AttentionMemoryShare);
+        var e = Assert.Throws<InputException>(() => KernelProfile.Parse(Own, "x.json", n => Hardware.GpuCatalog.Resolve(n)));
+        Assert.StartsWith("x.json: extends:", e.Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_bf16_gemm_is_priced_from_the_bf16_measurements_where_a_profile_has_them()
     {
         // vLLM PR #23280 on H100 SXM (torch-bf16 column): N=2112 K=7168 at M=4096 716 TFLOPS, 0.72 of the BF16 peak, and

@@ -98,7 +98,7 @@ public sealed record KernelProfile
     // The keys a kernel file may hold at each level (data/kernels/README.md).
     private static readonly Dictionary<string, string[]> Keys = new(StringComparer.Ordinal)
     {
-        [""] = ["name", "measuredOn", "appliesTo", "source", "notes", "gemmFp8", "gemmBf16", "groupedContiguous", "groupedMasked", "mlaDecode", "gqaDecode", "prefillAttention", "allToAllNormal", "allToAllLowLatency"],
+        [""] = ["name", "extends", "measuredOn", "appliesTo", "source", "notes", "gemmFp8", "gemmBf16", "groupedContiguous", "groupedMasked", "mlaDecode", "gqaDecode", "prefillAttention", "allToAllNormal", "allToAllLowLatency"],
         ["gemmFp8"] = ["source", "notes", "points"],
         ["gemmFp8.points[]"] = ["m", "n", "k", "tflops", "groups"],
         ["gemmBf16"] = ["source", "notes", "measuredOn", "points"],
@@ -118,12 +118,15 @@ public sealed record KernelProfile
         ["allToAllLowLatency.points[]"] = ["ep", "dispatchUs", "combineUs"],
     };
 
-    /// <summary>Reads a profile; throughputs become shares of the measuring GPU's peaks.</summary>
-    internal static KernelProfile Parse(string json, string origin, Func<string, GpuSpec> resolve)
+    /// <summary>
+    /// Reads a profile; throughputs become shares of the measuring GPU's peaks. A profile that <c>extends</c> another
+    /// (found by <paramref name="parent"/>) takes each table it does not hold from that one.
+    /// </summary>
+    internal static KernelProfile Parse(string json, string origin, Func<string, GpuSpec> resolve, Func<string, KernelProfile>? parent = null)
     {
         try
         {
-            return ParseChecked(json, origin, resolve);
+            return ParseChecked(json, origin, resolve, parent);
         }
         catch (Exception e) when (e is KeyNotFoundException or InvalidOperationException or FormatException)
         {
@@ -131,7 +134,7 @@ public sealed record KernelProfile
         }
     }
 
-    private static KernelProfile ParseChecked(string json, string origin, Func<string, GpuSpec> resolve)
+    private static KernelProfile ParseChecked(string json, string origin, Func<string, GpuSpec> resolve, Func<string, KernelProfile>? parent)
     {
         var f = JsonFields.Parse(json, origin);
         GpuSpec gpu;
@@ -232,7 +235,7 @@ public sealed record KernelProfile
             ll = [.. low.GetProperty("points").EnumerateArray().Select(p => new LowLatencyPoint(Positive(p, "ep", origin), Positive(p, "dispatchUs", origin), Positive(p, "combineUs", origin)))];
         }
 
-        return new KernelProfile
+        var own = new KernelProfile
         {
             Name = f.Text("name"),
             Source = f.Text("source"),
@@ -253,6 +256,41 @@ public sealed record KernelProfile
             LowLatencyHidden = llHidden,
             LowLatencyTopK = llTopK,
             LowLatency = ll,
+        };
+        if (!root.TryGetProperty("extends", out var extends))
+        {
+            return own;
+        }
+
+        var name = extends.GetString() ?? throw new InputException($"{origin}: extends names no profile");
+        KernelProfile from;
+        try
+        {
+            from = parent is null ? throw new InputException($"no profile '{name}' to extend here") : parent(name);
+        }
+        catch (InputException e) when (!e.Message.StartsWith(origin, StringComparison.Ordinal))
+        {
+            throw new InputException($"{origin}: extends: {e.Message}", e);
+        }
+
+        bool Has(string table) => root.TryGetProperty(table, out _);
+        return own with
+        {
+            Dense = Has("gemmFp8") ? own.Dense : from.Dense,
+            DenseBf16 = Has("gemmBf16") ? own.DenseBf16 : from.DenseBf16,
+            Contiguous = Has("groupedContiguous") ? own.Contiguous : from.Contiguous,
+            Masked = Has("groupedMasked") ? own.Masked : from.Masked,
+            AttentionMemoryShare = Has("mlaDecode") ? own.AttentionMemoryShare : from.AttentionMemoryShare,
+            AttentionComputeShare = Has("mlaDecode") ? own.AttentionComputeShare : from.AttentionComputeShare,
+            GqaDecodeMemoryShare = Has("gqaDecode") ? own.GqaDecodeMemoryShare : from.GqaDecodeMemoryShare,
+            PrefillAttention = Has("prefillAttention") ? own.PrefillAttention : from.PrefillAttention,
+            NvLink = Has("allToAllNormal") ? own.NvLink : from.NvLink,
+            Rdma = Has("allToAllNormal") ? own.Rdma : from.Rdma,
+            CommSmShare = Has("allToAllNormal") ? own.CommSmShare : from.CommSmShare,
+            LowLatencyTokens = Has("allToAllLowLatency") ? own.LowLatencyTokens : from.LowLatencyTokens,
+            LowLatencyHidden = Has("allToAllLowLatency") ? own.LowLatencyHidden : from.LowLatencyHidden,
+            LowLatencyTopK = Has("allToAllLowLatency") ? own.LowLatencyTopK : from.LowLatencyTopK,
+            LowLatency = Has("allToAllLowLatency") ? own.LowLatency : from.LowLatency,
         };
     }
 

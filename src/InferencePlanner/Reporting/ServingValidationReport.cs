@@ -29,7 +29,7 @@ public static partial class ServingValidationReport
         /// image, or two worker counts), priced at the geometric mean of the readings: nothing in the row's columns tells
         /// which ran (<see cref="ServingCase.SeveralRecipes"/>).
         /// </summary>
-        public IReadOnlyList<ServingPrediction> SeveralRecipes => [.. Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes))];
+        public IReadOnlyList<ServingPrediction> SeveralRecipes => [.. Predicted.Where(p => !p.Case!.DeploymentKnown)];
 
         /// <summary>Rows predicted over the runs given: every row but those restating an earlier one.</summary>
         public double Coverage => Predictions.Count - Restated == 0 ? 0 : (double)Predicted.Count / (Predictions.Count - Restated);

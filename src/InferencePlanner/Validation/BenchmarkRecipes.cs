@@ -80,9 +80,7 @@ public static partial class BenchmarkRecipes
                 foreach (var x in sw.EnumerateArray())
                 {
                     var text = x.GetProperty("day").GetString();
-                    var day = DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var d0)
-                        ? d0
-                        : throw new InputException($"{origin}: sweep day '{text}' is not a date written yyyy-MM-dd");
+                    var day = Day(text) ?? throw new InputException($"{origin}: sweep day '{text}' is not a date written yyyy-MM-dd");
                     HashSet<string> keys = [.. x.GetProperty("keys").EnumerateArray().Select(k => k.GetString() ?? throw new InputException($"{origin}: sweep {text}: a null key"))];
                     if (keys.Count == 0 || !sweeps.TryAdd(day, keys))
                     {
@@ -105,9 +103,7 @@ public static partial class BenchmarkRecipes
                 DateOnly? notBefore = null;
                 if (r.TryGetProperty("notBefore", out var nb))
                 {
-                    notBefore = DateOnly.TryParseExact(nb.GetString(), "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day)
-                        ? day
-                        : throw new InputException($"{origin}: run {Text("key")}: notBefore '{nb}' is not a date written yyyy-MM-dd");
+                    notBefore = Day(nb.GetString()) ?? throw new InputException($"{origin}: run {Text("key")}: notBefore '{nb}' is not a date written yyyy-MM-dd");
                 }
 
                 foreach (var sl in r.GetProperty("seqLens").EnumerateArray())
@@ -348,8 +344,12 @@ public static partial class BenchmarkRecipes
     internal static DateOnly? MeasuredOn(string source)
     {
         var m = MeasuredInSource().Match(source);
-        return m.Success && DateOnly.TryParseExact(m.Groups[1].Value, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
+        return m.Success ? Day(m.Groups[1].Value) : null;
     }
+
+    // A day as the recipes file and the rows write it (yyyy-MM-dd), or null.
+    private static DateOnly? Day(string? text) =>
+        DateOnly.TryParseExact(text, "yyyy-MM-dd", CultureInfo.InvariantCulture, DateTimeStyles.None, out var day) ? day : null;
 
     private static string Normal(string image) => image.Trim().Replace("nvcr.io#", "nvcr.io/", StringComparison.Ordinal);
 
