@@ -23,9 +23,9 @@ public class EvaluationBenchmarks
     private SeedDecode.Context _context;
 
     private readonly TransformerSpec _transformer = ModelCatalog.Resolve("deepseek-v3").Transformer;
-    private readonly DefaultOptions _options = new();
+    private readonly RooflineOptions _options = new();
     private RooflinePolicy _roofline = null!;
-    private DefaultLayout _layout = null!;
+    private RooflineLayout _layout = null!;
     private PrecisionSet _precisions = null!;
 
     [GlobalSetup]
@@ -33,17 +33,17 @@ public class EvaluationBenchmarks
     {
         _context = SeedDecode.Prepare(_gpu, _policy);
         _roofline = new RooflinePolicy(GpuCatalog.Resolve("H800"));
-        _layout = DefaultLayout.For(_transformer, 144, 1, null, 1.3);
+        _layout = RooflineLayout.For(_transformer, 144, 1, null, 1.3);
         _precisions = PrecisionSet.NativeFor(_transformer);
     }
 
     /// <summary>One decode step of the default model: describe every operator, price it, add up, check memory.</summary>
     [Benchmark]
-    public double DefaultDecode() => DefaultPhases.Decode(_transformer, _roofline, _layout, _precisions, 64, 4383, 1210, _options).Step.Overlapped.Seconds;
+    public double DefaultDecode() => RooflinePhases.Decode(_transformer, _roofline, _layout, _precisions, 64, 4383, 1210, _options).Step.Overlapped.Seconds;
 
     /// <summary>One prefill layout of the default model.</summary>
     [Benchmark]
-    public double DefaultPrefill() => DefaultPhases.Prefill(_transformer, _roofline, _layout, _precisions, 4383, 0.563).TokensPerSecondPerGpu;
+    public double DefaultPrefill() => RooflinePhases.Prefill(_transformer, _roofline, _layout, _precisions, 4383, 0.563).TokensPerSecondPerGpu;
 
     /// <summary>One decode row on a prepared GPU.</summary>
     [Benchmark]

@@ -33,7 +33,7 @@ internal static class BatchCommand
 
             return common.IsSeed(p)
                 ? Write(stdout, p, common, SeedReport.Batch(m, gpuList, new DecodeScenario(p.GetValue(seq), p.GetValue(decodeLen)), p.GetValue(tp), common.Seed(p)))
-                : Write(stdout, p, common, DefaultReport.Batch(m, gpuList, p.GetValue(seq), p.GetValue(decodeLen), p.GetValue(tp), model.Inputs(p, m, "batch")));
+                : Write(stdout, p, common, RooflineReport.Batch(m, gpuList, p.GetValue(seq), p.GetValue(decodeLen), p.GetValue(tp), model.Inputs(p, m, "batch")));
         });
         return cmd;
     }

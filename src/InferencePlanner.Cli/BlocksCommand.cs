@@ -12,7 +12,7 @@ internal static class BlocksCommand
         var common = new CommonOptions("table", withDiscount: false);
         var cmd = new Command("blocks", "Parameters, FLOPs per token and KV bytes per block, and the parameter summary by block and layer count.");
         common.AddTo(cmd);
-        cmd.SetAction(p => Write(stdout, p, common, common.IsSeed(p) ? SeedReport.Blocks(common.Model(p)) : DefaultReport.Blocks(common.Model(p))));
+        cmd.SetAction(p => Write(stdout, p, common, common.IsSeed(p) ? SeedReport.Blocks(common.Model(p)) : RooflineReport.Blocks(common.Model(p))));
         return cmd;
     }
 }

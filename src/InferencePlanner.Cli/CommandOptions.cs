@@ -68,7 +68,7 @@ internal static class CommandOptions
         return gpus;
     }
 
-    internal static DefaultOptions WithImbalance(DefaultOptions options, double? imbalance)
+    internal static RooflineOptions WithImbalance(RooflineOptions options, double? imbalance)
     {
         if (imbalance is not { } i)
         {

@@ -41,7 +41,7 @@ internal static class CompareCommand
                 throw new InputException("--gpu needs at least one GPU");
             }
 
-            return Write(stdout, p, common, DefaultReport.Compare(common.Model(p), names, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p, common.Model(p), "compare"), common.Seed(p)));
+            return Write(stdout, p, common, RooflineReport.Compare(common.Model(p), names, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p, common.Model(p), "compare"), common.Seed(p)));
         });
         return cmd;
     }

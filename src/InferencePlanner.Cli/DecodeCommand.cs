@@ -61,7 +61,7 @@ internal static class DecodeCommand
                 throw new InputException($"--ep applies to Mixture-of-Experts models; {m.Name} is dense (use --tp)");
             }
 
-            return Write(stdout, p, common, DefaultReport.Decode(m, gpuList, batches, p.GetValue(seq), p.GetValue(decodeLen),
+            return Write(stdout, p, common, RooflineReport.Decode(m, gpuList, batches, p.GetValue(seq), p.GetValue(decodeLen),
                 p.GetValue(tp),
                 count, min, model.Inputs(p, m, "decode")));
         });

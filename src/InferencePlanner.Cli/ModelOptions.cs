@@ -21,7 +21,7 @@ internal sealed class ModelOptions
     private readonly Option<double?> _imbalance = new Option<double?>("--imbalance") { Description = "default: expert load imbalance before redundancy, busiest GPU over the mean (default: derived from the expert load spread, the slots per GPU and the batch)." }.Within(1, 1000);
     private readonly Option<double?> _spread = new Option<double?>("--expert-spread") { Description = "default: spread of load across experts (coefficient of variation) the imbalance is derived from (default: 0.7, calibrated on the bundled measurements)." }.Within(0, 10);
     private readonly Option<int?> _mtp = new Option<int?>("--mtp") { Description = "default: multi-token prediction, draft tokens per request and decode step (default: 0, none; the model needs an MTP module)." }.Within(0, 16);
-    private readonly Option<double?> _mtpTokens = new Option<double?>("--mtp-tokens") { Description = "default: tokens a request gains per step with --mtp, between 1 and 1 + drafts (default: DeepSeek-R1's measured acceptance with that many chained drafts: " + string.Join(", ", DefaultOptions.MtpMeasuredTokensPerStep.Skip(1).Select(x => x.ToString(CultureInfo.InvariantCulture))) + " for 1 to " + (DefaultOptions.MtpMeasuredTokensPerStep.Count - 1).ToString(CultureInfo.InvariantCulture) + ")." }.Within(1, 17);
+    private readonly Option<double?> _mtpTokens = new Option<double?>("--mtp-tokens") { Description = "default: tokens a request gains per step with --mtp, between 1 and 1 + drafts (default: DeepSeek-R1's measured acceptance with that many chained drafts: " + string.Join(", ", RooflineOptions.MtpMeasuredTokensPerStep.Skip(1).Select(x => x.ToString(CultureInfo.InvariantCulture))) + " for 1 to " + (RooflineOptions.MtpMeasuredTokensPerStep.Count - 1).ToString(CultureInfo.InvariantCulture) + ")." }.Within(1, 17);
     private readonly Option<int?> _redundant = new Option<int?>("--redundant") { Description = "default: redundant experts (default: the fewest that spread the experts evenly)." }.Within(0, 100_000);
     private readonly Option<bool> _band = new("--band") { Description = "default: add low and high predictions from the spread of the kernel data." };
     private readonly Option<string?> _mlaForm = new("--mla-form") { Description = "default: how MLA runs in decode: on-the-fly (absorbed, as FlashMLA; the default), absorbed (materialised weights) or standard." };
@@ -46,7 +46,7 @@ internal sealed class ModelOptions
         }
     }
 
-    public DefaultInputs Inputs(ParseResult p, ModelSpec model, string command)
+    public RooflineInputs Inputs(ParseResult p, ModelSpec model, string command)
     {
         RejectMeaningless(p, model, command);
         var weights = p.GetPrecision(_weights);
@@ -61,7 +61,7 @@ internal sealed class ModelOptions
         }
 
         PrecisionOptions.RejectWeightOnly((_kv, kv), (_attention, attention), (_dispatch, dispatch), (_combine, combine));
-        var options = WithImbalance(new DefaultOptions(), p.GetValue(_imbalance));
+        var options = WithImbalance(new RooflineOptions(), p.GetValue(_imbalance));
         if (p.GetValue(_spread) is { } spread)
         {
             if (!(spread >= 0) || !double.IsFinite(spread))
@@ -114,7 +114,7 @@ internal sealed class ModelOptions
             throw new InputException($"--redundant must not be negative, got {redundant}");
         }
 
-        return new DefaultInputs(t =>
+        return new RooflineInputs(t =>
         {
             var n = PrecisionSet.NativeFor(t);
             return new PrecisionSet(weights ?? n.Weights, experts ?? weights ?? n.ExpertWeights, kv ?? n.KvCache, attention ?? n.Attention, dispatch ?? n.Dispatch, combine ?? n.Combine);

@@ -32,7 +32,7 @@ internal static class PrefillCommand
             var m = common.Model(p);
             var gpuList = ResolveGpus(p, common, gpus, nic);
             var given = p.GetValue(tp);
-            var t = given ?? DefaultDeployment.SeedPrefillTp;
+            var t = given ?? AutomaticDeployment.SeedPrefillTp;
             Check.Positive(t, "--tp");
             if (common.IsSeed(p))
             {
@@ -49,7 +49,7 @@ internal static class PrefillCommand
             }
 
             var count = GpuCount(p, nodes, gpuCount, gpuList[0]);
-            return Write(stdout, p, common, DefaultReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), given, count, model.Inputs(p, m, "prefill"), p.GetValue(prompts) ?? 1));
+            return Write(stdout, p, common, RooflineReport.Prefill(m, gpuList, p.GetValue(seq), p.GetValue(hit), given, count, model.Inputs(p, m, "prefill"), p.GetValue(prompts) ?? 1));
         });
         return cmd;
     }

@@ -22,7 +22,7 @@ internal static class ReportCommand
                 return Write(stdout, p, common, SeedReport.Report(common.Model(p), common.Seed(p)));
             }
 
-            return Write(stdout, p, common, DefaultReport.Report(common.Model(p), model.Inputs(p, common.Model(p), "report")));
+            return Write(stdout, p, common, RooflineReport.Report(common.Model(p), model.Inputs(p, common.Model(p), "report")));
         });
         return cmd;
     }

@@ -45,7 +45,7 @@ internal static class ValidateCommand
                 return 0;
             }
 
-            var options = WithImbalance(new DefaultOptions(), p.GetValue(imbalance));
+            var options = WithImbalance(new RooflineOptions(), p.GetValue(imbalance));
 
             var rows = Validation.Validator.Run(Validation.Measurement.BuiltIn, options, p.GetValue(band));
             var calibration = Validation.Calibration.Run(Validation.Measurement.BuiltIn, options);

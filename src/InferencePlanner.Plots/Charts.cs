@@ -173,9 +173,9 @@ public static class Charts
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
         var t = model.Transformer;
-        var layout = new DefaultLayout(1, 1, 0, null);
+        var layout = new RooflineLayout(1, 1, 0, null);
         var policy = new RooflinePolicy(gpu);
-        var w = DefaultWork.Decode(t, layout, 1, precisions, batchPerGpu, context);
+        var w = RooflineWork.Decode(t, layout, 1, precisions, batchPerGpu, context);
         var ops = new List<(string Name, Operator Op)>
         {
             ("attention projections", w.FullAttention.Projections), ("attention core", w.FullAttention.Core),

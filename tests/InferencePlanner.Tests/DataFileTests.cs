@@ -105,7 +105,7 @@ public sealed class DataFileTests
         Assert.Equal(Us(4) - Us(2), Us(8) - Us(4), 1);
 
         // The work carries its group: a TP8 layer's all-reduce costs the eight-GPU start-up.
-        Assert.Equal(8, Work.DefaultWork.AllReduce(8, 1, 7168).Groups);
+        Assert.Equal(8, Work.RooflineWork.AllReduce(8, 1, 7168).Groups);
 
         var gpu = Hardware.GpuCatalog.Parse("""
             {"name": "X", "sms": 132, "fp16Tflops": 989.5, "fp8Tflops": 1979, "memoryGB": 80, "memoryBandwidthGBps": 3350,
@@ -123,7 +123,7 @@ public sealed class DataFileTests
         var b200 = Hardware.GpuCatalog.Resolve("B200");
         var policy = new Pricing.RooflinePolicy(b200);
         const double hidden = 8192;
-        Pricing.Priced At(int ranks, double megabytes) => policy.Price(Work.DefaultWork.AllReduce(ranks, megabytes * 1e6 / (hidden * 2), hidden));
+        Pricing.Priced At(int ranks, double megabytes) => policy.Price(Work.RooflineWork.AllReduce(ranks, megabytes * 1e6 / (hidden * 2), hidden));
         var link = b200.ScaleUpShareGBps;
         double OneShotUs(int ranks, double megabytes) => b200.Latency.ScaleUpAllReduceUs(ranks) + ((ranks - 1) * megabytes * 1e6 / (link * 1e9) * 1e6);
         double TwoShotUs(int ranks, double megabytes) => (2 * b200.Latency.ScaleUpAllReduceUs(ranks)) + (2.0 * (ranks - 1) / ranks * megabytes * 1e6 / (b200.AllReduceBusGBps(ranks) * 1e9) * 1e6);
@@ -200,7 +200,7 @@ public sealed class DataFileTests
         // four GPUs, 480 at eight. A 1 GB all-reduce moves 2(n - 1)/n of it per GPU: at eight 1.75 GB in 1.75/480 s.
         var h100 = Hardware.GpuCatalog.Resolve("H100-SXM");
         var policy = new Pricing.RooflinePolicy(h100);
-        double Ms(int ranks) => policy.Price(Work.DefaultWork.AllReduce(ranks, 1e9 / (7168 * 2.0), 7168)).Time.Milliseconds;
+        double Ms(int ranks) => policy.Price(Work.RooflineWork.AllReduce(ranks, 1e9 / (7168 * 2.0), 7168)).Time.Milliseconds;
         // Each also pays its start-up (tens of microseconds at most).
         Assert.InRange(Ms(8), 1.75 / 480 * 1000, 1.75 / 480 * 1000 + 0.05);
         Assert.InRange(Ms(4), 1.5 / 367.5 * 1000, 1.5 / 367.5 * 1000 + 0.05);

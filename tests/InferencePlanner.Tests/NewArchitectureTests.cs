@@ -65,13 +65,13 @@ public sealed class NewArchitectureTests
         Assert.Equal(Precision.Bf16, GpuCatalog.Resolve("B200").ComputePrecision(Precision.Int4));
 
         // The routed experts' weight bytes of one layer at a batch that reaches every expert: INT4 over FP8.
-        var layout = DefaultLayout.For(k25, 8, 1, null, 1);
+        var layout = RooflineLayout.For(k25, 8, 1, null, 1);
         var fp8 = PrecisionSet.NativeFor(k2);
-        var int4 = DefaultWork.Decode(k25, layout, 8, p, 4096, 1024).MoeFeedForward.Routed;
-        var fp8Routed = DefaultWork.Decode(k2, layout, 8, fp8, 4096, 1024).MoeFeedForward.Routed;
+        var int4 = RooflineWork.Decode(k25, layout, 8, p, 4096, 1024).MoeFeedForward.Routed;
+        var fp8Routed = RooflineWork.Decode(k2, layout, 8, fp8, 4096, 1024).MoeFeedForward.Routed;
         var activations = fp8Routed.MemoryBytes.Value - fp8Routed.Groups * TransformerParameters.Expert(k2);
         Assert.Equal(0.5625, (int4.MemoryBytes.Value - activations) / (fp8Routed.MemoryBytes.Value - activations), 6);
-        Assert.True(DefaultCapacity.WeightsPerGpu(k25, layout, p) < DefaultCapacity.WeightsPerGpu(k2, layout, fp8));
+        Assert.True(RooflineCapacity.WeightsPerGpu(k25, layout, p) < RooflineCapacity.WeightsPerGpu(k2, layout, fp8));
     }
 
     [Fact]
@@ -80,11 +80,11 @@ public sealed class NewArchitectureTests
         Gen.Select(Gen.Int[0, Hybrid.Length - 1], GenGpu, Gen.Int[1, 256], Gen.Int[1, 65536], Gen.Int[1, 65536], Gen.OneOf(1, 2, 4)).Sample((i, gpu, batch, ctx, more, tp) =>
         {
             var t = Hybrid[i].Transformer;
-            var layout = DefaultLayout.For(t, 8, tp, null, 1.3);
+            var layout = RooflineLayout.For(t, 8, tp, null, 1.3);
             var p = PrecisionSet.NativeFor(t);
             var policy = new RooflinePolicy(gpu);
-            var shorter = DefaultWork.Decode(t, layout, 8, p, batch, ctx);
-            var longer = DefaultWork.Decode(t, layout, 8, p, batch, ctx + more);
+            var shorter = RooflineWork.Decode(t, layout, 8, p, batch, ctx);
+            var longer = RooflineWork.Decode(t, layout, 8, p, batch, ctx + more);
             Assert.Equal(policy.Price(shorter.LinearAttention.Core).Time, policy.Price(longer.LinearAttention.Core).Time);
             Assert.Equal(shorter.LinearAttention.Core.MemoryBytes, longer.LinearAttention.Core.MemoryBytes);
             Assert.True(longer.FullAttention.Core.MemoryBytes > shorter.FullAttention.Core.MemoryBytes);
@@ -98,12 +98,12 @@ public sealed class NewArchitectureTests
         Gen.Select(Gen.Int[0, Hybrid.Length - 1], Gen.Int[0, 65536], Gen.Int[1, 65536], Gen.OneOf(1, 2, 4, 8), Gen.OneOf(Precision.Bf16, Precision.Fp8)).Sample((i, ctx, more, tp, kv) =>
         {
             var t = Hybrid[i].Transformer;
-            var growth = DefaultCapacity.KvPerRequest(t, tp, kv, ctx + more).Value - DefaultCapacity.KvPerRequest(t, tp, kv, ctx).Value;
+            var growth = RooflineCapacity.KvPerRequest(t, tp, kv, ctx + more).Value - RooflineCapacity.KvPerRequest(t, tp, kv, ctx).Value;
             // Only the full-attention layers grow with the context.
-            var expected = tp * DefaultWork.KvBytesPerTokenPerGpu(t.Attention, tp, kv) * t.FullAttentionLayers * more;
+            var expected = tp * RooflineWork.KvBytesPerTokenPerGpu(t.Attention, tp, kv) * t.FullAttentionLayers * more;
             Assert.Equal(expected, growth, expected * 1e-9);
             // The linear layers' state is there at any context, and does not depend on it.
-            var state = DefaultCapacity.KvPerRequest(t, tp, kv, 0).Value;
+            var state = RooflineCapacity.KvPerRequest(t, tp, kv, 0).Value;
             Assert.Equal(tp * t.Attention.LinearLayers * LinearAttentionWork.StateBytesPerRequestPerGpu(t.Attention.Linear!, tp), state, state * 1e-9);
         });
     }
@@ -114,9 +114,9 @@ public sealed class NewArchitectureTests
         var t = ModelCatalog.Resolve("qwen3-next-80b-a3b").Transformer;
         var dense = t with { Attention = t.Attention with { Linear = null } };
         var gpu = GpuCatalog.Resolve("H200");
-        var layout = DefaultLayout.For(t, 8, 1, null, 1.3);
+        var layout = RooflineLayout.For(t, 8, 1, null, 1.3);
         var p = PrecisionSet.NativeFor(t);
-        Assert.True(DefaultCapacity.MaxBatch(t, gpu, layout, p, 131072, new DefaultOptions()) > 2 * DefaultCapacity.MaxBatch(dense, gpu, layout, p, 131072, new DefaultOptions()));
+        Assert.True(RooflineCapacity.MaxBatch(t, gpu, layout, p, 131072, new RooflineOptions()) > 2 * RooflineCapacity.MaxBatch(dense, gpu, layout, p, 131072, new RooflineOptions()));
     }
 
     [Fact]
@@ -125,11 +125,11 @@ public sealed class NewArchitectureTests
         Gen.Select(Gen.Int[0, Sparse.Length - 1], GenGpu, Gen.Int[1, 128], Gen.Int[2048, 131072], Gen.Int[1, 65536]).Sample((i, gpu, batch, ctx, more) =>
         {
             var t = Sparse[i].Transformer;
-            var layout = DefaultLayout.For(t, 8, 1, null, 1.3);
+            var layout = RooflineLayout.For(t, 8, 1, null, 1.3);
             var p = PrecisionSet.NativeFor(t);
             var policy = new RooflinePolicy(gpu);
-            var at = DefaultWork.Decode(t, layout, 8, p, batch, ctx).FullAttention;
-            var past = DefaultWork.Decode(t, layout, 8, p, batch, ctx + more).FullAttention;
+            var at = RooflineWork.Decode(t, layout, 8, p, batch, ctx).FullAttention;
+            var past = RooflineWork.Decode(t, layout, 8, p, batch, ctx + more).FullAttention;
             Assert.Equal(policy.Price(at.Core).Time, policy.Price(past.Core).Time);
             Assert.Equal(at.Core.Flops, past.Core.Flops);
             Assert.True(past.Indexer.Flops.Value > at.Indexer.Flops.Value && past.Indexer.MemoryBytes > at.Indexer.MemoryBytes);
@@ -141,15 +141,15 @@ public sealed class NewArchitectureTests
     {
         var t = ModelCatalog.Resolve("deepseek-v3.2").Transformer;
         var dense = ModelCatalog.Resolve("deepseek-v3").Transformer;
-        var layout = DefaultLayout.For(t, 8, 1, null, 1.3);
+        var layout = RooflineLayout.For(t, 8, 1, null, 1.3);
         var p = PrecisionSet.NativeFor(t);
         foreach (var ctx in new[] { 16, 512, 2048 })
         {
-            var sparse = DefaultWork.Decode(t, layout, 8, p, 32, ctx).FullAttention.Core;
-            Assert.Equal(DefaultWork.Decode(dense, layout, 8, p, 32, ctx).FullAttention.Core.MemoryBytes, sparse.MemoryBytes);
+            var sparse = RooflineWork.Decode(t, layout, 8, p, 32, ctx).FullAttention.Core;
+            Assert.Equal(RooflineWork.Decode(dense, layout, 8, p, 32, ctx).FullAttention.Core.MemoryBytes, sparse.MemoryBytes);
         }
 
-        Assert.True(DefaultWork.Decode(t, layout, 8, p, 32, 1024).FullAttention.Core.MemoryBytes < DefaultWork.Decode(t, layout, 8, p, 32, 2048).FullAttention.Core.MemoryBytes);
+        Assert.True(RooflineWork.Decode(t, layout, 8, p, 32, 1024).FullAttention.Core.MemoryBytes < RooflineWork.Decode(t, layout, 8, p, 32, 2048).FullAttention.Core.MemoryBytes);
     }
 
     [Fact]
@@ -157,7 +157,7 @@ public sealed class NewArchitectureTests
     {
         var v32 = ModelCatalog.Resolve("deepseek-v3.2").Transformer;
         var v3 = ModelCatalog.Resolve("deepseek-v3").Transformer;
-        var perToken = DefaultCapacity.KvPerRequest(v32, 1, Precision.Fp8, 1000).Value - DefaultCapacity.KvPerRequest(v3, 1, Precision.Fp8, 1000).Value;
+        var perToken = RooflineCapacity.KvPerRequest(v32, 1, Precision.Fp8, 1000).Value - RooflineCapacity.KvPerRequest(v3, 1, Precision.Fp8, 1000).Value;
         // 128 FP8 values and one FP32 scale per token in each of the 61 layers.
         Assert.Equal(61 * 1000 * 132.0, perToken, 1e-6);
     }
@@ -167,14 +167,14 @@ public sealed class NewArchitectureTests
     {
         var t = ModelCatalog.Resolve("deepseek-v3.2").Transformer;
         var dense = ModelCatalog.Resolve("deepseek-v3").Transformer;
-        var layout = DefaultLayout.For(t, 8, 1, null, 1.3);
+        var layout = RooflineLayout.For(t, 8, 1, null, 1.3);
         var p = PrecisionSet.NativeFor(t);
-        var sparse = DefaultWork.Prefill(t, layout, 8, p, 16384, 0).FullAttention;
-        var full = DefaultWork.Prefill(dense, layout, 8, p, 16384, 0).FullAttention;
-        Assert.Equal(full.Core.Flops.Value * DefaultWork.CausalPairs(0, 16384, 2048) / DefaultWork.CausalPairs(0, 16384, 0), sparse.Core.Flops.Value, 1);
+        var sparse = RooflineWork.Prefill(t, layout, 8, p, 16384, 0).FullAttention;
+        var full = RooflineWork.Prefill(dense, layout, 8, p, 16384, 0).FullAttention;
+        Assert.Equal(full.Core.Flops.Value * RooflineWork.CausalPairs(0, 16384, 2048) / RooflineWork.CausalPairs(0, 16384, 0), sparse.Core.Flops.Value, 1);
         Assert.True(sparse.Indexer.Flops.Value > 0);
         // A prompt no longer than k attends to everything.
-        Assert.Equal(DefaultWork.Prefill(dense, layout, 8, p, 2048, 0).FullAttention.Core.Flops, DefaultWork.Prefill(t, layout, 8, p, 2048, 0).FullAttention.Core.Flops);
+        Assert.Equal(RooflineWork.Prefill(dense, layout, 8, p, 2048, 0).FullAttention.Core.Flops, RooflineWork.Prefill(t, layout, 8, p, 2048, 0).FullAttention.Core.Flops);
     }
 
     [Theory]

@@ -353,7 +353,7 @@ public sealed class PlanTests
             Assert.Equal(before.Memory.Weights + perRank * expertGB, after.Memory.Weights, 1);
             // The busiest rank's excess load shrinks with the slots (a decode step may still slow: each GPU reads more experts).
             var tokensPerRank = 64.0;
-            Assert.True(balanced.ToDefault(t).EffectiveImbalance(t, tokensPerRank) < plain.ToDefault(t).EffectiveImbalance(t, tokensPerRank));
+            Assert.True(balanced.ToRooflineLayout(t).EffectiveImbalance(t, tokensPerRank) < plain.ToRooflineLayout(t).EffectiveImbalance(t, tokensPerRank));
             Assert.Contains($"+{perRank * 64} redundant experts", balanced.Describe(t), StringComparison.Ordinal);
         }
 

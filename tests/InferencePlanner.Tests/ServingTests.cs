@@ -477,21 +477,21 @@ public sealed class ServingTests
     public void A_small_batch_reads_only_the_experts_it_activates()
     {
         var f = ModelCatalog.Resolve("deepseek-v3").Transformer.FeedForward;
-        Assert.Equal(8.0 / 256, DefaultWork.ExpertsHitShare(f, 1), 9);
-        Assert.True(DefaultWork.ExpertsHitShare(f, 16) < DefaultWork.ExpertsHitShare(f, 64));
-        Assert.True(DefaultWork.ExpertsHitShare(f, 4096) > 0.999);
+        Assert.Equal(8.0 / 256, RooflineWork.ExpertsHitShare(f, 1), 9);
+        Assert.True(RooflineWork.ExpertsHitShare(f, 16) < RooflineWork.ExpertsHitShare(f, 64));
+        Assert.True(RooflineWork.ExpertsHitShare(f, 4096) > 0.999);
 
         // Unequally popular experts: one token still hits about k of E, a batch hits fewer distinct experts than
         // equally popular ones would, and a large enough batch still reaches nearly all of them.
-        var spread = DefaultLayout.ExpertLoadSpread;
-        Assert.Equal(8.0 / 256, DefaultWork.ExpertsHitShare(f, 1, spread), 0.01 * 8.0 / 256);
+        var spread = RooflineLayout.ExpertLoadSpread;
+        Assert.Equal(8.0 / 256, RooflineWork.ExpertsHitShare(f, 1, spread), 0.01 * 8.0 / 256);
         foreach (var tokens in new[] { 8.0, 32, 128 })
         {
-            Assert.True(DefaultWork.ExpertsHitShare(f, tokens, spread) < DefaultWork.ExpertsHitShare(f, tokens));
-            Assert.True(DefaultWork.ExpertsHitShare(f, tokens, spread) < DefaultWork.ExpertsHitShare(f, 2 * tokens, spread));
+            Assert.True(RooflineWork.ExpertsHitShare(f, tokens, spread) < RooflineWork.ExpertsHitShare(f, tokens));
+            Assert.True(RooflineWork.ExpertsHitShare(f, tokens, spread) < RooflineWork.ExpertsHitShare(f, 2 * tokens, spread));
         }
 
-        Assert.True(DefaultWork.ExpertsHitShare(f, 1e6, spread) > 0.999);
+        Assert.True(RooflineWork.ExpertsHitShare(f, 1e6, spread) > 0.999);
     }
 
     [Theory]

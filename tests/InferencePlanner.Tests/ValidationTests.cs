@@ -7,7 +7,7 @@ namespace InferencePlanner.Tests;
 /// <summary>The validate command against the bundled measurements (data/measurements, from measurements.md).</summary>
 public sealed class ValidationTests
 {
-    private static readonly Lazy<IReadOnlyList<ValidationRow>> Rows = new(() => Validator.Run(Measurement.BuiltIn, new DefaultOptions(), band: true));
+    private static readonly Lazy<IReadOnlyList<ValidationRow>> Rows = new(() => Validator.Run(Measurement.BuiltIn, new RooflineOptions(), band: true));
 
     [Fact]
     public void Every_measurement_of_the_published_list_is_bundled()
@@ -42,8 +42,8 @@ public sealed class ValidationTests
     [Fact]
     public void The_calibrated_spread_is_what_the_calibration_finds_in_the_bundled_data()
     {
-        var c = Calibration.Run(Measurement.BuiltIn, new DefaultOptions());
-        Assert.Equal(Work.DefaultLayout.ExpertLoadSpread, c.Best);
+        var c = Calibration.Run(Measurement.BuiltIn, new RooflineOptions());
+        Assert.Equal(Work.RooflineLayout.ExpertLoadSpread, c.Best);
         Assert.Equal(Calibration.Candidates.Count, c.Scan.Count);
         Assert.Equal(7, c.HeldOut.Count);
 

@@ -302,7 +302,7 @@ public sealed class KernelModel
             _ => InterpolateLog(points, ep),
         };
         // DeepEP's formats: FP8 dispatch, BF16 combine.
-        var perToken = Work.DefaultWork.PayloadBytesPerToken(p.LowLatencyHidden, combine ? Units.Precision.Bf16 : Units.Precision.Fp8);
+        var perToken = Work.RooflineWork.PayloadBytesPerToken(p.LowLatencyHidden, combine ? Units.Precision.Bf16 : Units.Precision.Fp8);
         var bytes = p.LowLatencyTokens * p.LowLatencyTopK * (ep - 1) / ep * perToken;
         var measured = bytes / ((us - latencyUs) * 1e-6) / 1e9;
         return measured / p.MeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;

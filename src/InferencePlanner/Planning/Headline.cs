@@ -48,7 +48,7 @@ public sealed record Headline(
 
         var scenario = new PrefillScenario(seqLen, cacheHit, 4, 4 * gpu.GpusPerNode / 4, 4);
         var prefill = SeedPrefill.Evaluate(m, gpu, scenario, policy);
-        var perNode = prefill.TokensPerSecondPerNodeOverlap * DefaultPhases.NodeGpus / gpu.GpusPerNode;
+        var perNode = prefill.TokensPerSecondPerNodeOverlap * RooflinePhases.NodeGpus / gpu.GpusPerNode;
         // The seed's Sum(Overlap) is all compute; Sum adds the dispatch and combine.
         var prefillLimit = prefill.Sum - prefill.SumOverlap > prefill.SumOverlap ? "network (NIC)" : "compute";
 
@@ -101,7 +101,7 @@ public sealed record Headline(
     }
 
     /// <summary>The default preset: searches TP for prefill, and TP, deployment size and batch for decode.</summary>
-    public static Headline Default(ModelSpec model, GpuSpec gpu, int seqLen, double cacheHit, int decodeLen, double minTps, DefaultInputs inputs)
+    public static Headline Default(ModelSpec model, GpuSpec gpu, int seqLen, double cacheHit, int decodeLen, double minTps, RooflineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
@@ -111,34 +111,34 @@ public sealed record Headline(
         var policy = new RooflinePolicy(gpu);
         var o = inputs.Options;
 
-        (DefaultLayout Layout, DefaultPrefillResult Result)? prefill = null;
-        foreach (var tp in DefaultDeployment.TpsWithin(t, gpu))
+        (RooflineLayout Layout, RooflinePrefillResult Result)? prefill = null;
+        foreach (var tp in AutomaticDeployment.TpsWithin(t, gpu))
         {
-            var g = t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpusFor(t, gpu, tp, p, o) : tp;
-            var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
+            var g = t.FeedForward.IsMoe ? AutomaticDeployment.MoePrefillGpusFor(t, gpu, tp, p, o) : tp;
+            var layout = RooflineLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
             if (!Fits(model, gpu, layout, p, o))
             {
                 continue;
             }
 
-            var r = DefaultPhases.Prefill(t, policy, layout, p, seqLen, cacheHit, o);
+            var r = RooflinePhases.Prefill(t, policy, layout, p, seqLen, cacheHit, o);
             if (prefill is null || r.TokensPerSecondPerGpuOverlapped > prefill.Value.Result.TokensPerSecondPerGpuOverlapped)
             {
                 prefill = (layout, r);
             }
         }
 
-        (DefaultLayout Layout, DefaultDecodeResult Result, bool Capped)? decode = null;
+        (RooflineLayout Layout, RooflineDecodeResult Result, bool Capped)? decode = null;
         double? closest = null;
-        foreach (var tp in DefaultDeployment.TpsWithin(t, gpu))
+        foreach (var tp in AutomaticDeployment.TpsWithin(t, gpu))
         {
             IEnumerable<int> sizes = t.FeedForward.IsMoe
-                ? DecodeGpuCandidates.Append(gpu.GpusPerNode).Append(DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, o)).Distinct()
+                ? DecodeGpuCandidates.Append(gpu.GpusPerNode).Append(AutomaticDeployment.MoeDecodeGpus(t, gpu, tp, p, o)).Distinct()
                     .Where(g => g % tp == 0 && g <= 2 * t.FeedForward.RoutedExperts + 64)
                 : [tp];
             foreach (var g in sizes)
             {
-                var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
+                var layout = RooflineLayout.For(t, g, tp, inputs.Redundant, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
                 if (!Fits(model, gpu, layout, p, o))
                 {
                     continue;
@@ -151,7 +151,7 @@ public sealed record Headline(
                 }
                 else if (found is null)
                 {
-                    var single = DefaultPhases.Decode(t, policy, layout, p, 1, seqLen, decodeLen, o);
+                    var single = RooflinePhases.Decode(t, policy, layout, p, 1, seqLen, decodeLen, o);
                     if (single.Fits)
                     {
                         closest = Math.Max(closest ?? 0, single.TokensPerSecondPerUserOverlapped);
@@ -160,9 +160,9 @@ public sealed record Headline(
             }
         }
 
-        var prefillText = prefill is { } pf ? DefaultReport.LayoutText(pf.Layout, pf.Result.PerLayers.TwoBatch) : "-";
-        double? perNode = prefill is { } pr ? pr.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus : null;
-        var prefillLimit = prefill is { } pl ? DefaultReport.LimitText(pl.Result.PerLayers.Limit) : "-";
+        var prefillText = prefill is { } pf ? RooflineReport.LayoutText(pf.Layout, pf.Result.PerLayers.TwoBatch) : "-";
+        double? perNode = prefill is { } pr ? pr.Result.TokensPerSecondPerGpuOverlapped * RooflinePhases.NodeGpus : null;
+        var prefillLimit = prefill is { } pl ? RooflineReport.LimitText(pl.Result.PerLayers.Limit) : "-";
         if (decode is not { } d)
         {
             return new Headline(prefillText, perNode, prefillLimit, "-", null, null, null, "-", prefill is null ? "the weights do not fit" : $"no batch reaches {minTps} tokens/s per user")
@@ -171,26 +171,26 @@ public sealed record Headline(
             };
         }
 
-        return new Headline(prefillText, perNode, prefillLimit, DefaultReport.LayoutText(d.Layout, d.Result.Step.TwoBatch), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,
-            d.Result.TokensPerSecondPerUserOverlapped, d.Capped ? "memory capacity" : DefaultReport.LimitText(d.Result.Step.Limit), null);
+        return new Headline(prefillText, perNode, prefillLimit, RooflineReport.LayoutText(d.Layout, d.Result.Step.TwoBatch), d.Result.Batch, d.Result.TokensPerSecondPerGpuOverlapped,
+            d.Result.TokensPerSecondPerUserOverlapped, d.Capped ? "memory capacity" : RooflineReport.LimitText(d.Result.Step.Limit), null);
     }
 
     /// <summary>
     /// The largest batch that keeps every user above <paramref name="minTps"/> and fits in memory (TPOT grows with
     /// the batch, so the largest such batch gives the most tokens/s per GPU); null when even one request is too slow.
     /// </summary>
-    public static (DefaultDecodeResult Result, bool Capped)? BestBatch(
-        TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int seqLen, int decodeLen, double minTps, DefaultOptions o)
+    public static (RooflineDecodeResult Result, bool Capped)? BestBatch(
+        TransformerSpec t, RooflinePolicy policy, RooflineLayout layout, PrecisionSet p, int seqLen, int decodeLen, double minTps, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
-        var cap = (int)Math.Min(65536, Math.Floor(DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, seqLen + decodeLen, o)));
+        var cap = (int)Math.Min(65536, Math.Floor(RooflineCapacity.MaxBatch(t, policy.Gpu, layout, p, seqLen + decodeLen, o)));
         if (cap < 1)
         {
             return null;
         }
 
-        bool Fast(int bs) => DefaultPhases.Decode(t, policy, layout, p, bs, seqLen, decodeLen, o).TokensPerSecondPerUserOverlapped > minTps;
+        bool Fast(int bs) => RooflinePhases.Decode(t, policy, layout, p, bs, seqLen, decodeLen, o).TokensPerSecondPerUserOverlapped > minTps;
         if (!Fast(1))
         {
             return null;
@@ -210,10 +210,10 @@ public sealed record Headline(
             }
         }
 
-        return (DefaultPhases.Decode(t, policy, layout, p, lo, seqLen, decodeLen, o), lo == cap);
+        return (RooflinePhases.Decode(t, policy, layout, p, lo, seqLen, decodeLen, o), lo == cap);
     }
 
-    private static bool Fits(ModelSpec model, GpuSpec gpu, DefaultLayout layout, PrecisionSet p, DefaultOptions o)
+    private static bool Fits(ModelSpec model, GpuSpec gpu, RooflineLayout layout, PrecisionSet p, RooflineOptions o)
     {
         try
         {
@@ -224,6 +224,6 @@ public sealed record Headline(
             return false;
         }
 
-        return DefaultCapacity.WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(model.Transformer, o)) < DefaultCapacity.Usable(gpu, o);
+        return RooflineCapacity.WeightsPerGpu(model.Transformer, layout, p, o.MlaDecodeForm, RooflineCapacity.MtpLayers(model.Transformer, o)) < RooflineCapacity.Usable(gpu, o);
     }
 }

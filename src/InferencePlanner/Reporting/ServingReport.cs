@@ -80,7 +80,7 @@ public static class ServingReport
             new("workload", $"ISL {w.Isl}, OSL {w.Osl}, concurrency {w.Concurrency}, cache hit {w.CacheHit:0.###}" + (w.Waves > 0 ? $", {w.Waves} waves" : ", steady state")),
             new("delivery", $"scheduler poll every {w.RecvInterval} step(s), batching wait {w.BatchWaitSteps} step(s), attention-DP balance {(w.BalanceTimeoutSteps == 0 ? "off" : $"up to {w.BalanceTimeoutSteps} step(s)")}"),
             new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}"),
-            new("multi-token prediction", s.MtpDrafts > 0 ? $"{s.MtpDrafts} draft token(s) per step, {new Phases.DefaultOptions { MtpDraftTokens = s.MtpDrafts }.TokensPerStep:0.###} tokens gained per step ({Phases.DefaultOptions.MtpAcceptanceSource})" : "none"),
+            new("multi-token prediction", s.MtpDrafts > 0 ? $"{s.MtpDrafts} draft token(s) per step, {new Phases.RooflineOptions { MtpDraftTokens = s.MtpDrafts }.TokensPerStep:0.###} tokens gained per step ({Phases.RooflineOptions.MtpAcceptanceSource})" : "none"),
             new("kernels", kernels),
             new("chunk budget", $"{r.ChunkTokens:0} prompt tokens per step and DP group in the steady state (budget {s.ChunkTokens?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? s.Framework.ChunkTokensFor(s.Gpu.MemoryGB) + " by default"})"),
         };
@@ -143,7 +143,7 @@ public static class ServingReport
             ["dispatch and combine", Ms(step.Dispatch + step.Combine)],
             ["norms, activations, layouts, output head", Ms(step.Glue + step.Head)],
             ["total", Ms(step.Total)],
-            ["limited by", DefaultReport.LimitText(step.Limit)],
+            ["limited by", RooflineReport.LimitText(step.Limit)],
         ],
         [
             AllReduceNote(s.Gpu),

@@ -61,7 +61,7 @@ public static class ValidationReport
             new Table("summary", "Absolute error by preset and kind of row", ["preset", "kind", "rows", "median |error| %", "worst |error| %"], summary),
             new Table("calibration", "Calibration of the expert load spread on the end-to-end rows", ["spread", "sum of ln(predicted / measured)^2", "chosen"],
                 [.. calibration.Scan.Select(c => (IReadOnlyList<Cell>)[Cell.Of(c.Spread, 1), Cell.Of(c.SquaredLogError, 4), c.Spread == calibration.Best ? "yes" : ""])],
-                [$"The spread of load across experts is the default model's one calibrated constant; the model uses {Num.S(Work.DefaultLayout.ExpertLoadSpread)}. The calibration ignores --imbalance."]),
+                [$"The spread of load across experts is the default model's one calibrated constant; the model uses {Num.S(Work.RooflineLayout.ExpertLoadSpread)}. The calibration ignores --imbalance."]),
             new Table("held-out", "Each end-to-end row predicted with the spread calibrated on the other rows", ["id", "spread", "measured", "predicted", "error %"],
                 [.. calibration.HeldOut.Select(h => (IReadOnlyList<Cell>)[h.Measurement.Id, Cell.Of(h.Spread, 1), Cell.Of(h.Measurement.Measured, 0), Cell.Of(h.Predicted, 0), Cell.Of(h.ErrorPercent, 1)])],
                 ["A row held out plays no part in choosing the spread it is predicted with: the error of a deployment the model was not fitted to."]),
@@ -132,7 +132,7 @@ public static class ValidationReport
 
             json.WriteEndArray();
             json.WriteStartObject("calibration");
-            json.WriteNumber("expertLoadSpread", Work.DefaultLayout.ExpertLoadSpread);
+            json.WriteNumber("expertLoadSpread", Work.RooflineLayout.ExpertLoadSpread);
             json.WriteNumber("bestSpread", calibration.Best);
             json.WriteStartArray("scan");
             foreach (var c in calibration.Scan)

@@ -22,7 +22,7 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
     /// <summary>
     /// Extra expert copies the engine holds for load balancing (EPLB), spread evenly over its expert-parallel ranks:
     /// the hottest experts are replicated, so the busiest rank's excess load shrinks, at the cost of their weights' memory
-    /// (<see cref="DefaultLayout.EffectiveImbalance"/>). 0: none.
+    /// (<see cref="RooflineLayout.EffectiveImbalance"/>). 0: none.
     /// </summary>
     public int RedundantExperts { get; init; }
 
@@ -54,11 +54,11 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
         return tp;
     }
 
-    /// <summary>The default-model layout this engine is priced with.</summary>
-    public DefaultLayout ToDefault(TransformerSpec t)
+    /// <summary>The roofline-model layout this engine is priced with.</summary>
+    public RooflineLayout ToRooflineLayout(TransformerSpec t)
     {
         ArgumentNullException.ThrowIfNull(t);
-        return new DefaultLayout(Gpus, AttentionTp, t.FeedForward.IsMoe ? RedundantExperts : 0, null) { MoeTp = t.FeedForward.IsMoe ? MoeTp : 1, TpAcrossDomains = true };
+        return new RooflineLayout(Gpus, AttentionTp, t.FeedForward.IsMoe ? RedundantExperts : 0, null) { MoeTp = t.FeedForward.IsMoe ? MoeTp : 1, TpAcrossDomains = true };
     }
 
     /// <summary>Checks the layout against the model and GPU; throws <see cref="InputException"/> naming the problem.</summary>
@@ -98,7 +98,7 @@ public sealed record EngineLayout(int AttentionTp, int AttentionDp, int MoeTp, i
             }
         }
 
-        ToDefault(t).Validate(t, gpu);
+        ToRooflineLayout(t).Validate(t, gpu);
     }
 
     /// <summary>The layout as people write it: "TP8", "TP1 x DP8, EP8", "TP8, MoE TP8".</summary>

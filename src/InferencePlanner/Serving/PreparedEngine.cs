@@ -16,7 +16,7 @@ namespace InferencePlanner.Serving;
 /// <param name="CapacityGB">HBM per GPU, GB.</param>
 /// <param name="MaxRunningByCap">The cap on running requests over the engine: the layout's max batch per DP group, else the framework's.</param>
 public readonly record struct PreparedEngine(
-    EngineLayout Engine, DefaultLayout Layout, int Domain, int Budget, double WeightsGB, double KvCapacityGB, double ReserveGB, double CapacityGB, double MaxRunningByCap)
+    EngineLayout Engine, RooflineLayout Layout, int Domain, int Budget, double WeightsGB, double KvCapacityGB, double ReserveGB, double CapacityGB, double MaxRunningByCap)
 {
     /// <summary>Whether the weights fit only with the framework's memory share raised above its default (the least reserve it runs with).</summary>
     public bool MemoryShareRaised { get; init; }

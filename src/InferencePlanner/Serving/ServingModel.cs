@@ -44,9 +44,9 @@ public sealed partial class ServingModel
         RequireMtp(model, mtpDrafts);
         _drafts = mtpDrafts;
         _twoBatch = twoBatchOverlap;
-        var options = new DefaultOptions { MtpDraftTokens = mtpDrafts };
+        var options = new RooflineOptions { MtpDraftTokens = mtpDrafts };
         TokensPerStep = options.TokensPerStep;
-        _mtpLayers = DefaultCapacity.MtpLayers(model.Transformer, options);
+        _mtpLayers = RooflineCapacity.MtpLayers(model.Transformer, options);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(framework);
         ArgumentNullException.ThrowIfNull(precisions);
@@ -116,8 +116,8 @@ public sealed partial class ServingModel
         ArgumentNullException.ThrowIfNull(engine);
         engine.Validate(_t, _gpu, side);
         var budget = Budget(chunkTokens);
-        var layout = engine.ToDefault(_t);
-        var weights = DefaultCapacity.WeightsPerGpu(_t, layout, _p, mtpLayers: _mtpLayers).ToGB();
+        var layout = engine.ToRooflineLayout(_t);
+        var weights = RooflineCapacity.WeightsPerGpu(_t, layout, _p, mtpLayers: _mtpLayers).ToGB();
         var fw = Framework;
         double capacity = _gpu.MemoryGB * HbmGBPerDatasheetGB, reserve = fw.ReserveFor(budget);
         double Kv(double r) => fw.MemoryShareOf == MemoryShareOf.Total ? fw.MemoryShare * capacity - weights - r : fw.MemoryShare * (capacity - weights - r);
@@ -510,12 +510,12 @@ public sealed partial class ServingModel
     public Breakdown DecodeStepBreakdown(in PreparedEngine e, double batchPerGpu, ServingWorkload w)
     {
         var policy = batchPerGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch ? _graph : _eager;
-        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0, queriesPerRequest: 1 + _drafts));
+        return RooflinePhases.Sum(_t, policy, RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0, queriesPerRequest: 1 + _drafts));
     }
 
     /// <summary>One prefill step of <paramref name="chunk"/> prompt tokens per data-parallel group by component, for the output.</summary>
     public Breakdown PrefillStepBreakdown(in PreparedEngine e, double chunk, ServingWorkload w) =>
-        DefaultPhases.Sum(_t, PromptStepPolicy(e, 0, chunk), DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit));
+        RooflinePhases.Sum(_t, PromptStepPolicy(e, 0, chunk), RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit));
 
     // A step that carries prompt tokens launches its kernels one by one, unless the framework replays such steps from
     // piecewise CUDA graphs and the step's tokens per DP group (decode tokens and the chunk) fit the largest capture.
@@ -596,7 +596,7 @@ public sealed partial class ServingModel
     private double OneBatchMs(in PreparedEngine e, double bGpu, double ctx)
     {
         var policy = Graphed(e, bGpu) ? _graph : _eager;
-        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
+        return RooflinePhases.Sum(_t, policy, RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
             + Drafts(e, policy, bGpu, ctx);
     }
 
@@ -606,14 +606,14 @@ public sealed partial class ServingModel
     private double TwoBatchesMs(in PreparedEngine e, double bGpu, double ctx)
     {
         var policy = Graphed(e, bGpu) ? _graph : _eager;
-        var half = DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu / 2, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts);
-        var ms = DefaultPhases.Overlap(_t, policy, default, half, commSmShare: 0, pipelined: true).Overlapped.Milliseconds;
+        var half = RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu / 2, ctx, 0, 0, 0, queriesPerRequest: 1 + _drafts);
+        var ms = RooflinePhases.Overlap(_t, policy, default, half, commSmShare: 0, pipelined: true).Overlapped.Milliseconds;
         return ms > 0 ? ms + Drafts(e, policy, bGpu, ctx) : double.PositiveInfinity;
     }
 
     // The draft passes of a step with multi-token prediction, one after another, ms.
     private double Drafts(in PreparedEngine e, RooflinePolicy policy, double bGpu, double ctx) =>
-        _drafts == 0 || bGpu <= 0 ? 0 : _drafts * DefaultPhases.DraftPassTime(_t, policy, e.Layout, e.Domain, _p, bGpu, ctx).Milliseconds;
+        _drafts == 0 || bGpu <= 0 ? 0 : _drafts * RooflinePhases.DraftPassTime(_t, policy, e.Layout, e.Domain, _p, bGpu, ctx).Milliseconds;
 
     // One step carrying decode tokens and a prefill chunk per DP group, ms; kernels launched one by one. With a step
     // cache, interpolated between the four grid points around (batch, chunk).
@@ -659,7 +659,7 @@ public sealed partial class ServingModel
     private double MixedStepExact(in PreparedEngine e, double bGpu, double chunk, in ServingWorkload w)
     {
         var policy = PromptStepPolicy(e, bGpu, chunk);
-        return DefaultPhases.Sum(_t, policy, DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
+        return RooflinePhases.Sum(_t, policy, RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, bGpu, Context(w), chunk, w.Isl, w.CacheHit, queriesPerRequest: 1 + _drafts)).Total.Milliseconds
             + Drafts(e, policy, bGpu, Context(w));
     }
 
@@ -696,13 +696,13 @@ public sealed partial class ServingModel
     }
 
     private double PrefillStepExact(in PreparedEngine e, double chunk, in ServingWorkload w) =>
-        DefaultPhases.Sum(_t, PromptStepPolicy(e, 0, chunk), DefaultWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
+        RooflinePhases.Sum(_t, PromptStepPolicy(e, 0, chunk), RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, 0, 0, chunk, w.Isl, w.CacheHit)).Total.Milliseconds;
 
     // Moving one request's KV cache over the NIC: the prefill GPUs holding distinct KV heads send in parallel, each
     // at the slower of its NIC and the receiving decode GPU's.
     private double KvTransferMs(EngineLayout prefill, in ServingWorkload w, GpuSpec receiver)
     {
-        var bytes = DefaultCapacity.KvPerRequest(_t, 1, _p.KvCache, w.Isl).Value;
+        var bytes = RooflineCapacity.KvPerRequest(_t, 1, _p.KvCache, w.Isl).Value;
         var senders = _t.Attention.Kind == AttentionKind.Mla ? 1 : Math.Min(prefill.AttentionTp, Math.Max(1, _t.Attention.KvHeads));
         var gbps = Math.Min(_gpu.ScaleOutBandwidthGBps * _gpu.Efficiency.ScaleOut, receiver.ScaleOutBandwidthGBps * receiver.Efficiency.ScaleOut) * senders;
         return bytes / (gbps * 1e9) * 1000 + Framework.KvTransferOverheadMs;
@@ -719,7 +719,7 @@ public sealed partial class ServingModel
 
     // The KV cache of one request at its full length, per TP group (GB).
     private double WholeRequestGB(in PreparedEngine e, in ServingWorkload w) =>
-        DefaultCapacity.KvPerRequest(_t, e.Layout.Tp, _p.KvCache, (double)w.Isl + w.Osl, _mtpLayers).ToGB() * e.Layout.Tp;
+        RooflineCapacity.KvPerRequest(_t, e.Layout.Tp, _p.KvCache, (double)w.Isl + w.Osl, _mtpLayers).ToGB() * e.Layout.Tp;
 
     // The memory a workload takes on a prepared engine: KV per request in flight, the requests it holds.
     private readonly record struct Memory(double PerRequestGB, double ByMemory, double MaxRunning)
@@ -727,7 +727,7 @@ public sealed partial class ServingModel
         public static Memory Of(ServingModel m, in PreparedEngine e, in ServingWorkload w)
         {
             var t = m._t;
-            var perRequest = DefaultCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, m.Framework.KvReservesWholeRequest ? w.Isl + w.Osl : Context(w), m._mtpLayers).ToGB();
+            var perRequest = RooflineCapacity.KvPerRequest(t, e.Layout.Tp, m._p.KvCache, m.Framework.KvReservesWholeRequest ? w.Isl + w.Osl : Context(w), m._mtpLayers).ToGB();
             if (!m.HoldsOneRequest(e, w))
             {
                 throw new InputException(

@@ -31,7 +31,7 @@ public sealed record CalibrationResult(IReadOnlyList<SpreadCandidate> Scan, doub
 
 /// <summary>
 /// How the default model's one calibrated constant, the spread of load across experts
-/// (<see cref="Work.DefaultLayout.ExpertLoadSpread"/>), follows from the end-to-end measurements: every candidate
+/// (<see cref="Work.RooflineLayout.ExpertLoadSpread"/>), follows from the end-to-end measurements: every candidate
 /// from 0.1 to 1.0 in steps of 0.1 is scored by its squared log error over the rows, and the least wins. Holding
 /// each row out in turn and calibrating on the others shows how the model predicts a deployment it was not fitted to.
 /// </summary>
@@ -41,7 +41,7 @@ public static class Calibration
     public static IReadOnlyList<double> Candidates { get; } = [.. Enumerable.Range(1, 10).Select(i => i / 10.0)];
 
     /// <summary>The calibration on <paramref name="measurements"/>' end-to-end rows: every candidate's error, the best value, and each row held out.</summary>
-    public static CalibrationResult Run(IReadOnlyList<Measurement> measurements, DefaultOptions options)
+    public static CalibrationResult Run(IReadOnlyList<Measurement> measurements, RooflineOptions options)
     {
         ArgumentNullException.ThrowIfNull(measurements);
         ArgumentNullException.ThrowIfNull(options);

@@ -63,7 +63,7 @@ public sealed record ErrorSummary(string Preset, string Kind, int Rows, double M
 public static class Validator
 {
     /// <summary>Predictions for every measurement under both presets; with <paramref name="band"/>, low and high ends too.</summary>
-    public static IReadOnlyList<ValidationRow> Run(IReadOnlyList<Measurement> measurements, DefaultOptions options, bool band)
+    public static IReadOnlyList<ValidationRow> Run(IReadOnlyList<Measurement> measurements, RooflineOptions options, bool band)
     {
         ArgumentNullException.ThrowIfNull(measurements);
         ArgumentNullException.ThrowIfNull(options);
@@ -131,7 +131,7 @@ public static class Validator
     private static ModelSpec Model(Measurement m) => ModelCatalog.Resolve(m.Settings.ContainsKey("model") ? m.Text("model") : "deepseek-v3");
 
     /// <summary>The default model's value for a measurement.</summary>
-    public static double Default(Measurement m, RooflinePolicy policy, DefaultOptions options)
+    public static double Default(Measurement m, RooflinePolicy policy, RooflineOptions options)
     {
         ArgumentNullException.ThrowIfNull(m);
         ArgumentNullException.ThrowIfNull(policy);
@@ -148,20 +148,20 @@ public static class Validator
             MtpDraftTokens = (int)m.Number("mtp", 0),
             MtpTokensPerStep = m.Settings.ContainsKey("mtpTokens") ? m.Number("mtpTokens") : null,
         };
-        var layout = new DefaultLayout((int)m.Number("gpus"), (int)m.Number("tp"), (int)m.Number("redundant", 0), o.Imbalance) { LoadSpread = o.ExpertLoadSpread };
+        var layout = new RooflineLayout((int)m.Number("gpus"), (int)m.Number("tp"), (int)m.Number("redundant", 0), o.Imbalance) { LoadSpread = o.ExpertLoadSpread };
         var p = PrecisionSet.NativeFor(t);
         switch (m.Metric)
         {
             case "prefill-tokens-per-node":
-                var prefill = DefaultPhases.Prefill(t, policy, layout, p, (int)m.Number("seqLen"), m.Number("cacheHit"), o, m.Number("promptsPerGroup", 1));
-                return prefill.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus;
+                var prefill = RooflinePhases.Prefill(t, policy, layout, p, (int)m.Number("seqLen"), m.Number("cacheHit"), o, m.Number("promptsPerGroup", 1));
+                return prefill.TokensPerSecondPerGpuOverlapped * RooflinePhases.NodeGpus;
             case "decode-tokens-per-gpu-at-rate":
                 var best = Headline.BestBatch(t, policy, layout, p, (int)m.Number("context"), (int)m.Number("outputLen"), m.Number("minTps"), o);
                 return best is { } b ? b.Result.TokensPerSecondPerGpuOverlapped : 0;
             case "decode-tokens-per-gpu":
             case "decode-tokens-per-node":
-                var decode = DefaultPhases.Decode(t, policy, layout, p, (int)m.Number("batch"), (int)m.Number("context"), (int)m.Number("outputLen"), o);
-                return decode.TokensPerSecondPerGpuOverlapped * (m.Metric == "decode-tokens-per-node" ? DefaultPhases.NodeGpus : 1);
+                var decode = RooflinePhases.Decode(t, policy, layout, p, (int)m.Number("batch"), (int)m.Number("context"), (int)m.Number("outputLen"), o);
+                return decode.TokensPerSecondPerGpuOverlapped * (m.Metric == "decode-tokens-per-node" ? RooflinePhases.NodeGpus : 1);
             default:
                 throw new InputException($"measurement {m.Id}: unknown metric '{m.Metric}'");
         }
@@ -202,7 +202,7 @@ public static class Validator
                 var combine = m.Text("direction") == "combine";
                 var model = ModelCatalog.Resolve("deepseek-v3").Transformer; // the shapes DeepEP was measured with
                 var f = model.FeedForward;
-                var op = DefaultWork.Exchange(combine ? OperatorKind.Combine : OperatorKind.Dispatch, f, ep, Math.Min(gpu.GpusPerNode, ep),
+                var op = RooflineWork.Exchange(combine ? OperatorKind.Combine : OperatorKind.Dispatch, f, ep, Math.Min(gpu.GpusPerNode, ep),
                     m.Text("path") == "low-latency", tokens, model.Hidden, combine ? Precision.Bf16 : Precision.Fp8);
                 var seconds = policy.Price(op).Time.Seconds;
                 if (m.Metric == "alltoall-us")
@@ -263,7 +263,7 @@ public static class Validator
             {
                 var row = SeedDecode.Evaluate(arch, gpu, new DecodeScenario((int)m.Number("context"), (int)m.Number("outputLen")), (int)m.Number("batch"), policy);
                 var perGpu = overlap ? row.TotalOverlap : row.Total;
-                return perGpu * (m.Metric == "decode-tokens-per-node" ? DefaultPhases.NodeGpus : 1);
+                return perGpu * (m.Metric == "decode-tokens-per-node" ? RooflinePhases.NodeGpus : 1);
             }
         }
     }

@@ -74,7 +74,7 @@ public static class LinearAttentionWork
         // The state and the convolution's inputs are read and written back once per request; q, k, v, the gates and z come in, the output goes out.
         var bytes = 2 * groupRequests * StateBytesPerRequestPerGpu(l, tp) + tokens * IoPerToken(l, tp);
         var core = Operator.Kernel(OperatorKind.Attention, Precision.Bf16, Flops.FromMacs(macs), Bytes.FromBytes(bytes)) with { Launches = RecurrentKernels };
-        return new AttentionLayerWork(Projections(t, l, tp, p, tokens), core, DefaultWork.AllReduce(tp, tokens, t.Hidden));
+        return new AttentionLayerWork(Projections(t, l, tp, p, tokens), core, RooflineWork.AllReduce(tp, tokens, t.Hidden));
     }
 
     /// <summary>
@@ -105,7 +105,7 @@ public static class LinearAttentionWork
         var stateShare = heads / (double)l.ValueHeads;
         var bytes = 2 * chunks * stateShare * l.StateElements * StateBytesPerElement + prompts * StateBytesPerRequestPerGpu(l, tp) + tokens * IoPerToken(l, tp) * 2;
         var core = Operator.Kernel(OperatorKind.Attention, Precision.Bf16, Flops.FromMacs(macs), Bytes.FromBytes(bytes)) with { Launches = ChunkedKernels };
-        return new AttentionLayerWork(Projections(t, l, tp, p, tokens), core, DefaultWork.AllReduce(tp, tokens, t.Hidden));
+        return new AttentionLayerWork(Projections(t, l, tp, p, tokens), core, RooflineWork.AllReduce(tp, tokens, t.Hidden));
     }
 
     // Activations per token in and out of the core on one GPU: queries, keys, values and the gate z in, the decay and

@@ -66,10 +66,10 @@ public readonly record struct LayerWork(
 }
 
 /// <summary>
-/// The default model's description of the work: operators with FLOPs, HBM bytes (weights, activations,
+/// The roofline model's description of the work: operators with FLOPs, HBM bytes (weights, activations,
 /// KV cache) and link bytes, per GPU, for any <see cref="TransformerSpec"/>. Pricing is elsewhere.
 /// </summary>
-public static class DefaultWork
+public static class RooflineWork
 {
     private const double ActivationBytes = 2; // BF16 activations between kernels
 
@@ -108,7 +108,7 @@ public static class DefaultWork
     /// <paramref name="cacheHit"/> are already cached; only the missed tokens are computed, attending causally
     /// to the whole context.
     /// </summary>
-    public static LayerWork Prefill(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, int seqLen, double cacheHit, double prompts = 1)
+    public static LayerWork Prefill(TransformerSpec t, RooflineLayout layout, int gpusPerDomain, PrecisionSet p, int seqLen, double cacheHit, double prompts = 1)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
@@ -133,7 +133,7 @@ public static class DefaultWork
     /// <paramref name="queriesPerRequest"/> tokens through the model: 1, or with multi-token prediction the token and
     /// the drafts it verifies, all attending to the same cached context (read once per request).
     /// </summary>
-    public static LayerWork Decode(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly, double queriesPerRequest = 1)
+    public static LayerWork Decode(TransformerSpec t, RooflineLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly, double queriesPerRequest = 1)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
@@ -160,7 +160,7 @@ public static class DefaultWork
     /// proportion to the tokens of it the chunk carries.
     /// </summary>
     public static LayerWork Mixed(
-        TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double decodePerGpu, double contextLen, double chunkTokensPerGroup, double promptLen, double cacheHit,
+        TransformerSpec t, RooflineLayout layout, int gpusPerDomain, PrecisionSet p, double decodePerGpu, double contextLen, double chunkTokensPerGroup, double promptLen, double cacheHit,
         MlaForm form = MlaForm.OnTheFly, double queriesPerRequest = 1)
     {
         ArgumentNullException.ThrowIfNull(t);
@@ -238,7 +238,7 @@ public static class DefaultWork
     /// full-attention and MoE (or dense) parts, the head and the projection in <see cref="LayerWork.Head"/> and
     /// <see cref="LayerWork.DraftProjection"/>; a caller counts each part once.
     /// </summary>
-    public static LayerWork DraftPass(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly)
+    public static LayerWork DraftPass(TransformerSpec t, RooflineLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen, MlaForm form = MlaForm.OnTheFly)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
@@ -449,9 +449,9 @@ public static class DefaultWork
     // over NVLink inside each domain (the whole of each GPU's share), and the ring over the NIC between domains on
     // each GPU's 1/D of the data.
     // Whether a tensor-parallel group crosses scale-up domains (the common case, within one, leaves the work as described).
-    private static bool SpansDomains(DefaultLayout layout, int gpusPerDomain) => layout.Tp > gpusPerDomain || layout.MoeTp > gpusPerDomain;
+    private static bool SpansDomains(RooflineLayout layout, int gpusPerDomain) => layout.Tp > gpusPerDomain || layout.MoeTp > gpusPerDomain;
 
-    private static LayerWork AcrossDomains(in LayerWork w, DefaultLayout layout, int gpusPerDomain)
+    private static LayerWork AcrossDomains(in LayerWork w, RooflineLayout layout, int gpusPerDomain)
     {
 
         Operator Span(in Operator allReduce, int tp)
@@ -482,7 +482,7 @@ public static class DefaultWork
             ? Operator.None(OperatorKind.AllReduce)
             : Operator.Exchange(OperatorKind.AllReduce, Bytes.FromBytes(2.0 * (tp - 1) / tp * tokens * hidden * ActivationBytes), Bytes.Zero) with { Groups = tp };
 
-    private static FeedForwardLayerWork DenseFeedForward(TransformerSpec t, DefaultLayout layout, PrecisionSet p, double groupTokens)
+    private static FeedForwardLayerWork DenseFeedForward(TransformerSpec t, RooflineLayout layout, PrecisionSet p, double groupTokens)
     {
         var f = t.FeedForward;
         if (f.DenseLayers == 0)
@@ -500,7 +500,7 @@ public static class DefaultWork
             Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.ExpertGemm), Operator.None(OperatorKind.Dispatch), Operator.None(OperatorKind.Combine), glue);
     }
 
-    private static FeedForwardLayerWork MoeFeedForward(TransformerSpec t, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double groupTokens, bool decode)
+    private static FeedForwardLayerWork MoeFeedForward(TransformerSpec t, RooflineLayout layout, int gpusPerDomain, PrecisionSet p, double groupTokens, bool decode)
     {
         var f = t.FeedForward;
         if (!f.IsMoe)
@@ -566,7 +566,7 @@ public static class DefaultWork
     /// top-k of the routed experts, tokens routed independently. With equally popular experts an expert is idle with
     /// probability (1 - k/E)^T = exp(-rT), r = -ln(1 - k/E). Experts are not equally popular: their loads spread by
     /// <paramref name="spread"/> (the coefficient of variation the expert imbalance is derived from,
-    /// <see cref="DefaultLayout.ExpertLoadSpread"/>), so the popular ones draw repeat picks and fewer distinct experts
+    /// <see cref="RooflineLayout.ExpertLoadSpread"/>), so the popular ones draw repeat picks and fewer distinct experts
     /// are hit. With popularity gamma-distributed about the mean (shape a = 1 / spread^2), the expected idle share is
     /// the gamma's Laplace transform at rT: (1 + rT / a)^-a; a spread of 0 gives the uniform case. One token hits
     /// k/E within 1% at the calibrated spread (exactly k/E for equal experts).

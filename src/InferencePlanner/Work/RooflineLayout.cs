@@ -34,7 +34,7 @@ public sealed record PrecisionSet(Precision Weights, Precision ExpertWeights, Pr
 }
 
 /// <summary>
-/// A deployment for the default model: <see cref="Gpus"/> GPUs serving one model instance; attention runs as
+/// A deployment for the roofline model: <see cref="Gpus"/> GPUs serving one model instance; attention runs as
 /// data-parallel groups of <see cref="Tp"/> tensor-parallel GPUs; experts are spread over all GPUs (EP = GPUs)
 /// with <see cref="RedundantExperts"/> extra copies; dense models shard their MLP with the attention TP.
 /// </summary>
@@ -45,11 +45,11 @@ public sealed record PrecisionSet(Precision Weights, Precision ExpertWeights, Pr
 /// Expert load imbalance without redundancy as given: tokens on the busiest GPU over the mean (at least 1); null to
 /// derive it from the spread of expert loads (<see cref="EffectiveImbalance"/>).
 /// </param>
-public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, double? Imbalance)
+public sealed record RooflineLayout(int Gpus, int Tp, int RedundantExperts, double? Imbalance)
 {
     /// <summary>
     /// Spread of the load of one expert around the mean (coefficient of variation across experts) under real
-    /// traffic, after the placement a balancer chooses. No public figure gives it; it is the default model's one
+    /// traffic, after the placement a balancer chooses. No public figure gives it; it is the roofline model's one
     /// calibrated constant: of 0.1, 0.2, ..., 1.0, the value with the least squared log error over all seven
     /// end-to-end measurements bundled in data/measurements (0.6 and 0.8 do worse). Everything else in those
     /// predictions comes from datasheets and kernel data.
@@ -84,7 +84,7 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
     /// The layout for <paramref name="gpus"/> GPUs with the fewest redundant experts (at least <paramref name="minRedundant"/>) that
     /// spread the experts evenly.
     /// </summary>
-    public static DefaultLayout For(TransformerSpec t, int gpus, int tp, int? redundant, double? imbalance, int minRedundant = 0)
+    public static RooflineLayout For(TransformerSpec t, int gpus, int tp, int? redundant, double? imbalance, int minRedundant = 0)
     {
         ArgumentNullException.ThrowIfNull(t);
         if (gpus <= 0)
@@ -102,7 +102,7 @@ public sealed record DefaultLayout(int Gpus, int Tp, int RedundantExperts, doubl
             }
         }
 
-        return new DefaultLayout(gpus, tp, r, imbalance);
+        return new RooflineLayout(gpus, tp, r, imbalance);
     }
 
     /// <summary>Checks the layout against the model and GPU; throws <see cref="InputException"/> naming the problem.</summary>

@@ -7,17 +7,17 @@ using InferencePlanner.Work;
 
 namespace InferencePlanner.Tests;
 
-/// <summary>Invariants of the default model at random inputs, over every built-in model and GPU.</summary>
-public sealed class DefaultPropertyTests
+/// <summary>Invariants of the roofline model at random inputs, over every built-in model and GPU.</summary>
+public sealed class RooflinePropertyTests
 {
     private static readonly ModelSpec[] Models = [.. ModelCatalog.BuiltIn];
     private static readonly GpuSpec[] Gpus = [.. GpuCatalog.BuiltIn];
-    private static readonly DefaultOptions Options = new();
+    private static readonly RooflineOptions Options = new();
 
     private static readonly Gen<ModelSpec> GenModel = Gen.Int[0, Models.Length - 1].Select(i => Models[i]);
     private static readonly Gen<GpuSpec> GenGpu = Gen.Int[0, Gpus.Length - 1].Select(i => Gpus[i]);
 
-    private static DefaultLayout Layout(TransformerSpec t, int gpus) => DefaultLayout.For(t, t.FeedForward.IsMoe ? gpus : 1, 1, null, 1.3);
+    private static RooflineLayout Layout(TransformerSpec t, int gpus) => RooflineLayout.For(t, t.FeedForward.IsMoe ? gpus : 1, 1, null, 1.3);
 
     [Fact]
     public void Decode_flops_are_linear_in_the_batch()
@@ -29,7 +29,7 @@ public sealed class DefaultPropertyTests
             var p = PrecisionSet.NativeFor(t);
             double Flops(int bs)
             {
-                var w = DefaultWork.Decode(t, layout, 8, p, bs, ctx);
+                var w = RooflineWork.Decode(t, layout, 8, p, bs, ctx);
                 return w.FullAttention.Projections.Flops.Value + w.FullAttention.Core.Flops.Value + w.DenseFeedForward.Dense.Flops.Value
                     + w.MoeFeedForward.Routed.Flops.Value + w.MoeFeedForward.Shared.Flops.Value + w.MoeFeedForward.Router.Flops.Value;
             }
@@ -53,15 +53,15 @@ public sealed class DefaultPropertyTests
             var t = m.Transformer;
             var layout = Layout(t, 64);
             var p = PrecisionSet.NativeFor(t);
-            var slow = DefaultPhases.Decode(t, new RooflinePolicy(gpu), layout, p, bs, seq, 100, Options);
-            var fast = DefaultPhases.Decode(t, new RooflinePolicy(faster), layout, p, bs, seq, 100, Options);
+            var slow = RooflinePhases.Decode(t, new RooflinePolicy(gpu), layout, p, bs, seq, 100, Options);
+            var fast = RooflinePhases.Decode(t, new RooflinePolicy(faster), layout, p, bs, seq, 100, Options);
             // Where the faster figure does not bind, the two steps sum the same operator times in different roundings,
             // so equal times may differ in the last bits (seed 1GmmRJeI0Fm2: Kimi-K2.5 on B200, memory-bound, 3e-17 s
             // apart); the overlapped time subtracts per-layer terms as well.
             Assert.True(fast.Step.Total.Seconds <= slow.Step.Total.Seconds * (1 + 1e-12));
             Assert.True(fast.Step.Overlapped.Seconds <= slow.Step.Overlapped.Seconds * (1 + 1e-12));
-            var prefillSlow = DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seq, 0.5);
-            var prefillFast = DefaultPhases.Prefill(t, new RooflinePolicy(faster), layout, p, seq, 0.5);
+            var prefillSlow = RooflinePhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seq, 0.5);
+            var prefillFast = RooflinePhases.Prefill(t, new RooflinePolicy(faster), layout, p, seq, 0.5);
             Assert.True(prefillFast.TokensPerSecondPerGpu >= prefillSlow.TokensPerSecondPerGpu * (1 - 1e-12));
         });
     }
@@ -75,8 +75,8 @@ public sealed class DefaultPropertyTests
             var layout = Layout(t, size switch { 0 => 8, 1 => 32, _ => 64 });
             var p = PrecisionSet.NativeFor(t);
             var policy = new RooflinePolicy(gpu);
-            var decode = DefaultPhases.Decode(t, policy, layout, p, bs, seq, 100, Options).Step;
-            var prefill = DefaultPhases.Prefill(t, policy, layout, p, seq, 0.5, Options).PerLayers;
+            var decode = RooflinePhases.Decode(t, policy, layout, p, bs, seq, 100, Options).Step;
+            var prefill = RooflinePhases.Prefill(t, policy, layout, p, seq, 0.5, Options).PerLayers;
             foreach (var b in new[] { decode, prefill })
             {
                 Assert.True(b.Overlapped <= b.Total);
@@ -91,18 +91,18 @@ public sealed class DefaultPropertyTests
         var t = ModelCatalog.Resolve("deepseek-v3").Transformer;
         Gen.Select(GenGpu, Gen.Int[1, 256], Gen.Int[128, 16384], Gen.Int[1, 3]).Sample((gpu, bs, ctx, drafts) =>
         {
-            var layout = DefaultLayout.For(t, 64, 1, null, null);
+            var layout = RooflineLayout.For(t, 64, 1, null, null);
             var p = PrecisionSet.NativeFor(t);
-            var plain = DefaultWork.Decode(t, layout, 8, p, bs, ctx);
-            var verify = DefaultWork.Decode(t, layout, 8, p, bs, ctx, queriesPerRequest: 1 + drafts);
+            var plain = RooflineWork.Decode(t, layout, 8, p, bs, ctx);
+            var verify = RooflineWork.Decode(t, layout, 8, p, bs, ctx, queriesPerRequest: 1 + drafts);
 
             // The same cached context, read once per request; every token's attention FLOPs.
             Assert.Equal(plain.FullAttention.Core.MemoryBytes.Value, verify.FullAttention.Core.MemoryBytes.Value, 6);
             Assert.Equal(plain.FullAttention.Core.Flops.Value * (1 + drafts), verify.FullAttention.Core.Flops.Value, 6);
 
             var policy = new RooflinePolicy(gpu);
-            var without = DefaultPhases.Decode(t, policy, layout, p, bs, ctx, 100, Options with { TwoBatchOverlap = false });
-            var with = DefaultPhases.Decode(t, policy, layout, p, bs, ctx, 100, Options with { TwoBatchOverlap = false, MtpDraftTokens = drafts });
+            var without = RooflinePhases.Decode(t, policy, layout, p, bs, ctx, 100, Options with { TwoBatchOverlap = false });
+            var with = RooflinePhases.Decode(t, policy, layout, p, bs, ctx, 100, Options with { TwoBatchOverlap = false, MtpDraftTokens = drafts });
             Assert.True(with.Step.Total > without.Step.Total);
             Assert.True(with.Step.Draft > Units.Duration.Zero);
             Assert.InRange(with.TokensPerStep, 1, 1 + drafts);
@@ -123,8 +123,8 @@ public sealed class DefaultPropertyTests
             var t = m.Transformer;
             var layout = Layout(t, 128);
             var p = PrecisionSet.NativeFor(t);
-            var small = DefaultCapacity.MaxBatch(t, gpu, layout, p, tokens, Options);
-            var large = DefaultCapacity.MaxBatch(t, gpu with { MemoryGB = gpu.MemoryGB + extra }, layout, p, tokens, Options);
+            var small = RooflineCapacity.MaxBatch(t, gpu, layout, p, tokens, Options);
+            var large = RooflineCapacity.MaxBatch(t, gpu with { MemoryGB = gpu.MemoryGB + extra }, layout, p, tokens, Options);
             Assert.True(large >= small);
         });
     }
@@ -140,7 +140,7 @@ public sealed class DefaultPropertyTests
                 return;
             }
 
-            var layout = DefaultLayout.For(t, gpus, 1, null, 1.3);
+            var layout = RooflineLayout.For(t, gpus, 1, null, 1.3);
             Assert.Equal(t.FeedForward.RoutedExperts + layout.RedundantExperts, layout.ExpertsPerGpu(t) * gpus, 6);
             Assert.Equal(Math.Round(layout.ExpertsPerGpu(t)), layout.ExpertsPerGpu(t), 9);
             Assert.InRange(layout.EffectiveImbalance(t, 64), 1, 1.3);
@@ -158,10 +158,10 @@ public sealed class DefaultPropertyTests
                 return;
             }
 
-            var layout = DefaultLayout.For(t, gpus, 1, null, null);
+            var layout = RooflineLayout.For(t, gpus, 1, null, null);
             var (small, large) = (Math.Min(a, b), Math.Max(a, b));
             Assert.InRange(layout.EffectiveImbalance(t, large), 1, layout.EffectiveImbalance(t, small));
-            Assert.Equal(1, DefaultLayout.For(t, 1, 1, null, null).EffectiveImbalance(t, small));
+            Assert.Equal(1, RooflineLayout.For(t, 1, 1, null, null).EffectiveImbalance(t, small));
 
             // More redundant copies spread the same load over more slots.
             var more = layout with { RedundantExperts = layout.RedundantExperts + gpus };
@@ -178,9 +178,9 @@ public sealed class DefaultPropertyTests
             var layout = Layout(t, 64);
             var p = PrecisionSet.NativeFor(t);
             var policy = new RooflinePolicy(gpu);
-            var baseline = DefaultPhases.Decode(t, policy, layout, p, bs, ctx, 100, Options).Step;
-            Assert.True(DefaultPhases.Decode(t, policy, layout, p, bs + more, ctx, 100, Options).Step.Total >= baseline.Total);
-            Assert.True(DefaultPhases.Decode(t, policy, layout, p, bs, ctx + longer, 100, Options).Step.Total >= baseline.Total);
+            var baseline = RooflinePhases.Decode(t, policy, layout, p, bs, ctx, 100, Options).Step;
+            Assert.True(RooflinePhases.Decode(t, policy, layout, p, bs + more, ctx, 100, Options).Step.Total >= baseline.Total);
+            Assert.True(RooflinePhases.Decode(t, policy, layout, p, bs, ctx + longer, 100, Options).Step.Total >= baseline.Total);
         });
     }
 
@@ -192,7 +192,7 @@ public sealed class DefaultPropertyTests
         // eight requests, so the same attention work per head.
         var t = ModelCatalog.Resolve("deepseek-v3").Transformer;
         var p = PrecisionSet.NativeFor(t);
-        double Core(int tp) => DefaultWork.Decode(t, DefaultLayout.For(t, 8, tp, null, 1), 8, p, 8.0 / tp, 1024).FullAttention.Core.Flops.Value;
+        double Core(int tp) => RooflineWork.Decode(t, RooflineLayout.For(t, 8, tp, null, 1), 8, p, 8.0 / tp, 1024).FullAttention.Core.Flops.Value;
         Assert.Equal(Core(8), Core(2), 6);
         Assert.Equal(Core(8), Core(4), 6);
         Assert.Equal(2 * Core(8), Core(1), 6);
@@ -200,7 +200,7 @@ public sealed class DefaultPropertyTests
         // Grouped-query attention splits its heads over TP with nothing padded.
         var llama = ModelCatalog.Resolve("llama-3.1-70b").Transformer;
         var lp = PrecisionSet.NativeFor(llama);
-        double Gqa(int tp) => DefaultWork.Decode(llama, DefaultLayout.For(llama, 8, tp, null, 1), 8, lp, 8.0 / tp, 1024).FullAttention.Core.Flops.Value;
+        double Gqa(int tp) => RooflineWork.Decode(llama, RooflineLayout.For(llama, 8, tp, null, 1), 8, lp, 8.0 / tp, 1024).FullAttention.Core.Flops.Value;
         Assert.Equal(Gqa(1), 8 * Gqa(8), 6);
     }
 
@@ -211,8 +211,8 @@ public sealed class DefaultPropertyTests
         {
             var t = m.Transformer;
             var p = PrecisionSet.NativeFor(t) with { Weights = Units.Precision.Bf16 };
-            var one = DefaultWork.Decode(t, DefaultLayout.For(t, 8, 1, null, 1), 8, p, 1, 1).FullAttention.Projections.MemoryBytes.Value;
-            var shard = DefaultWork.Decode(t, DefaultLayout.For(t, 8, tp, null, 1), 8, p, 1, 1).FullAttention.Projections.MemoryBytes.Value;
+            var one = RooflineWork.Decode(t, RooflineLayout.For(t, 8, 1, null, 1), 8, p, 1, 1).FullAttention.Projections.MemoryBytes.Value;
+            var shard = RooflineWork.Decode(t, RooflineLayout.For(t, 8, tp, null, 1), 8, p, 1, 1).FullAttention.Projections.MemoryBytes.Value;
 
             // Heads split over TP; MLA's down-projections and GQA's KV heads beyond the TP degree are replicated, so shards add up to at least the whole.
             Assert.True(shard * tp >= one * (1 - 1e-9));
@@ -232,7 +232,7 @@ public sealed class DefaultPropertyTests
                 direct += window > 0 ? Math.Min(pos, window) : pos;
             }
 
-            Assert.Equal(direct, DefaultWork.CausalPairs(cached, seq, window));
+            Assert.Equal(direct, RooflineWork.CausalPairs(cached, seq, window));
         });
     }
 
@@ -247,7 +247,7 @@ public sealed class DefaultPropertyTests
                 return;
             }
 
-            var (nvlink, nic) = DefaultWork.ExchangeCopies(f, gpus, domain);
+            var (nvlink, nic) = RooflineWork.ExchangeCopies(f, gpus, domain);
             Assert.InRange(nvlink + nic, 0, f.TopK);
             if (gpus <= domain)
             {

@@ -4,8 +4,8 @@ using InferencePlanner.Models;
 
 namespace InferencePlanner.Tests;
 
-/// <summary>Every built-in model on every built-in GPU, and any config of the supported families, under the default model.</summary>
-public sealed class DefaultModelTests
+/// <summary>Every built-in model on every built-in GPU, and any config of the supported families, under the roofline model (the default preset).</summary>
+public sealed class RooflineModelTests
 {
     public static TheoryData<string> Models()
     {

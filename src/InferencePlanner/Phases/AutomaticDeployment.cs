@@ -4,8 +4,8 @@ using InferencePlanner.Work;
 
 namespace InferencePlanner.Phases;
 
-/// <summary>Deployment sizes the default model picks when the user names none.</summary>
-public static class DefaultDeployment
+/// <summary>Deployment sizes the roofline model picks when the user names none.</summary>
+public static class AutomaticDeployment
 {
     /// <summary>Share of usable memory the weights may take in an automatic choice, leaving the rest to the KV cache.</summary>
     public const double WeightShare = 0.6;
@@ -34,7 +34,7 @@ public static class DefaultDeployment
     /// Prefill GPUs of an MoE model when none are given: <see cref="MoePrefillGpus"/>, or the smallest multiple of it
     /// whose per-GPU weights fit in usable memory on a GPU too small for 32 (at most <see cref="MaxAutomaticGpus"/>).
     /// </summary>
-    public static int MoePrefillGpusFor(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, DefaultOptions o)
+    public static int MoePrefillGpusFor(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(gpu);
@@ -55,7 +55,7 @@ public static class DefaultDeployment
     /// attention (TP1), or the smallest TP of 2, 4, 8 at which <see cref="MoeDecodeGpus"/> GPUs hold the weights where
     /// a replica of the attention per GPU does not fit (a GPU too small for the model's attention and dense layers).
     /// </summary>
-    public static int DecodeTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, DefaultOptions o)
+    public static int DecodeTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(gpu);
@@ -72,7 +72,7 @@ public static class DefaultDeployment
     /// Prefill attention TP when none is given: <see cref="SeedPrefillTp"/>, or for a dense model whose weights four GPUs
     /// cannot hold the smallest larger TP (within the scale-up domain, dividing the heads) that holds them.
     /// </summary>
-    public static int PrefillTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, DefaultOptions o)
+    public static int PrefillTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(gpu);
@@ -89,7 +89,7 @@ public static class DefaultDeployment
     /// The tensor parallelism of a dense model: the smallest of 1, 2, 4, 8 (within the scale-up domain, dividing
     /// the heads) whose weights fit in <see cref="WeightShare"/> of usable memory; the largest when none does.
     /// </summary>
-    public static int DenseTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, DefaultOptions o)
+    public static int DenseTp(TransformerSpec t, GpuSpec gpu, PrecisionSet p, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(gpu);
@@ -110,7 +110,7 @@ public static class DefaultDeployment
     /// Decode GPUs of an MoE model: the smallest multiple of 8 (of the domain when it is smaller) whose per-GPU
     /// weights fit in <see cref="WeightShare"/> of usable memory, at most <see cref="MaxAutomaticGpus"/>.
     /// </summary>
-    public static int MoeDecodeGpus(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, DefaultOptions o)
+    public static int MoeDecodeGpus(TransformerSpec t, GpuSpec gpu, int tp, PrecisionSet p, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(gpu);
@@ -129,9 +129,9 @@ public static class DefaultDeployment
     }
 
     // Whether the weights per GPU of `gpus` GPUs at attention TP `tp` (dense: a TP replica) fit in `share` of usable memory.
-    private static bool WeightsFit(TransformerSpec t, GpuSpec gpu, int gpus, int tp, PrecisionSet p, DefaultOptions o, double share)
+    private static bool WeightsFit(TransformerSpec t, GpuSpec gpu, int gpus, int tp, PrecisionSet p, RooflineOptions o, double share)
     {
-        var layout = DefaultLayout.For(t, gpus, tp, t.FeedForward.IsMoe ? null : 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
-        return DefaultCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, DefaultCapacity.MtpLayers(t, o)) <= DefaultCapacity.Usable(gpu, o) * share;
+        var layout = RooflineLayout.For(t, gpus, tp, t.FeedForward.IsMoe ? null : 0, o.Imbalance) with { LoadSpread = o.ExpertLoadSpread };
+        return RooflineCapacity.WeightsPerGpu(t, layout, p, o.MlaDecodeForm, RooflineCapacity.MtpLayers(t, o)) <= RooflineCapacity.Usable(gpu, o) * share;
     }
 }

@@ -9,18 +9,18 @@ using InferencePlanner.Work;
 
 namespace InferencePlanner.Reporting;
 
-/// <summary>Inputs of the default model a command passes through: precisions, expert balance, memory share.</summary>
+/// <summary>Inputs of the roofline model a command passes through: precisions, expert balance, memory share.</summary>
 /// <param name="Precisions">Precisions; null for each model's native ones.</param>
 /// <param name="Options">Memory share and expert imbalance.</param>
 /// <param name="Redundant">Redundant experts; null for the fewest that spread the experts evenly.</param>
-public sealed record DefaultInputs(Func<TransformerSpec, PrecisionSet> Precisions, DefaultOptions Options, int? Redundant)
+public sealed record RooflineInputs(Func<TransformerSpec, PrecisionSet> Precisions, RooflineOptions Options, int? Redundant)
 {
     /// <summary>Whether to add low and high predictions from the spread of the kernel data.</summary>
     public bool Band { get; init; }
 }
 
-/// <summary>The documents each command prints under the default preset.</summary>
-public static class DefaultReport
+/// <summary>The documents each command prints under the default preset (the roofline model).</summary>
+public static class RooflineReport
 {
     private const int Ms = 3;
 
@@ -59,10 +59,10 @@ public static class DefaultReport
         var kv = new List<IReadOnlyList<Cell>>();
         foreach (var precision in (Precision[])[Precision.Bf16, Precision.Fp8])
         {
-            var perLayer = DefaultWork.KvBytesPerTokenPerGpu(a, 1, precision) + (a.Sparse is { } sparse ? DefaultWork.IndexerKeyBytes(sparse) : 0);
-            var state = DefaultCapacity.KvPerRequest(t, 1, precision, 0).Value;
-            kv.Add([precision.Name(), Cell.Of(perLayer, 0), Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 1).Value - state, 0), Cell.Of(state / 1e6, 3),
-                Cell.Of(DefaultCapacity.KvPerRequest(t, 1, precision, 32768).ToGB(), 3)]);
+            var perLayer = RooflineWork.KvBytesPerTokenPerGpu(a, 1, precision) + (a.Sparse is { } sparse ? RooflineWork.IndexerKeyBytes(sparse) : 0);
+            var state = RooflineCapacity.KvPerRequest(t, 1, precision, 0).Value;
+            kv.Add([precision.Name(), Cell.Of(perLayer, 0), Cell.Of(RooflineCapacity.KvPerRequest(t, 1, precision, 1).Value - state, 0), Cell.Of(state / 1e6, 3),
+                Cell.Of(RooflineCapacity.KvPerRequest(t, 1, precision, 32768).ToGB(), 3)]);
         }
 
         var kvNotes = new List<string>
@@ -73,18 +73,18 @@ public static class DefaultReport
         };
         if (a.Sparse is { } s)
         {
-            kvNotes.Add($"Sparse attention: each token also keeps a {Num.S(DefaultWork.IndexerKeyBytes(s))}-byte indexer key (FP8 with its scale) in every layer; decode reads the whole indexer cache but the KV of only the top {Num.S(s.TopK)} tokens.");
+            kvNotes.Add($"Sparse attention: each token also keeps a {Num.S(RooflineWork.IndexerKeyBytes(s))}-byte indexer key (FP8 with its scale) in every layer; decode reads the whole indexer cache but the KV of only the top {Num.S(s.TopK)} tokens.");
         }
 
         // One decode token of one layer at a 4096-token context, on one GPU without parallelism, in each form the attention can run.
         const int context = 4096;
-        var single = DefaultLayout.For(t, 1, 1, 0, 1);
+        var single = RooflineLayout.For(t, 1, 1, 0, 1);
         var native = PrecisionSet.NativeFor(t) with { Weights = Precision.Bf16, KvCache = Precision.Bf16 };
         IEnumerable<MlaForm> forms = a.Kind == AttentionKind.Mla ? [MlaForm.Standard, MlaForm.AbsorbedMaterialised, MlaForm.OnTheFly] : [MlaForm.OnTheFly];
         var attention = forms.Select(form =>
         {
-            var w = DefaultWork.Decode(t, single, 1, native, 1, context, form).FullAttention;
-            var weights = a.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised ? DefaultWork.MaterialisedAbsorbedParameters(t, 1) + TransformerParameters.Indexer(t) : TransformerParameters.Attention(t);
+            var w = RooflineWork.Decode(t, single, 1, native, 1, context, form).FullAttention;
+            var weights = a.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised ? RooflineWork.MaterialisedAbsorbedParameters(t, 1) + TransformerParameters.Indexer(t) : TransformerParameters.Attention(t);
             return (IReadOnlyList<Cell>)
             [
                 a.Kind == AttentionKind.Mla ? FormText(form) : a.Kind.ToString().ToUpperInvariant(),
@@ -93,7 +93,7 @@ public static class DefaultReport
         }).ToList();
         if (a.Linear is not null)
         {
-            var w = DefaultWork.Decode(t, single, 1, native, 1, context).LinearAttention;
+            var w = RooflineWork.Decode(t, single, 1, native, 1, context).LinearAttention;
             attention.Add(["linear (Gated DeltaNet)", Cell.Of(TransformerParameters.LinearAttention(t) / 1e6, 2), Cell.Of((w.Projections.Flops + w.Core.Flops).ToGiga(), 4), Cell.Of(w.Core.MemoryBytes.Value / 1e6, 3)]);
         }
 
@@ -128,18 +128,18 @@ public static class DefaultReport
     }
 
     /// <summary>Prefill: per-component times through all layers, tokens/s per GPU and per node, and what limits it.</summary>
-    public static Document Prefill(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int? tp, int? gpuCount, DefaultInputs inputs, double prompts = 1)
+    public static Document Prefill(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, double cacheHit, int? tp, int? gpuCount, RooflineInputs inputs, double prompts = 1)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
         ArgumentNullException.ThrowIfNull(inputs);
         var t = model.Transformer;
         var p = inputs.Precisions(t);
-        var results = new List<(GpuSpec Gpu, DefaultLayout Layout, DefaultPrefillResult Result)>();
+        var results = new List<(GpuSpec Gpu, RooflineLayout Layout, RooflinePrefillResult Result)>();
         foreach (var gpu in gpus)
         {
-            var layout = PrefillLayout(model, gpu, tp ?? DefaultDeployment.PrefillTp(t, gpu, p, inputs.Options), gpuCount, p, inputs);
-            results.Add((gpu, layout, DefaultPhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit, inputs.Options, prompts)));
+            var layout = PrefillLayout(model, gpu, tp ?? AutomaticDeployment.PrefillTp(t, gpu, p, inputs.Options), gpuCount, p, inputs);
+            results.Add((gpu, layout, RooflinePhases.Prefill(t, new RooflinePolicy(gpu), layout, p, seqLen, cacheHit, inputs.Options, prompts)));
         }
 
         return new Document($"Prefill of {model.Name}",
@@ -152,7 +152,7 @@ public static class DefaultReport
                 [.. results.Select(r => (IReadOnlyList<Cell>)
                 [
                     r.Gpu.Name, LayoutText(r.Layout, r.Result.PerLayers.TwoBatch), Cell.Of(r.Result.TokensPerSecondPerGpu, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped, 0),
-                    Cell.Of(r.Result.TokensPerSecondPerGpu * DefaultPhases.NodeGpus, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
+                    Cell.Of(r.Result.TokensPerSecondPerGpu * RooflinePhases.NodeGpus, 0), Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * RooflinePhases.NodeGpus, 0),
                     LimitText(r.Result.PerLayers.Limit),
                 ])],
                 [
@@ -165,14 +165,14 @@ public static class DefaultReport
         ]);
     }
 
-    private static Table PrefillBand(TransformerSpec t, IReadOnlyList<(GpuSpec Gpu, DefaultLayout Layout, DefaultPrefillResult Result)> results, PrecisionSet p, int seqLen, double cacheHit, DefaultInputs inputs, double prompts) =>
+    private static Table PrefillBand(TransformerSpec t, IReadOnlyList<(GpuSpec Gpu, RooflineLayout Layout, RooflinePrefillResult Result)> results, PrecisionSet p, int seqLen, double cacheHit, RooflineInputs inputs, double prompts) =>
         new("prefill-band", "Prefill tokens/s per node (overlap) across the spread of the kernel data", ["GPU", "low", "predicted", "high"],
         [.. results.Select(r => (IReadOnlyList<Cell>)
         [
             r.Gpu.Name,
-            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.Low), r.Layout, p, seqLen, cacheHit, inputs.Options, prompts).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
-            Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
-            Cell.Of(DefaultPhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.High), r.Layout, p, seqLen, cacheHit, inputs.Options, prompts).TokensPerSecondPerGpuOverlapped * DefaultPhases.NodeGpus, 0),
+            Cell.Of(RooflinePhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.Low), r.Layout, p, seqLen, cacheHit, inputs.Options, prompts).TokensPerSecondPerGpuOverlapped * RooflinePhases.NodeGpus, 0),
+            Cell.Of(r.Result.TokensPerSecondPerGpuOverlapped * RooflinePhases.NodeGpus, 0),
+            Cell.Of(RooflinePhases.Prefill(t, new RooflinePolicy(r.Gpu, Kernels.Band.High), r.Layout, p, seqLen, cacheHit, inputs.Options, prompts).TokensPerSecondPerGpuOverlapped * RooflinePhases.NodeGpus, 0),
         ])],
         ["low: every kernel at the least efficient measurement near its shape; high: at the most efficient. GPUs without kernel data use the spread of the Hopper data around its median."]);
 
@@ -197,7 +197,7 @@ public static class DefaultReport
             ]);
 
     /// <summary>Decode: per GPU and batch size, the step time by component, TPOT, tokens/s per user and per GPU, the memory limit.</summary>
-    public static Document Decode(ModelSpec model, IReadOnlyList<GpuSpec> gpus, IReadOnlyList<int> batches, int seqLen, int decodeLen, int? tp, int? gpuCount, double? minTps, DefaultInputs inputs)
+    public static Document Decode(ModelSpec model, IReadOnlyList<GpuSpec> gpus, IReadOnlyList<int> batches, int seqLen, int decodeLen, int? tp, int? gpuCount, double? minTps, RooflineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
@@ -215,8 +215,8 @@ public static class DefaultReport
         var fitting = 0.0;
         foreach (var gpu in gpus)
         {
-            var layout = DecodeLayout(model, gpu, tp ?? DefaultDeployment.DecodeTp(t, gpu, p, inputs.Options), gpuCount, p, inputs);
-            fitting = Math.Max(fitting, Math.Floor(DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options)));
+            var layout = DecodeLayout(model, gpu, tp ?? AutomaticDeployment.DecodeTp(t, gpu, p, inputs.Options), gpuCount, p, inputs);
+            fitting = Math.Max(fitting, Math.Floor(RooflineCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options)));
             var policy = new RooflinePolicy(gpu);
             var low = inputs.Band ? new RooflinePolicy(gpu, Kernels.Band.Low) : null;
             var high = inputs.Band ? new RooflinePolicy(gpu, Kernels.Band.High) : null;
@@ -224,7 +224,7 @@ public static class DefaultReport
             var slow = 0;
             foreach (var bs in batches)
             {
-                var r = DefaultPhases.Decode(t, policy, layout, p, bs, seqLen, decodeLen, inputs.Options);
+                var r = RooflinePhases.Decode(t, policy, layout, p, bs, seqLen, decodeLen, inputs.Options);
                 if (!r.Fits)
                 {
                     dropped.Add(bs);
@@ -252,15 +252,15 @@ public static class DefaultReport
                     T(s.Overlapped), T(s.Total),
                     Cell.Of(r.TokensPerSecondPerUserOverlapped, 2), Cell.Of(r.TokensPerSecondPerGpuOverlapped, 1), Cell.Of(Math.Floor(r.MaxBatch), 0), LimitText(s.Limit),
                     .. inputs.Band
-                        ? [Cell.Of(DefaultPhases.Decode(t, low!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1),
-                           Cell.Of(DefaultPhases.Decode(t, high!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1)]
+                        ? [Cell.Of(RooflinePhases.Decode(t, low!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1),
+                           Cell.Of(RooflinePhases.Decode(t, high!, layout, p, bs, seqLen, decodeLen, inputs.Options).TokensPerSecondPerGpuOverlapped, 1)]
                         : Array.Empty<Cell>(),
                 ]);
             }
 
             if (dropped.Count > 0)
             {
-                notes.Add($"{gpu.Name}: batch {string.Join(", ", dropped)} left out: at most {Math.Max(0, Math.Floor(DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options)))} requests of {Num.S(seqLen + decodeLen)} tokens fit per GPU.");
+                notes.Add($"{gpu.Name}: batch {string.Join(", ", dropped)} left out: at most {Math.Max(0, Math.Floor(RooflineCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options)))} requests of {Num.S(seqLen + decodeLen)} tokens fit per GPU.");
             }
 
             if (slow > 0)
@@ -295,7 +295,7 @@ public static class DefaultReport
     }
 
     /// <summary>Batch: the largest decode batch per GPU for several deployment sizes and KV precisions.</summary>
-    public static Document Batch(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, int decodeLen, int tp, DefaultInputs inputs)
+    public static Document Batch(ModelSpec model, IReadOnlyList<GpuSpec> gpus, int seqLen, int decodeLen, int tp, RooflineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
@@ -331,9 +331,9 @@ public static class DefaultReport
                         continue;
                     }
 
-                    var layout = DefaultLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance) with { LoadSpread = inputs.Options.ExpertLoadSpread };
+                    var layout = RooflineLayout.For(t, g, tp, inputs.Redundant, inputs.Options.Imbalance) with { LoadSpread = inputs.Options.ExpertLoadSpread };
                     layout.Validate(t, gpu);
-                    var max = DefaultCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options);
+                    var max = RooflineCapacity.MaxBatch(t, gpu, layout, p, seqLen + decodeLen, inputs.Options);
                     cells.Add(max >= 1 ? Cell.Of(Math.Floor(max), 0) : "does not fit");
                 }
 
@@ -359,7 +359,7 @@ public static class DefaultReport
     }
 
     /// <summary>The headline comparison under both presets: prefill tokens/s per node, decode at the best batch for a per-user rate.</summary>
-    public static Document Compare(ModelSpec model, IReadOnlyList<string> gpus, int seqLen, double cacheHit, int decodeLen, double minTps, DefaultInputs inputs, SeedCostPolicy seed)
+    public static Document Compare(ModelSpec model, IReadOnlyList<string> gpus, int seqLen, double cacheHit, int decodeLen, double minTps, RooflineInputs inputs, SeedCostPolicy seed)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpus);
@@ -410,7 +410,7 @@ public static class DefaultReport
     }
 
     /// <summary>The report under the default preset: the seed article's scenarios priced by the default model.</summary>
-    public static Document Report(ModelSpec model, DefaultInputs inputs)
+    public static Document Report(ModelSpec model, RooflineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(inputs);
@@ -446,35 +446,35 @@ public static class DefaultReport
     }
 
     /// <summary>The prefill layout: the given GPUs, or 32 for an MoE model (more where 32 cannot hold its weights) and one TP replica for a dense one.</summary>
-    public static DefaultLayout PrefillLayout(ModelSpec model, GpuSpec gpu, int tp, int? gpuCount, PrecisionSet p, DefaultInputs inputs)
+    public static RooflineLayout PrefillLayout(ModelSpec model, GpuSpec gpu, int tp, int? gpuCount, PrecisionSet p, RooflineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(inputs);
         var t = model.Transformer;
-        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoePrefillGpusFor(t, gpu, tp, p, inputs.Options) : tp), tp, p, inputs);
+        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? AutomaticDeployment.MoePrefillGpusFor(t, gpu, tp, p, inputs.Options) : tp), tp, p, inputs);
     }
 
     /// <summary>The decode layout: the given GPUs, or the smallest deployment whose weights leave room for KV cache.</summary>
-    public static DefaultLayout DecodeLayout(ModelSpec model, GpuSpec gpu, int tp, int? gpuCount, PrecisionSet p, DefaultInputs inputs)
+    public static RooflineLayout DecodeLayout(ModelSpec model, GpuSpec gpu, int tp, int? gpuCount, PrecisionSet p, RooflineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(inputs);
         var t = model.Transformer;
-        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? DefaultDeployment.MoeDecodeGpus(t, gpu, tp, p, inputs.Options) : tp), tp, p, inputs);
+        return Checked(model, gpu, gpuCount ?? (t.FeedForward.IsMoe ? AutomaticDeployment.MoeDecodeGpus(t, gpu, tp, p, inputs.Options) : tp), tp, p, inputs);
     }
 
     // A layout of `gpus` GPUs that divides the model and whose weights fit, or an input error saying why not.
-    private static DefaultLayout Checked(ModelSpec model, GpuSpec gpu, int gpus, int tp, PrecisionSet p, DefaultInputs inputs)
+    private static RooflineLayout Checked(ModelSpec model, GpuSpec gpu, int gpus, int tp, PrecisionSet p, RooflineInputs inputs)
     {
-        var layout = DefaultLayout.For(model.Transformer, gpus, tp, inputs.Redundant, inputs.Options.Imbalance) with { LoadSpread = inputs.Options.ExpertLoadSpread };
+        var layout = RooflineLayout.For(model.Transformer, gpus, tp, inputs.Redundant, inputs.Options.Imbalance) with { LoadSpread = inputs.Options.ExpertLoadSpread };
         layout.Validate(model.Transformer, gpu);
-        DefaultCapacity.RequireWeightsFit(model, gpu, layout, p, inputs.Options);
+        RooflineCapacity.RequireWeightsFit(model, gpu, layout, p, inputs.Options);
         return layout;
     }
 
-    internal static string LayoutText(DefaultLayout l, bool twoBatch = false) =>
+    internal static string LayoutText(RooflineLayout l, bool twoBatch = false) =>
         (l.Gpus == l.Tp ? $"TP{Num.S(l.Tp)}" : $"TP{Num.S(l.Tp)} x DP{Num.S(l.Dp)}, EP{Num.S(l.Gpus)}" + (l.RedundantExperts > 0 ? $" (+{Num.S(l.RedundantExperts)})" : ""))
         + (twoBatch ? ", TBO" : "");
 
@@ -494,7 +494,7 @@ public static class DefaultReport
         _ => "MLA absorbed on the fly",
     };
 
-    private static string Label(GpuSpec gpu, DefaultLayout layout) => $"{gpu.Name} {LayoutText(layout)}";
+    private static string Label(GpuSpec gpu, RooflineLayout layout) => $"{gpu.Name} {LayoutText(layout)}";
 
     private static Table BreakdownTable(string key, string title, IReadOnlyList<(string Label, Breakdown B)> columns)
     {
@@ -522,7 +522,7 @@ public static class DefaultReport
         ]);
     }
 
-    private static List<KeyValuePair<string, string>> Inputs(ModelSpec model, IReadOnlyList<GpuSpec> gpus, PrecisionSet p, DefaultInputs inputs, List<KeyValuePair<string, string>> extra) =>
+    private static List<KeyValuePair<string, string>> Inputs(ModelSpec model, IReadOnlyList<GpuSpec> gpus, PrecisionSet p, RooflineInputs inputs, List<KeyValuePair<string, string>> extra) =>
     [
         new("model", model.Name),
         new("preset", "default (per-operator roofline)"),
@@ -530,9 +530,9 @@ public static class DefaultReport
         new("precisions", $"weights {p.Weights.Name()}, experts {p.ExpertWeights.Name()}, KV cache {p.KvCache.Name()}, attention {p.Attention.Name()}, dispatch {p.Dispatch.Name()}, combine {p.Combine.Name()}"),
         new("kernels", PerGpu(gpus, g => new Kernels.KernelModel(g).Description)),
         new("efficiency", PerGpu(gpus, g => $"{(g.EfficiencyFromFile ? "from its file" : "named defaults")}: GEMM {Num.S(g.Efficiency.Compute)} of roofline, streaming {Num.S(g.Efficiency.Memory)} of HBM, NVLink {Num.S(g.Efficiency.ScaleUp)}, NIC {Num.S(g.Efficiency.ScaleOut)} where kernel data is missing{(g.AllReduceBus is { } bus ? $"; a large all-reduce at the bus bandwidth NCCL measured by group ({bus})" : "")}")),
-        new("experts", $"{(inputs.Options.Imbalance is { } imb ? $"imbalance {Num.S(imb)} before redundancy" : $"imbalance derived from an expert load spread of {Num.S(inputs.Options.ExpertLoadSpread)}{(inputs.Options.ExpertLoadSpread == DefaultLayout.ExpertLoadSpread ? " (calibrated)" : "")}, the slots per GPU and the batch")}; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
+        new("experts", $"{(inputs.Options.Imbalance is { } imb ? $"imbalance {Num.S(imb)} before redundancy" : $"imbalance derived from an expert load spread of {Num.S(inputs.Options.ExpertLoadSpread)}{(inputs.Options.ExpertLoadSpread == RooflineLayout.ExpertLoadSpread ? " (calibrated)" : "")}, the slots per GPU and the batch")}; redundant experts {(inputs.Redundant is { } r ? Num.S(r) : "the fewest that spread evenly")}"),
         .. inputs.Options.MtpDraftTokens > 0
-            ? [new KeyValuePair<string, string>("multi-token prediction", $"{Num.S(inputs.Options.MtpDraftTokens)} draft token(s) per step, {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} tokens gained per step{(inputs.Options.MtpTokensPerStep is null ? $" ({DefaultOptions.MtpAcceptanceSource})" : "")}")]
+            ? [new KeyValuePair<string, string>("multi-token prediction", $"{Num.S(inputs.Options.MtpDraftTokens)} draft token(s) per step, {Num.S(Math.Round(inputs.Options.TokensPerStep, 3))} tokens gained per step{(inputs.Options.MtpTokensPerStep is null ? $" ({RooflineOptions.MtpAcceptanceSource})" : "")}")]
             : Array.Empty<KeyValuePair<string, string>>(),
         .. extra,
     ];

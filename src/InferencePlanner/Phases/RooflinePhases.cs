@@ -96,17 +96,17 @@ public readonly record struct StageOverlap(Duration Attention, Duration Combine,
     public Duration ExpertSlack => Experts - Dispatch;
 }
 
-/// <summary>Options of the default model that are not GPU data.</summary>
-public sealed record DefaultOptions
+/// <summary>Options of the roofline model that are not GPU data.</summary>
+public sealed record RooflineOptions
 {
     /// <summary>Share of HBM usable for weights and KV cache (the rest: framework, activations, fragmentation).</summary>
     public double MemoryUtilization { get; init; } = 0.9;
 
-    /// <summary>Expert load imbalance before redundancy (busiest GPU over the mean) as given; null to derive it (<see cref="DefaultLayout.EffectiveImbalance"/>).</summary>
+    /// <summary>Expert load imbalance before redundancy (busiest GPU over the mean) as given; null to derive it (<see cref="RooflineLayout.EffectiveImbalance"/>).</summary>
     public double? Imbalance { get; init; }
 
     /// <summary>Spread of load across experts from which the imbalance is derived (the calibrated constant unless calibrating).</summary>
-    public double ExpertLoadSpread { get; init; } = DefaultLayout.ExpertLoadSpread;
+    public double ExpertLoadSpread { get; init; } = RooflineLayout.ExpertLoadSpread;
 
     /// <summary>How MLA runs in decode (real kernels absorb on the fly).</summary>
     public MlaForm MlaDecodeForm { get; init; } = MlaForm.OnTheFly;
@@ -171,17 +171,17 @@ public sealed record DefaultOptions
     }
 }
 
-/// <summary>A prefill evaluation under the default model.</summary>
+/// <summary>A prefill evaluation under the roofline model.</summary>
 /// <param name="PerLayers">Times for one prompt per DP group through all layers.</param>
 /// <param name="TokensPerSecondPerGpu">Prompt tokens (cached or not) per second per GPU, communication not hidden.</param>
 /// <param name="TokensPerSecondPerGpuOverlapped">The same with two-micro-batch overlap hiding dispatch and combine.</param>
-public readonly record struct DefaultPrefillResult(Breakdown PerLayers, double TokensPerSecondPerGpu, double TokensPerSecondPerGpuOverlapped);
+public readonly record struct RooflinePrefillResult(Breakdown PerLayers, double TokensPerSecondPerGpu, double TokensPerSecondPerGpuOverlapped);
 
-/// <summary>A decode evaluation under the default model, at one batch per GPU.</summary>
+/// <summary>A decode evaluation under the roofline model, at one batch per GPU.</summary>
 /// <param name="Batch">Requests per GPU.</param>
 /// <param name="Step">Time of one decode step through all layers.</param>
 /// <param name="MaxBatch">Largest batch per GPU whose KV cache fits beside the weights.</param>
-public readonly record struct DefaultDecodeResult(int Batch, Breakdown Step, double MaxBatch)
+public readonly record struct RooflineDecodeResult(int Batch, Breakdown Step, double MaxBatch)
 {
     /// <summary>Tokens each request gains per step: 1, or with multi-token prediction the expected accepted tokens.</summary>
     public double TokensPerStep { get; init; } = 1;
@@ -202,17 +202,17 @@ public readonly record struct DefaultDecodeResult(int Batch, Breakdown Step, dou
     public bool Fits => Batch <= MaxBatch;
 }
 
-/// <summary>The default model's phases: prices the layer work and adds it up over the model's layers.</summary>
-public static class DefaultPhases
+/// <summary>The roofline model's phases: prices the layer work and adds it up over the model's layers.</summary>
+public static class RooflinePhases
 {
     /// <summary>GPUs in a "node" when throughput is quoted per node: an HGX node (for NVL72 racks, 8 of the rack's 72).</summary>
     public const int NodeGpus = 8;
 
-    private static readonly DefaultOptions Defaults = new();
+    private static readonly RooflineOptions Defaults = new();
 
     /// <summary>Prefill of one prompt per data-parallel group.</summary>
-    public static DefaultPrefillResult Prefill(
-        TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int seqLen, double cacheHit, DefaultOptions? o = null, double promptsPerGroup = 1)
+    public static RooflinePrefillResult Prefill(
+        TransformerSpec t, RooflinePolicy policy, RooflineLayout layout, PrecisionSet p, int seqLen, double cacheHit, RooflineOptions? o = null, double promptsPerGroup = 1)
     {
         o ??= Defaults;
         if (!(promptsPerGroup >= 1) || !double.IsFinite(promptsPerGroup))
@@ -227,20 +227,20 @@ public static class DefaultPhases
         Check.CacheHit(cacheHit);
         layout.Validate(t, policy.Gpu);
         var domain = Math.Min(policy.Gpu.GpusPerNode, layout.Gpus);
-        var b = Sum(t, policy, DefaultWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup));
+        var b = Sum(t, policy, RooflineWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup));
         if (o.TwoBatchOverlap)
         {
             // Each micro-batch carries half the prompts' tokens (with one prompt, half its tokens and attention pairs).
-            b = Faster(b, Overlap(t, policy, b, DefaultWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup / 2), policy.Kernels.CommSmShare));
+            b = Faster(b, Overlap(t, policy, b, RooflineWork.Prefill(t, layout, domain, p, seqLen, cacheHit, promptsPerGroup / 2), policy.Kernels.CommSmShare));
         }
 
         var tokens = layout.Dp * promptsPerGroup * seqLen;
-        return new DefaultPrefillResult(b, tokens / b.Total.Seconds / layout.Gpus, tokens / b.Overlapped.Seconds / layout.Gpus);
+        return new RooflinePrefillResult(b, tokens / b.Total.Seconds / layout.Gpus, tokens / b.Overlapped.Seconds / layout.Gpus);
     }
 
     /// <summary>One decode step at <paramref name="batchPerGpu"/> requests per GPU over <paramref name="contextLen"/> tokens of context.</summary>
-    public static DefaultDecodeResult Decode(
-        TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, PrecisionSet p, int batchPerGpu, int contextLen, int decodeLen, DefaultOptions o)
+    public static RooflineDecodeResult Decode(
+        TransformerSpec t, RooflinePolicy policy, RooflineLayout layout, PrecisionSet p, int batchPerGpu, int contextLen, int decodeLen, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(policy);
@@ -258,28 +258,28 @@ public static class DefaultPhases
 
         var domain = Math.Min(policy.Gpu.GpusPerNode, layout.Gpus);
         var queries = 1.0 + draftTokens;
-        var b = Sum(t, policy, DefaultWork.Decode(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm, queries));
+        var b = Sum(t, policy, RooflineWork.Decode(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm, queries));
         if (o.TwoBatchOverlap)
         {
-            b = Faster(b, Overlap(t, policy, b, DefaultWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm, queries), commSmShare: 0, pipelined: true));
+            b = Faster(b, Overlap(t, policy, b, RooflineWork.Decode(t, layout, domain, p, batchPerGpu / 2.0, contextLen, o.MlaDecodeForm, queries), commSmShare: 0, pipelined: true));
         }
 
         if (draftTokens > 0)
         {
             // The module drafts one token per pass, each pass waiting for the one before.
-            var draft = DraftPass(policy, DefaultWork.DraftPass(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm), t.FeedForward.IsMoe) * draftTokens;
+            var draft = DraftPass(policy, RooflineWork.DraftPass(t, layout, domain, p, batchPerGpu, contextLen, o.MlaDecodeForm), t.FeedForward.IsMoe) * draftTokens;
             b = b with { Draft = draft, Overlapped = b.Overlapped + draft };
         }
 
-        return new DefaultDecodeResult(batchPerGpu, b, DefaultCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o)) { TokensPerStep = o.TokensPerStep };
+        return new RooflineDecodeResult(batchPerGpu, b, RooflineCapacity.MaxBatch(t, policy.Gpu, layout, p, contextLen + decodeLen, o)) { TokensPerStep = o.TokensPerStep };
     }
 
     /// <summary>One multi-token-prediction draft pass of <paramref name="batchPerGpu"/> requests per GPU, as serving prices it.</summary>
-    public static Duration DraftPassTime(TransformerSpec t, RooflinePolicy policy, DefaultLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen)
+    public static Duration DraftPassTime(TransformerSpec t, RooflinePolicy policy, RooflineLayout layout, int gpusPerDomain, PrecisionSet p, double batchPerGpu, double contextLen)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(policy);
-        return DraftPass(policy, DefaultWork.DraftPass(t, layout, gpusPerDomain, p, batchPerGpu, contextLen), t.FeedForward.IsMoe);
+        return DraftPass(policy, RooflineWork.DraftPass(t, layout, gpusPerDomain, p, batchPerGpu, contextLen), t.FeedForward.IsMoe);
     }
 
     // One draft pass: one decoder layer (MoE if the model has experts), the projection into it and the output head.
@@ -456,12 +456,12 @@ public static class DefaultPhases
     }
 }
 
-/// <summary>The default model's memory budget per GPU.</summary>
-public static class DefaultCapacity
+/// <summary>The roofline model's memory budget per GPU.</summary>
+public static class RooflineCapacity
 {
     /// <summary>Weight bytes one GPU holds: attention, dense MLP, shared experts and embeddings sharded by TP; its routed expert copies.</summary>
     /// <remarks>With <paramref name="mtpLayers"/>, the multi-token-prediction modules too: a decoder layer each (MoE if the model has experts) and the 2 x hidden to hidden projection.</remarks>
-    public static Bytes WeightsPerGpu(TransformerSpec t, DefaultLayout layout, PrecisionSet p, MlaForm form = MlaForm.OnTheFly, int mtpLayers = 0)
+    public static Bytes WeightsPerGpu(TransformerSpec t, RooflineLayout layout, PrecisionSet p, MlaForm form = MlaForm.OnTheFly, int mtpLayers = 0)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(layout);
@@ -471,7 +471,7 @@ public static class DefaultCapacity
         var w = p.Weights.BytesPerElement();
         var e = p.ExpertWeights.BytesPerElement();
         var attention = t.Attention.Kind == AttentionKind.Mla && form == MlaForm.AbsorbedMaterialised
-            ? DefaultWork.MaterialisedAbsorbedParameters(t, layout.Tp) + TransformerParameters.Indexer(t)
+            ? RooflineWork.MaterialisedAbsorbedParameters(t, layout.Tp) + TransformerParameters.Indexer(t)
             : (TransformerParameters.Attention(t) - TransformerParameters.Indexer(t)) / tp + TransformerParameters.Indexer(t); // the indexer is replicated
         var linear = t.Attention.LinearLayers * TransformerParameters.LinearAttention(t) / tp;
         var moeLayer = f.IsMoe
@@ -498,14 +498,14 @@ public static class DefaultCapacity
     {
         ArgumentNullException.ThrowIfNull(t);
         var a = t.Attention;
-        var perToken = DefaultWork.KvBytesPerTokenPerGpu(a, tp, kv) + (a.Sparse is { } s ? DefaultWork.IndexerKeyBytes(s) : 0);
+        var perToken = RooflineWork.KvBytesPerTokenPerGpu(a, tp, kv) + (a.Sparse is { } s ? RooflineWork.IndexerKeyBytes(s) : 0);
         var windowed = a.SlidingLayers > 0 ? Math.Min(tokens, a.SlidingWindow) : 0;
         var state = a.Linear is { } l ? a.LinearLayers * LinearAttentionWork.StateBytesPerRequestPerGpu(l, tp) : 0;
         return Bytes.FromBytes(tp * (perToken * ((t.FullAttentionLayers + mtpLayers) * tokens + a.SlidingLayers * windowed) + state));
     }
 
     /// <summary>Multi-token-prediction modules the options put in memory: the model's, when drafting is on.</summary>
-    public static int MtpLayers(TransformerSpec t, DefaultOptions o)
+    public static int MtpLayers(TransformerSpec t, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(t);
         ArgumentNullException.ThrowIfNull(o);
@@ -513,7 +513,7 @@ public static class DefaultCapacity
     }
 
     /// <summary>Usable HBM per GPU: capacity (decimal GB) x the usable share.</summary>
-    public static Bytes Usable(GpuSpec gpu, DefaultOptions o)
+    public static Bytes Usable(GpuSpec gpu, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(gpu);
         ArgumentNullException.ThrowIfNull(o);
@@ -521,7 +521,7 @@ public static class DefaultCapacity
     }
 
     /// <summary>Largest batch per GPU that fits (unrounded); negative when the weights alone do not fit.</summary>
-    public static double MaxBatch(TransformerSpec t, GpuSpec gpu, DefaultLayout layout, PrecisionSet p, double tokensPerRequest, DefaultOptions o)
+    public static double MaxBatch(TransformerSpec t, GpuSpec gpu, RooflineLayout layout, PrecisionSet p, double tokensPerRequest, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(layout);
         ArgumentNullException.ThrowIfNull(p);
@@ -531,7 +531,7 @@ public static class DefaultCapacity
     }
 
     /// <summary>Throws <see cref="InputException"/> with the reason when the weights do not fit on each GPU.</summary>
-    public static void RequireWeightsFit(ModelSpec model, GpuSpec gpu, DefaultLayout layout, PrecisionSet p, DefaultOptions o)
+    public static void RequireWeightsFit(ModelSpec model, GpuSpec gpu, RooflineLayout layout, PrecisionSet p, RooflineOptions o)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);
