@@ -3,68 +3,6 @@ using InferencePlanner.Units;
 
 namespace InferencePlanner.Work;
 
-/// <summary>How MLA runs in decode.</summary>
-public enum MlaForm
-{
-    /// <summary>Absorbed on the fly (FlashMLA): W_UK and W_UV applied to the queries and outputs, attention over the latent.</summary>
-    OnTheFly,
-
-    /// <summary>Absorbed with the products W_UQ·W_UK and W_UV·W_O stored as weights (the seed's absorbed form).</summary>
-    AbsorbedMaterialised,
-
-    /// <summary>Standard: the cached latent re-expanded into per-head keys and values at every step.</summary>
-    Standard,
-}
-
-/// <summary>One layer's attention work on one GPU.</summary>
-/// <param name="Projections">Query, key/value and output projections (for MLA also the latent up- or absorbed projections).</param>
-/// <param name="Core">Scores and score x V over the context, reading the KV cache.</param>
-/// <param name="AllReduce">Tensor-parallel all-reduce of the attention output (none at TP1).</param>
-public readonly record struct AttentionLayerWork(Operator Projections, Operator Core, Operator AllReduce)
-{
-    /// <summary>Sparse attention's lightning indexer: scoring every context token and selecting the top-k (none without sparse attention).</summary>
-    public Operator Indexer { get; init; }
-}
-
-/// <summary>
-/// One layer's feed-forward work on one GPU: a dense MLP, or experts with their exchange; and the layer's
-/// memory-bound glue between GEMMs.
-/// </summary>
-public readonly record struct FeedForwardLayerWork(
-    Operator Dense, Operator AllReduce, Operator Router, Operator Shared, Operator Routed, Operator Dispatch, Operator Combine, Operator Glue);
-
-/// <summary>
-/// The work of every kind of layer the model has, per GPU: full- and sliding-window attention, dense and MoE
-/// feed-forward, and the output head once per step. Layer counts come from the model.
-/// </summary>
-public readonly record struct LayerWork(
-    AttentionLayerWork FullAttention, AttentionLayerWork SlidingAttention, FeedForwardLayerWork DenseFeedForward, FeedForwardLayerWork MoeFeedForward)
-{
-    /// <summary>The output head (vocabulary projection), for the tokens that produce a next token.</summary>
-    public Operator Head { get; init; }
-
-    /// <summary>For a multi-token-prediction pass: the projection of hidden state and embedding into the draft layer.</summary>
-    public Operator DraftProjection { get; init; }
-
-    /// <summary>
-    /// For a mixed serving step: the attention core of the prefill chunk that shares the step with the decode
-    /// tokens, in each full-attention layer (its projections and feed-forward are in the shared operators).
-    /// </summary>
-    public Operator ChunkCore { get; init; }
-
-    /// <summary>The same for the sliding-window layers.</summary>
-    public Operator SlidingChunkCore { get; init; }
-
-    /// <summary>For a mixed serving step with sparse attention: the lightning indexer over the prefill chunk's prompts.</summary>
-    public Operator ChunkIndexer { get; init; }
-
-    /// <summary>The linear-attention (Gated DeltaNet) layers' attention: projections, the recurrent or chunked core, all-reduce.</summary>
-    public AttentionLayerWork LinearAttention { get; init; }
-
-    /// <summary>For a mixed serving step: the chunked linear-attention core of the prefill chunk in each linear-attention layer.</summary>
-    public Operator LinearChunkCore { get; init; }
-}
-
 /// <summary>
 /// The roofline model's description of the work: operators with FLOPs, HBM bytes (weights, activations,
 /// KV cache) and link bytes, per GPU, for any <see cref="TransformerSpec"/>. Pricing is elsewhere.
