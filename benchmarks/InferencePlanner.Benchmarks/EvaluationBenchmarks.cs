@@ -1,5 +1,4 @@
 using BenchmarkDotNet.Attributes;
-using BenchmarkDotNet.Running;
 using InferencePlanner.Hardware;
 using InferencePlanner.Models;
 using InferencePlanner.Phases;
@@ -56,9 +55,4 @@ public class EvaluationBenchmarks
     /// <summary>The memory capacity of one decode layout.</summary>
     [Benchmark]
     public double MaxBatch() => SeedCapacity.MaxBatch(_model, _gpu, _decode, 1, 3, true, Units.Precision.Fp8, _policy.Options);
-}
-
-public static class Program
-{
-    public static void Main(string[] args) => BenchmarkSwitcher.FromAssembly(typeof(Program).Assembly).Run(args);
 }

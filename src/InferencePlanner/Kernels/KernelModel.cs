@@ -2,32 +2,6 @@ using InferencePlanner.Hardware;
 
 namespace InferencePlanner.Kernels;
 
-/// <summary>Which end of the kernel data's spread to price with.</summary>
-public enum Band
-{
-    /// <summary>The interpolated value.</summary>
-    Mid,
-
-    /// <summary>The least efficient measurement near the shape (slow end).</summary>
-    Low,
-
-    /// <summary>The most efficient measurement near the shape (fast end).</summary>
-    High,
-}
-
-/// <summary>Which grouped-GEMM layout experts run in.</summary>
-public enum GemmTable
-{
-    /// <summary>Dense GEMM.</summary>
-    Dense,
-
-    /// <summary>Grouped, contiguous layout (prefill).</summary>
-    Contiguous,
-
-    /// <summary>Grouped, masked layout (decode).</summary>
-    Masked,
-}
-
 /// <summary>
 /// Kernel efficiencies for one GPU: interpolated by shape from its profile's measurements, as shares of the
 /// roofline; or, without a profile, the named defaults of its datasheet (<see cref="GpuEfficiency"/>).

@@ -4,31 +4,6 @@ using InferencePlanner.Pricing;
 
 namespace InferencePlanner.Validation;
 
-/// <summary>The calibration error of one candidate value of the expert load spread.</summary>
-/// <param name="Spread">Candidate spread.</param>
-/// <param name="SquaredLogError">Sum over the end-to-end rows of ln(predicted / measured)^2.</param>
-public readonly record struct SpreadCandidate(double Spread, double SquaredLogError);
-
-/// <summary>One end-to-end row predicted with the spread calibrated on the other rows only.</summary>
-/// <param name="Measurement">The held-out row.</param>
-/// <param name="Spread">The spread that fits the other rows best.</param>
-/// <param name="Predicted">The prediction for the held-out row at that spread.</param>
-public readonly record struct HeldOutRow(Measurement Measurement, double Spread, double Predicted)
-{
-    /// <summary>Signed error, percent of the measured value.</summary>
-    public double ErrorPercent => Measurement.ErrorPercent(Predicted);
-}
-
-/// <summary>The calibration: every candidate's error, the best value, each end-to-end row held out, and their error summary.</summary>
-/// <param name="Scan">Every candidate spread with its error.</param>
-/// <param name="Best">The candidate with the least error over all rows.</param>
-/// <param name="HeldOut">Each row predicted with the spread calibrated on the others.</param>
-public sealed record CalibrationResult(IReadOnlyList<SpreadCandidate> Scan, double Best, IReadOnlyList<HeldOutRow> HeldOut)
-{
-    /// <summary>Median and worst absolute error of the held-out predictions.</summary>
-    public ErrorSummary HeldOutSummary { get; } = ErrorSummary.Of("default", "end-to-end, held out", HeldOut.Select(h => h.ErrorPercent));
-}
-
 /// <summary>
 /// How the default model's one calibrated constant, the spread of load across experts
 /// (<see cref="Work.RooflineLayout.ExpertLoadSpread"/>), follows from the end-to-end measurements: every candidate

@@ -9,53 +9,6 @@ using InferencePlanner.Work;
 
 namespace InferencePlanner.Validation;
 
-/// <summary>One prediction against one measurement.</summary>
-/// <param name="Measurement">The measurement.</param>
-/// <param name="Preset">"default" or "seed".</param>
-/// <param name="Predicted">The model's value in the measurement's unit.</param>
-/// <param name="Low">Low end of the prediction's band (the least efficient kernel data), when asked for.</param>
-/// <param name="High">High end of the band, when asked for.</param>
-/// <param name="Kernels">Which kernel data the prediction used.</param>
-public sealed record ValidationRow(Measurement Measurement, string Preset, double Predicted, double? Low, double? High, string Kernels)
-{
-    /// <summary>Signed error, percent of the measured value: (predicted - measured) / measured x 100.</summary>
-    public double ErrorPercent => Measurement.ErrorPercent(Predicted);
-
-    /// <summary>
-    /// For a default-model kernel row: the prediction with the row's own measurement removed from the kernel data,
-    /// so the interpolation must reach it from its neighbours; null where the point has no neighbours.
-    /// </summary>
-    public double? HeldOut { get; init; }
-
-    /// <summary>Signed error of <see cref="HeldOut"/>, percent.</summary>
-    public double? HeldOutErrorPercent => HeldOut is { } h ? Measurement.ErrorPercent(h) : null;
-}
-
-/// <summary>Median and worst absolute error of a set of rows.</summary>
-/// <param name="Preset">Preset.</param>
-/// <param name="Kind">"end-to-end" or "kernel".</param>
-/// <param name="Rows">Rows counted.</param>
-/// <param name="MedianAbsErrorPercent">Median absolute error, percent.</param>
-/// <param name="MaxAbsErrorPercent">Worst absolute error, percent.</param>
-public sealed record ErrorSummary(string Preset, string Kind, int Rows, double MedianAbsErrorPercent, double MaxAbsErrorPercent)
-{
-    /// <summary>Summarises rows.</summary>
-    public static ErrorSummary Of(string preset, string kind, IReadOnlyList<ValidationRow> rows)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        return Of(preset, kind, rows.Select(r => r.ErrorPercent));
-    }
-
-    /// <summary>Summarises signed errors, percent.</summary>
-    public static ErrorSummary Of(string preset, string kind, IEnumerable<double> errorPercents)
-    {
-        ArgumentNullException.ThrowIfNull(errorPercents);
-        var errors = errorPercents.Select(Math.Abs).Order().ToList();
-        var median = errors.Count == 0 ? 0 : errors.Count % 2 == 1 ? errors[errors.Count / 2] : (errors[errors.Count / 2 - 1] + errors[errors.Count / 2]) / 2;
-        return new ErrorSummary(preset, kind, errors.Count, median, errors.Count == 0 ? 0 : errors[^1]);
-    }
-}
-
 /// <summary>
 /// Runs both presets on every measurement's configuration. End-to-end rows run the phases on the row's layout
 /// and workload; kernel rows price the one kernel the row measured.
