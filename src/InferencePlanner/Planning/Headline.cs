@@ -100,8 +100,8 @@ public sealed record Headline(
         return (best, cappedByMemory);
     }
 
-    /// <summary>The default preset: searches TP for prefill, and TP, deployment size and batch for decode.</summary>
-    public static Headline Default(ModelSpec model, GpuSpec gpu, int seqLen, double cacheHit, int decodeLen, double minTps, RooflineInputs inputs)
+    /// <summary>The roofline model (the default preset): searches TP for prefill, and TP, deployment size and batch for decode.</summary>
+    public static Headline Roofline(ModelSpec model, GpuSpec gpu, int seqLen, double cacheHit, int decodeLen, double minTps, RooflineInputs inputs)
     {
         ArgumentNullException.ThrowIfNull(model);
         ArgumentNullException.ThrowIfNull(gpu);

@@ -364,7 +364,7 @@ public static class RooflineReport
             var seedGpu = GpuCatalog.Resolve(name, seed: true);
             var gpu = GpuCatalog.Resolve(name);
             var seedHeadline = Headline.Seed(model, seedGpu, seqLen, cacheHit, decodeLen, minTps, seed);
-            var defaultHeadline = Headline.Default(model, gpu, seqLen, cacheHit, decodeLen, minTps, inputs);
+            var defaultHeadline = Headline.Roofline(model, gpu, seqLen, cacheHit, decodeLen, minTps, inputs);
             rows.Add(seedHeadline.Cells(seedGpu, "seed"));
             rows.Add(defaultHeadline.Cells(gpu, "default"));
             if (seedHeadline.Batch is not null || defaultHeadline.Batch is not null)

@@ -24,7 +24,7 @@ public static class Calibration
         var policies = rows.Select(m => new RooflinePolicy(GpuCatalog.Resolve(m.Gpu))).ToList();
 
         // predicted[c][r]: row r at candidate c, computed once.
-        var predicted = Candidates.Select(c => rows.Select((m, r) => Validator.Default(m, policies[r], options with { Imbalance = null, ExpertLoadSpread = c })).ToArray()).ToArray();
+        var predicted = Candidates.Select(c => rows.Select((m, r) => Validator.Roofline(m, policies[r], options with { Imbalance = null, ExpertLoadSpread = c })).ToArray()).ToArray();
         double Error(int c, int skip) => rows.Select((m, r) => r == skip ? 0 : Math.Pow(Math.Log(predicted[c][r] / m.Measured), 2)).Sum();
         int Best(int skip) => Enumerable.Range(0, Candidates.Count).MinBy(c => Error(c, skip));
 

@@ -25,8 +25,8 @@ public static class Validator
         {
             var gpu = GpuCatalog.Resolve(m.Gpu);
             var mid = new RooflinePolicy(gpu);
-            double? low = band ? Default(m, new RooflinePolicy(gpu, Band.Low), options) : null;
-            double? high = band ? Default(m, new RooflinePolicy(gpu, Band.High), options) : null;
+            double? low = band ? Roofline(m, new RooflinePolicy(gpu, Band.Low), options) : null;
+            double? high = band ? Roofline(m, new RooflinePolicy(gpu, Band.High), options) : null;
 
             // For a time (lower is better) the slow kernel end gives the high value.
             if (band && m.Metric == "alltoall-us")
@@ -35,9 +35,9 @@ public static class Validator
             }
 
             var heldOut = m.Kind == "kernel" && mid.Kernels.Profile is { } profile && Without(profile, m) is { } reduced
-                ? Default(m, new RooflinePolicy(gpu, new KernelModel(gpu, reduced)), options)
+                ? Roofline(m, new RooflinePolicy(gpu, new KernelModel(gpu, reduced)), options)
                 : (double?)null;
-            rows.Add(new ValidationRow(m, "default", Default(m, mid, options), low, high, mid.Kernels.Description) { HeldOut = heldOut });
+            rows.Add(new ValidationRow(m, "default", Roofline(m, mid, options), low, high, mid.Kernels.Description) { HeldOut = heldOut });
         }
 
         foreach (var m in measurements)
@@ -83,8 +83,8 @@ public static class Validator
 
     private static ModelSpec Model(Measurement m) => ModelCatalog.Resolve(m.Settings.ContainsKey("model") ? m.Text("model") : "deepseek-v3");
 
-    /// <summary>The default model's value for a measurement.</summary>
-    public static double Default(Measurement m, RooflinePolicy policy, RooflineOptions options)
+    /// <summary>The roofline model's (the default preset's) value for a measurement.</summary>
+    public static double Roofline(Measurement m, RooflinePolicy policy, RooflineOptions options)
     {
         ArgumentNullException.ThrowIfNull(m);
         ArgumentNullException.ThrowIfNull(policy);
