@@ -36,13 +36,13 @@ public class EvaluationBenchmarks
         _precisions = PrecisionSet.NativeFor(_transformer);
     }
 
-    /// <summary>One decode step of the default model: describe every operator, price it, add up, check memory.</summary>
+    /// <summary>One decode step of the roofline model: describe every operator, price it, add up, check memory.</summary>
     [Benchmark]
-    public double DefaultDecode() => RooflinePhases.Decode(_transformer, _roofline, _layout, _precisions, 64, 4383, 1210, _options).Step.Overlapped.Seconds;
+    public double RooflineDecode() => RooflinePhases.Decode(_transformer, _roofline, _layout, _precisions, 64, 4383, 1210, _options).Step.Overlapped.Seconds;
 
-    /// <summary>One prefill layout of the default model.</summary>
+    /// <summary>One prefill layout of the roofline model.</summary>
     [Benchmark]
-    public double DefaultPrefill() => RooflinePhases.Prefill(_transformer, _roofline, _layout, _precisions, 4383, 0.563).TokensPerSecondPerGpu;
+    public double RooflinePrefill() => RooflinePhases.Prefill(_transformer, _roofline, _layout, _precisions, 4383, 0.563).TokensPerSecondPerGpu;
 
     /// <summary>One decode row on a prepared GPU.</summary>
     [Benchmark]
