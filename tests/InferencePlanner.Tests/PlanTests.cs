@@ -504,6 +504,37 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void With_each_deployment_s_or_sweep_s_bias_divided_out_each_is_centred_and_the_check_keeps_its_groups()
+    {
+        // The bounds between the decode shape's and the described run's: one bias per deployment over all its workloads,
+        // and one per deployment at each workload (its concurrency sweep). The cells are built here from the rows' own
+        // fields; the sweeps split the deployments, which split the strata.
+        var predictions = Serving.Value.Predictions;
+        var scored = predictions.Where(p => p.Predicted).ToList();
+        static double Ratio(ServingPrediction p) => p.PredictedTpotMs!.Value / p.MeasuredTpotMs!.Value;
+        Func<ServingPrediction, (string, string, string)> deployment = p => (p.Case!.Stratum, p.Case.Deployment, "");
+        Func<ServingPrediction, (string, string, string)> sweep = p => (p.Case!.Stratum, p.Case.Deployment, p.Case.Group);
+        var strata = scored.Select(p => p.Case!.Stratum).Distinct().Count();
+        var deployments = scored.Select(deployment).Distinct().Count();
+        var sweeps = scored.Select(sweep).Distinct().Count();
+        Assert.True(strata < deployments && deployments < sweeps, $"{strata} strata, {deployments} deployments, {sweeps} sweeps");
+
+        foreach (var (cell, bound) in new[]
+        {
+            (deployment, ServingValidationReport.PlannerChoicesWithDeploymentBiasRemoved(predictions)),
+            (sweep, ServingValidationReport.PlannerChoicesWithSweepBiasRemoved(predictions)),
+        })
+        {
+            var bias = scored.GroupBy(cell).ToDictionary(g => g.Key, g => ErrorStats.Median([.. g.Select(Ratio)]));
+            Assert.Contains(bias.Values, b => Math.Abs(b - 1) > 0.1);
+            var centred = predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.PredictedTpotMs / bias[cell(p)] } : p).ToList();
+            Assert.All(centred.Where(p => p.Predicted).GroupBy(cell), g => Assert.Equal(1, ErrorStats.Median([.. g.Select(Ratio)]), 9));
+            Assert.Equal(Choices.Value.Select(c => (c.Group, c.TargetTpotMs)), bound.Select(c => (c.Group, c.TargetTpotMs)));
+            Assert.Equal(ServingValidationReport.PlannerChoices(centred).Select(c => c.Share), bound.Select(c => c.Share));
+        }
+    }
+
+    [Fact]
     public void With_each_described_run_read_at_its_measured_medians_only_runs_that_measured_differently_cost_groups()
     {
         // The bound on any model of what the rows state: each row read at the medians measured over the rows of the same

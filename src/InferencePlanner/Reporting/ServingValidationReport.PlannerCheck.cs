@@ -129,6 +129,25 @@ public static partial class ServingValidationReport
     public static IReadOnlyList<PlannerChoice> PlannerChoicesWithShapeBiasRemoved(IReadOnlyList<ServingPrediction> predictions) =>
         PlannerChoicesWithBiasRemoved(predictions, p => FormattableString.Invariant($"{p.Case!.Stratum} / TP{p.Case.DecodeShape.Tp} / {RequestsBand(p.Case.DecodeShape.RequestsPerGpu)}"));
 
+    /// <summary>
+    /// The planner check with the median TPOT bias of each deployment divided out: each model / GPU / mode / framework's
+    /// deployment (precisions and layout), over every workload (ISL/OSL) and concurrency it was measured at, fitted on the
+    /// very rows it is scored on. A bound on what a model could reach that priced each deployment at the right level
+    /// relative to the others and still missed how its TPOT moves with the workload and the concurrency; what it leaves is
+    /// that movement.
+    /// </summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoicesWithDeploymentBiasRemoved(IReadOnlyList<ServingPrediction> predictions) =>
+        PlannerChoicesWithBiasRemoved(predictions, p => $"{p.Case!.Stratum} / {p.Case.Deployment}");
+
+    /// <summary>
+    /// The planner check with the median TPOT bias of each deployment at each workload divided out (the group and the
+    /// deployment: one bias per deployment's concurrency sweep), fitted on the very rows it is scored on. A bound on what a
+    /// model could reach that priced every sweep at the right level and missed only how TPOT moves with the concurrency
+    /// within it.
+    /// </summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoicesWithSweepBiasRemoved(IReadOnlyList<ServingPrediction> predictions) =>
+        PlannerChoicesWithBiasRemoved(predictions, p => $"{p.Case!.Group} / {p.Case.Deployment}");
+
     private static IReadOnlyList<PlannerChoice> PlannerChoicesWithBiasRemoved(IReadOnlyList<ServingPrediction> predictions, Func<ServingPrediction, string> cell)
     {
         ArgumentNullException.ThrowIfNull(predictions);

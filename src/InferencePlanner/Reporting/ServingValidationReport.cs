@@ -269,6 +269,8 @@ public static partial class ServingValidationReport
         var upper = PlannerChoices(o.Predictions, targetQuantile: 0.75);
         var unbiased = PlannerChoicesWithStratumBiasRemoved(o.Predictions);
         var reshaped = PlannerChoicesWithShapeBiasRemoved(o.Predictions);
+        var leveled = PlannerChoicesWithDeploymentBiasRemoved(o.Predictions);
+        var swept = PlannerChoicesWithSweepBiasRemoved(o.Predictions);
         var described = PlannerChoicesWithDescribedRunMedians(o.Predictions);
         var everyRow = PlannerChoices(o.Predictions, everyRow: true);
         var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
@@ -308,6 +310,7 @@ public static partial class ServingValidationReport
                     $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
                     $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum.",
                     $"What a correction of that shape could reach: with the median TPOT bias of each stratum's decode TP and requests per decode GPU (the bands of serving-decode-shape) divided out, fitted on these very rows, {reshaped.Count(c => c.Good)} of {reshaped.Count} groups.",
+                    $"What the level of each deployment could reach: with the median TPOT bias of each deployment (stratum, precisions and layout, over all its workloads and concurrencies) divided out, fitted on these very rows, {leveled.Count(c => c.Good)} of {leveled.Count} groups; with one bias for each deployment at each workload (its concurrency sweep), {swept.Count(c => c.Good)} of {swept.Count}: the rest turns on how TPOT moves with the concurrency within a sweep.",
                     $"What the rows allow: with each row's TTFT and TPOT read as the medians measured over the rows that describe the same run (group, deployment, concurrency), a model that knew all the rows state and nothing more, {described.Count(c => c.Good)} of {described.Count} groups; runs of one deployment that measured differently for reasons the rows do not state cost the rest.",
                     FormattableString.Invariant($"What the size of the errors alone allows: TPOTs with no bias and no pattern, each row's measured TPOT times exp(sigma x a normal draw), pass {noise.GroupsAtModelSigma} of {noise.Groups} groups at this model's held-out spread over the rows it reads (sigma {noise.ModelSigma:0.00}, each GPU held out; the median of {NoiseDraws} draws); the goal of {PlannerGoalShare:P0} of the groups holds up to sigma {noise.GoalSigma:0.00}, a median absolute TPOT error of about {100 * (Math.Exp(MedianAbsNormal * noise.GoalSigma) - 1):0}%. By sigma: {string.Join(", ", noise.GroupsBySigma.Select(x => $"{x.Sigma:0.00}: {x.Groups}"))}.")]),
         ]);
@@ -420,6 +423,8 @@ public static partial class ServingValidationReport
             j.WriteNumber("plannerGroupsWithin90PercentAtThirdQuartileTarget", PlannerChoices(o.Predictions, targetQuantile: 0.75).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentWithStratumBiasRemoved", PlannerChoicesWithStratumBiasRemoved(o.Predictions).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentWithShapeBiasRemoved", PlannerChoicesWithShapeBiasRemoved(o.Predictions).Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentWithDeploymentBiasRemoved", PlannerChoicesWithDeploymentBiasRemoved(o.Predictions).Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentWithSweepBiasRemoved", PlannerChoicesWithSweepBiasRemoved(o.Predictions).Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithin90PercentWithDescribedRunMedians", PlannerChoicesWithDescribedRunMedians(o.Predictions).Count(c => c.Good));
             var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
             j.WriteStartObject("plannerRandomTpotErrors");
