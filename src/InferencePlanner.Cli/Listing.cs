@@ -75,7 +75,7 @@ internal static class Listing
                 f.Name, f.DisplayName, Cell.Of(f.StepOverheadUs, 0), Cell.Of(f.HostUsPerRequest, 0), Cell.Of(f.RequestOverheadMs, 1),
                 f.ChunkTokensFromMemoryGB.Count > 0 ? $"{f.ChunkTokens} ({string.Join(", ", f.ChunkTokensFromMemoryGB.Select(t => $"{t.Tokens} from {t.MinGB:0} GB"))})" : Cell.Of(f.ChunkTokens, 0),
                 f.ChunkedPrefill ? "yes" : "no", f.BudgetIncludesDecode ? "yes" : "no", f.MixesPrefill ? "yes" : "no",
-                Cell.Of(f.MaxRunningRequests, 0), Cell.Of(f.CudaGraphMaxBatch, 0), f.PiecewiseGraphTokens > 0 ? Cell.Of(f.PiecewiseGraphTokens, 0) : "none",
+                Cell.Of(f.MaxRunningRequests, 0), f.SmallEngineGraphs is { } small ? $"{f.CudaGraphMaxBatch} ({small.MaxBatch} below {small.BelowGpus} GPUs of less than {small.BelowMemoryGB:0} GB)" : Cell.Of(f.CudaGraphMaxBatch, 0), f.PiecewiseGraphTokens > 0 ? Cell.Of(f.PiecewiseGraphTokens, 0) : "none",
                 $"{f.MemoryShare:0.##} of {(f.MemoryShareOf == MemoryShareOf.Total ? "all memory" : "the free memory")}",
                 f.ReserveMBPerChunkToken > 0 ? $"{f.ReserveGB:0.#} + {f.ReserveMBPerChunkToken:0.#} MB per chunk token" : Cell.Of(f.ReserveGB, 1),
                 f.TwoBatchOverlapFlag is { } flag ? flag + (f.TwoBatchOverlapNeedsAttentionDp ? " (with attention DP)" : "") : "none",

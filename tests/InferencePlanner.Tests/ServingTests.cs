@@ -251,6 +251,36 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void SGLang_captures_fewer_decode_batches_on_small_engines_of_hopper_gpus()
+    {
+        // sgl-project/sglang server_args.py, _handle_gpu_memory_settings: --cuda-graph-max-bs 256 below TP4 on GPUs of
+        // 60 to 160 GB (H100, H200), 512 from TP4 there and on B200 at any TP.
+        var sglang = FrameworkCatalog.Resolve("sglang");
+        var h200 = Hardware.GpuCatalog.Resolve("H200");
+        var b200 = Hardware.GpuCatalog.Resolve("B200");
+        Assert.Equal(256, sglang.CudaGraphMaxBatchFor(h200.MemoryGB, 1));
+        Assert.Equal(256, sglang.CudaGraphMaxBatchFor(Hardware.GpuCatalog.Resolve("H100-SXM").MemoryGB, 2));
+        Assert.Equal(512, sglang.CudaGraphMaxBatchFor(h200.MemoryGB, 4));
+        Assert.Equal(512, sglang.CudaGraphMaxBatchFor(b200.MemoryGB, 1));
+        Assert.Equal(128, FrameworkCatalog.Resolve("trtllm").CudaGraphMaxBatchFor(h200.MemoryGB, 1));
+
+        // A TP1 engine on H200 decoding 300 requests launches its kernels one by one; the same batch on B200 replays a graph.
+        var m = ModelCatalog.Resolve("llama-3.1-8b");
+        var f = sglang with { StepOverheadUs = 0, HostUsPerRequest = 0 };
+        double Decode(ServingFramework fw) => new ServingModel(m, h200, fw, PrecisionSet.NativeFor(m.Transformer) with { Weights = Units.Precision.Fp8 })
+            .Aggregated(new ServingWorkload(1000, 500, 300), EngineLayout.TensorParallel(1)).Tpot.Decode;
+        var small = Decode(f);
+        var graphed = Decode(f with { SmallEngineGraphs = null });
+        Assert.True(small > graphed + 1, $"eager {small:F2} ms against graphed {graphed:F2} ms per token");
+        Assert.Equal(graphed, Decode(f with { CudaGraphMaxBatch = 512, SmallEngineGraphs = new SmallEngineGraphs(4, 141, 256) }), 9);
+
+        // A file whose rule names no smaller engine, or a field the rule does not have, is refused with its name.
+        var text = File.ReadAllText(Path.Combine(DataDir, "frameworks", "sglang.json"));
+        Assert.Contains("belowGpus", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(text.Replace("\"belowGpus\": 4", "\"belowGpus\": 1", StringComparison.Ordinal), "x.json")).Message, StringComparison.Ordinal);
+        Assert.Contains("gpus", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(text.Replace("\"belowGpus\": 4", "\"gpus\": 4", StringComparison.Ordinal), "x.json")).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void More_concurrency_raises_tpot_and_throughput_until_memory_queues_the_rest()
     {
         var m = ModelCatalog.Resolve("llama-3.1-70b");

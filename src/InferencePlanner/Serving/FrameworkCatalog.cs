@@ -11,7 +11,7 @@ public static class FrameworkCatalog
         "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs", "hostUsPerRequest",
     ];
 
-    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "piecewiseGraphTokens", "programmaticDependentLaunch", "prefillStepFactor", "requestOverheadWithPostprocessWorkersMs"];
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "piecewiseGraphTokens", "programmaticDependentLaunch", "prefillStepFactor", "requestOverheadWithPostprocessWorkersMs", "cudaGraphMaxBatchSmallEngine"];
 
     private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
         [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
@@ -63,6 +63,18 @@ public static class FrameworkCatalog
 
         tiers.Sort((a, b) => a.Item1.CompareTo(b.Item1));
         return tiers;
+    }
+
+    // The smaller CUDA-graph cap of engines of few GPUs on GPUs of less memory, where the framework has one.
+    private static SmallEngineGraphs? SmallEngine(JsonFields f)
+    {
+        if (f.OptionalObject("cudaGraphMaxBatchSmallEngine") is not { } o)
+        {
+            return null;
+        }
+
+        o.RejectUnknown(["belowGpus", "belowMemoryGB", "maxBatch"], "cudaGraphMaxBatchSmallEngine");
+        return new SmallEngineGraphs(o.Integer("belowGpus", 2), o.Positive("belowMemoryGB"), o.Integer("maxBatch", 0));
     }
 
     // The kernel data the framework runs where it differs from a GPU's own: GPU profile name -> the profile to use instead.
@@ -158,6 +170,7 @@ public static class FrameworkCatalog
             Origin = f.Origin,
             ReserveMBPerChunkToken = f.Has("reserveMBPerChunkToken") ? f.NonNegative("reserveMBPerChunkToken") : 0,
             ChunkTokensFromMemoryGB = ChunkTiers(f),
+            SmallEngineGraphs = SmallEngine(f),
             MinReserveGB = f.Has("minReserveGB") ? f.NonNegative("minReserveGB") : null,
             TwoBatchOverlapFlag = f.Has("twoBatchOverlapFlag") ? f.Text("twoBatchOverlapFlag") : null,
             TwoBatchOverlapNeedsAttentionDp = f.OptionalBool("twoBatchOverlapNeedsAttentionDp") ?? false,

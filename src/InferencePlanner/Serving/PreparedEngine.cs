@@ -27,6 +27,9 @@ public readonly record struct PreparedEngine(
     /// </summary>
     public StepCache? Cache { get; init; }
 
+    /// <summary>The largest decode batch per data-parallel group the engine replays from a CUDA graph (the framework's cap for this GPU and engine size).</summary>
+    public int CudaGraphMaxBatch { get; init; }
+
     /// <summary>GPUs of the engine.</summary>
     public int Gpus => Engine.Gpus;
 

@@ -163,6 +163,16 @@ public sealed record ServingFramework(
     /// <summary>Whether an engine of this layout can run two overlapped micro-batches here: experts spread by EP, and attention DP where the framework needs it.</summary>
     public bool OverlapsMicroBatches(int moeEp, int attentionDp) => moeEp > 1 && (!TwoBatchOverlapNeedsAttentionDp || attentionDp > 1);
 
+    /// <summary>
+    /// A smaller CUDA-graph batch cap for engines of few GPUs on GPUs of less memory (SGLang captures graphs up to batch
+    /// 256 on H100 and H200 below TP4, 512 from TP4 and on B200); null: <see cref="CudaGraphMaxBatch"/> for every engine.
+    /// </summary>
+    public SmallEngineGraphs? SmallEngineGraphs { get; init; }
+
+    /// <summary>The largest decode batch per data-parallel group replayed from a CUDA graph, for an engine of <paramref name="engineGpus"/> GPUs of <paramref name="memoryGB"/> each.</summary>
+    public int CudaGraphMaxBatchFor(double memoryGB, int engineGpus) =>
+        SmallEngineGraphs is { } small && engineGpus < small.BelowGpus && memoryGB < small.BelowMemoryGB ? Math.Min(small.MaxBatch, CudaGraphMaxBatch) : CudaGraphMaxBatch;
+
     /// <summary>Chunk budgets that replace <see cref="ChunkTokens"/> on GPUs of at least so many GB, ascending.</summary>
     public IReadOnlyList<(double MinGB, int Tokens)> ChunkTokensFromMemoryGB { get; init; } = [];
 

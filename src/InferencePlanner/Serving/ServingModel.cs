@@ -138,6 +138,7 @@ public sealed partial class ServingModel
         return new PreparedEngine(engine, layout, Math.Min(_gpu.GpusPerNode, engine.Gpus), budget, weights, kv, reserve, capacity, (double)(engine.MaxBatch ?? fw.MaxRunningRequests) * layout.Dp)
         {
             MemoryShareRaised = raised,
+            CudaGraphMaxBatch = fw.CudaGraphMaxBatchFor(_gpu.MemoryGB, engine.Gpus),
         };
     }
 
@@ -509,7 +510,7 @@ public sealed partial class ServingModel
     /// <summary>One decode step of <paramref name="batchPerGpu"/> requests per GPU by component, for the output (not the search path).</summary>
     public Breakdown DecodeStepBreakdown(in PreparedEngine e, double batchPerGpu, ServingWorkload w)
     {
-        var policy = batchPerGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch ? _graph : _eager;
+        var policy = batchPerGpu * e.Layout.Tp <= e.CudaGraphMaxBatch ? _graph : _eager;
         return RooflinePhases.Sum(_t, policy, RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0, queriesPerRequest: 1 + _drafts));
     }
 
@@ -580,7 +581,7 @@ public sealed partial class ServingModel
         return v;
     }
 
-    private bool Graphed(in PreparedEngine e, double bGpu) => bGpu * e.Layout.Tp <= Framework.CudaGraphMaxBatch;
+    private static bool Graphed(in PreparedEngine e, double bGpu) => bGpu * e.Layout.Tp <= e.CudaGraphMaxBatch;
 
     // Whether this model runs the engine's decode steps as two overlapped micro-batches (where that is faster).
     private bool Overlaps(in PreparedEngine e) => _twoBatch && _t.FeedForward.IsMoe && Framework.OverlapsMicroBatches(e.Layout.Ep, e.Layout.Dp);

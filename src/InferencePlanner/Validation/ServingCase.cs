@@ -237,7 +237,7 @@ public sealed record ServingCase(
         {
             // Sized as an operator would: enough decode workers that each runs at most the batch its CUDA graphs
             // capture per DP group, and the prefill workers that balance them (set when the row is priced).
-            dy = Math.Max(1, (int)Math.Ceiling(concurrency / ((double)fw.CudaGraphMaxBatch * decode.AttentionDp)));
+            dy = Math.Max(1, (int)Math.Ceiling(concurrency / ((double)fw.CudaGraphMaxBatchFor(gpu.MemoryGB, decode.Gpus) * decode.AttentionDp)));
             px = 1;
             assumptions.Add(UnstatedWorkers);
         }
