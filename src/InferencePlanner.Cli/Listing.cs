@@ -1,3 +1,4 @@
+using System.Globalization;
 using InferencePlanner.Hardware;
 using InferencePlanner.Models;
 using InferencePlanner.Reporting;
@@ -43,6 +44,30 @@ internal static class Listing
     ]);
 
     // The attention kinds of a model's layers, with their counts and sizes.
+    // A framework default that depends on the GPU's memory: "value below N GB" for each run of tiers that share a value,
+    // then the framework's own for larger GPUs.
+    private static string ByMemory(ServingFramework f, int own, Func<MemoryTier, string?> value)
+    {
+        var ownText = own.ToString(CultureInfo.InvariantCulture);
+        var runs = new List<(string Text, double BelowGB)>();
+        foreach (var t in f.MemoryTiers)
+        {
+            var text = value(t) ?? ownText;
+            if (runs.Count > 0 && runs[^1].Text == text)
+            {
+                runs[^1] = (text, t.BelowMemoryGB);
+            }
+            else
+            {
+                runs.Add((text, t.BelowMemoryGB));
+            }
+        }
+
+        return runs.Count == 0 || (runs.Count == 1 && runs[0].Text == ownText)
+            ? ownText
+            : string.Join(", ", runs.Select(r => $"{r.Text} below {r.BelowGB:0} GB")) + $", {ownText} from {runs[^1].BelowGB:0} GB";
+    }
+
     private static string AttentionKinds(TransformerSpec t)
     {
         var a = t.Attention;
@@ -73,9 +98,9 @@ internal static class Listing
             FrameworkCatalog.BuiltIn.Select(f => (IReadOnlyList<Cell>)
             [
                 f.Name, f.DisplayName, Cell.Of(f.StepOverheadUs, 0), Cell.Of(f.HostUsPerRequest, 0), Cell.Of(f.RequestOverheadMs, 1),
-                f.ChunkTokensFromMemoryGB.Count > 0 ? $"{f.ChunkTokens} ({string.Join(", ", f.ChunkTokensFromMemoryGB.Select(t => $"{t.Tokens} from {t.MinGB:0} GB"))})" : Cell.Of(f.ChunkTokens, 0),
+                ByMemory(f, f.ChunkTokens, t => t.ChunkTokens?.ToString(CultureInfo.InvariantCulture)),
                 f.ChunkedPrefill ? "yes" : "no", f.BudgetIncludesDecode ? "yes" : "no", f.MixesPrefill ? "yes" : "no",
-                Cell.Of(f.MaxRunningRequests, 0), f.SmallEngineGraphs is { } small ? $"{f.CudaGraphMaxBatch} ({small.MaxBatch} below {small.BelowGpus} GPUs of less than {small.BelowMemoryGB:0} GB)" : Cell.Of(f.CudaGraphMaxBatch, 0), f.PiecewiseGraphTokens > 0 ? Cell.Of(f.PiecewiseGraphTokens, 0) : "none",
+                Cell.Of(f.MaxRunningRequests, 0), ByMemory(f, f.CudaGraphMaxBatch, t => t.SmallEngineCudaGraphMaxBatch is { } small ? $"{t.CudaGraphMaxBatch ?? f.CudaGraphMaxBatch} ({small} below {f.SmallEngineGpus} GPUs)" : t.CudaGraphMaxBatch?.ToString(CultureInfo.InvariantCulture)), f.PiecewiseGraphTokens > 0 ? Cell.Of(f.PiecewiseGraphTokens, 0) : "none",
                 $"{f.MemoryShare:0.##} of {(f.MemoryShareOf == MemoryShareOf.Total ? "all memory" : "the free memory")}",
                 f.ReserveMBPerChunkToken > 0 ? $"{f.ReserveGB:0.#} + {f.ReserveMBPerChunkToken:0.#} MB per chunk token" : Cell.Of(f.ReserveGB, 1),
                 f.TwoBatchOverlapFlag is { } flag ? flag + (f.TwoBatchOverlapNeedsAttentionDp ? " (with attention DP)" : "") : "none",

@@ -251,33 +251,39 @@ public sealed class ServingTests
     }
 
     [Fact]
-    public void SGLang_captures_fewer_decode_batches_on_small_engines_of_hopper_gpus()
+    public void SGLang_sizes_its_chunks_and_cuda_graphs_by_the_gpu_s_memory_and_the_engine_s_size()
     {
-        // sgl-project/sglang server_args.py, _handle_gpu_memory_settings: --cuda-graph-max-bs 256 below TP4 on GPUs of
-        // 60 to 160 GB (H100, H200), 512 from TP4 there and on B200 at any TP.
+        // sgl-project/sglang server_args.py, _handle_gpu_memory_settings (0.5): chunks of 2048 below 35 GB, 4096 below
+        // 60 GB, 8192 below 160 GB, 16384 from 160 GB; decode graphs to 24 / 80 below 35 GB, 32 / 160 below 60 GB and
+        // 256 / 512 below 160 GB (below TP4 / from TP4), 512 from 160 GB at any TP.
         var sglang = FrameworkCatalog.Resolve("sglang");
-        var h200 = Hardware.GpuCatalog.Resolve("H200");
-        var b200 = Hardware.GpuCatalog.Resolve("B200");
-        Assert.Equal(256, sglang.CudaGraphMaxBatchFor(h200.MemoryGB, 1));
-        Assert.Equal(256, sglang.CudaGraphMaxBatchFor(Hardware.GpuCatalog.Resolve("H100-SXM").MemoryGB, 2));
-        Assert.Equal(512, sglang.CudaGraphMaxBatchFor(h200.MemoryGB, 4));
-        Assert.Equal(512, sglang.CudaGraphMaxBatchFor(b200.MemoryGB, 1));
-        Assert.Equal(128, FrameworkCatalog.Resolve("trtllm").CudaGraphMaxBatchFor(h200.MemoryGB, 1));
+        double Memory(string gpu) => Hardware.GpuCatalog.Resolve(gpu).MemoryGB;
+        Assert.Equal((2048, 24, 80), (sglang.ChunkTokensFor(Memory("L4")), sglang.CudaGraphMaxBatchFor(Memory("L4"), 1), sglang.CudaGraphMaxBatchFor(Memory("L4"), 4)));
+        Assert.Equal((4096, 32, 160), (sglang.ChunkTokensFor(Memory("L40S")), sglang.CudaGraphMaxBatchFor(Memory("L40S"), 2), sglang.CudaGraphMaxBatchFor(Memory("L40S"), 8)));
+        Assert.Equal((8192, 256, 512), (sglang.ChunkTokensFor(Memory("H100-SXM")), sglang.CudaGraphMaxBatchFor(Memory("H100-SXM"), 2), sglang.CudaGraphMaxBatchFor(Memory("H100-SXM"), 4)));
+        Assert.Equal((8192, 256, 512), (sglang.ChunkTokensFor(Memory("H200")), sglang.CudaGraphMaxBatchFor(Memory("H200"), 1), sglang.CudaGraphMaxBatchFor(Memory("H200"), 8)));
+        Assert.Equal((16384, 512, 512), (sglang.ChunkTokensFor(Memory("B200")), sglang.CudaGraphMaxBatchFor(Memory("B200"), 1), sglang.CudaGraphMaxBatchFor(Memory("B200"), 8)));
+        var trtllm = FrameworkCatalog.Resolve("trtllm");
+        Assert.Equal((8192, 128), (trtllm.ChunkTokensFor(Memory("L4")), trtllm.CudaGraphMaxBatchFor(Memory("L4"), 1)));
 
-        // A TP1 engine on H200 decoding 300 requests launches its kernels one by one; the same batch on B200 replays a graph.
+        // A TP1 engine on H200 decoding 300 requests launches its kernels one by one; with no smaller cap for small
+        // engines the same batch replays a graph.
         var m = ModelCatalog.Resolve("llama-3.1-8b");
         var f = sglang with { StepOverheadUs = 0, HostUsPerRequest = 0 };
-        double Decode(ServingFramework fw) => new ServingModel(m, h200, fw, PrecisionSet.NativeFor(m.Transformer) with { Weights = Units.Precision.Fp8 })
+        double Decode(ServingFramework fw) => new ServingModel(m, Hardware.GpuCatalog.Resolve("H200"), fw, PrecisionSet.NativeFor(m.Transformer) with { Weights = Units.Precision.Fp8 })
             .Aggregated(new ServingWorkload(1000, 500, 300), EngineLayout.TensorParallel(1)).Tpot.Decode;
         var small = Decode(f);
-        var graphed = Decode(f with { SmallEngineGraphs = null });
+        var graphed = Decode(f with { SmallEngineGpus = 0 });
         Assert.True(small > graphed + 1, $"eager {small:F2} ms against graphed {graphed:F2} ms per token");
-        Assert.Equal(graphed, Decode(f with { CudaGraphMaxBatch = 512, SmallEngineGraphs = new SmallEngineGraphs(4, 141, 256) }), 9);
 
-        // A file whose rule names no smaller engine, or a field the rule does not have, is refused with its name.
+        // The listing states the tiers; a file whose tiers do not ascend, that gives a small-engine cap without saying
+        // which engines are small, or that names a field tiers do not have, is refused with what is wrong.
+        Assert.Contains("2048 below 35 GB, 4096 below 60 GB, 8192 below 160 GB, 16384 from 160 GB", Cli.Run("list", "frameworks").Out, StringComparison.Ordinal);
         var text = File.ReadAllText(Path.Combine(DataDir, "frameworks", "sglang.json"));
-        Assert.Contains("belowGpus", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(text.Replace("\"belowGpus\": 4", "\"belowGpus\": 1", StringComparison.Ordinal), "x.json")).Message, StringComparison.Ordinal);
-        Assert.Contains("gpus", Assert.Throws<InputException>(() => FrameworkCatalog.Parse(text.Replace("\"belowGpus\": 4", "\"gpus\": 4", StringComparison.Ordinal), "x.json")).Message, StringComparison.Ordinal);
+        string Refused(string from, string to) => Assert.Throws<InputException>(() => FrameworkCatalog.Parse(text.Replace(from, to, StringComparison.Ordinal), "x.json")).Message;
+        Assert.Contains("ascend", Refused("\"belowMemoryGB\": 60,", "\"belowMemoryGB\": 30,"), StringComparison.Ordinal);
+        Assert.Contains("smallEngineGpus", Refused("\"smallEngineGpus\": 4,", ""), StringComparison.Ordinal);
+        Assert.Contains("graphs", Refused("\"belowMemoryGB\": 20,", "\"graphs\": 1, \"belowMemoryGB\": 20,"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -11,7 +11,7 @@ public static class FrameworkCatalog
         "cudaGraphMaxBatch", "eagerLaunchUs", "memoryShare", "memoryShareOf", "reserveGB", "kvTransferOverheadMs", "hostUsPerRequest",
     ];
 
-    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "chunkTokensFromMemoryGB", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "piecewiseGraphTokens", "programmaticDependentLaunch", "prefillStepFactor", "requestOverheadWithPostprocessWorkersMs", "cudaGraphMaxBatchSmallEngine"];
+    private static readonly string[] Optional = ["aliases", "sources", "notes", "version", "reserveMBPerChunkToken", "memoryTiers", "smallEngineGpus", "minReserveGB", "twoBatchOverlapFlag", "twoBatchOverlapNeedsAttentionDp", "kernelProfiles", "kvReservesWholeRequest", "piecewiseGraphTokens", "programmaticDependentLaunch", "prefillStepFactor", "requestOverheadWithPostprocessWorkersMs"];
 
     private static readonly Lazy<IReadOnlyList<ServingFramework>> BuiltInList = new(() =>
         [.. EmbeddedData.Under("frameworks/").Select(r => Parse(r.Text, "built-in " + r.Name))]);
@@ -45,36 +45,33 @@ public static class FrameworkCatalog
     /// <summary>Parses a framework file's text; <paramref name="origin"/> names it in errors.</summary>
     public static ServingFramework Parse(string json, string origin) => Parse(JsonFields.Parse(json, origin));
 
-    private static List<(double, int)> ChunkTiers(JsonFields f)
+    // The defaults that depend on the GPU's memory, ascending, each tier's bound above the one below.
+    private static List<MemoryTier> Tiers(JsonFields f)
     {
-        var tiers = new List<(double, int)>();
-        if (f.OptionalObject("chunkTokensFromMemoryGB") is { } o)
+        var tiers = new List<MemoryTier>();
+        if (!f.Has("memoryTiers"))
         {
-            foreach (var key in o.Names())
+            return tiers;
+        }
+
+        foreach (var o in f.ObjectArray("memoryTiers"))
+        {
+            o.RejectUnknown(["belowMemoryGB", "chunkTokens", "cudaGraphMaxBatch", "smallEngineCudaGraphMaxBatch"], "memoryTiers");
+            var below = o.Positive("belowMemoryGB");
+            if (tiers.Count > 0 && below <= tiers[^1].BelowMemoryGB)
             {
-                if (!double.TryParse(key, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var gb) || !(gb > 0) || !double.IsFinite(gb))
-                {
-                    throw new InputException($"{o.Origin}: keys are GPU memory sizes in GB, got '{key}'");
-                }
-
-                tiers.Add((gb, o.Integer(key, 1)));
+                throw new InputException($"{o.Origin}: memoryTiers ascend by belowMemoryGB, got {Reporting.Num.S(below)} after {Reporting.Num.S(tiers[^1].BelowMemoryGB)}");
             }
+
+            tiers.Add(new MemoryTier(below, o.OptionalInteger("chunkTokens", 1), o.OptionalInteger("cudaGraphMaxBatch", 0), o.OptionalInteger("smallEngineCudaGraphMaxBatch", 0)));
         }
 
-        tiers.Sort((a, b) => a.Item1.CompareTo(b.Item1));
-        return tiers;
-    }
-
-    // The smaller CUDA-graph cap of engines of few GPUs on GPUs of less memory, where the framework has one.
-    private static SmallEngineGraphs? SmallEngine(JsonFields f)
-    {
-        if (f.OptionalObject("cudaGraphMaxBatchSmallEngine") is not { } o)
+        if (tiers.Any(t => t.SmallEngineCudaGraphMaxBatch is not null) && !f.Has("smallEngineGpus"))
         {
-            return null;
+            throw new InputException($"{f.Origin}: memoryTiers give smallEngineCudaGraphMaxBatch, so field 'smallEngineGpus' (engines of fewer GPUs take it) is needed");
         }
 
-        o.RejectUnknown(["belowGpus", "belowMemoryGB", "maxBatch"], "cudaGraphMaxBatchSmallEngine");
-        return new SmallEngineGraphs(o.Integer("belowGpus", 2), o.Positive("belowMemoryGB"), o.Integer("maxBatch", 0));
+        return tiers;
     }
 
     // The kernel data the framework runs where it differs from a GPU's own: GPU profile name -> the profile to use instead.
@@ -169,8 +166,8 @@ public static class FrameworkCatalog
             Aliases = f.OptionalTextArray("aliases") ?? [],
             Origin = f.Origin,
             ReserveMBPerChunkToken = f.Has("reserveMBPerChunkToken") ? f.NonNegative("reserveMBPerChunkToken") : 0,
-            ChunkTokensFromMemoryGB = ChunkTiers(f),
-            SmallEngineGraphs = SmallEngine(f),
+            MemoryTiers = Tiers(f),
+            SmallEngineGpus = f.OptionalInteger("smallEngineGpus", 2) ?? 0,
             MinReserveGB = f.Has("minReserveGB") ? f.NonNegative("minReserveGB") : null,
             TwoBatchOverlapFlag = f.Has("twoBatchOverlapFlag") ? f.Text("twoBatchOverlapFlag") : null,
             TwoBatchOverlapNeedsAttentionDp = f.OptionalBool("twoBatchOverlapNeedsAttentionDp") ?? false,

@@ -163,32 +163,35 @@ public sealed record ServingFramework(
     /// <summary>Whether an engine of this layout can run two overlapped micro-batches here: experts spread by EP, and attention DP where the framework needs it.</summary>
     public bool OverlapsMicroBatches(int moeEp, int attentionDp) => moeEp > 1 && (!TwoBatchOverlapNeedsAttentionDp || attentionDp > 1);
 
-    /// <summary>
-    /// A smaller CUDA-graph batch cap for engines of few GPUs on GPUs of less memory (SGLang captures graphs up to batch
-    /// 256 on H100 and H200 below TP4, 512 from TP4 and on B200); null: <see cref="CudaGraphMaxBatch"/> for every engine.
-    /// </summary>
-    public SmallEngineGraphs? SmallEngineGraphs { get; init; }
+    /// <summary>Defaults that depend on the GPU's memory, ascending (empty: the framework's own values on every GPU).</summary>
+    public IReadOnlyList<MemoryTier> MemoryTiers { get; init; } = [];
 
-    /// <summary>The largest decode batch per data-parallel group replayed from a CUDA graph, for an engine of <paramref name="engineGpus"/> GPUs of <paramref name="memoryGB"/> each.</summary>
-    public int CudaGraphMaxBatchFor(double memoryGB, int engineGpus) =>
-        SmallEngineGraphs is { } small && engineGpus < small.BelowGpus && memoryGB < small.BelowMemoryGB ? Math.Min(small.MaxBatch, CudaGraphMaxBatch) : CudaGraphMaxBatch;
+    /// <summary>Engines of fewer GPUs than this take a tier's <see cref="MemoryTier.SmallEngineCudaGraphMaxBatch"/> (0: none do).</summary>
+    public int SmallEngineGpus { get; init; }
 
-    /// <summary>Chunk budgets that replace <see cref="ChunkTokens"/> on GPUs of at least so many GB, ascending.</summary>
-    public IReadOnlyList<(double MinGB, int Tokens)> ChunkTokensFromMemoryGB { get; init; } = [];
-
-    /// <summary>The default chunk budget on a GPU of <paramref name="memoryGB"/>.</summary>
-    public int ChunkTokensFor(double memoryGB)
+    /// <summary>The tier of a GPU of <paramref name="memoryGB"/>, or null above every tier.</summary>
+    public MemoryTier? TierFor(double memoryGB)
     {
-        var tokens = ChunkTokens;
-        foreach (var (min, t) in ChunkTokensFromMemoryGB)
+        foreach (var t in MemoryTiers)
         {
-            if (memoryGB >= min)
+            if (memoryGB < t.BelowMemoryGB)
             {
-                tokens = t;
+                return t;
             }
         }
 
-        return tokens;
+        return null;
+    }
+
+    /// <summary>The default chunk budget on a GPU of <paramref name="memoryGB"/>.</summary>
+    public int ChunkTokensFor(double memoryGB) => TierFor(memoryGB)?.ChunkTokens ?? ChunkTokens;
+
+    /// <summary>The largest decode batch per data-parallel group replayed from a CUDA graph, for an engine of <paramref name="engineGpus"/> GPUs of <paramref name="memoryGB"/> each.</summary>
+    public int CudaGraphMaxBatchFor(double memoryGB, int engineGpus)
+    {
+        var tier = TierFor(memoryGB);
+        var cap = tier?.CudaGraphMaxBatch ?? CudaGraphMaxBatch;
+        return engineGpus < SmallEngineGpus && tier?.SmallEngineCudaGraphMaxBatch is { } small ? small : cap;
     }
 
     /// <summary>The runtime's reserve per GPU for a chunk budget, GB.</summary>

@@ -510,7 +510,7 @@ public sealed partial class ServingModel
     /// <summary>One decode step of <paramref name="batchPerGpu"/> requests per GPU by component, for the output (not the search path).</summary>
     public Breakdown DecodeStepBreakdown(in PreparedEngine e, double batchPerGpu, ServingWorkload w)
     {
-        var policy = batchPerGpu * e.Layout.Tp <= e.CudaGraphMaxBatch ? _graph : _eager;
+        var policy = Graphed(e, batchPerGpu) ? _graph : _eager;
         return RooflinePhases.Sum(_t, policy, RooflineWork.Mixed(_t, e.Layout, e.Domain, _p, batchPerGpu, Context(w), 0, 0, 0, queriesPerRequest: 1 + _drafts));
     }
 

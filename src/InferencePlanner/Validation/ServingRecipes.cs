@@ -168,7 +168,7 @@ public static class ServingRecipes
             f = f with
             {
                 CudaGraphMaxBatch = (r.CudaGraphFromConcurrency ? concurrency : r.CudaGraphMaxBatch) ?? f.CudaGraphMaxBatch,
-                SmallEngineGraphs = r.CudaGraphFromConcurrency || r.CudaGraphMaxBatch is not null ? null : f.SmallEngineGraphs,
+                MemoryTiers = r.CudaGraphFromConcurrency || r.CudaGraphMaxBatch is not null ? [.. f.MemoryTiers.Select(t => t with { CudaGraphMaxBatch = null, SmallEngineCudaGraphMaxBatch = null })] : f.MemoryTiers,
                 PiecewiseGraphTokens = (r.PiecewiseFromConcurrency ? Math.Min(2 * concurrency, framework.PiecewiseGraphTokens) : r.PiecewiseTokens) ?? f.PiecewiseGraphTokens,
                 ProgrammaticDependentLaunch = r.Pdl || f.ProgrammaticDependentLaunch,
             };
