@@ -484,6 +484,27 @@ public sealed class ServingTests
         Assert.Contains("kernels: blackwell-cutlass kernel data", output, StringComparison.Ordinal);
         var e = Assert.Throws<InputException>(() => FrameworkCatalog.Parse(File.ReadAllText(Path.Combine(Files.RepositoryRoot, "data", "frameworks", "vllm.json")).Replace("\"blackwell-cutlass\"", "\"nosuch\"", StringComparison.Ordinal), "my-vllm.json"));
         Assert.Contains("kernelProfiles", e.Message, StringComparison.Ordinal);
+
+        // On Hopper TensorRT-LLM decodes grouped-query attention with its XQA kernels, taken at the median share of the
+        // tuned decode kernel TileOPs published on H200 (PR #2136, 'After' column; 8 KV heads of 128, BF16 keys and
+        // values): Llama-3.1-8B batch 32 at 4K tokens in 134.35 us and batch 8 at 32K in 256.77 us, Llama-3.1-70B batch
+        // 16 at 4K in 75.84 us and batch 4 at 32K in 135.81 us. vLLM and SGLang run FlashAttention-3 there: hopper.json's
+        // share, 3,384 GB/s of H200's 4,800.
+        var h200 = Hardware.GpuCatalog.Resolve("H200");
+        double Share(int batch, int tokens, double us) => batch * tokens * 8.0 * 128 * 2 * 2 / (us * 1e3) / h200.MemoryBandwidthGBps;
+        double[] tuned = [.. new[] { Share(32, 4096, 134.35), Share(8, 32768, 256.77), Share(16, 4096, 75.84), Share(4, 32768, 135.81) }.Order()];
+        var xqa = new Kernels.KernelModel(FrameworkCatalog.Resolve("trtllm").KernelsOn(h200));
+        Assert.Equal("hopper-trtllm", xqa.Profile!.Name);
+        Assert.Equal((tuned[1] + tuned[2]) / 2, xqa.GqaDecodeMemoryShare(), 3);
+        foreach (var fa3 in new[] { "vllm", "sglang" })
+        {
+            var model = new Kernels.KernelModel(FrameworkCatalog.Resolve(fa3).KernelsOn(h200));
+            Assert.Equal("hopper", model.Profile!.Name);
+            Assert.Equal(3384 / 4800.0, model.GqaDecodeMemoryShare(), 3);
+        }
+
+        // The MLA decode of DeepSeek's models is another kernel: TensorRT-LLM's profile leaves hopper.json's in place.
+        Assert.Equal(new Kernels.KernelModel(h200).AttentionShares(), xqa.AttentionShares());
     }
 
     [Fact]
