@@ -168,6 +168,21 @@ public sealed class DataFileTests
         Assert.Equal(blackwell.AttentionMemoryShare, x.AttentionMemoryShare);
         var e = Assert.Throws<InputException>(() => KernelProfile.Parse(Own, "x.json", n => Hardware.GpuCatalog.Resolve(n)));
         Assert.StartsWith("x.json: extends:", e.Message, StringComparison.Ordinal);
+
+        // A table taken from the profile extended keeps the GPU it was measured on: hopper-trtllm holds only a decode
+        // attention share, so DeepEP's all-to-all figures stay those measured on H800 (its NVLink, 400 GB/s) whatever
+        // GPU the extending file names, and price H200's all-to-all as hopper.json does.
+        const string OnH200 = """{"name": "y", "extends": "hopper", "source": "s", "measuredOn": "H200", "gqaDecode": {"memoryGBps": 3975}}""";
+        var hopper = KernelCatalog.BuiltIn.Single(p => p.Name == "hopper");
+        var y = KernelProfile.Parse(OnH200, "y.json", n => Hardware.GpuCatalog.Resolve(n), n => KernelCatalog.BuiltIn.Single(p => p.Name == n));
+        Assert.Equal("H800", y.AllToAllMeasuredOn!.Name);
+        Assert.Equal("H800", y.LowLatencyMeasuredOn!.Name);
+        var h200 = Hardware.GpuCatalog.Resolve("H200");
+        var (inherited, own) = (new KernelModel(h200, y), new KernelModel(h200, hopper));
+        Assert.Equal(own.NvLinkGBps(combine: false), inherited.NvLinkGBps(combine: false), 9);
+        Assert.Equal(own.RdmaGBps(16, combine: true), inherited.RdmaGBps(16, combine: true), 9);
+        Assert.Equal(own.LowLatencyGBps(16, combine: false, 5)!.Value, inherited.LowLatencyGBps(16, combine: false, 5)!.Value, 9);
+        Assert.NotEqual(own.GqaDecodeMemoryShare(), inherited.GqaDecodeMemoryShare(), 3);
     }
 
     [Fact]

@@ -401,7 +401,7 @@ public sealed class PlanTests
     {
         // The share of groups where the deployment the planner ranks best reaches 90% of the best measured one under a
         // TPOT target at the group's median, over the rows whose deployment is known: 52 of 78 when this guard was set
-        // (48 of 80 with the rows several recipes could have run), and 77 of 116 with each framework's deployments a
+        // (48 of 80 with the rows several recipes could have run), and 79 of 116 with each framework's deployments a
         // group of their own (the goal is 80%). The guard sits at today's level. One group
         // turns on rows it cannot predict: gpt-oss on H100 at 1k/1k is won by vLLM TP2 at concurrency 512, measured
         // with a 5.6 ms TPOT after a 24 s TTFT, and moved from TP2 to TP8 when vLLM's prompt steps were read with

@@ -83,6 +83,16 @@ public sealed record KernelProfile
     /// <summary>Share of the SMs the normal-mode all-to-all takes while it overlaps compute.</summary>
     public double CommSmShare { get; init; }
 
+    /// <summary>
+    /// The GPU the normal-mode all-to-all (<see cref="NvLink"/>, <see cref="Rdma"/>) was measured on, whose link
+    /// bandwidths turn its figures into shares: the file's own GPU, or, for a table a profile takes from the one it
+    /// extends, that profile's (a table keeps the GPU it was measured on whichever file names it).
+    /// </summary>
+    public GpuSpec? AllToAllMeasuredOn { get; init; }
+
+    /// <summary>The GPU the low-latency all-to-all (<see cref="LowLatency"/>) was measured on, as <see cref="AllToAllMeasuredOn"/>.</summary>
+    public GpuSpec? LowLatencyMeasuredOn { get; init; }
+
     /// <summary>Token count of the low-latency measurements.</summary>
     public double LowLatencyTokens { get; init; }
 
@@ -252,6 +262,8 @@ public sealed record KernelProfile
             NvLink = nvlink,
             Rdma = rdma,
             CommSmShare = commShare,
+            AllToAllMeasuredOn = gpu,
+            LowLatencyMeasuredOn = gpu,
             LowLatencyTokens = llTokens,
             LowLatencyHidden = llHidden,
             LowLatencyTopK = llTopK,
@@ -287,6 +299,8 @@ public sealed record KernelProfile
             NvLink = Has("allToAllNormal") ? own.NvLink : from.NvLink,
             Rdma = Has("allToAllNormal") ? own.Rdma : from.Rdma,
             CommSmShare = Has("allToAllNormal") ? own.CommSmShare : from.CommSmShare,
+            AllToAllMeasuredOn = Has("allToAllNormal") ? own.AllToAllMeasuredOn : from.AllToAllMeasuredOn,
+            LowLatencyMeasuredOn = Has("allToAllLowLatency") ? own.LowLatencyMeasuredOn : from.LowLatencyMeasuredOn,
             LowLatencyTokens = Has("allToAllLowLatency") ? own.LowLatencyTokens : from.LowLatencyTokens,
             LowLatencyHidden = Has("allToAllLowLatency") ? own.LowLatencyHidden : from.LowLatencyHidden,
             LowLatencyTopK = Has("allToAllLowLatency") ? own.LowLatencyTopK : from.LowLatencyTopK,
