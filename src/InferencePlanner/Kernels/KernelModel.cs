@@ -91,7 +91,7 @@ public sealed class KernelModel
 
     /// <summary>What the model uses for this GPU, for the output.</summary>
     public string Description => Profile is { } p
-        ? $"{p.Name} kernel data measured on {p.MeasuredOn.Name}"
+        ? $"{p.Name} kernel data measured on {p.MeasuredOn.Name}" + (p.GqaDecodeAssumption is { } assumed ? $", grouped-query decode attention assumed: {assumed}" : "")
         : "named datasheet defaults (no kernel data)";
 
     /// <summary>Scales a share by the band for named defaults.</summary>

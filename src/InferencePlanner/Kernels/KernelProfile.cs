@@ -69,6 +69,12 @@ public sealed record KernelProfile
     public double? GqaDecodeMemoryShare { get; init; }
 
     /// <summary>
+    /// What <see cref="GqaDecodeMemoryShare"/> assumes where no benchmark measured the kernel (the table's
+    /// <c>assumption</c>), for the outputs to name; null when it is measured.
+    /// </summary>
+    public string? GqaDecodeAssumption { get; init; }
+
+    /// <summary>
     /// Causal prefill attention: (keys attended, share of the BF16 peak of the GPU it was measured on), by
     /// sequence length; empty without data.
     /// </summary>
@@ -118,7 +124,7 @@ public sealed record KernelProfile
         ["groupedMasked"] = ["source", "notes", "points"],
         ["groupedMasked.points[]"] = ["m", "n", "k", "tflops", "groups"],
         ["mlaDecode"] = ["source", "notes", "memoryGBps", "tflops"],
-        ["gqaDecode"] = ["source", "notes", "measuredOn", "memoryGBps"],
+        ["gqaDecode"] = ["source", "notes", "measuredOn", "memoryGBps", "assumption"],
         ["prefillAttention"] = ["source", "notes", "measuredOn", "points"],
         ["prefillAttention.points[]"] = ["seqLen", "tflops"],
         ["allToAllNormal"] = ["source", "notes", "commSms", "nvlink", "rdma"],
@@ -209,8 +215,16 @@ public sealed record KernelProfile
         }
 
         double? gqaShare = null;
+        string? gqaAssumption = null;
         if (root.TryGetProperty("gqaDecode", out var gqa))
         {
+            if (gqa.TryGetProperty("assumption", out var a))
+            {
+                gqaAssumption = a.ValueKind == System.Text.Json.JsonValueKind.String && !string.IsNullOrWhiteSpace(a.GetString())
+                    ? a.GetString()
+                    : throw new InputException($"{origin}: gqaDecode.assumption must be a non-empty string saying what the share assumes");
+            }
+
             gqaShare = Positive(gqa, "memoryGBps", origin) / MeasuredOn(gqa, "gqaDecode").MemoryBandwidthGBps;
         }
 
@@ -258,6 +272,7 @@ public sealed record KernelProfile
             AttentionMemoryShare = memShare,
             AttentionComputeShare = computeShare,
             GqaDecodeMemoryShare = gqaShare,
+            GqaDecodeAssumption = gqaAssumption,
             PrefillAttention = prefill,
             NvLink = nvlink,
             Rdma = rdma,
@@ -295,6 +310,7 @@ public sealed record KernelProfile
             AttentionMemoryShare = Has("mlaDecode") ? own.AttentionMemoryShare : from.AttentionMemoryShare,
             AttentionComputeShare = Has("mlaDecode") ? own.AttentionComputeShare : from.AttentionComputeShare,
             GqaDecodeMemoryShare = Has("gqaDecode") ? own.GqaDecodeMemoryShare : from.GqaDecodeMemoryShare,
+            GqaDecodeAssumption = Has("gqaDecode") ? own.GqaDecodeAssumption : from.GqaDecodeAssumption,
             PrefillAttention = Has("prefillAttention") ? own.PrefillAttention : from.PrefillAttention,
             NvLink = Has("allToAllNormal") ? own.NvLink : from.NvLink,
             Rdma = Has("allToAllNormal") ? own.Rdma : from.Rdma,
