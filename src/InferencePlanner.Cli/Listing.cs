@@ -43,7 +43,6 @@ internal static class Listing
                 "Attention: the kind of the full-attention layers, with sliding-window, linear-attention (Gated DeltaNet) and sparse (DeepSeek Sparse Attention) layers named with their counts and sizes; weights: the checkpoint's formats."]),
     ]);
 
-    // The attention kinds of a model's layers, with their counts and sizes.
     // A framework default that depends on the GPU's memory: "value below N GB" for each run of tiers that share a value,
     // then the framework's own for larger GPUs.
     private static string ByMemory(ServingFramework f, int own, Func<MemoryTier, string?> value)
@@ -68,6 +67,7 @@ internal static class Listing
             : string.Join(", ", runs.Select(r => $"{r.Text} below {r.BelowGB:0} GB")) + $", {ownText} from {runs[^1].BelowGB:0} GB";
     }
 
+    // The attention kinds of a model's layers, with their counts and sizes.
     private static string AttentionKinds(TransformerSpec t)
     {
         var a = t.Attention;

@@ -175,8 +175,8 @@ public sealed class DataFileTests
         const string OnH200 = """{"name": "y", "extends": "hopper", "source": "s", "measuredOn": "H200", "gqaDecode": {"memoryGBps": 3975}}""";
         var hopper = KernelCatalog.BuiltIn.Single(p => p.Name == "hopper");
         var y = KernelProfile.Parse(OnH200, "y.json", n => Hardware.GpuCatalog.Resolve(n), n => KernelCatalog.BuiltIn.Single(p => p.Name == n));
-        Assert.Equal("H800", y.AllToAllMeasuredOn!.Name);
-        Assert.Equal("H800", y.LowLatencyMeasuredOn!.Name);
+        Assert.Equal("H800", y.AllToAllMeasuredOn.Name);
+        Assert.Equal("H800", y.LowLatencyMeasuredOn.Name);
         var h200 = Hardware.GpuCatalog.Resolve("H200");
         var (inherited, own) = (new KernelModel(h200, y), new KernelModel(h200, hopper));
         Assert.Equal(own.NvLinkGBps(combine: false), inherited.NvLinkGBps(combine: false), 9);

@@ -507,11 +507,11 @@ public sealed class ServingTests
         Assert.Equal(new Kernels.KernelModel(h200).AttentionShares(), xqa.AttentionShares());
 
         // The share is an assumption, and the outputs say so; vLLM's FlashAttention-3 share is measured.
-        Assert.Contains("grouped-query decode attention assumed: XQA", xqa.Description, StringComparison.Ordinal);
+        Assert.Contains(FormattableString.Invariant($"grouped-query decode attention assumed at {(tuned[1] + tuned[2]) / 2:0.00} of HBM: XQA"), xqa.Description, StringComparison.Ordinal);
         Assert.DoesNotContain("assumed", new Kernels.KernelModel(FrameworkCatalog.Resolve("vllm").KernelsOn(h200)).Description, StringComparison.Ordinal);
         (exit, output, err) = Cli.Run("serve", "--model", "llama-3.1-70b", "--gpu", "H200", "--framework", "trtllm", "--tp", "4", "--weights", "fp8", "--concurrency", "16");
         Assert.True(exit == 0, err);
-        Assert.Contains("kernels: hopper-trtllm kernel data measured on H800, grouped-query decode attention assumed:", output, StringComparison.Ordinal);
+        Assert.Contains("kernels: hopper-trtllm kernel data measured on H800, grouped-query decode attention assumed at 0.83 of HBM:", output, StringComparison.Ordinal);
         const string Bad = """{"name": "z", "extends": "hopper", "source": "s", "measuredOn": "H800", "gqaDecode": {"measuredOn": "H200", "memoryGBps": 3975, "assumption": " "}}""";
         e = Assert.Throws<InputException>(() => Kernels.KernelProfile.Parse(Bad, "my-xqa.json", n => Hardware.GpuCatalog.Resolve(n), n => Kernels.KernelCatalog.BuiltIn.Single(p => p.Name == n)));
         Assert.Equal("my-xqa.json: gqaDecode.assumption must be a non-empty string saying what the share assumes", e.Message);

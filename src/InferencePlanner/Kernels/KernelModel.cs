@@ -91,7 +91,7 @@ public sealed class KernelModel
 
     /// <summary>What the model uses for this GPU, for the output.</summary>
     public string Description => Profile is { } p
-        ? $"{p.Name} kernel data measured on {p.MeasuredOn.Name}" + (p.GqaDecodeAssumption is { } assumed ? $", grouped-query decode attention assumed: {assumed}" : "")
+        ? $"{p.Name} kernel data measured on {p.MeasuredOn.Name}" + (p.GqaDecodeAssumption is { } assumed ? FormattableString.Invariant($", grouped-query decode attention assumed at {p.GqaDecodeMemoryShare:0.00} of HBM: {assumed}") : "")
         : "named datasheet defaults (no kernel data)";
 
     /// <summary>Scales a share by the band for named defaults.</summary>
@@ -233,7 +233,7 @@ public sealed class KernelModel
         if (Profile is { NvLink: { } nv })
         {
             var measured = combine ? nv.CombineGBps : nv.DispatchGBps;
-            return measured / (Profile.AllToAllMeasuredOn ?? Profile.MeasuredOn).ScaleUpBandwidthGBps * _gpu.ScaleUpBandwidthGBps;
+            return measured / Profile.AllToAllMeasuredOn.ScaleUpBandwidthGBps * _gpu.ScaleUpBandwidthGBps;
         }
 
         return DefaultBand(_gpu.Efficiency.ScaleUp) * _gpu.ScaleUpBandwidthGBps;
@@ -251,7 +251,7 @@ public sealed class KernelModel
                 Band.High => Max(values),
                 _ => InterpolateLog(values, ep),
             };
-            return measured / (p.AllToAllMeasuredOn ?? p.MeasuredOn).ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
+            return measured / p.AllToAllMeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
         }
 
         return DefaultBand(_gpu.Efficiency.ScaleOut) * _gpu.ScaleOutBandwidthGBps;
@@ -279,7 +279,7 @@ public sealed class KernelModel
         var perToken = Work.RooflineWork.PayloadBytesPerToken(p.LowLatencyHidden, combine ? Units.Precision.Bf16 : Units.Precision.Fp8);
         var bytes = p.LowLatencyTokens * p.LowLatencyTopK * (ep - 1) / ep * perToken;
         var measured = bytes / ((us - latencyUs) * 1e-6) / 1e9;
-        return measured / (p.LowLatencyMeasuredOn ?? p.MeasuredOn).ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
+        return measured / p.LowLatencyMeasuredOn.ScaleOutBandwidthGBps * _gpu.ScaleOutBandwidthGBps;
     }
 
     private static double Min((double X, double Value)[] points)

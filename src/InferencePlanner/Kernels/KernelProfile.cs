@@ -94,10 +94,10 @@ public sealed record KernelProfile
     /// bandwidths turn its figures into shares: the file's own GPU, or, for a table a profile takes from the one it
     /// extends, that profile's (a table keeps the GPU it was measured on whichever file names it).
     /// </summary>
-    public GpuSpec? AllToAllMeasuredOn { get; init; }
+    public required GpuSpec AllToAllMeasuredOn { get; init; }
 
     /// <summary>The GPU the low-latency all-to-all (<see cref="LowLatency"/>) was measured on, as <see cref="AllToAllMeasuredOn"/>.</summary>
-    public GpuSpec? LowLatencyMeasuredOn { get; init; }
+    public required GpuSpec LowLatencyMeasuredOn { get; init; }
 
     /// <summary>Token count of the low-latency measurements.</summary>
     public double LowLatencyTokens { get; init; }
