@@ -25,6 +25,7 @@ internal static class BatchCommand
         cmd.SetAction(p =>
         {
             var m = common.Model(p);
+            m.RequireContext(p.GetValue(seq), p.GetValue(decodeLen));
             var gpuList = ResolveGpus(p, common, gpus, null);
             if (common.IsSeed(p))
             {

@@ -30,6 +30,7 @@ internal static class DecodeCommand
         cmd.SetAction(p =>
         {
             var m = common.Model(p);
+            m.RequireContext(p.GetValue(seq), p.GetValue(decodeLen));
             var gpuList = ResolveGpus(p, common, gpus, nic);
             var batches = ParseBatches(p.GetValue(batch)!);
             var min = p.GetValue(minTps);

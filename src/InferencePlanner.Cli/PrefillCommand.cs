@@ -30,6 +30,7 @@ internal static class PrefillCommand
         cmd.SetAction(p =>
         {
             var m = common.Model(p);
+            m.RequireContext(p.GetValue(seq), 0);
             var gpuList = ResolveGpus(p, common, gpus, nic);
             var given = p.GetValue(tp);
             var t = given ?? AutomaticDeployment.SeedPrefillTp;

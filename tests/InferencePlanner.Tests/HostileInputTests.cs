@@ -35,11 +35,46 @@ public sealed class HostileInputTests
     [InlineData("no row reaches 1000 tokens/s per user; the closest is", "decode", "--preset", "seed", "--min-tps", "1000")]
     [InlineData("the largest that fits is", "decode", "--batch", "100000")]
     [InlineData("no GPU and preset reaches 100000 tokens/s per user in decode; the closest is", "compare", "--min-tps", "100000")]
-    [InlineData("no layout holds one request", "batch", "--model", "kimi-k2", "--gpu", "H20", "--isl", "9000000")]
+    [InlineData("a request of 131000 prompt and 100 output tokens (131100 in all) is longer than llama-3.1-8b's context window of 131072 tokens", "serve", "--model", "llama-3.1-8b", "--isl", "131000", "--osl", "100")]
+    [InlineData("a request of 40000 prompt and 1024 output tokens (41024 in all) is longer than qwen3-32b's context window of 40960 tokens", "plan", "--model", "qwen3-32b", "--isl", "40000")]
+    [InlineData("a prompt of 200000 tokens is longer than deepseek-v3's context window of 163840 tokens", "prefill", "--isl", "200000")]
+    [InlineData("is longer than kimi-k2's context window of 131072 tokens", "batch", "--model", "kimi-k2", "--gpu", "H20", "--isl", "9000000")]
+    [InlineData("is longer than gpt-oss-120b's context window of 131072 tokens", "decode", "--model", "gpt-oss-120b", "--isl", "131072")]
     [InlineData("is a directory, not a file", "prefill", "--gpu", "/")]
     [InlineData("is a device or other special file", "prefill", "--gpu", "/dev/zero")]
     [InlineData("is a device or other special file", "blocks", "--model", "/dev/null")]
     public void Is_refused_with_the_reason(string expected, params string[] args) => Refused(expected, args);
+
+    [Fact]
+    public void A_request_within_a_stretched_window_is_priced_and_one_no_layout_holds_is_refused()
+    {
+        // Qwen's documented YaRN setting stretches Qwen3's 32,768 trained positions four times: a 100,000-token prompt
+        // then fits the window, where the stock config's 40,960 refuses it.
+        var dir = Directory.CreateTempSubdirectory("window-");
+        try
+        {
+            var qwen = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Files.DataDir, "models", "qwen3-32b", "config.json")))!.AsObject();
+            qwen["rope_scaling"] = System.Text.Json.Nodes.JsonNode.Parse("""{"rope_type": "yarn", "factor": 4.0, "original_max_position_embeddings": 32768}""");
+            var stretched = Path.Combine(dir.FullName, "qwen3-yarn.json");
+            File.WriteAllText(stretched, qwen.ToJsonString());
+            Refused("context window of 40960 tokens", "serve", "--model", "qwen3-32b", "--gpu", "H200", "--isl", "100000", "--osl", "1000", "--concurrency", "1");
+            var (exit, output, err) = Cli.Run("serve", "--model", stretched, "--gpu", "H200", "--isl", "100000", "--osl", "1000", "--concurrency", "1");
+            Assert.True(exit == 0, output + err);
+            Refused("context window of 131072 tokens", "serve", "--model", stretched, "--gpu", "H200", "--isl", "131000", "--osl", "1000");
+
+            // A window wider than any memory holds: the request is admitted and no layout holds it.
+            var kimi = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Files.DataDir, "models", "kimi-k2", "config.json")))!.AsObject();
+            kimi["max_position_embeddings"] = 10_000_000;
+            kimi.Remove("rope_scaling");
+            var wide = Path.Combine(dir.FullName, "kimi-wide.json");
+            File.WriteAllText(wide, kimi.ToJsonString());
+            Refused("no layout holds one request", "batch", "--model", wide, "--gpu", "H20", "--isl", "9000000");
+        }
+        finally
+        {
+            dir.Delete(recursive: true);
+        }
+    }
 
     [Fact]
     public void A_file_larger_than_the_limit_is_refused_unread()

@@ -80,17 +80,18 @@ public static class ModelCatalog
         var type = f.OptionalText("model_type") ?? root.OptionalText("model_type")
             ?? throw new InputException($"{root.Origin}: missing field 'model_type' (supported: {string.Join(", ", KnownTypes)})");
         var (weights, experts) = CheckpointPrecisions(f.OptionalObject("quantization_config") ?? root.OptionalObject("quantization_config"));
+        var contextWindow = ContextWindow(f);
         if (MlaTypes.Contains(type))
         {
             var mla = ParseMla(f);
-            var transformer = MlaTransformer(type, mla, f) with { CheckpointWeights = weights, CheckpointExperts = experts };
+            var transformer = MlaTransformer(type, mla, f) with { CheckpointWeights = weights, CheckpointExperts = experts, ContextWindow = contextWindow };
             // The seed's accounting knows dense MLA only: a sparse-attention model has no seed view.
             return new ModelSpec(name, f.Origin, transformer, transformer.Attention.Sparse is null ? mla : null);
         }
 
         if (DenseTypes.Contains(type) || MoeTypes.Contains(type))
         {
-            return new ModelSpec(name, f.Origin, ParseGqa(type, f) with { CheckpointWeights = weights, CheckpointExperts = experts }, null);
+            return new ModelSpec(name, f.Origin, ParseGqa(type, f) with { CheckpointWeights = weights, CheckpointExperts = experts, ContextWindow = contextWindow }, null);
         }
 
         var unread = f.Names().Where(n => !ReadFields.Contains(n) && !DescriptiveFields.Contains(n)).Take(12).ToList();
@@ -109,16 +110,44 @@ public static class ModelCatalog
         "q_lora_rank", "kv_lora_rank", "qk_nope_head_dim", "qk_rope_head_dim", "v_head_dim", "num_nextn_predict_layers", "mtp_num_hidden_layers",
         "index_topk", "index_n_heads", "index_head_dim", "full_attention_interval", "linear_num_key_heads", "linear_num_value_heads", "linear_key_head_dim",
         "linear_value_head_dim", "linear_conv_kernel_dim", "attn_output_gate", "use_qk_norm", "qk_norm_type", "use_routing_bias",
+        "max_position_embeddings", "rope_scaling", "rope_parameters",
     ];
 
     // Fields that describe training, tokens, positions or numerics rather than the shapes the model computes with.
     private static readonly HashSet<string> DescriptiveFields =
     [
         "architectures", "auto_map", "bos_token_id", "eos_token_id", "pad_token_id", "torch_dtype", "dtype", "transformers_version", "use_cache",
-        "initializer_range", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "rope_theta", "rope_scaling", "rope_parameters", "partial_rotary_factor",
-        "max_position_embeddings", "attention_dropout", "hidden_dropout", "hidden_act", "router_aux_loss_coef", "output_router_logits", "norm_topk_prob",
+        "initializer_range", "rms_norm_eps", "layer_norm_eps", "layer_norm_epsilon", "rope_theta", "partial_rotary_factor",
+        "attention_dropout", "hidden_dropout", "hidden_act", "router_aux_loss_coef", "output_router_logits", "norm_topk_prob",
         "routed_scaling_factor", "scoring_func", "name_or_path", "_name_or_path",
     ];
+
+    // RoPE scalings whose factor stretches the positions the model was trained on (YaRN, linear, dynamic NTK); Llama 3's
+    // and LongRoPE's configs already state the stretched window in max_position_embeddings.
+    private static readonly string[] StretchingRopes = ["yarn", "linear", "dynamic"];
+
+    // The tokens of context a request may hold: max_position_embeddings, or, where a stretching RoPE scaling is
+    // declared, its original window times its factor when that is longer (as vLLM derives max_model_len); null when
+    // the config states neither.
+    private static int? ContextWindow(JsonFields f)
+    {
+        var window = f.OptionalInteger("max_position_embeddings", 1);
+        var rope = f.OptionalObject("rope_scaling") ?? f.OptionalObject("rope_parameters");
+        if (rope is not { } r || (r.OptionalText("rope_type") ?? r.OptionalText("type")) is not { } kind || !StretchingRopes.Contains(kind)
+            || r.OptionalPositive("factor") is not { } factor)
+        {
+            return window;
+        }
+
+        var original = r.OptionalInteger("original_max_position_embeddings", 1) ?? window;
+        if (original is not { } from)
+        {
+            return window;
+        }
+
+        var stretched = (int)Math.Min(int.MaxValue, Math.Floor(from * factor));
+        return window is { } w ? Math.Max(w, stretched) : stretched;
+    }
 
     private static MlaMoeArchitecture ParseMla(JsonFields f)
     {

@@ -11,4 +11,20 @@ public sealed record ModelSpec(string Name, string Source, TransformerSpec Trans
     public MlaMoeArchitecture RequireMla() =>
         Mla ?? throw new InputException(
             $"the seed preset models MLA + MoE models of the DeepSeek-V2/V3 family only; {Name} is {Transformer.Family} (use --preset default)");
+
+    /// <summary>
+    /// Throws <see cref="InputException"/> when a request of <paramref name="promptTokens"/> and
+    /// <paramref name="outputTokens"/> is longer than the model's context window: no framework admits it.
+    /// </summary>
+    public void RequireContext(long promptTokens, long outputTokens)
+    {
+        if (Transformer.ContextWindow is { } window && promptTokens + outputTokens > window)
+        {
+            var request = outputTokens == 0
+                ? FormattableString.Invariant($"a prompt of {promptTokens} tokens")
+                : FormattableString.Invariant($"a request of {promptTokens} prompt and {outputTokens} output tokens ({promptTokens + outputTokens} in all)");
+            throw new InputException(FormattableString.Invariant(
+                $"{request} is longer than {Name}'s context window of {window} tokens (max_position_embeddings in its config.json): shorten --isl or --osl, or give a config.json whose max_position_embeddings covers the window you serve it with"));
+        }
+    }
 }

@@ -163,6 +163,12 @@ public sealed record TransformerSpec(
     /// <summary>The checkpoint's routed-expert weight format, where it differs from the other weights' (MXFP4, INT4 experts).</summary>
     public Units.Precision? CheckpointExperts { get; init; }
 
+    /// <summary>
+    /// Tokens of context the model's positions cover (its config's max_position_embeddings, with any RoPE scaling already
+    /// counted in it); null where the config states none.
+    /// </summary>
+    public int? ContextWindow { get; init; }
+
     /// <summary>Layers that attend to the whole context (or, with sparse attention, to the indexer's top-k of it).</summary>
     public int FullAttentionLayers => Layers - Attention.SlidingLayers - Attention.LinearLayers;
 }

@@ -181,6 +181,7 @@ public sealed record PlanRequest(
         var workload = new ServingWorkload(Isl, Osl, 1, CacheHit);
         workload.Validate();
         ServingModel.RequireDecode(workload);
+        Model.RequireContext(Isl, Osl);
 
         if (ChunkScales.Count == 0 || ChunkScales.Any(c => !(c > 0 && c <= 64)))
         {

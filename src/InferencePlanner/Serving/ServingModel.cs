@@ -153,6 +153,7 @@ public sealed partial class ServingModel
     {
         w.Validate();
         RequireDecode(w);
+        Model.RequireContext(w.Isl, w.Osl);
         var m = Memory.Of(this, e, w);
         var s = new AggregatedState(this, e, w, m.MaxRunning);
         var (below, guess) = hint.For(e.Gpus, w.Concurrency);
@@ -218,6 +219,7 @@ public sealed partial class ServingModel
 
         w.Validate();
         RequireDecode(w);
+        Model.RequireContext(w.Isl, w.Osl);
         if (prefillWorkers < 1 || decodeWorkers < 1 || prefillWorkers > 100_000 || decodeWorkers > 100_000)
         {
             throw new InputException($"disaggregated serving needs 1 to 100000 prefill and decode workers, got {prefillWorkers}P{decodeWorkers}D");
