@@ -25,7 +25,7 @@ internal static class Listing
     public static Document Models() => new("Built-in models", [],
     [
         new Table("models", "Models (HuggingFace config.json under data/models)",
-            ["name", "type", "attention", "layers", "hidden", "heads", "KV heads", "experts", "shared", "top-k", "weights", "total params (B)", "active params (B)"],
+            ["name", "type", "attention", "layers", "hidden", "heads", "KV heads", "experts", "shared", "top-k", "weights", "context window", "total params (B)", "active params (B)"],
             ModelCatalog.BuiltIn.Select(m =>
             {
                 var t = m.Transformer;
@@ -36,11 +36,13 @@ internal static class Listing
                     Cell.Of(t.Layers, 0), Cell.Of(t.Hidden, 0), Cell.Of(t.Attention.Heads, 0), Cell.Of(t.Attention.KvHeads, 0),
                     Cell.Of(t.FeedForward.RoutedExperts, 0), Cell.Of(t.FeedForward.SharedExperts, 0), Cell.Of(t.FeedForward.TopK, 0),
                     p.ExpertWeights == p.Weights || !t.FeedForward.IsMoe ? p.Weights.Name() : $"{p.Weights.Name()}, experts {p.ExpertWeights.Name()}",
+                    t.ContextWindow is { } window ? Cell.Of(window, 0) : "-",
                     Cell.Of(Work.TransformerParameters.Total(t) / 1e9, 1), Cell.Of(Work.TransformerParameters.Active(t) / 1e9, 1),
                 ];
             }).ToList(),
             ["Parameters as the checkpoint stores them, without multi-token-prediction modules; active = all but the routed experts a token is not sent to (input embedding included).",
-                "Attention: the kind of the full-attention layers, with sliding-window, linear-attention (Gated DeltaNet) and sparse (DeepSeek Sparse Attention) layers named with their counts and sizes; weights: the checkpoint's formats."]),
+                "Attention: the kind of the full-attention layers, with sliding-window, linear-attention (Gated DeltaNet) and sparse (DeepSeek Sparse Attention) layers named with their counts and sizes; weights: the checkpoint's formats.",
+                "Context window: the longest request (prompt and output tokens) the config's positions cover, max_position_embeddings or a YaRN, linear or dynamic RoPE scaling's original window times its factor where longer; serve, plan, prefill, decode and batch refuse longer requests."]),
     ]);
 
     // A framework default that depends on the GPU's memory: "value below N GB" for each run of tiers that share a value,

@@ -13,6 +13,37 @@ public sealed class ModelTests
         Assert.Equal(MlaMoeArchitecture.DeepSeekV3, ModelCatalog.Resolve(Files.Reference("deepseek-v3-config.json")).RequireMla());
     }
 
+    [Theory]
+    // No scaling: the config's own figure.
+    [InlineData(@"""max_position_embeddings"": 40960", 40960)]
+    // YaRN as Qwen documents it for Qwen3 (32,768 trained positions, factor 4): 131,072, longer than the stated 40,960.
+    [InlineData(@"""max_position_embeddings"": 40960, ""rope_scaling"": {""rope_type"": ""yarn"", ""factor"": 4.0, ""original_max_position_embeddings"": 32768}", 131072)]
+    // DeepSeek-V3's config: 4,096 x 40 equals the stated 163,840.
+    [InlineData(@"""max_position_embeddings"": 163840, ""rope_scaling"": {""type"": ""yarn"", ""factor"": 40, ""original_max_position_embeddings"": 4096}", 163840)]
+    // Linear scaling without an original window stretches the stated one.
+    [InlineData(@"""max_position_embeddings"": 4096, ""rope_parameters"": {""rope_type"": ""linear"", ""factor"": 2.0}", 8192)]
+    // Llama 3's scaling already counts in the stated window (8,192 x 8 = 65,536 would shorten it; the stated 131,072 holds).
+    [InlineData(@"""max_position_embeddings"": 131072, ""rope_scaling"": {""rope_type"": ""llama3"", ""factor"": 8.0, ""original_max_position_embeddings"": 8192}", 131072)]
+    // A scaling that would shorten the window never does.
+    [InlineData(@"""max_position_embeddings"": 131072, ""rope_scaling"": {""rope_type"": ""yarn"", ""factor"": 2.0, ""original_max_position_embeddings"": 4096}", 131072)]
+    public void The_context_window_is_the_stated_one_or_what_a_stretching_rope_makes_of_it(string fields, int window)
+    {
+        var config = "{\"model_type\": \"llama\", \"hidden_size\": 1024, \"num_hidden_layers\": 2, \"num_attention_heads\": 8, \"num_key_value_heads\": 8, "
+            + "\"intermediate_size\": 4096, \"vocab_size\": 32000, " + fields + "}";
+        var model = ModelCatalog.Parse(config, "m", "m.json");
+        Assert.Equal(window, model.Transformer.ContextWindow);
+        model.RequireContext(window - 100, 100);
+        Assert.Contains($"context window of {window} tokens", Assert.Throws<InputException>(() => model.RequireContext(window - 100, 101)).Message, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void A_config_without_a_window_admits_any_request()
+    {
+        var model = ModelCatalog.Parse("{\"model_type\": \"llama\", \"hidden_size\": 1024, \"num_hidden_layers\": 2, \"num_attention_heads\": 8, \"num_key_value_heads\": 8, \"intermediate_size\": 4096, \"vocab_size\": 32000}", "m", "m.json");
+        Assert.Null(model.Transformer.ContextWindow);
+        model.RequireContext(10_000_000, 10_000_000);
+    }
+
     [Fact]
     public void Parameters_match_the_article_block_counts()
     {
