@@ -155,6 +155,11 @@ public sealed class WebPageTests : IAsyncLifetime
         Assert.StartsWith("unknown model '../../etc/passwd'", message, StringComparison.Ordinal);
         Assert.DoesNotContain("\n", message, StringComparison.Ordinal);
 
+        // A request longer than the model's context window gets the command line's line.
+        var tooLong = await http.PostAsync("/api/plan", new StringContent("{\"model\": \"qwen3-32b\", \"isl\": 40000, \"osl\": 2000}", Encoding.UTF8, "application/json"));
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("is longer than qwen3-32b's context window of 40960 tokens", JsonDocument.Parse(await tooLong.Content.ReadAsStringAsync()).RootElement.GetProperty("error").GetString(), StringComparison.Ordinal);
+
         var malformed = await http.PostAsync("/api/plan", new StringContent("{\"isl\": \"many\"}", Encoding.UTF8, "application/json"));
         Assert.Equal(HttpStatusCode.BadRequest, malformed.StatusCode);
         Assert.DoesNotContain(" at ", await malformed.Content.ReadAsStringAsync(), StringComparison.Ordinal);
