@@ -77,6 +77,28 @@ public sealed class HostileInputTests
     }
 
     [Fact]
+    public void One_request_is_refused_only_when_its_own_kv_cache_does_not_fit()
+    {
+        // Llama-3.1-8B keeps 32 layers x 8 KV heads x 128 x (K and V) x 2 bytes = 131,072 bytes a token: a request of
+        // 121,000 tokens needs 15.9 GB, more than one L4 holds beside the weights.
+        Refused("one request of 120000 + 1000 tokens needs 15.9 GB of KV cache per TP group", "serve", "--model", "llama-3.1-8b", "--gpu", "L4", "--tp", "1", "--isl", "120000", "--osl", "1000", "--concurrency", "1");
+
+        // DeepSeek-V3's latent, 61 layers x (512 + 64) x 2 bytes = 70,272 bytes a token, sits whole on each GPU of a TP
+        // group: 163,000 tokens take 11.45 GB of each B200, well inside what the weights leave. The group's need is
+        // eight times that, not sixty-four.
+        var (exit, output, err) = Cli.Run("serve", "--model", "deepseek-v3", "--gpu", "B200", "--isl", "160000", "--osl", "3000", "--concurrency", "1", "--format", "json");
+        Assert.True(exit == 0, output + err);
+        var tables = System.Text.Json.JsonDocument.Parse(output).RootElement.GetProperty("tables").EnumerateArray().ToList();
+        double Row(string table, string column, string name, string value) => tables.First(t => t.GetProperty("key").GetString() == table)
+            .GetProperty("rows").EnumerateArray().First(r => r.GetProperty(column).GetString()!.StartsWith(name, StringComparison.Ordinal)).GetProperty(value).GetDouble();
+        // SGLang holds a running request's KV for ISL + OSL / 2 tokens on average: each GPU holds as many requests as
+        // its KV cache over one request's latent.
+        var perRequestGB = (160_000 + 3_000 / 2.0) * 61 * (512 + 64) * 2 / 1e9;
+        var held = Row("summary", "figure", "requests memory and the framework hold", "value");
+        Assert.Equal(Row("memory", "part", "KV cache the memory share leaves", "GB") / perRequestGB, held, 0.01 * held);
+    }
+
+    [Fact]
     public void A_file_larger_than_the_limit_is_refused_unread()
     {
         var path = Path.Combine(Path.GetTempPath(), $"huge-{Guid.NewGuid():N}.json");

@@ -720,9 +720,10 @@ public sealed partial class ServingModel
     /// <summary>Whether the prepared engine's KV cache holds one whole request of the workload's lengths (else serving it throws, naming the shortfall).</summary>
     public bool HoldsOneRequest(in PreparedEngine e, in ServingWorkload w) => WholeRequestGB(e, w) <= e.KvCapacityGB * e.Layout.Tp;
 
-    // The KV cache of one request at its full length, per TP group (GB).
+    // The KV cache of one request at its full length, per TP group (GB): KvPerRequest already sums the group's GPUs
+    // (each holds its KV heads, or for MLA the whole latent).
     private double WholeRequestGB(in PreparedEngine e, in ServingWorkload w) =>
-        RooflineCapacity.KvPerRequest(_t, e.Layout.Tp, _p.KvCache, (double)w.Isl + w.Osl, _mtpLayers).ToGB() * e.Layout.Tp;
+        RooflineCapacity.KvPerRequest(_t, e.Layout.Tp, _p.KvCache, (double)w.Isl + w.Osl, _mtpLayers).ToGB();
 
     // The memory a workload takes on a prepared engine: KV per request in flight, the requests it holds.
     private readonly record struct Memory(double PerRequestGB, double ByMemory, double MaxRunning)
