@@ -203,6 +203,25 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void The_readme_prints_the_sequel_tables_report_prints()
+    {
+        // The README quotes report's answer to the seed's sequel and its H20 comparison; a model change that moves
+        // them must move the README too.
+        var report = Cli.Run("report", "--format", "markdown");
+        Assert.Equal(0, report.Exit);
+        var readme = File.ReadAllText(Path.Combine(Files.RepositoryRoot, "README.md"));
+        static string Table(string text, string heading)
+        {
+            var lines = text.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+            var at = Array.FindIndex(lines, l => l.StartsWith(heading, StringComparison.Ordinal));
+            Assert.True(at >= 0, $"no '{heading}'");
+            return string.Join('\n', lines.Skip(at).TakeWhile(l => l.Length > 0));
+        }
+
+        Assert.Equal(Table(report.Out, "### Where the larger domain helps"), Table(readme, "### Where the larger domain helps"));
+    }
+
+    [Fact]
     public void The_shipped_config_json_gives_the_article_numbers_by_path()
     {
         var byName = Cli.Run("report", "--preset", "seed", "--format", "json");
