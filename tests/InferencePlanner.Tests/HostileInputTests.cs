@@ -60,7 +60,7 @@ public sealed class HostileInputTests
             Refused("context window of 40960 tokens", "serve", "--model", "qwen3-32b", "--gpu", "H200", "--isl", "100000", "--osl", "1000", "--concurrency", "1");
             var (exit, output, err) = Cli.Run("serve", "--model", stretched, "--gpu", "H200", "--isl", "100000", "--osl", "1000", "--concurrency", "1");
             Assert.True(exit == 0, output + err);
-            Refused("context window of 131072 tokens", "serve", "--model", stretched, "--gpu", "H200", "--isl", "131000", "--osl", "1000");
+            Refused("context window of 131072 tokens (its config.json's max_position_embeddings, or the window a YaRN, linear or dynamic rope_scaling stretches it to)", "serve", "--model", stretched, "--gpu", "H200", "--isl", "131000", "--osl", "1000");
 
             // A window wider than any memory holds: the request is admitted and no layout holds it.
             var kimi = System.Text.Json.Nodes.JsonNode.Parse(File.ReadAllText(Path.Combine(Files.DataDir, "models", "kimi-k2", "config.json")))!.AsObject();

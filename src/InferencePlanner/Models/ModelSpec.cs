@@ -24,7 +24,7 @@ public sealed record ModelSpec(string Name, string Source, TransformerSpec Trans
                 ? FormattableString.Invariant($"a prompt of {promptTokens} tokens")
                 : FormattableString.Invariant($"a request of {promptTokens} prompt and {outputTokens} output tokens ({promptTokens + outputTokens} in all)");
             throw new InputException(FormattableString.Invariant(
-                $"{request} is longer than {Name}'s context window of {window} tokens (max_position_embeddings in its config.json): shorten --isl or --osl, or give a config.json whose max_position_embeddings covers the window you serve it with"));
+                $"{request} is longer than {Name}'s context window of {window} tokens (its config.json's max_position_embeddings, or the window a YaRN, linear or dynamic rope_scaling stretches it to): shorten --isl or --osl, or give a config.json whose max_position_embeddings or rope_scaling covers the window you serve it with"));
         }
     }
 }
