@@ -456,6 +456,48 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void The_json_rows_hold_what_a_notebook_needs_to_redo_the_planner_check()
+    {
+        // The check redone from validate --serving's JSON rows alone, as the rule states it: rows whose
+        // deployment is known, grouped; the target at each group's median measured TPOT (halfway between the middle two
+        // rows of an even count); a deployment worth its most output tokens/s per GPU over its rows meeting the target,
+        // predicted for the ranking and measured for the score; a group counts when the one ranked best reaches 90% of
+        // the best measured.
+        var json = JsonDocument.Parse(ServingValidationReport.Json(Serving.Value)).RootElement;
+        var rows = json.GetProperty("rows").EnumerateArray()
+            .Where(r => r.TryGetProperty("group", out _) && r.GetProperty("deploymentKnown").GetBoolean())
+            .Select(r => (Group: r.GetProperty("group").GetString()!, Deployment: r.GetProperty("deployment").GetString()!,
+                MeasuredTpot: r.GetProperty("measuredTpotMs").GetDouble(), PredictedTpot: r.GetProperty("predictedTpotMs").GetDouble(),
+                Measured: r.GetProperty("measuredOutputTokensPerGpuS").GetDouble(), Predicted: r.GetProperty("predictedOutputTokensPerGpuS").GetDouble()))
+            .ToList();
+        Assert.Contains(json.GetProperty("rows").EnumerateArray(), r => r.TryGetProperty("deploymentKnown", out var known) && !known.GetBoolean());
+
+        int groups = 0, good = 0;
+        foreach (var g in rows.GroupBy(r => r.Group))
+        {
+            var tpots = g.Select(r => r.MeasuredTpot).Order().ToList();
+            var target = tpots.Count % 2 == 1 ? tpots[tpots.Count / 2] : (tpots[(tpots.Count / 2) - 1] + tpots[tpots.Count / 2]) / 2;
+            var deployments = g.GroupBy(r => r.Deployment).Select(d => (
+                Predicted: d.Where(r => r.PredictedTpot <= target).Select(r => r.Predicted).DefaultIfEmpty(0).Max(),
+                Closest: d.Min(r => r.PredictedTpot),
+                Measured: d.Where(r => r.MeasuredTpot <= target).Select(r => r.Measured).DefaultIfEmpty(0).Max())).ToList();
+            if (deployments.Count < 2)
+            {
+                continue;
+            }
+
+            groups++;
+            var chosen = deployments.Any(d => d.Predicted > 0) ? deployments.MaxBy(d => d.Predicted) : deployments.MinBy(d => d.Closest);
+            var best = deployments.Max(d => d.Measured);
+            good += best > 0 && chosen.Measured >= 0.9 * best ? 1 : 0;
+        }
+
+        Assert.Equal(json.GetProperty("plannerGroups").GetInt32(), groups);
+        Assert.Equal(json.GetProperty("plannerGroupsWithin90Percent").GetInt32(), good);
+        Assert.Equal(Choices.Value.Count(c => c.Good), good);
+    }
+
+    [Fact]
     public void A_run_with_mtp_and_one_without_on_one_layout_are_two_deployments_and_two_runs()
     {
         // A plan searches MTP on and off, so the check must not pool the rows of both into one deployment.

@@ -339,6 +339,7 @@ public static partial class ServingValidationReport
                     j.WriteString("group", p.Case!.Group);
                     j.WriteString("deployment", p.Case!.Deployment);
                     j.WriteNumber("concurrency", p.Case.Workload.Concurrency);
+                    j.WriteBoolean("deploymentKnown", p.Case.DeploymentKnown);
                     j.WriteNumber("measuredOutputTokensPerGpuS", p.MeasuredThroughput);
                     j.WriteNumber("predictedOutputTokensPerGpuS", p.PredictedThroughput);
                 }
