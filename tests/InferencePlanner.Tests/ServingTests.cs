@@ -1077,4 +1077,30 @@ public sealed class ServingTests
         Assert.Contains(o.Predictions, p => p.Id == "2026_03_25_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_0_ep1_0_189" && p.Predicted);
         Assert.Equal((double)o.Predicted.Count / (o.Predictions.Count - o.Restated), o.Coverage, 12);
     }
+
+    [Fact]
+    public void A_run_restated_under_another_checkpoint_of_the_same_architecture_is_scored_once()
+    {
+        // The dataset carries InferenceMAX's DeepSeek-R1 runs twice: from a database dump, its model_path
+        // deepseek-ai/DeepSeek-V3, and from a dated file as DeepSeek-R1, with the same TTFT and TPOT to the last digit.
+        // The two checkpoints share one architecture (their config.json files differ in training fields only), so the
+        // second is one run read again, not a second measurement.
+        var bundled = ServingMeasurement.Bundled;
+        var first = bundled.First(r => r.Id == "dsr1_h200_sglang_fp8_agg_1024x1024_c4_cfg81");
+        var again = bundled.First(r => r.Id == "2026_03_25_deepseek_r1_h200_sxm_sglang_fp8_agg_1024x1024_c4_tp8_0_ep1_0_289");
+        Assert.Equal("deepseek-ai/DeepSeek-V3", first["model_path"]);
+        Assert.Equal("deepseek-ai/DeepSeek-R1", again["model_path"]);
+        Assert.Equal(first["silicon_tpot_ms"], again["silicon_tpot_ms"]);
+        Assert.Equal(first["silicon_ttft_ms"], again["silicon_ttft_ms"]);
+        var o = Outcome.Value;
+        Assert.True(o.Predictions.Single(p => p.Id == first.Id).Predicted);
+        Assert.Equal(ServingValidator.RestatedReason, o.Predictions.Single(p => p.Id == again.Id).Reason);
+
+        // The same figures under a model of another architecture are a measurement of that model.
+        var kimi = new ServingMeasurement("kimi", new Dictionary<string, string>(again.Fields) { ["id"] = "kimi", ["model_path"] = "moonshotai/Kimi-K2-Instruct" });
+        var predictions = ServingValidator.Predict([first, again, kimi]);
+        Assert.True(predictions[0].Predicted);
+        Assert.Equal(ServingValidator.RestatedReason, predictions[1].Reason);
+        Assert.True(predictions[2].Predicted, predictions[2].Reason);
+    }
 }

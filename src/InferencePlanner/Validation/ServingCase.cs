@@ -97,6 +97,13 @@ public sealed record ServingCase(
     public string Run => FormattableString.Invariant($"{Group} / {Deployment} / c{Workload.Concurrency}");
 
     /// <summary>
+    /// The run as the network sees it: <see cref="Run"/> with the model's architecture in place of its name. Two
+    /// checkpoints of one architecture (DeepSeek-V3 and DeepSeek-R1) serve alike, so a run the dataset names once as
+    /// each is one run.
+    /// </summary>
+    public string RunOfNetwork => FormattableString.Invariant($"{Model.Transformer} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {Mode.ShortName()} / {Deployment} / c{Workload.Concurrency}");
+
+    /// <summary>
     /// The decode engine's attention TP and the requests in flight per decode GPU: the engine's for an aggregated row,
     /// the decode workers' for a disaggregated one (all requests counted as decoding).
     /// </summary>

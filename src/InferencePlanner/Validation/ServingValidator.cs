@@ -128,15 +128,16 @@ public static class ServingValidator
     public const string RestatedReason = "restates an earlier row's run (one measurement in two source files of the dataset), scored once";
 
     /// <summary>
-    /// Whether a case restates the run of one already seen: the same run (<see cref="ServingCase.Run"/>: group,
-    /// deployment as read and concurrency) and the measured TTFT and TPOT equal to 12 significant digits, which two runs never are.
+    /// Whether a case restates the run of one already seen: the same run (<see cref="ServingCase.RunOfNetwork"/>: the
+    /// model's architecture, GPU, ISL/OSL, mode, deployment as read and concurrency) and the measured TTFT and TPOT equal to
+    /// 12 significant digits, which two runs never are.
     /// The dataset carries some runs in two of its dated source files under two ids (some with the layout written two
     /// ways, as an engine wider than its node that repeats TP8 with EP8); scored twice, they would weigh those
     /// deployments twice in every median.
     /// </summary>
     private static bool Restates(ServingCase c, HashSet<string> seen) =>
         c.Row.MeasuredTtftMs is { } ttft && c.Row.MeasuredTpotMs is { } tpot
-        && !seen.Add(FormattableString.Invariant($"{c.Run} | {ttft:G12} | {tpot:G12}"));
+        && !seen.Add(FormattableString.Invariant($"{c.RunOfNetwork} | {ttft:G12} | {tpot:G12}"));
 
     private static ServingPrediction Restated(ServingMeasurement row) => new(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, RestatedReason, null);
 
