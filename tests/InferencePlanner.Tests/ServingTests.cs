@@ -422,15 +422,18 @@ public sealed class ServingTests
     [Fact]
     public void The_summary_scores_the_rows_several_recipes_could_have_run_apart()
     {
-        // A row several recipes fit is priced as each reading and scored at their geometric mean; the summary gives
-        // those rows a line of their own, and the JSON their count.
+        // A row several recipes fit, or a run the dataset gives twice read as two deployments, is priced as each reading
+        // and scored at their geometric mean; the summary gives those rows a line of their own, and the JSON their count.
         var o = Outcome.Value;
         var several = o.SeveralRecipes;
         Assert.NotEmpty(several);
-        // The rows with alternative readings are exactly those whose assumptions say several recipes fit.
-        Assert.Equal(several, [.. o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes))]);
+        // The rows with alternative readings are exactly those whose assumptions say several recipes fit or the run was
+        // read two ways, and both kinds are among them.
+        Assert.Equal(several, [.. o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes) || p.Case.Assumptions.Contains(ServingCase.ReadTwoWays))]);
+        Assert.Contains(several, p => p.Case!.Assumptions.Contains(ServingCase.ReadTwoWays));
+        Assert.Contains(several, p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes));
         var summary = ServingValidationReport.Document(o, "bundled").Tables.Single(t => t.Key == "serving-summary");
-        var line = Assert.Single(summary.Rows, r => r[0].Text is { } label && label.Contains("several recipes", StringComparison.Ordinal));
+        var line = Assert.Single(summary.Rows, r => r[0].Text is { } label && label.Contains("no known deployment", StringComparison.Ordinal));
         Assert.Equal(several.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), line[1].Rounded());
     }
 
@@ -1079,7 +1082,7 @@ public sealed class ServingTests
     }
 
     [Fact]
-    public void A_run_restated_under_another_checkpoint_of_the_same_architecture_is_scored_once()
+    public void A_run_restated_under_another_checkpoint_of_the_same_architecture_or_read_as_another_deployment_is_scored_once()
     {
         // The dataset carries InferenceMAX's DeepSeek-R1 runs twice: from a database dump, its model_path
         // deepseek-ai/DeepSeek-V3, and from a dated file as DeepSeek-R1, with the same TTFT and TPOT to the last digit.
@@ -1095,6 +1098,20 @@ public sealed class ServingTests
         var o = Outcome.Value;
         Assert.True(o.Predictions.Single(p => p.Id == first.Id).Predicted);
         Assert.Equal(ServingValidator.RestatedReason, o.Predictions.Single(p => p.Id == again.Id).Reason);
+
+        // A run the database dump gives with its worker counts (1P1D, config 675) and a dated file gives without them,
+        // which the benchmark's recipes read as 2P1D with MTP: one measurement, two readings, and the dataset does not
+        // say which ran. It is scored once, priced as each reading, and no deployment is known for it.
+        var stated = o.Predictions.Single(p => p.Id == "dsr1_h200_trtllm_fp8_disagg_8192x1024_c128_cfg675");
+        var twin = bundled.First(r => r.Id == "2026_03_25_deepseek_r1_h200_sxm_trtllm_fp8_disagg_8192x1024_c128_tp8_0_ep8_0_395");
+        Assert.Equal(bundled.First(r => r.Id == stated.Id)["silicon_tpot_ms"], twin["silicon_tpot_ms"]);
+        Assert.Equal(ServingValidator.RestatedReason, o.Predictions.Single(p => p.Id == twin.Id).Reason);
+        Assert.True(stated.Predicted);
+        Assert.False(stated.Case!.DeploymentKnown);
+        Assert.Contains(ServingCase.ReadTwoWays, stated.Case.Assumptions);
+        Assert.StartsWith("trtllm, FP8/FP8, 1P1D: prefill TP8, EP8, decode TP1 x DP8, EP8", stated.Case.Deployment, StringComparison.Ordinal);
+        Assert.Contains(stated.Case.Alternatives, a => a.Deployment.StartsWith("trtllm, FP8/FP8, 2P1D:", StringComparison.Ordinal) && a.MtpDrafts > 0);
+        Assert.DoesNotContain(stated.Case.Alternatives, a => a.Deployment == stated.Case.Deployment);
 
         // The same figures under a model of another architecture are a measurement of that model.
         var kimi = new ServingMeasurement("kimi", new Dictionary<string, string>(again.Fields) { ["id"] = "kimi", ["model_path"] = "moonshotai/Kimi-K2-Instruct" });

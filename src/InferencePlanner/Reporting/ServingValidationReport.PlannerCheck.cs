@@ -35,7 +35,9 @@ public static partial class ServingValidationReport
     /// <para>
     /// The check orders measured deployments, so it reads only the rows whose deployment is known: a row several of the
     /// benchmark's recipes could have run (<see cref="ServingCase.SeveralRecipes"/>: with MTP and without, or two worker
-    /// counts) measured one of them, and nothing in its columns says which, so it is no measurement of either. With
+    /// counts), or a run the dataset gives twice with columns that read as two deployments
+    /// (<see cref="ServingCase.ReadTwoWays"/>), measured one of them, and nothing says which, so it is no measurement of
+    /// either. With
     /// <paramref name="everyRow"/> such rows count too, each as the deployment of its first reading, priced at the
     /// geometric mean of its readings: what the check gave before it left them out.
     /// </para>

@@ -25,9 +25,10 @@ public static partial class ServingValidationReport
         public int Restated => Predictions.Count(p => p.Reason == ServingValidator.RestatedReason);
 
         /// <summary>
-        /// Predicted rows that more than one of the benchmark's recipes could have measured (with MTP and without on one
-        /// image, or two worker counts), priced at the geometric mean of the readings: nothing in the row's columns tells
-        /// which ran (<see cref="ServingCase.SeveralRecipes"/>).
+        /// Predicted rows of no known deployment, priced at the geometric mean of their readings: rows that more than one of
+        /// the benchmark's recipes could have measured (with MTP and without on one image, or two worker counts;
+        /// <see cref="ServingCase.SeveralRecipes"/>), and runs the dataset gives twice with columns that read as two
+        /// deployments (<see cref="ServingCase.ReadTwoWays"/>). Nothing tells which ran.
         /// </summary>
         public IReadOnlyList<ServingPrediction> SeveralRecipes => [.. Predicted.Where(p => !p.Case!.DeploymentKnown)];
 
@@ -252,7 +253,7 @@ public static partial class ServingValidationReport
         var several = o.SeveralRecipes;
         if (several.Count > 0)
         {
-            summary.Add(Row("  of all rows, those several recipes could have run", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
+            summary.Add(Row("  of all rows, those of no known deployment (several recipes, or a run read two ways)", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
         }
 
         var strata = o.Predicted.GroupBy(p => p.Case!.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal)
@@ -305,7 +306,7 @@ public static partial class ServingValidationReport
                 [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
                     + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
-                    $"Only rows whose deployment is known are read: a row several recipes could have run measured one of them, and its columns do not say which. With those rows too, each as its first reading at the geometric mean of its readings' predictions, {everyRow.Count(c => c.Good)} of {everyRow.Count} groups.",
+                    $"Only rows whose deployment is known are read: a row several recipes could have run, or a run the dataset gives twice read as two deployments, measured one of them, and nothing says which. With those rows too, each as its first reading at the geometric mean of its readings' predictions, {everyRow.Count(c => c.Good)} of {everyRow.Count} groups.",
                     $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}.",
                     $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
                     $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum.",

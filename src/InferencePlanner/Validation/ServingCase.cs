@@ -97,11 +97,34 @@ public sealed record ServingCase(
     public string Run => FormattableString.Invariant($"{Group} / {Deployment} / c{Workload.Concurrency}");
 
     /// <summary>
-    /// The run as the network sees it: <see cref="Run"/> with the model's architecture in place of its name. Two
-    /// checkpoints of one architecture (DeepSeek-V3 and DeepSeek-R1) serve alike, so a run the dataset names once as
-    /// each is one run.
+    /// What a measurement of the row is of, whatever deployment its columns read as: the model's architecture (two
+    /// checkpoints of one architecture, DeepSeek-V3 and DeepSeek-R1, serve alike), GPU, ISL/OSL, mode, framework and
+    /// concurrency. Two rows of one such setting with the same TTFT and TPOT to 12 digits are one measurement.
     /// </summary>
-    public string RunOfNetwork => FormattableString.Invariant($"{Model.Transformer} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {Mode.ShortName()} / {Deployment} / c{Workload.Concurrency}");
+    public string Setting => FormattableString.Invariant($"{Model.Transformer} / {Gpu.Name} / {Row["isl"]}x{Row["osl"]} / {Mode.ShortName()} / {Framework.Name} / c{Workload.Concurrency}");
+
+    /// <summary>Why a row's deployment is not known when the dataset gives its run twice, read as two deployments.</summary>
+    public const string ReadTwoWays = "the dataset gives this run twice, its columns read as different deployments: the row is priced as each, and the geometric mean of the predictions reported";
+
+    /// <summary>
+    /// This row with the readings of <paramref name="again"/>, another row that gives the same measurement, among its
+    /// alternatives where they read as other deployments (the run is then of no known deployment).
+    /// </summary>
+    public ServingCase WithReadingsOf(ServingCase again)
+    {
+        ArgumentNullException.ThrowIfNull(again);
+        var readings = new List<ServingCase>(Alternatives);
+        foreach (var r in new[] { again with { Alternatives = [] } }.Concat(again.Alternatives))
+        {
+            if (r.Deployment != Deployment && readings.All(k => k.Deployment != r.Deployment))
+            {
+                readings.Add(r);
+            }
+        }
+
+        return readings.Count == Alternatives.Count ? this
+            : this with { Alternatives = readings, Assumptions = Assumptions.Contains(ReadTwoWays) ? Assumptions : [.. Assumptions, ReadTwoWays] };
+    }
 
     /// <summary>
     /// The decode engine's attention TP and the requests in flight per decode GPU: the engine's for an aggregated row,

@@ -72,16 +72,8 @@ public static class ServingValidator
     public static IReadOnlyList<ServingPrediction> Predict(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        frameworks ??= FrameworkCatalog.Find;
         var models = new Dictionary<ModelKey, ServingModel>();
-        var result = new List<ServingPrediction>(rows.Count);
-        var seen = new HashSet<string>(StringComparer.Ordinal);
-        foreach (var row in rows)
-        {
-            result.Add(PredictOne(row, frameworks, models, seen));
-        }
-
-        return result;
+        return [.. ReadEach(rows, frameworks ?? FrameworkCatalog.Find).Select(r => r.Case is { } c ? Evaluate(c, models) : r.Unread!)];
     }
 
     /// <summary>Predicts the cases already read, with each case's framework replaced by <paramref name="frameworks"/> where it gives one.</summary>
@@ -100,57 +92,60 @@ public static class ServingValidator
     public static (List<ServingCase> Cases, List<ServingPrediction> Unread) Read(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        frameworks ??= FrameworkCatalog.Find;
-        var cases = new List<ServingCase>();
-        var unread = new List<ServingPrediction>();
-        var seen = new HashSet<string>(StringComparer.Ordinal);
+        var each = ReadEach(rows, frameworks ?? FrameworkCatalog.Find);
+        return ([.. each.Where(r => r.Case is not null).Select(r => r.Case!)], [.. each.Where(r => r.Case is null).Select(r => r.Unread!)]);
+    }
+
+    // Each row in order, as a case to price or as a prediction-less outcome with its reason. A row that gives the
+    // measurement of an earlier one (Restates) is not priced again; where its columns read as another deployment, that
+    // reading joins the earlier row's alternatives, for the dataset does not say which of the two ran.
+    private static List<(ServingCase? Case, ServingPrediction? Unread)> ReadEach(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?> frameworks)
+    {
+        var each = new List<(ServingCase? Case, ServingPrediction? Unread)>(rows.Count);
+        var first = new Dictionary<string, int>(StringComparer.Ordinal);
         foreach (var row in rows)
         {
             var (c, reason) = ServingCase.Read(row, frameworks);
             if (c is null)
             {
-                unread.Add(new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, reason, null));
+                each.Add((null, new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, reason, null)));
             }
-            else if (Restates(c, seen))
+            else if (Measurement(c) is { } key && first.TryGetValue(key, out var i))
             {
-                unread.Add(Restated(row));
+                each[i] = (each[i].Case!.WithReadingsOf(c), null);
+                each.Add((null, Restated(row)));
             }
             else
             {
-                cases.Add(c);
+                if (Measurement(c) is { } k)
+                {
+                    first[k] = each.Count;
+                }
+
+                each.Add((c, null));
             }
         }
 
-        return (cases, unread);
+        return each;
     }
 
     /// <summary>Why a row is not scored when it restates the run of an earlier row.</summary>
     public const string RestatedReason = "restates an earlier row's run (one measurement in two source files of the dataset), scored once";
 
     /// <summary>
-    /// Whether a case restates the run of one already seen: the same run (<see cref="ServingCase.RunOfNetwork"/>: the
-    /// model's architecture, GPU, ISL/OSL, mode, deployment as read and concurrency) and the measured TTFT and TPOT equal to
-    /// 12 significant digits, which two runs never are.
-    /// The dataset carries some runs in two of its dated source files under two ids (some with the layout written two
-    /// ways, as an engine wider than its node that repeats TP8 with EP8); scored twice, they would weigh those
-    /// deployments twice in every median.
+    /// What identifies a row's measurement: its setting (<see cref="ServingCase.Setting"/>: the model's architecture,
+    /// GPU, ISL/OSL, mode, framework and concurrency) and its measured TTFT and TPOT to 12 significant digits, which two
+    /// runs never share; null without both. The dataset carries some runs in two of its source files under two ids, some
+    /// with the layout written two ways (an engine wider than its node that repeats TP8 with EP8), some under two names
+    /// of one architecture, and some with worker counts in one file and none in the other; scored twice, they would
+    /// weigh those runs twice in every median.
     /// </summary>
-    private static bool Restates(ServingCase c, HashSet<string> seen) =>
+    private static string? Measurement(ServingCase c) =>
         c.Row.MeasuredTtftMs is { } ttft && c.Row.MeasuredTpotMs is { } tpot
-        && !seen.Add(FormattableString.Invariant($"{c.RunOfNetwork} | {ttft:G12} | {tpot:G12}"));
+            ? FormattableString.Invariant($"{c.Setting} | {ttft:G12} | {tpot:G12}")
+            : null;
 
     private static ServingPrediction Restated(ServingMeasurement row) => new(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, RestatedReason, null);
-
-    private static ServingPrediction PredictOne(ServingMeasurement row, Func<string, ServingFramework?> frameworks, Dictionary<ModelKey, ServingModel> models, HashSet<string> seen)
-    {
-        var (c, reason) = ServingCase.Read(row, frameworks);
-        if (c is null)
-        {
-            return new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, reason, null);
-        }
-
-        return Restates(c, seen) ? Restated(row) : Evaluate(c, models);
-    }
 
     private readonly record struct ModelKey(string Model, GpuSpec Gpu, ServingFramework Framework, Work.PrecisionSet Precisions, int Drafts);
 
