@@ -1082,7 +1082,7 @@ public sealed class ServingTests
     }
 
     [Fact]
-    public void A_run_restated_under_another_checkpoint_of_the_same_architecture_or_read_as_another_deployment_is_scored_once()
+    public void A_run_given_twice_is_scored_once_under_one_architecture_as_the_row_that_states_its_layout_or_of_no_known_deployment()
     {
         // The dataset carries InferenceMAX's DeepSeek-R1 runs twice: from a database dump, its model_path
         // deepseek-ai/DeepSeek-V3, and from a dated file as DeepSeek-R1, with the same TTFT and TPOT to the last digit.
@@ -1100,18 +1100,33 @@ public sealed class ServingTests
         Assert.Equal(ServingValidator.RestatedReason, o.Predictions.Single(p => p.Id == again.Id).Reason);
 
         // A run the database dump gives with its worker counts (1P1D, config 675) and a dated file gives without them,
-        // which the benchmark's recipes read as 2P1D with MTP: one measurement, two readings, and the dataset does not
-        // say which ran. It is scored once, priced as each reading, and no deployment is known for it.
+        // which the benchmark's recipes read as 2P1D with MTP: one measurement, scored once, as the row that states its
+        // layout records it.
         var stated = o.Predictions.Single(p => p.Id == "dsr1_h200_trtllm_fp8_disagg_8192x1024_c128_cfg675");
         var twin = bundled.First(r => r.Id == "2026_03_25_deepseek_r1_h200_sxm_trtllm_fp8_disagg_8192x1024_c128_tp8_0_ep8_0_395");
         Assert.Equal(bundled.First(r => r.Id == stated.Id)["silicon_tpot_ms"], twin["silicon_tpot_ms"]);
         Assert.Equal(ServingValidator.RestatedReason, o.Predictions.Single(p => p.Id == twin.Id).Reason);
         Assert.True(stated.Predicted);
-        Assert.False(stated.Case!.DeploymentKnown);
-        Assert.Contains(ServingCase.ReadTwoWays, stated.Case.Assumptions);
-        Assert.StartsWith("trtllm, FP8/FP8, 1P1D: prefill TP8, EP8, decode TP1 x DP8, EP8", stated.Case.Deployment, StringComparison.Ordinal);
-        Assert.Contains(stated.Case.Alternatives, a => a.Deployment.StartsWith("trtllm, FP8/FP8, 2P1D:", StringComparison.Ordinal) && a.MtpDrafts > 0);
-        Assert.DoesNotContain(stated.Case.Alternatives, a => a.Deployment == stated.Case.Deployment);
+        Assert.True(stated.Case!.DeploymentKnown);
+        Assert.Equal("trtllm, FP8/FP8, 1P1D: prefill TP8, EP8, decode TP1 x DP8, EP8", stated.Case.Deployment);
+        var recipeRead = ServingValidator.Read([twin]).Cases.Single();
+        Assert.True(recipeRead.WorkersUnstated);
+        Assert.NotEqual(stated.Case.Deployment, recipeRead.Deployment);
+        // Given in the other order, the stated row is still the one scored.
+        var reversed = ServingValidator.Predict([twin, bundled.First(r => r.Id == stated.Id)]);
+        Assert.Equal(ServingValidator.RestatedReason, reversed[0].Reason);
+        Assert.Equal(stated.Case.Deployment, reversed[1].Case!.Deployment);
+
+        // Two dated files that both state a run's layout, and state it differently (gpt-oss-120b on B200 at concurrency
+        // 256: attention DP 2 and batch 128 in one, attention DP 4 with MoE TP2 x EP2 and batch 64 in the other): the
+        // dataset does not say which ran, so the run is priced as each and its deployment is unknown.
+        var gptOss = o.Predictions.Single(p => p.Id == "2026_03_25_gpt_oss_120b_b200_sxm_trtllm_fp4_agg_1024x1024_c256_tp2_0_ep2_0_1009");
+        Assert.Equal(ServingValidator.RestatedReason, o.Predictions.Single(p => p.Id == "2026_04_06_gpt_oss_120b_b200_sxm_trtllm_fp4_agg_1024x1024_c256_tp2_ep2_1741").Reason);
+        Assert.True(gptOss.Predicted);
+        Assert.False(gptOss.Case!.DeploymentKnown);
+        Assert.Contains(ServingCase.ReadTwoWays, gptOss.Case.Assumptions);
+        Assert.Equal("trtllm, BF16/MXFP4, TP1 x DP2, EP2", gptOss.Case.Deployment);
+        Assert.Equal(["trtllm, BF16/MXFP4, TP1 x DP4, MoE TP2 x EP2"], gptOss.Case.Alternatives.Select(a => a.Deployment));
 
         // The same figures under a model of another architecture are a measurement of that model.
         var kimi = new ServingMeasurement("kimi", new Dictionary<string, string>(again.Fields) { ["id"] = "kimi", ["model_path"] = "moonshotai/Kimi-K2-Instruct" });

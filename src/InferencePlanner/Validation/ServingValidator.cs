@@ -96,9 +96,11 @@ public static class ServingValidator
         return ([.. each.Where(r => r.Case is not null).Select(r => r.Case!)], [.. each.Where(r => r.Case is null).Select(r => r.Unread!)]);
     }
 
-    // Each row in order, as a case to price or as a prediction-less outcome with its reason. A row that gives the
-    // measurement of an earlier one (Restates) is not priced again; where its columns read as another deployment, that
-    // reading joins the earlier row's alternatives, for the dataset does not say which of the two ran.
+    // Each row in order, as a case to price or as a prediction-less outcome with its reason. Of two rows that give one
+    // measurement (Measurement) one is priced: the one that states its workers and layout where the other was read by the
+    // benchmark's recipes (the database's record of the configuration that ran outranks a reconstruction by date),
+    // otherwise the first; where both state, or both were read, and they read as two deployments, the second reading
+    // joins the first's alternatives, for the dataset does not say which ran.
     private static List<(ServingCase? Case, ServingPrediction? Unread)> ReadEach(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?> frameworks)
     {
         var each = new List<(ServingCase? Case, ServingPrediction? Unread)>(rows.Count);
@@ -112,8 +114,20 @@ public static class ServingValidator
             }
             else if (Measurement(c) is { } key && first.TryGetValue(key, out var i))
             {
-                each[i] = (each[i].Case!.WithReadingsOf(c), null);
-                each.Add((null, Restated(row)));
+                var kept = each[i].Case!;
+                if (kept.WorkersUnstated && !c.WorkersUnstated)
+                {
+                    // The row that states its workers and layout is the run's record; the earlier one, read by the
+                    // recipes, restates it.
+                    each[i] = (null, Restated(kept.Row));
+                    first[key] = each.Count;
+                    each.Add((c, null));
+                }
+                else
+                {
+                    each[i] = (!kept.WorkersUnstated && c.WorkersUnstated ? kept : kept.WithReadingsOf(c), null);
+                    each.Add((null, Restated(row)));
+                }
             }
             else
             {
