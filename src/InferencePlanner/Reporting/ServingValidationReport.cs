@@ -21,7 +21,7 @@ public static partial class ServingValidationReport
         /// <summary>TTFT errors over the predicted rows.</summary>
         public ErrorStats Ttft => ErrorStats.Of([.. Predicted.Select(p => p.TtftErrorPercent)]);
 
-        /// <summary>Rows that restate an earlier row's run and are scored once (<see cref="ServingValidator.RestatedReason"/>).</summary>
+        /// <summary>Rows that restate a run another row gives, which is scored once (<see cref="ServingValidator.RestatedReason"/>).</summary>
         public int Restated => Predictions.Count(p => p.Reason == ServingValidator.RestatedReason);
 
         /// <summary>
@@ -279,7 +279,7 @@ public static partial class ServingValidationReport
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
         var requests = ConcurrencyCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Deployments, 0), Cell.Of(c.MeasuredUsPerRequest, 0), Cell.Of(c.PredictedUsPerRequest, 0), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.InterceptRatio, 2)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
-        return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count - o.Restated} runs predicted ({100 * o.Coverage:F1}%); {o.Restated} rows restate an earlier row's run and are scored once")],
+        return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count - o.Restated} runs predicted ({100 * o.Coverage:F1}%); {o.Restated} rows restate a run another row gives, scored once")],
         [
             new Table("serving-summary", "TTFT and TPOT, predicted against measured", columns, summary,
                 ["Error = predicted / measured - 1; bias is the median signed error (positive: predicted slower).", "Held out: each GPU's (each model's) rows predicted with the frameworks' constants calibrated on the other rows.",

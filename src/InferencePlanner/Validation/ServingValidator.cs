@@ -144,7 +144,7 @@ public static class ServingValidator
     }
 
     /// <summary>Why a row is not scored when it restates the run of an earlier row.</summary>
-    public const string RestatedReason = "restates an earlier row's run (one measurement in two source files of the dataset), scored once";
+    public const string RestatedReason = "restates a run another row gives (one measurement in two source files of the dataset), scored once";
 
     /// <summary>
     /// What identifies a row's measurement: its setting (<see cref="ServingCase.Setting"/>: the model's architecture,
