@@ -1117,6 +1117,21 @@ public sealed class ServingTests
         Assert.Equal(ServingValidator.RestatedReason, reversed[0].Reason);
         Assert.Equal(stated.Case.Deployment, reversed[1].Case!.Deployment);
 
+        // The check of the recipes against the stated rows pairs exactly such runs, and the report counts each once.
+        var check = Assert.Single(o.RecipeChecks, r => r.Stated.Row.Id == stated.Id);
+        Assert.Equal(twin.Id, check.Read.Row.Id);
+        Assert.Equal((1, 1), (check.Nearest.Disaggregated!.PrefillWorkers, check.Nearest.Disaggregated.DecodeWorkers));
+        Assert.NotEqual(RecipeAgreement.None, check.Agreement);
+        Assert.All(o.RecipeChecks, r =>
+        {
+            Assert.False(r.Stated.WorkersUnstated);
+            Assert.True(r.Read.WorkersUnstated);
+            Assert.Equal(r.Stated.Setting, r.Read.Setting);
+            Assert.Equal(r.Agreement == RecipeAgreement.Deployment, new[] { r.Read }.Concat(r.Read.Alternatives).Any(a => a.Deployment == r.Stated.Deployment));
+        });
+        var table = ServingValidationReport.Document(o, "bundled").Tables.Single(t => t.Key == "serving-recipe-check");
+        Assert.Equal(o.RecipeChecks.Count, table.Rows.Sum(r => int.Parse(r[1].Rounded(), System.Globalization.CultureInfo.InvariantCulture)));
+
         // Two dated files that both state a run's layout, and state it differently (gpt-oss-120b on B200 at concurrency
         // 256: attention DP 2 and batch 128 in one, attention DP 4 with MoE TP2 x EP2 and batch 64 in the other): the
         // dataset does not say which ran, so the run is priced as each and its deployment is unknown.

@@ -12,6 +12,9 @@ public static partial class ServingValidationReport
     /// <param name="Calibration">The calibration and its folds.</param>
     public sealed record Outcome(IReadOnlyList<ServingPrediction> Predictions, ServingCalibration.Result Calibration)
     {
+        /// <summary>The runs one row states the layout of and another gives read by the recipes (<see cref="ServingValidator.RecipeChecks"/>).</summary>
+        public IReadOnlyList<RecipeCheck> RecipeChecks { get; init; } = [];
+
         /// <summary>The rows with a prediction.</summary>
         public IReadOnlyList<ServingPrediction> Predicted => [.. Predictions.Where(p => p.Predicted)];
 
@@ -201,6 +204,16 @@ public static partial class ServingValidationReport
         }
     }
 
+    private static IEnumerable<IReadOnlyList<Cell>> RecipeCheckRows(IReadOnlyList<RecipeCheck> checks)
+    {
+        foreach (var (agreement, label) in new[] { (RecipeAgreement.Deployment, "the stated deployment"), (RecipeAgreement.Workers, "the stated workers, another layout, batch cap or MTP"), (RecipeAgreement.None, "other worker counts") })
+        {
+            var these = checks.Where(c => c.Agreement == agreement).ToList();
+            var example = these.FirstOrDefault();
+            yield return [label, Cell.Of(these.Count, 0), example?.Stated.Deployment ?? "", example?.Nearest.Deployment ?? ""];
+        }
+    }
+
     /// <summary>Predicts <paramref name="rows"/> with the built-in frameworks and calibrates with held-out folds.</summary>
     public static Outcome Run(IReadOnlyList<ServingMeasurement> rows)
     {
@@ -217,7 +230,7 @@ public static partial class ServingValidationReport
             merged.Add(c < cases.Count && ReferenceEquals(cases[c].Row, row) ? predictions[c++] : unread[u++]);
         }
 
-        return new Outcome(merged, calibration);
+        return new Outcome(merged, calibration) { RecipeChecks = ServingValidator.RecipeChecks(rows) };
     }
 
     /// <summary>The tables.</summary>
@@ -300,6 +313,9 @@ public static partial class ServingValidationReport
                 [.. ErrorBands(o).Select(b => (IReadOnlyList<Cell>)[b.Framework, Serving.ServingModes.ShortName(b.Mode), b.TpText, Cell.Of(b.Rows, 0), Cell.Of(b.TtftLow, 2), Cell.Of(b.TtftHigh, 2), Cell.Of(b.TpotLow, 2), Cell.Of(b.TpotHigh, 2)])],
                 [$"Shipped in {Serving.ErrorBand.FileName}, which serve and plan read to put a band around each prediction; a test keeps it equal to this table. 80% of a stratum's rows measured within its band of the prediction. A decode TP with fewer than " + FormattableString.Invariant($"{Serving.ErrorBand.MinRowsPerTp}") + " rows has no band of its own and takes its framework and mode's (all)."]),
             new Table("serving-coverage", "Rows not predicted, by reason", ["reason", "rows"], reasons),
+            new Table("serving-recipe-check", "The benchmark recipes' reading of runs another row states the layout of", ["the recipes read", "runs", "for example: stated", "the recipes' nearest reading"],
+                [.. RecipeCheckRows(o.RecipeChecks)],
+                ["Runs the dataset gives twice: once from a row that states its workers and layout (the database dump's), once from a row that states neither, read by the benchmark's recipes by date. The stated reading is the one scored. A disaggregated deployment's workers are its prefill and decode worker counts; the recipes' reading counts as agreeing where any of its readings (several recipes at one concurrency) does."]),
             new Table("serving-ranking", "Rank correlation of predicted and measured output tokens/s per GPU, by model / GPU / ISLxOSL / mode", ["group", "rows", "Spearman"], ranking),
             new Table("planner-choices", $"The planner's choice among the measured deployments of each group: {choices.Count(c => c.Good)} of {choices.Count} groups within 90% of the best measured ({withinFramework.Count(c => c.Good)} of {withinFramework.Count} when each framework's deployments are a group, as one plan searches one framework)",
                 ["group", "deployments", "target TPOT (ms)", "chosen", "best measured", "chosen / best measured throughput"],
@@ -408,6 +424,11 @@ public static partial class ServingValidationReport
             }
 
             j.WriteEndArray();
+            j.WriteStartObject("recipeChecks");
+            j.WriteNumber("statedDeployment", o.RecipeChecks.Count(c => c.Agreement == RecipeAgreement.Deployment));
+            j.WriteNumber("statedWorkers", o.RecipeChecks.Count(c => c.Agreement == RecipeAgreement.Workers));
+            j.WriteNumber("otherWorkers", o.RecipeChecks.Count(c => c.Agreement == RecipeAgreement.None));
+            j.WriteEndObject();
             var choices = PlannerChoices(o.Predictions);
             j.WriteNumber("plannerGroupsWithin90Percent", choices.Count(c => c.Good));
             j.WriteNumber("plannerGroups", choices.Count);

@@ -143,6 +143,27 @@ public static class ServingValidator
         return each;
     }
 
+    /// <summary>
+    /// The runs two rows give, one stating its workers and layout and the other read by the benchmark's recipes: the
+    /// stated reading and the recipes', a check of how the recipes read rows that state nothing.
+    /// </summary>
+    public static IReadOnlyList<RecipeCheck> RecipeChecks(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
+    {
+        ArgumentNullException.ThrowIfNull(rows);
+        frameworks ??= FrameworkCatalog.Find;
+        var stated = new Dictionary<string, ServingCase>(StringComparer.Ordinal);
+        var read = new Dictionary<string, ServingCase>(StringComparer.Ordinal);
+        foreach (var row in rows)
+        {
+            if (ServingCase.Read(row, frameworks).Case is { } c && Measurement(c) is { } key)
+            {
+                (c.WorkersUnstated ? read : stated).TryAdd(key, c);
+            }
+        }
+
+        return [.. stated.Where(s => read.ContainsKey(s.Key)).Select(s => new RecipeCheck(s.Value, read[s.Key]))];
+    }
+
     /// <summary>Why a row is not scored when it restates the run of an earlier row.</summary>
     public const string RestatedReason = "restates a run another row gives (one measurement in two source files of the dataset), scored once";
 
