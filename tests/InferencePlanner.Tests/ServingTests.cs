@@ -425,7 +425,7 @@ public sealed class ServingTests
         // A row several recipes fit, or a run the dataset gives twice read as two deployments, is priced as each reading
         // and scored at their geometric mean; the summary gives those rows a line of their own, and the JSON their count.
         var o = Outcome.Value;
-        var several = o.SeveralRecipes;
+        var several = o.DeploymentUnknown;
         Assert.NotEmpty(several);
         // The rows with alternative readings are exactly those whose assumptions say several recipes fit or the run was
         // read two ways, and both kinds are among them.
@@ -1117,17 +1117,23 @@ public sealed class ServingTests
         Assert.Equal(ServingValidator.RestatedReason, reversed[0].Reason);
         Assert.Equal(stated.Case.Deployment, reversed[1].Case!.Deployment);
 
-        // The check of the recipes against the stated rows pairs exactly such runs, and the report counts each once.
+        // The check of the recipes against the stated rows pairs such runs, once each, and the report counts each once.
+        // Config 675's twin: the recipes' readings hold the dump's worker counts (1P1D, its columns) but with an
+        // attention-DP prefill worker where the dump states a TP8 one. Config 434 at concurrency 256 (SGLang, H200): one
+        // of the recipes' readings is the dump's deployment.
         var check = Assert.Single(o.RecipeChecks, r => r.Stated.Row.Id == stated.Id);
         Assert.Equal(twin.Id, check.Read.Row.Id);
+        Assert.Equal(RecipeAgreement.Workers, check.Agreement);
         Assert.Equal((1, 1), (check.Nearest.Disaggregated!.PrefillWorkers, check.Nearest.Disaggregated.DecodeWorkers));
-        Assert.NotEqual(RecipeAgreement.None, check.Agreement);
+        Assert.True(check.Nearest.Disaggregated.Prefill.AttentionDp > 1);
+        Assert.Equal(RecipeAgreement.Deployment, Assert.Single(o.RecipeChecks, r => r.Stated.Row.Id == "dsr1_h200_sglang_fp8_disagg_8192x1024_c256_cfg434").Agreement);
+        Assert.Equal(o.RecipeChecks.Count, o.RecipeChecks.Select(r => (r.Stated.Setting, r.Stated.Row.MeasuredTpotMs)).Distinct().Count());
         Assert.All(o.RecipeChecks, r =>
         {
             Assert.False(r.Stated.WorkersUnstated);
             Assert.True(r.Read.WorkersUnstated);
             Assert.Equal(r.Stated.Setting, r.Read.Setting);
-            Assert.Equal(r.Agreement == RecipeAgreement.Deployment, new[] { r.Read }.Concat(r.Read.Alternatives).Any(a => a.Deployment == r.Stated.Deployment));
+            Assert.Equal(r.Stated.Row.MeasuredTpotMs!.Value, r.Read.Row.MeasuredTpotMs!.Value, 9);
         });
         var table = ServingValidationReport.Document(o, "bundled").Tables.Single(t => t.Key == "serving-recipe-check");
         Assert.Equal(o.RecipeChecks.Count, table.Rows.Sum(r => int.Parse(r[1].Rounded(), System.Globalization.CultureInfo.InvariantCulture)));

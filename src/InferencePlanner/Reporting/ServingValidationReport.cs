@@ -12,7 +12,7 @@ public static partial class ServingValidationReport
     /// <param name="Calibration">The calibration and its folds.</param>
     public sealed record Outcome(IReadOnlyList<ServingPrediction> Predictions, ServingCalibration.Result Calibration)
     {
-        /// <summary>The runs one row states the layout of and another gives read by the recipes (<see cref="ServingValidator.RecipeChecks"/>).</summary>
+        /// <summary>The runs one row states the layout of and another gives read by the recipes (<see cref="ServingValidator.Read"/>).</summary>
         public IReadOnlyList<RecipeCheck> RecipeChecks { get; init; } = [];
 
         /// <summary>The rows with a prediction.</summary>
@@ -33,7 +33,7 @@ public static partial class ServingValidationReport
         /// <see cref="ServingCase.SeveralRecipes"/>), and runs the dataset gives twice with columns that read as two
         /// deployments (<see cref="ServingCase.ReadTwoWays"/>). Nothing tells which ran.
         /// </summary>
-        public IReadOnlyList<ServingPrediction> SeveralRecipes => [.. Predicted.Where(p => !p.Case!.DeploymentKnown)];
+        public IReadOnlyList<ServingPrediction> DeploymentUnknown => [.. Predicted.Where(p => !p.Case!.DeploymentKnown)];
 
         /// <summary>Rows predicted over the runs given: every row but those restating an earlier one.</summary>
         public double Coverage => Predictions.Count - Restated == 0 ? 0 : (double)Predicted.Count / (Predictions.Count - Restated);
@@ -218,7 +218,7 @@ public static partial class ServingValidationReport
     public static Outcome Run(IReadOnlyList<ServingMeasurement> rows)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var (cases, unread) = ServingValidator.Read(rows);
+        var (cases, unread, checks) = ServingValidator.Read(rows);
         var predictions = ServingValidator.Predict(cases, f => f);
         var calibration = ServingCalibration.Run(cases);
 
@@ -230,7 +230,7 @@ public static partial class ServingValidationReport
             merged.Add(c < cases.Count && ReferenceEquals(cases[c].Row, row) ? predictions[c++] : unread[u++]);
         }
 
-        return new Outcome(merged, calibration) { RecipeChecks = ServingValidator.RecipeChecks(rows) };
+        return new Outcome(merged, calibration) { RecipeChecks = checks };
     }
 
     /// <summary>The tables.</summary>
@@ -263,7 +263,7 @@ public static partial class ServingValidationReport
             summary.Add(Row("  of them, disaggregated rows read with sized worker counts", ErrorStats.Of([.. sized.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. sized.Select(p => p.TtftErrorPercent)])));
         }
 
-        var several = o.SeveralRecipes;
+        var several = o.DeploymentUnknown;
         if (several.Count > 0)
         {
             summary.Add(Row("  of all rows, those of no known deployment (several recipes, or a run read two ways)", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
@@ -372,7 +372,7 @@ public static partial class ServingValidationReport
             j.WriteNumber("rowsGiven", o.Predictions.Count);
             j.WriteNumber("rowsPredicted", o.Predicted.Count);
             j.WriteNumber("rowsRestated", o.Restated);
-            j.WriteNumber("rowsSeveralRecipesCouldHaveRun", o.SeveralRecipes.Count);
+            j.WriteNumber("rowsOfUnknownDeployment", o.DeploymentUnknown.Count);
             Stats(j, "tpot", o.Tpot);
             Stats(j, "ttft", o.Ttft);
             Stats(j, "tpotGpuHeldOut", o.TpotGpuHeldOut);

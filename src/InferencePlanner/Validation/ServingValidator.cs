@@ -73,7 +73,7 @@ public static class ServingValidator
     {
         ArgumentNullException.ThrowIfNull(rows);
         var models = new Dictionary<ModelKey, ServingModel>();
-        return [.. ReadEach(rows, frameworks ?? FrameworkCatalog.Find).Select(r => r.Case is { } c ? Evaluate(c, models) : r.Unread!)];
+        return [.. ReadEach(rows, frameworks ?? FrameworkCatalog.Find, []).Select(r => r.Case is { } c ? Evaluate(c, models) : r.Unread!)];
     }
 
     /// <summary>Predicts the cases already read, with each case's framework replaced by <paramref name="frameworks"/> where it gives one.</summary>
@@ -88,20 +88,26 @@ public static class ServingValidator
         return [.. cases.Select(c => Evaluate(c with { Framework = frameworks(c.Framework), Gpu = gpus(c.Gpu), Alternatives = [.. c.Alternatives.Select(a => a with { Framework = frameworks(a.Framework), Gpu = gpus(a.Gpu) })] }, models))];
     }
 
-    /// <summary>Reads every row: the cases that can be priced, and the rows that cannot with the reason.</summary>
-    public static (List<ServingCase> Cases, List<ServingPrediction> Unread) Read(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
+    /// <summary>
+    /// Reads every row: the cases that can be priced, the rows that cannot with the reason, and the runs one row states
+    /// the layout of and another gives read by the benchmark's recipes (the stated reading and the recipes', a check of
+    /// how the recipes read rows that state nothing; one per run).
+    /// </summary>
+    public static (List<ServingCase> Cases, List<ServingPrediction> Unread, List<RecipeCheck> RecipeChecks) Read(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
     {
         ArgumentNullException.ThrowIfNull(rows);
-        var each = ReadEach(rows, frameworks ?? FrameworkCatalog.Find);
-        return ([.. each.Where(r => r.Case is not null).Select(r => r.Case!)], [.. each.Where(r => r.Case is null).Select(r => r.Unread!)]);
+        var checks = new Dictionary<string, RecipeCheck>(StringComparer.Ordinal);
+        var each = ReadEach(rows, frameworks ?? FrameworkCatalog.Find, checks);
+        return ([.. each.Where(r => r.Case is not null).Select(r => r.Case!)], [.. each.Where(r => r.Case is null).Select(r => r.Unread!)], [.. checks.Values]);
     }
 
     // Each row in order, as a case to price or as a prediction-less outcome with its reason. Of two rows that give one
     // measurement (Measurement) one is priced: the one that states its workers and layout where the other was read by the
     // benchmark's recipes (the database's record of the configuration that ran outranks a reconstruction by date),
     // otherwise the first; where both state, or both were read, and they read as two deployments, the second reading
-    // joins the first's alternatives, for the dataset does not say which ran.
-    private static List<(ServingCase? Case, ServingPrediction? Unread)> ReadEach(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?> frameworks)
+    // joins the first's alternatives, for the dataset does not say which ran. A stated row and a read one of one run
+    // are kept in checks (the first such pair of each run).
+    private static List<(ServingCase? Case, ServingPrediction? Unread)> ReadEach(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?> frameworks, Dictionary<string, RecipeCheck> checks)
     {
         var each = new List<(ServingCase? Case, ServingPrediction? Unread)>(rows.Count);
         var first = new Dictionary<string, int>(StringComparer.Ordinal);
@@ -115,6 +121,11 @@ public static class ServingValidator
             else if (Measurement(c) is { } key && first.TryGetValue(key, out var i))
             {
                 var kept = each[i].Case!;
+                if (kept.WorkersUnstated != c.WorkersUnstated)
+                {
+                    checks.TryAdd(key, kept.WorkersUnstated ? new RecipeCheck(c, kept) : new RecipeCheck(kept, c));
+                }
+
                 if (kept.WorkersUnstated && !c.WorkersUnstated)
                 {
                     // The row that states its workers and layout is the run's record; the earlier one, read by the
@@ -143,28 +154,7 @@ public static class ServingValidator
         return each;
     }
 
-    /// <summary>
-    /// The runs two rows give, one stating its workers and layout and the other read by the benchmark's recipes: the
-    /// stated reading and the recipes', a check of how the recipes read rows that state nothing.
-    /// </summary>
-    public static IReadOnlyList<RecipeCheck> RecipeChecks(IReadOnlyList<ServingMeasurement> rows, Func<string, ServingFramework?>? frameworks = null)
-    {
-        ArgumentNullException.ThrowIfNull(rows);
-        frameworks ??= FrameworkCatalog.Find;
-        var stated = new Dictionary<string, ServingCase>(StringComparer.Ordinal);
-        var read = new Dictionary<string, ServingCase>(StringComparer.Ordinal);
-        foreach (var row in rows)
-        {
-            if (ServingCase.Read(row, frameworks).Case is { } c && Measurement(c) is { } key)
-            {
-                (c.WorkersUnstated ? read : stated).TryAdd(key, c);
-            }
-        }
-
-        return [.. stated.Where(s => read.ContainsKey(s.Key)).Select(s => new RecipeCheck(s.Value, read[s.Key]))];
-    }
-
-    /// <summary>Why a row is not scored when it restates the run of an earlier row.</summary>
+    /// <summary>Why a row is not scored when another row gives its run.</summary>
     public const string RestatedReason = "restates a run another row gives (one measurement in two source files of the dataset), scored once";
 
     /// <summary>
