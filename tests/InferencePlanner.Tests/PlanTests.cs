@@ -400,16 +400,17 @@ public sealed class PlanTests
     public void The_planner_s_choices_among_the_measured_deployments_hold_their_measured_level()
     {
         // The share of groups where the deployment the planner ranks best reaches 90% of the best measured one under a
-        // TPOT target at the group's median, over the rows whose deployment is known: 51 of 78 when this guard was set
-        // (49 of 80 with the rows of unknown deployment), and 79 of 113 with each framework's deployments a group of
-        // their own (the goal is 80%). The guard sits at today's level; it stood at 52 of 78 before each measurement the
-        // dataset gives twice (two model names, or two deployments as read) was scored once. One group
+        // TPOT target at the group's median, over the rows whose deployment is known: 53 of 78 when this guard was set
+        // (49 of 80 with the rows of unknown deployment), and 80 of 113 with each framework's deployments a group of
+        // their own (the goal is 80%). The guard sits at today's level; it stood at 51 of 78 while six disaggregated
+        // DeepSeek-R1 H200 rows with no worker counts counted at the throughput per GPU of the 1P1D their sizing assumed
+        // (best in two groups at a 5.5 ms TPOT, 2.8 x faster than that layout prices without MTP). One group
         // turns on rows it cannot predict: gpt-oss on H100 at 1k/1k is won by vLLM TP2 at concurrency 512, measured
         // with a 5.6 ms TPOT after a 24 s TTFT, and moved from TP2 to TP8 when vLLM's prompt steps were read with
         // piecewise graphs.
         var choices = Choices.Value;
         Assert.True(choices.Count >= 70, $"{choices.Count} groups");
-        Assert.True(choices.Count(c => c.Good) >= 0.65 * choices.Count, $"{choices.Count(c => c.Good)} of {choices.Count}");
+        Assert.True(choices.Count(c => c.Good) >= 0.67 * choices.Count, $"{choices.Count(c => c.Good)} of {choices.Count}");
         Assert.All(choices, c => Assert.InRange(c.Share, 0, 1));
         var withinFramework = ServingValidationReport.PlannerChoices(Serving.Value.Predictions, byFramework: true);
         Assert.True(withinFramework.Count(c => c.Good) >= 0.6 * withinFramework.Count, $"{withinFramework.Count(c => c.Good)} of {withinFramework.Count} within a framework");

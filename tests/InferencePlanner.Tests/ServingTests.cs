@@ -425,7 +425,7 @@ public sealed class ServingTests
         // A row several recipes fit, or a run the dataset gives twice read as two deployments, is priced as each reading
         // and scored at their geometric mean; the summary gives those rows a line of their own, and the JSON their count.
         var o = Outcome.Value;
-        var several = o.DeploymentUnknown;
+        var several = o.SeveralReadings;
         Assert.NotEmpty(several);
         // The rows with alternative readings are exactly those whose assumptions say several recipes fit or the run was
         // read two ways, and both kinds are among them.
@@ -435,6 +435,14 @@ public sealed class ServingTests
         var summary = ServingValidationReport.Document(o, "bundled").Tables.Single(t => t.Key == "serving-summary");
         var line = Assert.Single(summary.Rows, r => r[0].Text is { } label && label.Contains("no known deployment", StringComparison.Ordinal));
         Assert.Equal(several.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), line[1].Rounded());
+
+        // Of no known deployment besides them: the disaggregated rows sized for want of worker counts, whose throughput
+        // per GPU divides by the GPUs the sizing assumed; the JSON counts both kinds.
+        var sized = o.Predicted.Where(p => p.Case!.Assumptions.Contains(ServingCase.UnstatedWorkers)).ToList();
+        Assert.NotEmpty(sized);
+        Assert.Equal([.. several.Select(p => p.Id).Union(sized.Select(p => p.Id)).Order(StringComparer.Ordinal)], o.DeploymentUnknown.Select(p => p.Id).Order(StringComparer.Ordinal));
+        var json = JsonDocument.Parse(ServingValidationReport.Json(o)).RootElement;
+        Assert.Equal(o.DeploymentUnknown.Count, json.GetProperty("rowsOfUnknownDeployment").GetInt32());
     }
 
     [Fact]

@@ -37,9 +37,10 @@ public static partial class ServingValidationReport
     /// benchmark's recipes could have run (<see cref="ServingCase.SeveralRecipes"/>: with MTP and without, or two worker
     /// counts), or a run the dataset gives twice with columns that read as two deployments
     /// (<see cref="ServingCase.ReadTwoWays"/>), measured one of them, and nothing says which, so it is no measurement of
-    /// either. With
-    /// <paramref name="everyRow"/> such rows count too, each as the deployment of its first reading, priced at the
-    /// geometric mean of its readings: what the check gave before it left them out.
+    /// either. Nor is a disaggregated row whose worker counts neither it nor a recipe gives
+    /// (<see cref="ServingCase.UnstatedWorkers"/>): its measured output tokens/s per GPU divides by GPUs the reading
+    /// sized. With <paramref name="everyRow"/> such rows count too, a row of several readings as the deployment of its
+    /// first, priced at the geometric mean of its readings: what the check gave before it left them out.
     /// </para>
     /// <para>
     /// <paramref name="targetQuantile"/> moves the target from the median (0.5) to another quantile of the group's

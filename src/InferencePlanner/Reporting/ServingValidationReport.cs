@@ -28,10 +28,17 @@ public static partial class ServingValidationReport
         public int Restated => Predictions.Count(p => p.Reason == ServingValidator.RestatedReason);
 
         /// <summary>
-        /// Predicted rows of no known deployment, priced at the geometric mean of their readings: rows that more than one of
-        /// the benchmark's recipes could have measured (with MTP and without on one image, or two worker counts;
+        /// Predicted rows read as several deployments, priced at the geometric mean of their readings: rows that more than
+        /// one of the benchmark's recipes could have measured (with MTP and without on one image, or two worker counts;
         /// <see cref="ServingCase.SeveralRecipes"/>), and runs the dataset gives twice with columns that read as two
         /// deployments (<see cref="ServingCase.ReadTwoWays"/>). Nothing tells which ran.
+        /// </summary>
+        public IReadOnlyList<ServingPrediction> SeveralReadings => [.. Predicted.Where(p => p.Case!.ReadSeveralWays)];
+
+        /// <summary>
+        /// Predicted rows of no known deployment, which the planner check leaves out: those of <see cref="SeveralReadings"/>,
+        /// and disaggregated rows whose worker counts neither the row nor a recipe gives (<see cref="ServingCase.UnstatedWorkers"/>),
+        /// whose GPUs, and so their measured output tokens/s per GPU, are an assumption.
         /// </summary>
         public IReadOnlyList<ServingPrediction> DeploymentUnknown => [.. Predicted.Where(p => !p.Case!.DeploymentKnown)];
 
@@ -263,7 +270,7 @@ public static partial class ServingValidationReport
             summary.Add(Row("  of them, disaggregated rows read with sized worker counts", ErrorStats.Of([.. sized.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. sized.Select(p => p.TtftErrorPercent)])));
         }
 
-        var several = o.DeploymentUnknown;
+        var several = o.SeveralReadings;
         if (several.Count > 0)
         {
             summary.Add(Row("  of all rows, those of no known deployment (several recipes, or a run read two ways)", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
@@ -322,7 +329,7 @@ public static partial class ServingValidationReport
                 [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
                     + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
-                    $"Only rows whose deployment is known are read: a row several recipes could have run, or a run the dataset gives twice read as two deployments, measured one of them, and nothing says which. With those rows too, each as its first reading at the geometric mean of its readings' predictions, {everyRow.Count(c => c.Good)} of {everyRow.Count} groups.",
+                    $"Only rows whose deployment is known are read: a row several recipes could have run, or a run the dataset gives twice read as two deployments, measured one of them, and nothing says which; a disaggregated row whose worker counts neither it nor a recipe gives runs on GPUs the reading sizes, so its measured tokens/s per GPU is as assumed as its prediction ({o.DeploymentUnknown.Count - o.SeveralReadings.Count} such rows). With those rows too, each as its first reading at the geometric mean of its readings' predictions, {everyRow.Count(c => c.Good)} of {everyRow.Count} groups.",
                     $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}.",
                     $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
                     $"What one constant per stratum could reach: with each model / GPU / mode / framework's median TPOT bias divided out, fitted on these very rows, {unbiased.Count(c => c.Good)} of {unbiased.Count} groups; the rest turns on how TPOT varies across layouts and concurrencies within a stratum.",

@@ -65,12 +65,18 @@ public sealed record ServingCase(
     /// <summary>Processes the server ran for detokenising and returning responses besides the executor's (TensorRT-LLM's num_postprocess_workers; 0: none).</summary>
     public int PostprocessWorkers { get; init; }
 
-
     /// <summary>The other deployments the row may have measured, when several recipes ran at its concurrency.</summary>
     public IReadOnlyList<ServingCase> Alternatives { get; init; } = [];
 
-    /// <summary>Whether the row measured one known deployment: no other recipe could have run it (<see cref="Alternatives"/> is empty).</summary>
-    public bool DeploymentKnown => Alternatives.Count == 0;
+    /// <summary>Whether the row reads as more than one deployment (<see cref="Alternatives"/> is not empty): several recipes ran at its concurrency, or its run is given twice and read two ways.</summary>
+    public bool ReadSeveralWays => Alternatives.Count > 0;
+
+    /// <summary>
+    /// Whether the row measured one known deployment: it reads one way (<see cref="ReadSeveralWays"/> is false), and its
+    /// worker counts are stated or a recipe names them. A disaggregated row sized under <see cref="UnstatedWorkers"/>
+    /// runs on assumed GPUs, so its measured output tokens/s per GPU rests on that assumption as much as its prediction.
+    /// </summary>
+    public bool DeploymentKnown => !ReadSeveralWays && !Assumptions.Contains(UnstatedWorkers);
 
     /// <summary>Whether the row states no worker counts of its own (its deployment is a recipe's or sized).</summary>
     public bool WorkersUnstated => Assumptions.Contains(UnstatedWorkers) || Assumptions.Contains(RecipeWorkers);
