@@ -1,5 +1,6 @@
 using System.Globalization;
 using InferencePlanner.Hardware;
+using InferencePlanner.Input;
 using InferencePlanner.Models;
 using InferencePlanner.Planning;
 using InferencePlanner.Serving;
@@ -69,13 +70,13 @@ public sealed record PlanQuery
         var model = ModelConfig is { Length: > 0 } config
             ? ModelCatalog.Parse(Limit(config, "the pasted config.json"), "pasted-config", "the pasted config.json")
             : ModelCatalog.BuiltIn.FirstOrDefault(m => string.Equals(m.Name, Model, StringComparison.OrdinalIgnoreCase))
-                ?? throw new InputException($"unknown model '{Model}': built-in models are {string.Join(", ", ModelCatalog.BuiltIn.Select(m => m.Name))}, or paste a config.json");
+                ?? throw new InputException($"unknown model '{Model}'{NameSuggestions.Hint(Model ?? "", ModelCatalog.BuiltIn.Select(m => m.Name))}: built-in models are {string.Join(", ", ModelCatalog.BuiltIn.Select(m => m.Name))}, or paste a config.json");
         var gpu = GpuFile is { Length: > 0 } file
             ? GpuCatalog.Parse(Limit(file, "the pasted GPU file"), "the pasted GPU file")
             : GpuCatalog.BuiltIn.FirstOrDefault(g => string.Equals(g.Name, Gpu, StringComparison.OrdinalIgnoreCase))
-                ?? throw new InputException($"unknown GPU '{Gpu}': built-in GPUs are {string.Join(", ", GpuCatalog.BuiltIn.Select(g => g.Name))}, or paste a GPU file");
+                ?? throw new InputException($"unknown GPU '{Gpu}'{NameSuggestions.Hint(Gpu ?? "", GpuCatalog.BuiltIn.Select(g => g.Name))}: built-in GPUs are {string.Join(", ", GpuCatalog.BuiltIn.Select(g => g.Name))}, or paste a GPU file");
         var framework = FrameworkCatalog.Find(Framework ?? "")
-            ?? throw new InputException($"unknown framework '{Framework}': built-in frameworks are {string.Join(", ", FrameworkCatalog.BuiltIn.Select(f => f.Name))}");
+            ?? throw new InputException($"unknown framework '{Framework}'{NameSuggestions.Hint(Framework ?? "", FrameworkCatalog.BuiltIn.SelectMany(f => f.Aliases.Prepend(f.Name).Select(a => (a, f.Name))))}: built-in frameworks are {string.Join(", ", FrameworkCatalog.BuiltIn.Select(f => f.Name))}");
         Check(Isl, "--isl", 1, 10_000_000);
         Check(Osl, "--osl", 2, 10_000_000);
         Check(CacheHit, "--cache-hit", 0, 1);

@@ -1,5 +1,9 @@
 using System.Globalization;
 using System.Text.Json;
+using InferencePlanner.Hardware;
+using InferencePlanner.Input;
+using InferencePlanner.Models;
+using InferencePlanner.Serving;
 
 namespace InferencePlanner.Tests;
 
@@ -25,7 +29,9 @@ public sealed class CommandLineTests : IDisposable
     public static TheoryData<string[], string> BadInputs() => new()
     {
         { ["prefill", "--gpu", "X100"], "unknown GPU 'X100': built-in GPUs are" },
-        { ["blocks", "--model", "llama"], "unknown model 'llama': built-in models are" },
+        { ["blocks", "--model", "llama"], "unknown model 'llama' (did you mean llama-3.1-8b or llama-3.1-70b?): built-in models are" },
+        { ["serve", "--gpu", "H100"], "unknown GPU 'H100' (did you mean H100-SXM or H100-PCIe?): built-in GPUs are" },
+        { ["serve", "--framework", "tensorrt"], "unknown framework 'tensorrt' (did you mean trtllm?): built-in frameworks are" },
         { ["prefill", "--gpu", "/no/such/gpu.json"], "no such file" },
         { ["prefill", "--preset", "seed", "--tp", "3"], "TP 3 does not divide the model's 128 attention heads" },
         { ["prefill", "--preset", "seed", "--tp", "16"], "TP 16 does not divide the 8 GPUs per node of H800" },
@@ -80,6 +86,33 @@ public sealed class CommandLineTests : IDisposable
         Assert.StartsWith("error: ", lines[0], StringComparison.Ordinal);
         Assert.Contains(expected, lines[0], StringComparison.Ordinal);
         Assert.DoesNotContain("   at ", err, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public void An_unknown_name_suggests_the_built_ins_it_most_likely_meant()
+    {
+        // Every built-in GPU, model and framework, written in another case and with other separators, suggests itself
+        // first; a name that contains none and lies far from all suggests nothing.
+        string[] gpus = [.. GpuCatalog.BuiltIn.Select(g => g.Name)];
+        string[] models = [.. ModelCatalog.BuiltIn.Select(m => m.Name)];
+        string[] frameworks = [.. FrameworkCatalog.BuiltIn.Select(f => f.Name)];
+        foreach (var names in (string[][])[gpus, models, frameworks])
+        {
+            foreach (var name in names)
+            {
+                var respelled = name.ToUpperInvariant().Replace('-', '_').Replace('.', ' ');
+                Assert.Equal(name, NameSuggestions.For(respelled, names)[0]);
+            }
+        }
+
+        Assert.Equal(["H100-SXM", "H100-PCIe"], NameSuggestions.For("h100", gpus));
+        Assert.Equal(["GB200"], NameSuggestions.For("GB-20", gpus));
+        Assert.Equal(["H200"], NameSuggestions.For("h2000", gpus));
+        Assert.Empty(NameSuggestions.For("xyz", gpus));
+        Assert.Empty(NameSuggestions.For("--", gpus));
+        Assert.Equal("", NameSuggestions.Hint("xyz", gpus));
+        Assert.Equal(" (did you mean trtllm?)", NameSuggestions.Hint("TensorRT", FrameworkCatalog.BuiltIn.SelectMany(f => f.Aliases.Prepend(f.Name).Select(a => (a, f.Name)))));
+        Assert.True(NameSuggestions.For("deepseek", models).Count <= NameSuggestions.MaxSuggestions);
     }
 
     public static TheoryData<string, string> BadGpuFiles() => new()

@@ -1,3 +1,4 @@
+using InferencePlanner.Input;
 using InferencePlanner.Json;
 
 namespace InferencePlanner.Hardware;
@@ -57,7 +58,7 @@ public static class GpuCatalog
         }
 
         var names = seed ? SeedBuiltIn.Select(g => g.Name + " (seed)").Concat(BuiltIn.Select(g => g.Name)) : BuiltIn.Select(g => g.Name);
-        throw new InputException($"unknown GPU '{nameOrPath}': built-in GPUs are {string.Join(", ", names)}, or give the path of a GPU JSON file");
+        throw new InputException($"unknown GPU '{nameOrPath}'{NameSuggestions.Hint(nameOrPath, known.Select(g => g.Name))}: built-in GPUs are {string.Join(", ", names)}, or give the path of a GPU JSON file");
     }
 
     /// <summary>Parses a GPU from JSON text; <paramref name="origin"/> names it in errors.</summary>

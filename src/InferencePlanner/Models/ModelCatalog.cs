@@ -1,4 +1,5 @@
 using InferencePlanner.Hardware;
+using InferencePlanner.Input;
 using InferencePlanner.Json;
 
 namespace InferencePlanner.Models;
@@ -67,7 +68,7 @@ public static class ModelCatalog
         }
 
         throw new InputException(
-            $"unknown model '{nameOrPath}': built-in models are {string.Join(", ", BuiltIn.Select(m => m.Name))}, or give the path of a HuggingFace config.json");
+            $"unknown model '{nameOrPath}'{NameSuggestions.Hint(nameOrPath, BuiltIn.Select(m => m.Name))}: built-in models are {string.Join(", ", BuiltIn.Select(m => m.Name))}, or give the path of a HuggingFace config.json");
     }
 
     /// <summary>Parses a HuggingFace config.json.</summary>

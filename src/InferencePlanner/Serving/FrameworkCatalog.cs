@@ -1,3 +1,4 @@
+using InferencePlanner.Input;
 using InferencePlanner.Json;
 
 namespace InferencePlanner.Serving;
@@ -34,7 +35,7 @@ public static class FrameworkCatalog
             return Parse(JsonFields.ReadFile(nameOrPath));
         }
 
-        throw new InputException($"unknown framework '{nameOrPath}': built-in frameworks are {string.Join(", ", BuiltIn.Select(f => f.Name))}, or give the path of a framework JSON file");
+        throw new InputException($"unknown framework '{nameOrPath}'{NameSuggestions.Hint(nameOrPath, BuiltIn.SelectMany(f => f.Aliases.Prepend(f.Name).Select(a => (a, f.Name))))}: built-in frameworks are {string.Join(", ", BuiltIn.Select(f => f.Name))}, or give the path of a framework JSON file");
     }
 
     /// <summary>A built-in framework by name or alias, or null.</summary>
