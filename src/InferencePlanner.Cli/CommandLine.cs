@@ -1,4 +1,5 @@
 using System.CommandLine;
+using InferencePlanner.Input;
 
 namespace InferencePlanner.Cli;
 
@@ -50,6 +51,12 @@ public static class CommandLine
     // Parse errors in words: System.CommandLine names the .NET type an argument did not convert to.
     private static string Plain(string message, ParseResult parsed, string[] args)
     {
+        var unknown = System.Text.RegularExpressions.Regex.Match(message, @"^Unrecognized command or argument '(.*)'$");
+        if (unknown.Success)
+        {
+            return message + Suggestion(unknown.Groups[1].Value, parsed.CommandResult.Command);
+        }
+
         var m = System.Text.RegularExpressions.Regex.Match(message, @"^Cannot parse argument '(.*)' for option '(.*)' as expected type '(.*)'$");
         if (!m.Success)
         {
@@ -64,6 +71,18 @@ public static class CommandLine
         var option = parsed.CommandResult.Command.Options.FirstOrDefault(o => o.Name == name);
         var typed = option is null ? name : args.FirstOrDefault(a => a == option.Name || option.Aliases.Contains(a)) ?? name;
         return $"{typed} takes {expected}, got '{m.Groups[1].Value}'";
+    }
+
+    // The options of the command a mistyped option most likely meant, or the subcommands a mistyped command did.
+    private static string Suggestion(string token, Command command)
+    {
+        if (token.StartsWith('-'))
+        {
+            var options = command.Options.Where(o => !o.Hidden).SelectMany(o => o.Aliases.Prepend(o.Name).Where(a => a.StartsWith("--", StringComparison.Ordinal)).Select(a => (a, o.Name)));
+            return NameSuggestions.Hint(token, options);
+        }
+
+        return command.Subcommands.Count > 0 && command.Arguments.Count == 0 ? NameSuggestions.Hint(token, command.Subcommands.Select(c => c.Name)) : "";
     }
 
     private static RootCommand Build(TextWriter stdout, TextWriter stderr)

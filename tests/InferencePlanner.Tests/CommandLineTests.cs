@@ -72,6 +72,9 @@ public sealed class CommandLineTests : IDisposable
         { ["decode", "--min-tps", "-1"], "--min-tps must lie in [0, " },
         { ["batch", "--tp", "5"], "TP 5 does not divide" },
         { ["nonsense"], "nonsense" },
+        { ["plann"], "Unrecognized command or argument 'plann' (did you mean plan?)" },
+        { ["plan", "--max-tpo", "8"], "Unrecognized command or argument '--max-tpo' (did you mean --max-tpot?)" },
+        { ["serve", "--concurency", "8"], "Unrecognized command or argument '--concurency' (did you mean --concurrency?)" },
     };
 
     [Theory]
