@@ -79,6 +79,18 @@ public static partial class ServingValidationReport
     }
 
     /// <summary>
+    /// The planner check on held-out predictions: each row as the fold that held its GPU (or model) out of the
+    /// calibration predicted it, with the constants fitted on the other rows. A group holds one model and one GPU, so
+    /// one fold predicts all its rows. The figure the fitted check stands beside, as the held-out errors stand beside
+    /// the fitted ones.
+    /// </summary>
+    public static IReadOnlyList<PlannerChoice> PlannerChoicesHeldOut(IReadOnlyList<HeldOutFold> folds)
+    {
+        ArgumentNullException.ThrowIfNull(folds);
+        return PlannerChoices([.. folds.SelectMany(f => f.Predictions)]);
+    }
+
+    /// <summary>
     /// The planner check with the measured TPOT (or TTFT) in place of the predicted one: how much of the check's
     /// outcome rests on each. With both measured every group reaches the best.
     /// </summary>

@@ -294,6 +294,8 @@ public static partial class ServingValidationReport
         var swept = PlannerChoicesWithSweepBiasRemoved(o.Predictions);
         var described = PlannerChoicesWithDescribedRunMedians(o.Predictions);
         var everyRow = PlannerChoices(o.Predictions, everyRow: true);
+        var gpuHeldOut = PlannerChoicesHeldOut(o.Calibration.ByGpu);
+        var modelHeldOut = PlannerChoicesHeldOut(o.Calibration.ByModel);
         var noise = PlannerNoiseOf(o.Predictions, [.. o.Calibration.ByGpu.SelectMany(f => f.Predictions)]);
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
@@ -329,6 +331,7 @@ public static partial class ServingValidationReport
                 [.. choices.Select(c => (IReadOnlyList<Cell>)[c.Group, Cell.Of(c.Deployments, 0), Cell.Of(c.TargetTpotMs, 2), c.Chosen, c.BestMeasured, Cell.Of(c.Share, 2)])],
                 ["Target: TPOT at most the group's median measured TPOT. A deployment (framework, precisions, layout) is worth its most output tokens/s per GPU over its rows that meet the target: "
                     + "predicted for the planner's ranking, measured for the check. 0: none of the chosen deployment's measured rows meets the target.",
+                    $"Held out: with each GPU's rows predicted by constants calibrated on the other GPUs' rows, {gpuHeldOut.Count(c => c.Good)} of {gpuHeldOut.Count} groups; with each model's by constants calibrated on the other models', {modelHeldOut.Count(c => c.Good)} of {modelHeldOut.Count}. The figures below read the shipped constants.",
                     $"Only rows whose deployment is known are read: a row several recipes could have run, or a run the dataset gives twice read as two deployments, measured one of them, and nothing says which; a disaggregated row whose worker counts neither it nor a recipe gives runs on GPUs the reading sizes, so its measured tokens/s per GPU is as assumed as its prediction ({o.DeploymentUnknown.Count - o.SeveralReadings.Count} such rows). With those rows too, each as its first reading at the geometric mean of its readings' predictions, {everyRow.Count(c => c.Good)} of {everyRow.Count} groups.",
                     $"What the outcome rests on: with the measured TPOT in place of the predicted, {measuredTpot.Count(c => c.Good)} of {measuredTpot.Count} groups; with the measured TTFT in place of the predicted, {measuredTtft.Count(c => c.Good)} of {measuredTtft.Count}.",
                     $"Where the target falls: at the first and third quartiles of each group's measured TPOT instead of its median, {lower.Count(c => c.Good)} and {upper.Count(c => c.Good)} of {choices.Count} groups.",
@@ -439,6 +442,8 @@ public static partial class ServingValidationReport
             var choices = PlannerChoices(o.Predictions);
             j.WriteNumber("plannerGroupsWithin90Percent", choices.Count(c => c.Good));
             j.WriteNumber("plannerGroups", choices.Count);
+            j.WriteNumber("plannerGroupsWithin90PercentGpuHeldOut", PlannerChoicesHeldOut(o.Calibration.ByGpu).Count(c => c.Good));
+            j.WriteNumber("plannerGroupsWithin90PercentModelHeldOut", PlannerChoicesHeldOut(o.Calibration.ByModel).Count(c => c.Good));
             var everyRow = PlannerChoices(o.Predictions, everyRow: true);
             j.WriteNumber("plannerGroupsWithin90PercentWithEveryRow", everyRow.Count(c => c.Good));
             j.WriteNumber("plannerGroupsWithEveryRow", everyRow.Count);
