@@ -433,7 +433,7 @@ public sealed class ServingTests
         Assert.Contains(several, p => p.Case!.Assumptions.Contains(ServingCase.ReadTwoWays));
         Assert.Contains(several, p => p.Case!.Assumptions.Contains(ServingCase.SeveralRecipes));
         var summary = ServingValidationReport.Document(o, "bundled").Tables.Single(t => t.Key == "serving-summary");
-        var line = Assert.Single(summary.Rows, r => r[0].Text is { } label && label.Contains("no known deployment", StringComparison.Ordinal));
+        var line = Assert.Single(summary.Rows, r => r[0].Text is { } label && label.Contains("read as several deployments", StringComparison.Ordinal));
         Assert.Equal(several.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), line[1].Rounded());
 
         // Of no known deployment besides them: the disaggregated rows sized for want of worker counts, whose throughput

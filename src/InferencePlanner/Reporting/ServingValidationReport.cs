@@ -273,7 +273,7 @@ public static partial class ServingValidationReport
         var several = o.SeveralReadings;
         if (several.Count > 0)
         {
-            summary.Add(Row("  of all rows, those of no known deployment (several recipes, or a run read two ways)", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
+            summary.Add(Row("  of all rows, those read as several deployments (several recipes, or a run read two ways)", ErrorStats.Of([.. several.Select(p => p.TpotErrorPercent)]), ErrorStats.Of([.. several.Select(p => p.TtftErrorPercent)])));
         }
 
         var strata = o.Predicted.GroupBy(p => p.Case!.Stratum).OrderBy(g => g.Key, StringComparer.Ordinal)
