@@ -76,7 +76,7 @@ public sealed record PlanQuery
             : GpuCatalog.BuiltIn.FirstOrDefault(g => string.Equals(g.Name, Gpu, StringComparison.OrdinalIgnoreCase))
                 ?? throw new InputException($"unknown GPU '{Gpu}'{NameSuggestions.Hint(Gpu ?? "", GpuCatalog.BuiltIn.Select(g => g.Name))}: built-in GPUs are {string.Join(", ", GpuCatalog.BuiltIn.Select(g => g.Name))}, or paste a GPU file");
         var framework = FrameworkCatalog.Find(Framework ?? "")
-            ?? throw new InputException($"unknown framework '{Framework}'{NameSuggestions.Hint(Framework ?? "", FrameworkCatalog.BuiltIn.SelectMany(f => f.Aliases.Prepend(f.Name).Select(a => (a, f.Name))))}: built-in frameworks are {string.Join(", ", FrameworkCatalog.BuiltIn.Select(f => f.Name))}");
+            ?? throw new InputException($"unknown framework '{Framework}'{NameSuggestions.Hint(Framework ?? "", FrameworkCatalog.NamesAndAliases)}: built-in frameworks are {string.Join(", ", FrameworkCatalog.BuiltIn.Select(f => f.Name))}");
         Check(Isl, "--isl", 1, 10_000_000);
         Check(Osl, "--osl", 2, 10_000_000);
         Check(CacheHit, "--cache-hit", 0, 1);

@@ -114,7 +114,7 @@ public sealed class CommandLineTests : IDisposable
         Assert.Empty(NameSuggestions.For("xyz", gpus));
         Assert.Empty(NameSuggestions.For("--", gpus));
         Assert.Equal("", NameSuggestions.Hint("xyz", gpus));
-        Assert.Equal(" (did you mean trtllm?)", NameSuggestions.Hint("TensorRT", FrameworkCatalog.BuiltIn.SelectMany(f => f.Aliases.Prepend(f.Name).Select(a => (a, f.Name)))));
+        Assert.Equal(" (did you mean trtllm?)", NameSuggestions.Hint("TensorRT", FrameworkCatalog.NamesAndAliases));
         Assert.True(NameSuggestions.For("deepseek", models).Count <= NameSuggestions.MaxSuggestions);
     }
 

@@ -35,8 +35,11 @@ public static class FrameworkCatalog
             return Parse(JsonFields.ReadFile(nameOrPath));
         }
 
-        throw new InputException($"unknown framework '{nameOrPath}'{NameSuggestions.Hint(nameOrPath, BuiltIn.SelectMany(f => f.Aliases.Prepend(f.Name).Select(a => (a, f.Name))))}: built-in frameworks are {string.Join(", ", BuiltIn.Select(f => f.Name))}, or give the path of a framework JSON file");
+        throw new InputException($"unknown framework '{nameOrPath}'{NameSuggestions.Hint(nameOrPath, NamesAndAliases)}: built-in frameworks are {string.Join(", ", BuiltIn.Select(f => f.Name))}, or give the path of a framework JSON file");
     }
+
+    /// <summary>Every name and alias a built-in framework answers to, each with the framework's name: what an unknown name is compared with.</summary>
+    public static IEnumerable<(string Match, string Name)> NamesAndAliases => BuiltIn.SelectMany(f => f.Aliases.Prepend(f.Name).Select(a => (a, f.Name)));
 
     /// <summary>A built-in framework by name or alias, or null.</summary>
     public static ServingFramework? Find(string name) =>
