@@ -400,8 +400,8 @@ public sealed class PlanTests
     public void The_planner_s_choices_among_the_measured_deployments_hold_their_measured_level()
     {
         // The share of groups where the deployment the planner ranks best reaches 90% of the best measured one under a
-        // TPOT target at the group's median, over the rows whose deployment is known: 53 of 78 when this guard was set
-        // (49 of 80 with the rows of unknown deployment), and 80 of 113 with each framework's deployments a group of
+        // TPOT target at the group's median, over the rows whose deployment is known: 54 of 78 when this guard was set
+        // (50 of 80 with the rows of unknown deployment), and 80 of 113 with each framework's deployments a group of
         // their own (the goal is 80%). The guard sits at today's level; it stood at 51 of 78 while six disaggregated
         // DeepSeek-R1 H200 rows with no worker counts counted at the throughput per GPU of the 1P1D their sizing assumed
         // (best in two groups at a 5.5 ms TPOT, 2.8 x faster than that layout prices without MTP). One group
@@ -410,13 +410,13 @@ public sealed class PlanTests
         // piecewise graphs.
         var choices = Choices.Value;
         Assert.True(choices.Count >= 70, $"{choices.Count} groups");
-        Assert.True(choices.Count(c => c.Good) >= 0.67 * choices.Count, $"{choices.Count(c => c.Good)} of {choices.Count}");
+        Assert.True(choices.Count(c => c.Good) >= 0.69 * choices.Count, $"{choices.Count(c => c.Good)} of {choices.Count}");
         Assert.All(choices, c => Assert.InRange(c.Share, 0, 1));
         var withinFramework = ServingValidationReport.PlannerChoices(Serving.Value.Predictions, byFramework: true);
         Assert.True(withinFramework.Count(c => c.Good) >= 0.6 * withinFramework.Count, $"{withinFramework.Count(c => c.Good)} of {withinFramework.Count} within a framework");
 
-        // Held out, as the errors are: each group predicted by the fold that held its GPU (47 of 78 when this guard
-        // was set) or its model (49) out of the calibration. Every row has a held-out prediction, so the groups are
+        // Held out, as the errors are: each group predicted by the fold that held its GPU (49 of 78 when this guard
+        // was set) or its model (51) out of the calibration. Every row has a held-out prediction, so the groups are
         // the same; validate --serving's JSON reports both counts.
         var calibration = Serving.Value.Calibration;
         var json = JsonDocument.Parse(ServingValidationReport.Json(Serving.Value)).RootElement;
@@ -424,7 +424,7 @@ public sealed class PlanTests
         {
             var heldOut = ServingValidationReport.PlannerChoicesHeldOut(folds);
             Assert.Equal(choices.Select(c => c.Group), heldOut.Select(c => c.Group));
-            Assert.True(heldOut.Count(c => c.Good) >= 0.58 * heldOut.Count, $"{heldOut.Count(c => c.Good)} of {heldOut.Count} with each {key} fold held out");
+            Assert.True(heldOut.Count(c => c.Good) >= 0.62 * heldOut.Count, $"{heldOut.Count(c => c.Good)} of {heldOut.Count} with each {key} fold held out");
             Assert.Equal(heldOut.Count(c => c.Good), json.GetProperty(key).GetInt32());
         }
     }

@@ -93,6 +93,30 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_step_that_mixes_prompts_with_decode_carries_the_prompts_that_reached_the_engine_since_the_step_before()
+    {
+        // Llama-3.1-8B on 8 x H100 at 1k/256 and concurrency 16: about 14 requests decode, one finishes every 18 steps or
+        // so, so a step that carries a prompt carries one (TensorRT-LLM runs it whole). Counting every request not
+        // decoding (those still in HTTP and tokenisation, or returning their first token) would put two or more in it.
+        var m = ModelCatalog.Resolve("llama-3.1-8b");
+        var gpu = Hardware.GpuCatalog.Resolve("H100-SXM");
+        var p = PrecisionSet.NativeFor(m.Transformer);
+        var few = new ServingWorkload(1024, 256, 16);
+        var trtllm = new ServingModel(m, gpu, FrameworkCatalog.Resolve("trtllm"), p).Aggregated(few, EngineLayout.TensorParallel(8));
+        Assert.InRange(trtllm.ChunkTokens, 1024, 1.1 * 1024);
+
+        // SGLang runs prompts in steps of their own ahead of decode; a wave's requests decode in lockstep and finish
+        // together, so its prompt step takes every request not decoding.
+        var sglang = new ServingModel(m, gpu, FrameworkCatalog.Resolve("sglang"), p).Aggregated(few, EngineLayout.TensorParallel(8));
+        Assert.True(sglang.ChunkTokens >= 1024 * (sglang.MaxRunning < 16 ? 16 - sglang.MaxRunning : 16 - sglang.Running) * 0.99, $"{sglang.ChunkTokens} tokens, {sglang.Running:F1} running");
+
+        // Where prompts arrive faster than one a step (1k prompts, 16 output tokens, concurrency 512), steps fill to the
+        // budget: 8192 tokens less the decode tokens it counts.
+        var many = new ServingModel(m, gpu, FrameworkCatalog.Resolve("trtllm"), p).Aggregated(new ServingWorkload(1024, 16, 512), EngineLayout.TensorParallel(8));
+        Assert.True(many.ChunkTokens > 4 * 1024, $"{many.ChunkTokens} tokens");
+    }
+
+    [Fact]
     public void Equal_length_waves_stay_in_step_under_sglang_and_are_paced_by_the_prefill_where_steps_mix()
     {
         // A run of 10 waves of 64 equal-length prompts: SGLang runs its prefill steps ahead of decode, so a wave's

@@ -47,7 +47,14 @@ public sealed partial class ServingModel
             var bGpu = b / _e.Gpus;
             var bp = fw.BudgetIncludesDecode ? Math.Max(1, _e.Budget - bGpu * _e.Layout.Tp) : _e.Budget;
             bp = _m.PrefillTokensPerStep(bp, Missed);
-            var inPrefill = Math.Max(1, (_cap - b) / _e.Dp);
+            // The prompts a step carries. Where each request starts decoding as its own prompt's step ends (steps that mix
+            // prompt chunks with decode), requests finish, and their clients' next prompts reach the engine, at random:
+            // a prompts per step on average (b requests finish every OSL / k steps), so a share 1 - e^-a of steps carry
+            // any, a / (1 - e^-a) prompts each. Where prompts run ahead of decode in steps of their own (SGLang), a wave's
+            // requests decode in lockstep and finish together, and a step takes every request not decoding.
+            var notDecoding = Math.Max(1, (_cap - b) / _e.Dp);
+            var arrivals = b * _m.TokensPerStep / (_osl1 * _e.Dp);
+            var inPrefill = fw.MixesPrefill ? Math.Min(notDecoding, arrivals < 1e-9 ? 1 : arrivals / (1 - Math.Exp(-arrivals))) : notDecoding;
             var chunk = Math.Min(bp, Missed * inPrefill);
             var sd = _m.DecodeStep(_e, bGpu, _w);
             var sm = ChunkStep(bGpu, chunk, sd);
