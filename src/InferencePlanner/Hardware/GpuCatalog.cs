@@ -17,7 +17,7 @@ public static class GpuCatalog
     ];
 
     private static readonly string[] Optional =
-        ["commSms", "fp16Tflops", "bf16Tflops", "fp4Tflops", "efficiency", "latencyUs", "allReduceBusGBps", "kernelProfile", "vendor", "source", "sources", "notes"];
+        ["commSms", "fp16Tflops", "bf16Tflops", "fp4Tflops", "efficiency", "latencyUs", "allReduceBusGBps", "allReduceHalfBandwidthMiB", "kernelProfile", "vendor", "source", "sources", "notes"];
 
     private static readonly Lazy<IReadOnlyList<GpuSpec>> Datasheet = new(() => Load("gpus/"));
     private static readonly Lazy<IReadOnlyList<GpuSpec>> Seed = new(() => Load("gpus-seed/"));
@@ -92,7 +92,7 @@ public static class GpuCatalog
         var latency = f.OptionalObject("latencyUs");
         efficiency?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "source", "notes"], "efficiency");
         latency?.RejectUnknown(["kernel", "scaleUp", "scaleOut", "launch", "allReduceScaleOut", "allReduce", "allReduceDoubling", "source", "notes"], "latencyUs");
-        f.OptionalObject("sources")?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "sms", "latency", "efficiency", "allReduce"], "sources");
+        f.OptionalObject("sources")?.RejectUnknown(["compute", "memory", "scaleUp", "scaleOut", "sms", "latency", "efficiency", "allReduce", "allReduceHalfBandwidth"], "sources");
         var d = GpuEfficiency.Default;
         var l = GpuLatency.Default;
         var gpusPerNode = f.Integer("gpusPerNode", 1);
@@ -129,6 +129,7 @@ public static class GpuCatalog
                 ? new GpuLatency(Micro(t, "kernel", l.KernelUs), Micro(t, "scaleUp", l.ScaleUpUs), Micro(t, "scaleOut", l.ScaleOutUs), Micro(t, "launch", l.LaunchUs), Micro(t, "allReduceScaleOut", l.AllReduceScaleOutUs), Micro(t, "allReduce", l.AllReduceUs), Micro(t, "allReduceDoubling", l.AllReduceDoublingUs))
                 : l,
             AllReduceBus = AllReduceBus(f, gpusPerNode),
+            AllReduceHalfBandwidthMiB = f.Has("allReduceHalfBandwidthMiB") ? f.Within("allReduceHalfBandwidthMiB", 0, MaxMemoryGB * 1024, "MiB") : 0,
         };
     }
 

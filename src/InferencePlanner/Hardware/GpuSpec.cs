@@ -123,11 +123,27 @@ public sealed record GpuSpec(
     /// </summary>
     public AllReduceBandwidth? AllReduceBus { get; init; }
 
+    /// <summary>
+    /// The message, in MiB, at which a large all-reduce inside one scale-up domain reaches half of
+    /// <see cref="AllReduceBusGBps(double)"/>: the collective pipelines its message in chunks over channels, and a message of a
+    /// few chunks leaves the pipeline filling and draining, so the bus bandwidth of a message m is the large-message
+    /// figure times m / (m + this). 0: the large-message figure at every size.
+    /// </summary>
+    public double AllReduceHalfBandwidthMiB { get; init; }
+
     /// <summary>The link's share of its per-direction bandwidth (<see cref="GpuEfficiency.ScaleUp"/>), GB/s: what an all-reduce reaches without a measured figure.</summary>
     public double ScaleUpShareGBps => ScaleUpBandwidthGBps * Efficiency.ScaleUp;
 
     /// <summary>The bandwidth a large all-reduce of <paramref name="ranks"/> GPUs of one domain reaches, GB/s of bus bandwidth.</summary>
     public double AllReduceBusGBps(double ranks) => AllReduceBus?.BusGBps(ranks) ?? ScaleUpShareGBps;
+
+    /// <summary>
+    /// The bus bandwidth an all-reduce of a <paramref name="messageBytes"/> message among <paramref name="ranks"/> GPUs of
+    /// one domain reaches, GB/s: <see cref="AllReduceBusGBps(double)"/> less the pipeline's fill and drain
+    /// (<see cref="AllReduceHalfBandwidthMiB"/>).
+    /// </summary>
+    public double AllReduceBusGBps(double ranks, double messageBytes) =>
+        AllReduceBusGBps(ranks) * (AllReduceHalfBandwidthMiB > 0 ? messageBytes / (messageBytes + AllReduceHalfBandwidthMiB * 1048576) : 1);
 
     /// <summary>Peak rate for a compute precision, as the file gives it.</summary>
     public FlopRate PeakRate(Precision precision) => precision switch

@@ -159,7 +159,8 @@ public sealed class RooflinePolicy
     // - one shot: every rank reads the whole message from each of the others and reduces it itself, (n - 1) x the message
     //   over its link (n/2 x the ring's 2(n - 1)/n bytes the work carries), at the link's share, after one start-up;
     // - two shots: a reduce-scatter, then an all-gather, the ring's bytes at the bus bandwidth measured for the group
-    //   (NCCL's large-message figure), after two start-ups, one per phase.
+    //   (NCCL's large-message figure) less the pipeline's fill and drain at the message's size (half the figure at the
+    //   GPU file's allReduceHalfBandwidthMiB), after two start-ups, one per phase.
     // One shot wins small messages, two shots large ones. On NVLink 5 the two cross at 1.5 MB among eight GPUs and 4.2 MB
     // among four; vLLM's tuning on B300 measured the crossover of FlashInfer's one-shot and two-shot kernels at 2 MB and
     // 4 MB (PR #37756, _FI_ALLREDUCE_ONE_SHOT_MAX_SIZES_MB). Decode messages (tokens x hidden x 2 bytes) sit below it,
@@ -170,12 +171,14 @@ public sealed class RooflinePolicy
         var ranks = op.Groups;
         var startUp = AllReduceLatency(ranks);
         var oneShot = Link(op.ScaleUpBytes * (ranks / 2) / _allReduce, Duration.Zero, startUp);
-        var twoShots = Link(op.ScaleUpBytes / AllReduceBandwidth(ranks), Duration.Zero, startUp + startUp);
+        var message = op.ScaleUpBytes.Value * ranks / (2 * (ranks - 1));
+        var twoShots = Link(op.ScaleUpBytes / AllReduceBandwidth(ranks, message), Duration.Zero, startUp + startUp);
         return oneShot.Time <= twoShots.Time ? oneShot : twoShots;
     }
 
-    // A large all-reduce inside one scale-up domain at the bus bandwidth measured for its group (GpuSpec.AllReduceBusGBps).
-    private Bandwidth AllReduceBandwidth(double ranks) => Bandwidth.FromGBps(_gpu.AllReduceBusGBps(ranks));
+    // A large all-reduce inside one scale-up domain at the bus bandwidth measured for its group, less the pipeline's fill
+    // and drain at its message's size (GpuSpec.AllReduceBusGBps, AllReduceHalfBandwidthMiB).
+    private Bandwidth AllReduceBandwidth(double ranks, double messageBytes) => Bandwidth.FromGBps(_gpu.AllReduceBusGBps(ranks, messageBytes));
 
     // A small all-reduce's start-up inside one scale-up domain grows with its group (GpuLatency.ScaleUpAllReduceUs).
     private Duration AllReduceLatency(double ranks) => Duration.FromMilliseconds(_gpu.Latency.ScaleUpAllReduceUs(ranks) / 1000);
