@@ -143,7 +143,7 @@ public sealed record GpuSpec(
     /// (<see cref="AllReduceHalfBandwidthMiB"/>).
     /// </summary>
     public double AllReduceBusGBps(double ranks, double messageBytes) =>
-        AllReduceBusGBps(ranks) * (AllReduceHalfBandwidthMiB > 0 ? messageBytes / (messageBytes + AllReduceHalfBandwidthMiB * 1048576) : 1);
+        AllReduceBusGBps(ranks) * (AllReduceHalfBandwidthMiB > 0 ? messageBytes / (messageBytes + Bytes.FromMiB(AllReduceHalfBandwidthMiB).Value) : 1);
 
     /// <summary>Peak rate for a compute precision, as the file gives it.</summary>
     public FlopRate PeakRate(Precision precision) => precision switch

@@ -171,8 +171,7 @@ public sealed class RooflinePolicy
         var ranks = op.Groups;
         var startUp = AllReduceLatency(ranks);
         var oneShot = Link(op.ScaleUpBytes * (ranks / 2) / _allReduce, Duration.Zero, startUp);
-        var message = op.ScaleUpBytes.Value * ranks / (2 * (ranks - 1));
-        var twoShots = Link(op.ScaleUpBytes / AllReduceBandwidth(ranks, message), Duration.Zero, startUp + startUp);
+        var twoShots = Link(op.ScaleUpBytes / AllReduceBandwidth(ranks, Work.RooflineWork.AllReduceMessageBytes(op, ranks)), Duration.Zero, startUp + startUp);
         return oneShot.Time <= twoShots.Time ? oneShot : twoShots;
     }
 

@@ -400,7 +400,7 @@ public static class RooflineWork
             }
 
             double d = gpusPerDomain, n = tp / d;
-            var data = allReduce.ScaleUpBytes.Value * tp / (2.0 * (tp - 1));
+            var data = AllReduceMessageBytes(allReduce, tp);
             return Operator.Exchange(OperatorKind.AllReduce, Bytes.FromBytes(2 * (d - 1) / d * data), Bytes.FromBytes(2 * (n - 1) / n * data / d));
         }
 
@@ -413,6 +413,9 @@ public static class RooflineWork
             MoeFeedForward = w.MoeFeedForward with { AllReduce = Span(w.MoeFeedForward.AllReduce, layout.MoeTp) },
         };
     }
+
+    /// <summary>The message an all-reduce of <paramref name="ranks"/> GPUs reduces, from the ring's 2(n - 1)/n of it that <see cref="AllReduce"/> carries per GPU.</summary>
+    internal static double AllReduceMessageBytes(in Operator allReduce, double ranks) => allReduce.ScaleUpBytes.Value * ranks / (2.0 * (ranks - 1));
 
     /// <summary>The tensor-parallel all-reduce of <paramref name="tokens"/> hidden states over <paramref name="tp"/> GPUs (none at TP1).</summary>
     internal static Operator AllReduce(int tp, double tokens, double hidden) =>
