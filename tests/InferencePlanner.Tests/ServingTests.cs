@@ -447,6 +447,43 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void The_shared_prompt_cost_table_reads_a_prompt_tokens_price_from_how_the_concurrency_cost_grows_with_the_prompt()
+    {
+        var o = Outcome.Value;
+        var costs = ServingValidationReport.SharedPromptCosts(o.Predictions);
+        Assert.NotEmpty(costs);
+        Assert.All(costs, c => Assert.EndsWith(" / agg / " + c.Stratum.Split(" / ")[^1], c.Stratum));
+
+        // Exact predictions give the measured prices.
+        var exact = ServingValidationReport.SharedPromptCosts([.. o.Predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.MeasuredTpotMs } : p)]);
+        Assert.Equal(costs.Select(c => (c.Stratum, c.Deployments)), exact.Select(c => (c.Stratum, c.Deployments)));
+        Assert.All(exact, c => Assert.Equal(c.MeasuredUsPerPromptToken, c.PredictedUsPerPromptToken, 9));
+
+        // One deployment's rows where each request in flight adds 100 us plus 20 us per prompt token per output token
+        // (measured) and 50 us plus 40 us (predicted): a prompt token costs 20 us measured, twice that predicted.
+        var deployment = o.Predictions.Where(p => p.Predicted && p.Case!.Mode == ServingMode.Aggregated && p.Case.Workload.Concurrency <= ServingValidationReport.ConcurrencyCostMaxConcurrency)
+            .GroupBy(p => (p.Case!.Stratum, p.Case.Deployment))
+            .First(d => d.GroupBy(p => (p.Case!.Workload.Isl, p.Case.Workload.Osl))
+                .Count(s => s.Select(p => p.Case!.Workload.Concurrency).Distinct().Count() >= ServingValidationReport.ConcurrencyCostMinConcurrencies) >= ServingValidationReport.SharedPromptMinShapes);
+        static double Ratio(ServingPrediction p) => p.Case!.Workload.Isl / (p.Case.Workload.Osl - 1.0);
+        var rows = deployment.Select(p => p with
+        {
+            MeasuredTpotMs = 5 + (p.Case!.Workload.Concurrency * (0.1 + (0.02 * Ratio(p)))),
+            PredictedTpotMs = 4 + (p.Case.Workload.Concurrency * (0.05 + (0.04 * Ratio(p)))),
+        }).ToList();
+        var cost = Assert.Single(ServingValidationReport.SharedPromptCosts(rows));
+        Assert.Equal(1, cost.Deployments);
+        Assert.Equal(20, cost.MeasuredUsPerPromptToken, 6);
+        Assert.Equal(40, cost.PredictedUsPerPromptToken, 6);
+        Assert.Equal(2, cost.Ratio, 6);
+        Assert.Equal(deployment.Key.Stratum, cost.Stratum);
+
+        // Two shapes are too few.
+        var shapes = rows.GroupBy(p => (p.Case!.Workload.Isl, p.Case.Workload.Osl)).Take(2).SelectMany(s => s).ToList();
+        Assert.Empty(ServingValidationReport.SharedPromptCosts(shapes));
+    }
+
+    [Fact]
     public void The_summary_scores_the_rows_several_recipes_could_have_run_apart()
     {
         // A row several recipes fit, or a run the dataset gives twice read as two deployments, is priced as each reading

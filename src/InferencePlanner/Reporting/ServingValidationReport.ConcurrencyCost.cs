@@ -34,7 +34,24 @@ public static partial class ServingValidationReport
     public static IReadOnlyList<ConcurrencyCost> ConcurrencyCosts(IReadOnlyList<ServingPrediction> predictions)
     {
         ArgumentNullException.ThrowIfNull(predictions);
-        var lines = new List<(string Framework, int Tp, Line Measured, Line Predicted)>();
+        return
+        [
+            .. ConcurrencyLines(predictions).GroupBy(l => (l.Case.Framework.Name, l.Case.DecodeShape.Tp)).OrderBy(g => g.Key.Name, StringComparer.Ordinal).ThenBy(g => g.Key.Tp).Select(g => new ConcurrencyCost(
+                FormattableString.Invariant($"{g.Key.Name} / TP{g.Key.Tp}"),
+                g.Count(),
+                ErrorStats.Median(g.Select(l => l.Measured.Slope * 1000)),
+                ErrorStats.Median(g.Select(l => l.Predicted.Slope * 1000)),
+                ErrorStats.Median(g.Where(l => l.Measured.Slope > 0).Select(l => l.Predicted.Slope / l.Measured.Slope).DefaultIfEmpty(double.NaN)),
+                ErrorStats.Median(g.Where(l => l.Measured.Intercept > 0).Select(l => l.Predicted.Intercept / l.Measured.Intercept).DefaultIfEmpty(double.NaN)))),
+        ];
+    }
+
+    // Each aggregated deployment's TPOT against concurrency at one ISL/OSL, measured at ConcurrencyCostMinConcurrencies
+    // or more concurrencies up to ConcurrencyCostMaxConcurrency: the least-squares lines through the median TPOT at each
+    // concurrency, measured and predicted, with the first row's case.
+    private static List<(Validation.ServingCase Case, Line Measured, Line Predicted)> ConcurrencyLines(IReadOnlyList<ServingPrediction> predictions)
+    {
+        var lines = new List<(Validation.ServingCase Case, Line Measured, Line Predicted)>();
         foreach (var g in predictions.Where(p => p.Predicted && p.Case!.Mode == Serving.ServingMode.Aggregated && p.Case.Workload.Concurrency <= ConcurrencyCostMaxConcurrency)
             .GroupBy(p => (p.Case!.Stratum, p.Case.Deployment, p.Case.Workload.Isl, p.Case.Workload.Osl)))
         {
@@ -47,19 +64,9 @@ public static partial class ServingValidationReport
             double[] x = [.. byConcurrency.Select(c => (double)c.Key)];
             var measured = Fit(x, [.. byConcurrency.Select(c => ErrorStats.Median(c.Select(p => p.MeasuredTpotMs!.Value)))]);
             var predicted = Fit(x, [.. byConcurrency.Select(c => ErrorStats.Median(c.Select(p => p.PredictedTpotMs!.Value)))]);
-            var first = g.First().Case!;
-            lines.Add((first.Framework.Name, first.DecodeShape.Tp, measured, predicted));
+            lines.Add((g.First().Case!, measured, predicted));
         }
 
-        return
-        [
-            .. lines.GroupBy(l => (l.Framework, l.Tp)).OrderBy(g => g.Key.Framework, StringComparer.Ordinal).ThenBy(g => g.Key.Tp).Select(g => new ConcurrencyCost(
-                FormattableString.Invariant($"{g.Key.Framework} / TP{g.Key.Tp}"),
-                g.Count(),
-                ErrorStats.Median(g.Select(l => l.Measured.Slope * 1000)),
-                ErrorStats.Median(g.Select(l => l.Predicted.Slope * 1000)),
-                ErrorStats.Median(g.Where(l => l.Measured.Slope > 0).Select(l => l.Predicted.Slope / l.Measured.Slope).DefaultIfEmpty(double.NaN)),
-                ErrorStats.Median(g.Where(l => l.Measured.Intercept > 0).Select(l => l.Predicted.Intercept / l.Measured.Intercept).DefaultIfEmpty(double.NaN)))),
-        ];
+        return lines;
     }
 }

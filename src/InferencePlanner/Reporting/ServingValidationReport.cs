@@ -300,6 +300,7 @@ public static partial class ServingValidationReport
         var shapes = ByDecodeShape(o.Predictions).Select(s => (IReadOnlyList<Cell>)[s.Shape, Cell.Of(s.Tpot.Rows, 0), Cell.Of(s.Tpot.MedianAbs, 1), Cell.Of(s.Tpot.Mape, 1), Cell.Of(s.Tpot.Bias, 1), Cell.Of(s.Tpot.Within20, 1)]).ToList();
         var prompts = PromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Pairs, 0), Cell.Of(c.MeasuredMsPer1kTokens, 1), Cell.Of(c.PredictedMsPer1kTokens, 1), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.MeasuredInterceptMs, 0), Cell.Of(c.PredictedInterceptMs, 0)]).ToList();
         var requests = ConcurrencyCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Deployments, 0), Cell.Of(c.MeasuredUsPerRequest, 0), Cell.Of(c.PredictedUsPerRequest, 0), Cell.Of(c.SlopeRatio, 2), Cell.Of(c.InterceptRatio, 2)]).ToList();
+        var shared = SharedPromptCosts(o.Predictions).Select(c => (IReadOnlyList<Cell>)[c.Stratum, Cell.Of(c.Deployments, 0), Cell.Of(c.MeasuredUsPerPromptToken, 1), Cell.Of(c.PredictedUsPerPromptToken, 1), Cell.Of(c.Ratio, 2)]).ToList();
         string[] columns = ["rows scored", "TPOT rows", "TPOT median abs error %", "TPOT MAPE %", "TPOT bias %", "TPOT within 20% (%)", "TTFT median abs error %", "TTFT MAPE %", "TTFT bias %", "TTFT within 20% (%)"];
         return new Document("Serving level against measured serving points", [new("measurements", source), new("rows", o.Predictions.Count.ToString(System.Globalization.CultureInfo.InvariantCulture)), new("coverage", $"{o.Predicted.Count} of {o.Predictions.Count - o.Restated} runs predicted ({100 * o.Coverage:F1}%); {o.Restated} rows restate a run another row gives, scored once")],
         [
@@ -316,6 +317,9 @@ public static partial class ServingValidationReport
             new Table("serving-concurrency-cost", $"TPOT against concurrency: aggregated deployments measured at {ConcurrencyCostMinConcurrencies} or more concurrencies up to {ConcurrencyCostMaxConcurrency}, by framework and attention TP",
                 ["framework / TP", "deployments", "measured us per request in flight", "predicted us per request in flight", "predicted / measured slope", "predicted / measured intercept"], requests,
                 ["Each deployment (model, GPU, ISL/OSL, framework, precisions, layout) gets a least-squares line through its median TPOT at each concurrency; medians over the deployments. The slope is what one more request in flight adds to every request's TPOT: its KV reads, its share of the prompts that share the steps, the host's work per request. A slope ratio that falls as TP grows means the model's per-request cost shrinks with TP faster than the measured one, and tilts the planner towards wide TP."]),
+            new Table("serving-shared-prompt-cost", $"TPOT's share of the prompts: aggregated deployments with a concurrency line at {SharedPromptMinShapes} or more ISL/OSL shapes, by model, GPU and framework",
+                ["stratum", "deployments", "measured us per prompt token", "predicted us per prompt token", "predicted / measured"], shared,
+                ["Each request in flight brings ISL / (OSL - 1) prompt tokens into the steps per output token; a deployment's TPOT per request in flight (the concurrency line's slope) against that ratio rises at the price of one prompt token in a step. Medians over the deployments. Where prompts share steps with decode (TensorRT-LLM, vLLM) the predicted price is the chunk's part of a mixed step plus the prefill step factor's excess; where they run in steps of their own (SGLang) it is the prefill step at the factor."]),
             new Table("serving-calibration", "Calibrated constants (least absolute log error over each framework's rows with a whole layout)", ["framework", "step overhead (us)", "host time per running request (us)", "request overhead (ms)", "with postprocess workers (ms)", "prefill step factor", "all-reduce per doubling (us)", "rows"], constants,
                 ["Shipped in data/frameworks/*.json, the prefill step factor and the all-reduce step (one value each for all) in ServingFramework.CalibratedPrefillStepFactor and GpuLatency.CalibratedAllReduceDoublingUs; a test keeps them equal to this calibration. All-reduce per doubling: what a small all-reduce inside one node adds each time its group doubles beyond two GPUs (" + FormattableString.Invariant($"{Hardware.GpuLatency.DefaultAllReduceUs:0.#}") + " us between two, NCCL issue #1259)."]),
             new Table("serving-error-bands", "Held-out bands: measured over predicted, 10th and 90th percentiles, each GPU held out of the calibration", ["framework", "mode", "decode TP", "rows", "TTFT low", "TTFT high", "TPOT low", "TPOT high"],
@@ -498,6 +502,19 @@ public static partial class ServingValidationReport
                 Number(j, "predictedUsPerRequest", c.PredictedUsPerRequest);
                 Number(j, "slopeRatio", c.SlopeRatio);
                 Number(j, "interceptRatio", c.InterceptRatio);
+                j.WriteEndObject();
+            }
+
+            j.WriteEndArray();
+            j.WriteStartArray("sharedPromptCosts");
+            foreach (var c in SharedPromptCosts(o.Predictions))
+            {
+                j.WriteStartObject();
+                j.WriteString("stratum", c.Stratum);
+                j.WriteNumber("deployments", c.Deployments);
+                Number(j, "measuredUsPerPromptToken", c.MeasuredUsPerPromptToken);
+                Number(j, "predictedUsPerPromptToken", c.PredictedUsPerPromptToken);
+                Number(j, "ratio", c.Ratio);
                 j.WriteEndObject();
             }
 
