@@ -452,7 +452,7 @@ public sealed class ServingTests
         var o = Outcome.Value;
         var costs = ServingValidationReport.SharedPromptCosts(o.Predictions);
         Assert.NotEmpty(costs);
-        Assert.All(costs, c => Assert.EndsWith(" / agg / " + c.Stratum.Split(" / ")[^1], c.Stratum));
+        Assert.All(costs, c => Assert.Contains(" / agg / ", c.Stratum, StringComparison.Ordinal));
 
         // Exact predictions give the measured prices.
         var exact = ServingValidationReport.SharedPromptCosts([.. o.Predictions.Select(p => p.Predicted ? p with { PredictedTpotMs = p.MeasuredTpotMs } : p)]);
@@ -461,10 +461,13 @@ public sealed class ServingTests
 
         // One deployment's rows where each request in flight adds 100 us plus 20 us per prompt token per output token
         // (measured) and 50 us plus 40 us (predicted): a prompt token costs 20 us measured, twice that predicted.
+        // Its shapes with a concurrency line each (three or more concurrencies).
+        static IEnumerable<IGrouping<(int Isl, int Osl), ServingPrediction>> Lined(IEnumerable<ServingPrediction> rows) =>
+            rows.GroupBy(p => (p.Case!.Workload.Isl, p.Case.Workload.Osl))
+                .Where(s => s.Select(p => p.Case!.Workload.Concurrency).Distinct().Count() >= ServingValidationReport.ConcurrencyCostMinConcurrencies);
         var deployment = o.Predictions.Where(p => p.Predicted && p.Case!.Mode == ServingMode.Aggregated && p.Case.Workload.Concurrency <= ServingValidationReport.ConcurrencyCostMaxConcurrency)
             .GroupBy(p => (p.Case!.Stratum, p.Case.Deployment))
-            .First(d => d.GroupBy(p => (p.Case!.Workload.Isl, p.Case.Workload.Osl))
-                .Count(s => s.Select(p => p.Case!.Workload.Concurrency).Distinct().Count() >= ServingValidationReport.ConcurrencyCostMinConcurrencies) >= ServingValidationReport.SharedPromptMinShapes);
+            .First(d => Lined(d).Count() >= ServingValidationReport.SharedPromptMinShapes);
         static double Ratio(ServingPrediction p) => p.Case!.Workload.Isl / (p.Case.Workload.Osl - 1.0);
         var rows = deployment.Select(p => p with
         {
@@ -478,9 +481,10 @@ public sealed class ServingTests
         Assert.Equal(2, cost.Ratio, 6);
         Assert.Equal(deployment.Key.Stratum, cost.Stratum);
 
-        // Two shapes are too few.
-        var shapes = rows.GroupBy(p => (p.Case!.Workload.Isl, p.Case.Workload.Osl)).Take(2).SelectMany(s => s).ToList();
-        Assert.Empty(ServingValidationReport.SharedPromptCosts(shapes));
+        // Two shapes with a line each are too few.
+        var two = Lined(rows).Take(2).SelectMany(s => s).ToList();
+        Assert.Equal(2, Lined(two).Count());
+        Assert.Empty(ServingValidationReport.SharedPromptCosts(two));
     }
 
     [Fact]

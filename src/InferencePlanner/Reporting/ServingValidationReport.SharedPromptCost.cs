@@ -15,7 +15,8 @@ public static partial class ServingValidationReport
     /// What one prompt token costs the steps it shares with decode, for one model, GPU and framework, read from the
     /// aggregated deployments whose concurrency line (<see cref="ConcurrencyCost"/>) was measured at
     /// <see cref="SharedPromptMinShapes"/> or more ISL/OSL shapes. In the steady state each request in flight brings
-    /// ISL / (OSL - 1) prompt tokens into the steps per output token, so a deployment's TPOT per request in flight grows
+    /// ISL / (OSL - 1) prompt tokens into the steps per output token (those the prefix cache misses,
+    /// <see cref="Serving.ServingWorkload.MissedTokens"/>), so a deployment's TPOT per request in flight grows
     /// with that ratio at the price of one prompt token in a step; a least-squares line through the shapes' slopes
     /// against the ratio gives it (its intercept is what a request costs besides: KV reads, host work). Medians over
     /// the deployments.
@@ -35,7 +36,7 @@ public static partial class ServingValidationReport
         foreach (var d in ConcurrencyLines(predictions).GroupBy(l => (l.Case.Stratum, l.Case.Deployment)))
         {
             var shapes = d.ToList();
-            double[] ratio = [.. shapes.Select(l => l.Case.Workload.Isl / (l.Case.Workload.Osl - 1.0))];
+            double[] ratio = [.. shapes.Select(l => l.Case.Workload.MissedTokens / (l.Case.Workload.Osl - 1.0))];
             if (shapes.Count < SharedPromptMinShapes || ratio.Distinct().Count() < 2)
             {
                 continue;
