@@ -1162,6 +1162,37 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void A_run_whose_TPOT_is_under_half_that_of_a_smaller_decode_batch_of_its_deployment_is_not_scored_unless_measured_apart()
+    {
+        // Three runs of one bundled deployment (vLLM gpt-oss-120b TP2 on H200, 8192x1024): 15 ms at concurrency 32 and
+        // 30 ms at 64 are ordered; 7 ms at 128 with a short TTFT keeps about 126 requests decoding (Little's law) at under
+        // half the step time of 64 (about 64 decoding), which no decode step does. The same run in another batch of the
+        // source (another file: a deployment as read may have run with settings the file does not give) is not compared.
+        var row = ServingMeasurement.Bundled.First(r => r.Id == "2026_04_06_gpt_oss_120b_h200_sxm_vllm_fp4_agg_8192x1024_c32_tp2_ep1_345");
+        ServingMeasurement Run(string id, int concurrency, string tpot, string source = "2026-04-06.csv") => new(id, new Dictionary<string, string>(row.Fields)
+        {
+            ["id"] = id,
+            ["silicon_data_source"] = row["silicon_data_source"].Replace("2026-04-06.csv", source, StringComparison.Ordinal).Replace("silicon_concurrency=32", $"silicon_concurrency={concurrency}", StringComparison.Ordinal),
+            ["batch_size"] = $"{concurrency}",
+            ["silicon_ttft_ms"] = "200",
+            ["silicon_tpot_ms"] = tpot,
+        });
+        var predictions = ServingValidator.Predict([Run("c32", 32, "15"), Run("c64", 64, "30"), Run("c128", 128, "14.9"), Run("c128 apart", 128, "14.8", "2026-03-25.csv")]);
+        Assert.True(predictions[0].Predicted);
+        Assert.True(predictions[1].Predicted);
+        Assert.Equal(ServingValidator.InconsistentReason, predictions[2].Reason);
+        Assert.False(predictions[2].Predicted);
+        Assert.True(predictions[3].Predicted);
+
+        // At half the step time of the smaller batch or more, the run stands: the rule leaves run-to-run noise alone.
+        Assert.True(ServingValidator.Predict([Run("c64", 64, "30"), Run("c128", 128, "15")])[1].Predicted);
+
+        // In the bundled rows: vLLM's gpt-oss-120b runs on H100 at concurrency 512 (TTFT about 20 s) report a TPOT
+        // under half that of concurrency 64 in their own batch.
+        Assert.Contains(Outcome.Value.Predictions, p => p.Id == "2026_04_06_gpt_oss_120b_h100_sxm_vllm_fp4_agg_1024x1024_c512_tp2_ep1_1135" && p.Reason == ServingValidator.InconsistentReason);
+    }
+
+    [Fact]
     public void A_run_given_twice_is_scored_once_under_one_architecture_as_the_row_that_states_its_layout_or_of_no_known_deployment()
     {
         // The dataset carries InferenceMAX's DeepSeek-R1 runs twice: from a database dump, its model_path

@@ -54,6 +54,20 @@ public sealed partial record ServingMeasurement(string Id, IReadOnlyDictionary<s
         }
     }
 
+    /// <summary>
+    /// The batch of runs the row came in: its source's text before the concurrency (the source file and model, or the
+    /// database dump and configuration). Two batches may hold runs of one deployment measured apart.
+    /// </summary>
+    public string Batch
+    {
+        get
+        {
+            var source = this["silicon_data_source"];
+            var at = source.IndexOf("silicon_concurrency=", StringComparison.Ordinal);
+            return (at < 0 ? source : source[..at]).Trim();
+        }
+    }
+
     /// <summary>A column as a whole number of at least 0; null when empty or not a whole number.</summary>
     public int? Whole(string column) =>
         int.TryParse(this[column], NumberStyles.None, CultureInfo.InvariantCulture, out var v) ? v : null;

@@ -101,6 +101,53 @@ public static class ServingValidator
         return ([.. each.Where(r => r.Case is not null).Select(r => r.Case!)], [.. each.Where(r => r.Case is null).Select(r => r.Unread!)], [.. checks.Values]);
     }
 
+    /// <summary>
+    /// A decode step cannot get faster as more requests share it: it reads the same weights and more KV cache. Of two
+    /// runs of one deployment at one ISL/OSL in one batch of the source (<see cref="ServingMeasurement.Batch"/>: two
+    /// batches may have run one deployment as read with settings the file does not give), the one that kept more requests decoding (Little's law over the measured
+    /// means: concurrency x (OSL - 1) x TPOT / (TTFT + (OSL - 1) x TPOT)) cannot report a TPOT under this share of the
+    /// other's; the slack leaves room for run-to-run noise. A row that does contradicts its own deployment's
+    /// measurements (in the bundled file: vLLM's gpt-oss-120b runs on H100 at concurrency 512, 20 s TTFT and a TPOT
+    /// below that of concurrency 4) and is counted as not predicted.
+    /// </summary>
+    public const double LeastTpotShareAtLargerBatch = 0.5;
+
+    /// <summary>Why a row is not scored when its TPOT contradicts its deployment's other runs.</summary>
+    public const string InconsistentReason = "reports a TPOT under half that of a run of the same deployment, ISL/OSL and source batch that kept fewer requests decoding (Little's law over the measured means): a decode step cannot get faster as its batch grows";
+
+    // Marks the cases whose measurements contradict another run of their deployment (LeastTpotShareAtLargerBatch).
+    private static void MarkInconsistent(List<(ServingCase? Case, ServingPrediction? Unread)> each)
+    {
+        static double Decoding(ServingCase c)
+        {
+            var decode = (c.Workload.Osl - 1) * c.Row.MeasuredTpotMs!.Value;
+            return c.Workload.Concurrency * decode / (c.Row.MeasuredTtftMs!.Value + decode);
+        }
+
+        var runs = each.Select((e, i) => (e.Case, Index: i))
+            .Where(e => e.Case is { Row.MeasuredTtftMs: not null, Row.MeasuredTpotMs: not null })
+            .GroupBy(e => (e.Case!.Row.Batch, e.Case.Stratum, e.Case.Deployment, e.Case.Workload.Isl, e.Case.Workload.Osl));
+        var marked = new List<int>();
+        foreach (var deployment in runs)
+        {
+            foreach (var (c, i) in deployment)
+            {
+                var batch = Decoding(c!);
+                var tpot = c!.Row.MeasuredTpotMs!.Value;
+                if (deployment.Any(o => Decoding(o.Case!) < batch && tpot < LeastTpotShareAtLargerBatch * o.Case!.Row.MeasuredTpotMs!.Value))
+                {
+                    marked.Add(i);
+                }
+            }
+        }
+
+        foreach (var i in marked)
+        {
+            var row = each[i].Case!.Row;
+            each[i] = (null, new ServingPrediction(row.Id, row.MeasuredTtftMs, row.MeasuredTpotMs, null, null, InconsistentReason, each[i].Case));
+        }
+    }
+
     // Each row in order, as a case to price or as a prediction-less outcome with its reason. Of two rows that give one
     // measurement (Measurement) one is priced: the one that states its workers and layout where the other was read by the
     // benchmark's recipes (the database's record of the configuration that ran outranks a reconstruction by date),
@@ -151,6 +198,7 @@ public static class ServingValidator
             }
         }
 
+        MarkInconsistent(each);
         return each;
     }
 
