@@ -321,4 +321,34 @@ public sealed class DataFileTests
         Assert.Equal(KernelModel.DefaultAttentionComputeShare, compute, 9);
         Assert.Null(kernels.GemmShare(GemmTable.Dense, 64, 4096, 7168));
     }
+
+    [Fact]
+    public void Blackwell_prefill_experts_take_the_share_the_published_NVFP4_grouped_GEMM_reached()
+    {
+        // flashinfer PR #2503: the CuTe DSL NVFP4 grouped GEMM on SM100, 18 groups of 455 rows at n 4096 k 7168 in 153 us,
+        // 3248 TFLOPS. On B200's datasheet peaks (9,000 dense FP4 TFLOPS, 7.7 TB/s), with FP4 inputs and weights carrying
+        // an FP8 scale per 16 elements and a BF16 output, that is about 0.36 of its roofline, where the named default
+        // gave the experts 0.63.
+        var b200 = Hardware.GpuCatalog.Resolve("B200");
+        var kernels = new KernelModel(b200);
+        var flops = 2.0 * 18 * 455 * 4096 * 7168;
+        var bytes = 18 * ((0.5625 * ((455 * 7168.0) + (4096 * 7168.0))) + (2.0 * 455 * 4096));
+        var atPeak = Math.Max(flops / 9000e12, bytes / 7700e9);
+        var share = kernels.GemmShare(GemmTable.Contiguous, 455, 4096, 7168)!.Value;
+        Assert.Equal(atPeak / (flops / 3248e12), share, 3);
+        Assert.InRange(share, 0.34, 0.37);
+
+        // Decode's masked layout keeps the named default: the table is the prefill experts'.
+        Assert.Null(kernels.GemmShare(GemmTable.Masked, 64, 4096, 7168));
+
+        // A grouped table's precision is FP8 or FP4, and FP4 needs a GPU with an FP4 peak to measure it on.
+        const string Fp4 = """
+            {"name": "x", "source": "s", "measuredOn": "B200", "groupedContiguous": {"precision": "fp4", "points": [{"groups": 18, "m": 455, "n": 4096, "k": 7168, "tflops": 3248}]}}
+            """;
+        Assert.NotEmpty(KernelProfile.Parse(Fp4, "x.json", n => Hardware.GpuCatalog.Resolve(n)).Contiguous);
+        var e = Assert.Throws<InputException>(() => KernelProfile.Parse(Fp4.Replace("\"fp4\"", "\"fp2\"", StringComparison.Ordinal), "x.json", n => Hardware.GpuCatalog.Resolve(n)));
+        Assert.Equal("x.json: groupedContiguous.precision must be \"fp8\" or \"fp4\", got \"fp2\"", e.Message);
+        e = Assert.Throws<InputException>(() => KernelProfile.Parse(Fp4.Replace("B200", "H800", StringComparison.Ordinal), "x.json", n => Hardware.GpuCatalog.Resolve(n)));
+        Assert.Contains("groupedContiguous is FP4 but H800", e.Message, StringComparison.Ordinal);
+    }
 }

@@ -119,9 +119,9 @@ public sealed record KernelProfile
         ["gemmFp8.points[]"] = ["m", "n", "k", "tflops", "groups"],
         ["gemmBf16"] = ["source", "notes", "measuredOn", "points"],
         ["gemmBf16.points[]"] = ["m", "n", "k", "tflops"],
-        ["groupedContiguous"] = ["source", "notes", "points"],
+        ["groupedContiguous"] = ["source", "notes", "measuredOn", "precision", "points"],
         ["groupedContiguous.points[]"] = ["m", "n", "k", "tflops", "groups"],
-        ["groupedMasked"] = ["source", "notes", "points"],
+        ["groupedMasked"] = ["source", "notes", "measuredOn", "precision", "points"],
         ["groupedMasked.points[]"] = ["m", "n", "k", "tflops", "groups"],
         ["mlaDecode"] = ["source", "notes", "memoryGBps", "tflops"],
         ["gqaDecode"] = ["source", "notes", "measuredOn", "memoryGBps", "assumption"],
@@ -166,7 +166,8 @@ public sealed record KernelProfile
         using var doc = System.Text.Json.JsonDocument.Parse(json, JsonFields.ReadOptions);
         var root = doc.RootElement;
         JsonSchemaKeys.Check(root, Keys, origin);
-        // A GEMM table's points as shares of the roofline of the GPU it was measured on: FP8, or BF16 (gemmBf16).
+        // A GEMM table's points as shares of the roofline of the GPU it was measured on: FP8, BF16 (gemmBf16), or FP4 where
+        // a grouped table says its kernels ran FP4 inputs and weights ("precision": "fp4").
         IReadOnlyList<GemmPoint> Gemms(string table, bool bf16 = false)
         {
             if (!root.TryGetProperty(table, out var t))
@@ -175,12 +176,36 @@ public sealed record KernelProfile
             }
 
             var on = MeasuredOn(t, table);
+            var fp4 = Fp4Table(t, table, on);
             return [.. t.GetProperty("points").EnumerateArray().Select(p =>
             {
                 var groups = p.TryGetProperty("groups", out var g) ? g.GetDouble() : 1;
                 var (m, n, k, tflops) = (Positive(p, "m", origin), Positive(p, "n", origin), Positive(p, "k", origin), Positive(p, "tflops", origin));
-                return new GemmPoint(groups, m, n, k, bf16 ? GemmRoofline.ShareBf16(on, m, n, k, tflops) : GemmRoofline.Share(on, groups, m, n, k, tflops));
+                var share = bf16 ? GemmRoofline.ShareBf16(on, m, n, k, tflops) : fp4 ? GemmRoofline.ShareFp4(on, groups, m, n, k, tflops) : GemmRoofline.Share(on, groups, m, n, k, tflops);
+                return new GemmPoint(groups, m, n, k, share);
             })];
+        }
+
+        // Whether a table's kernels ran in FP4 (its "precision"; FP8 when absent), on a GPU with FP4 tensor cores.
+        bool Fp4Table(System.Text.Json.JsonElement t, string table, GpuSpec on)
+        {
+            if (!t.TryGetProperty("precision", out var precision))
+            {
+                return false;
+            }
+
+            var fp4 = precision.ValueKind == System.Text.Json.JsonValueKind.String && precision.GetString() == "fp4";
+            if (!fp4 && !(precision.ValueKind == System.Text.Json.JsonValueKind.String && precision.GetString() == "fp8"))
+            {
+                throw new InputException($"{origin}: {table}.precision must be \"fp8\" or \"fp4\", got {precision.GetRawText()}");
+            }
+
+            if (fp4 && on.Fp4Tflops is null)
+            {
+                throw new InputException($"{origin}: {table} is FP4 but {on.Name}, the GPU it was measured on, has no FP4 peak (fp4Tflops)");
+            }
+
+            return fp4;
         }
 
         double? memShare = null, computeShare = null;
@@ -354,6 +379,22 @@ public static class GemmRoofline
     /// <summary>Share of the roofline a measurement reached: time at the peaks over measured time.</summary>
     public static double Share(GpuSpec gpu, double groups, double m, double n, double k, double tflops) =>
         PeakSeconds(gpu, groups, m, n, k) / (Flops(groups, m, n, k) / (tflops * 1e12));
+
+    /// <summary>Bytes of one FP4 (E2M1) element with its FP8 scale per 16 elements (NVFP4).</summary>
+    public const double Fp4BytesPerElement = 0.5 + (1.0 / 16);
+
+    /// <summary>
+    /// Share of the FP4 roofline a grouped GEMM in FP4 reached: time at the GPU's FP4 and HBM peaks (FP4 inputs and
+    /// weights with their scales, BF16 output) over the measured time.
+    /// </summary>
+    public static double ShareFp4(GpuSpec gpu, double groups, double m, double n, double k, double tflops)
+    {
+        ArgumentNullException.ThrowIfNull(gpu);
+        var flops = Flops(groups, m, n, k);
+        var bytes = groups * ((Fp4BytesPerElement * ((m * k) + (n * k))) + (2 * m * n));
+        var peak = Math.Max(flops / (gpu.Fp4Tflops!.Value * 1e12), bytes / (gpu.MemoryBandwidthGBps * 1e9));
+        return peak / (flops / (tflops * 1e12));
+    }
 
     /// <summary>
     /// Share of the BF16 roofline a dense BF16 GEMM reached: time at the GPU's BF16 and HBM peaks (BF16 inputs, weights
