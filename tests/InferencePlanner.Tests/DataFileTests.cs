@@ -345,7 +345,12 @@ public sealed class DataFileTests
         const string Fp4 = """
             {"name": "x", "source": "s", "measuredOn": "B200", "groupedContiguous": {"precision": "fp4", "points": [{"groups": 18, "m": 455, "n": 4096, "k": 7168, "tflops": 3248}]}}
             """;
-        Assert.NotEmpty(KernelProfile.Parse(Fp4, "x.json", n => Hardware.GpuCatalog.Resolve(n)).Contiguous);
+        var asFp4 = KernelProfile.Parse(Fp4, "x.json", n => Hardware.GpuCatalog.Resolve(n)).Contiguous.Single().Share;
+        Assert.Equal(share, asFp4, 9);
+        // Read as FP8 (stated, or by default) the same point is a share of the FP8 roofline: half the FP4 peak, so twice the share.
+        var asFp8 = KernelProfile.Parse(Fp4.Replace("\"fp4\"", "\"fp8\"", StringComparison.Ordinal), "x.json", n => Hardware.GpuCatalog.Resolve(n)).Contiguous.Single().Share;
+        Assert.Equal(asFp8, KernelProfile.Parse(Fp4.Replace("\"precision\": \"fp4\", ", "", StringComparison.Ordinal), "x.json", n => Hardware.GpuCatalog.Resolve(n)).Contiguous.Single().Share, 12);
+        Assert.True(asFp8 > 1.5 * asFp4);
         var e = Assert.Throws<InputException>(() => KernelProfile.Parse(Fp4.Replace("\"fp4\"", "\"fp2\"", StringComparison.Ordinal), "x.json", n => Hardware.GpuCatalog.Resolve(n)));
         Assert.Equal("x.json: groupedContiguous.precision must be \"fp8\" or \"fp4\", got \"fp2\"", e.Message);
         e = Assert.Throws<InputException>(() => KernelProfile.Parse(Fp4.Replace("B200", "H800", StringComparison.Ordinal), "x.json", n => Hardware.GpuCatalog.Resolve(n)));

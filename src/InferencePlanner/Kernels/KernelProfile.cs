@@ -194,12 +194,13 @@ public sealed record KernelProfile
                 return false;
             }
 
-            var fp4 = precision.ValueKind == System.Text.Json.JsonValueKind.String && precision.GetString() == "fp4";
-            if (!fp4 && !(precision.ValueKind == System.Text.Json.JsonValueKind.String && precision.GetString() == "fp8"))
+            var text = precision.ValueKind == System.Text.Json.JsonValueKind.String ? precision.GetString() : null;
+            if (text is not ("fp8" or "fp4"))
             {
                 throw new InputException($"{origin}: {table}.precision must be \"fp8\" or \"fp4\", got {precision.GetRawText()}");
             }
 
+            var fp4 = text == "fp4";
             if (fp4 && on.Fp4Tflops is null)
             {
                 throw new InputException($"{origin}: {table} is FP4 but {on.Name}, the GPU it was measured on, has no FP4 peak (fp4Tflops)");

@@ -58,7 +58,7 @@ public sealed partial record ServingMeasurement(string Id, IReadOnlyDictionary<s
     /// The batch of runs the row came in: its source's text before the concurrency (the source file and model, or the
     /// database dump and configuration). Two batches may hold runs of one deployment measured apart.
     /// </summary>
-    public string Batch
+    public string SourceBatch
     {
         get
         {

@@ -103,12 +103,12 @@ public static class ServingValidator
 
     /// <summary>
     /// A decode step cannot get faster as more requests share it: it reads the same weights and more KV cache. Of two
-    /// runs of one deployment at one ISL/OSL in one batch of the source (<see cref="ServingMeasurement.Batch"/>: two
-    /// batches may have run one deployment as read with settings the file does not give), the one that kept more requests decoding (Little's law over the measured
-    /// means: concurrency x (OSL - 1) x TPOT / (TTFT + (OSL - 1) x TPOT)) cannot report a TPOT under this share of the
-    /// other's; the slack leaves room for run-to-run noise. A row that does contradicts its own deployment's
-    /// measurements (in the bundled file: vLLM's gpt-oss-120b runs on H100 at concurrency 512, 20 s TTFT and a TPOT
-    /// below that of concurrency 4) and is counted as not predicted.
+    /// runs of one deployment at one ISL/OSL in one batch of the source (<see cref="ServingMeasurement.SourceBatch"/>:
+    /// two batches may have run one deployment as read with settings the file does not give), the one that kept more
+    /// requests decoding (Little's law over the measured means: concurrency x (OSL - 1) x TPOT / (TTFT + (OSL - 1) x
+    /// TPOT)) cannot report a TPOT under this share of the other's; the slack leaves room for run-to-run noise. A row
+    /// that does contradicts its own deployment's measurements (in the bundled file: vLLM's gpt-oss-120b runs on H100 at
+    /// concurrency 512, TTFT about 20 s and a TPOT under half that of concurrency 64) and is counted as not predicted.
     /// </summary>
     public const double LeastTpotShareAtLargerBatch = 0.5;
 
@@ -126,7 +126,7 @@ public static class ServingValidator
 
         var runs = each.Select((e, i) => (e.Case, Index: i))
             .Where(e => e.Case is { Row.MeasuredTtftMs: not null, Row.MeasuredTpotMs: not null })
-            .GroupBy(e => (e.Case!.Row.Batch, e.Case.Stratum, e.Case.Deployment, e.Case.Workload.Isl, e.Case.Workload.Osl));
+            .GroupBy(e => (e.Case!.Row.SourceBatch, e.Case.Stratum, e.Case.Deployment, e.Case.Workload.Isl, e.Case.Workload.Osl));
         var marked = new List<int>();
         foreach (var deployment in runs)
         {
