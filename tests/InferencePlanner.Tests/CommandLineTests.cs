@@ -258,6 +258,41 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void The_readme_examples_print_what_their_commands_print()
+    {
+        // Each `$ infer-plan ...` block of the README shows real output: every line it quotes is a line its command
+        // prints, in the order printed (a block may leave sections out). A model or data change that moves a figure must
+        // move the README too.
+        var lines = File.ReadAllText(Path.Combine(Files.RepositoryRoot, "README.md")).Replace("\r", "", StringComparison.Ordinal).Split('\n');
+        var examples = 0;
+        for (var i = 0; i < lines.Length; i++)
+        {
+            if (!lines[i].StartsWith("$ infer-plan ", StringComparison.Ordinal))
+            {
+                continue;
+            }
+
+            examples++;
+            var run = Cli.Run(lines[i]["$ infer-plan ".Length..].Split(' ', StringSplitOptions.RemoveEmptyEntries));
+            Assert.True(run.Exit == 0, $"{lines[i]}: exit {run.Exit}: {run.Err}");
+            var printed = run.Out.Replace("\r", "", StringComparison.Ordinal).Split('\n');
+            var at = 0;
+            foreach (var quoted in lines.Skip(i + 1).TakeWhile(l => !l.StartsWith("```", StringComparison.Ordinal)).Where(l => l.Length > 0))
+            {
+                while (at < printed.Length && printed[at] != quoted)
+                {
+                    at++;
+                }
+
+                Assert.True(at < printed.Length, $"{lines[i]}: the README quotes a line the command does not print (in that order):\n{quoted}");
+                at++;
+            }
+        }
+
+        Assert.True(examples >= 2, "the README's serve and plan examples");
+    }
+
+    [Fact]
     public void The_shipped_config_json_gives_the_article_numbers_by_path()
     {
         var byName = Cli.Run("report", "--preset", "seed", "--format", "json");
