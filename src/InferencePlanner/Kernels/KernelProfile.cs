@@ -1,5 +1,6 @@
 using InferencePlanner.Hardware;
 using InferencePlanner.Json;
+using InferencePlanner.Units;
 
 namespace InferencePlanner.Kernels;
 
@@ -181,8 +182,7 @@ public sealed record KernelProfile
             {
                 var groups = p.TryGetProperty("groups", out var g) ? g.GetDouble() : 1;
                 var (m, n, k, tflops) = (Positive(p, "m", origin), Positive(p, "n", origin), Positive(p, "k", origin), Positive(p, "tflops", origin));
-                var share = bf16 ? GemmRoofline.ShareBf16(on, m, n, k, tflops) : fp4 ? GemmRoofline.ShareFp4(on, groups, m, n, k, tflops) : GemmRoofline.Share(on, groups, m, n, k, tflops);
-                return new GemmPoint(groups, m, n, k, share);
+                return new GemmPoint(groups, m, n, k, GemmRoofline.Share(on, groups, m, n, k, tflops, bf16 ? Precision.Bf16 : fp4 ? Precision.Fp4 : Precision.Fp8));
             })];
         }
 
@@ -361,51 +361,27 @@ public sealed record KernelProfile
     }
 }
 
-/// <summary>The roofline of a GEMM in FP8 with BF16 output: the basis of the shares.</summary>
+/// <summary>
+/// The roofline of a GEMM with BF16 output, the basis of the shares: its inputs and weights in FP8 unless a table says
+/// otherwise (BF16, or FP4 with its scales), at the GPU's peak rate for that precision and its HBM bandwidth.
+/// </summary>
 public static class GemmRoofline
 {
     /// <summary>FLOPs of a grouped GEMM.</summary>
     public static double Flops(double groups, double m, double n, double k) => 2 * groups * m * n * k;
 
-    /// <summary>Bytes it moves: FP8 inputs and weights, BF16 output.</summary>
-    public static double Bytes(double groups, double m, double n, double k) => groups * (m * k + n * k + 2 * m * n);
+    /// <summary>Bytes it moves: inputs and weights in <paramref name="inputs"/> (FP8 by default), BF16 output.</summary>
+    public static double Bytes(double groups, double m, double n, double k, Precision inputs = Precision.Fp8) =>
+        groups * ((inputs.BytesPerElement() * ((m * k) + (n * k))) + (Precision.Bf16.BytesPerElement() * m * n));
 
-    /// <summary>Time at the GPU's FP8 and HBM peaks, seconds.</summary>
-    public static double PeakSeconds(GpuSpec gpu, double groups, double m, double n, double k)
+    /// <summary>Time at the GPU's peak rate for <paramref name="inputs"/> and its HBM peak, seconds.</summary>
+    public static double PeakSeconds(GpuSpec gpu, double groups, double m, double n, double k, Precision inputs = Precision.Fp8)
     {
         ArgumentNullException.ThrowIfNull(gpu);
-        return Math.Max(Flops(groups, m, n, k) / (gpu.Fp8Tflops * 1e12), Bytes(groups, m, n, k) / (gpu.MemoryBandwidthGBps * 1e9));
+        return Math.Max(Flops(groups, m, n, k) / gpu.PeakRate(inputs).FlopsPerSecond, Bytes(groups, m, n, k, inputs) / (gpu.MemoryBandwidthGBps * 1e9));
     }
 
     /// <summary>Share of the roofline a measurement reached: time at the peaks over measured time.</summary>
-    public static double Share(GpuSpec gpu, double groups, double m, double n, double k, double tflops) =>
-        PeakSeconds(gpu, groups, m, n, k) / (Flops(groups, m, n, k) / (tflops * 1e12));
-
-    /// <summary>Bytes of one FP4 (E2M1) element with its FP8 scale per 16 elements (NVFP4).</summary>
-    public const double Fp4BytesPerElement = 0.5 + (1.0 / 16);
-
-    /// <summary>
-    /// Share of the FP4 roofline a grouped GEMM in FP4 reached: time at the GPU's FP4 and HBM peaks (FP4 inputs and
-    /// weights with their scales, BF16 output) over the measured time.
-    /// </summary>
-    public static double ShareFp4(GpuSpec gpu, double groups, double m, double n, double k, double tflops)
-    {
-        ArgumentNullException.ThrowIfNull(gpu);
-        var flops = Flops(groups, m, n, k);
-        var bytes = groups * ((Fp4BytesPerElement * ((m * k) + (n * k))) + (2 * m * n));
-        var peak = Math.Max(flops / (gpu.Fp4Tflops!.Value * 1e12), bytes / (gpu.MemoryBandwidthGBps * 1e9));
-        return peak / (flops / (tflops * 1e12));
-    }
-
-    /// <summary>
-    /// Share of the BF16 roofline a dense BF16 GEMM reached: time at the GPU's BF16 and HBM peaks (BF16 inputs, weights
-    /// and output) over the measured time.
-    /// </summary>
-    public static double ShareBf16(GpuSpec gpu, double m, double n, double k, double tflops)
-    {
-        ArgumentNullException.ThrowIfNull(gpu);
-        var flops = Flops(1, m, n, k);
-        var peak = Math.Max(flops / (gpu.Fp16Tflops * 1e12), 2 * ((m * k) + (n * k) + (m * n)) / (gpu.MemoryBandwidthGBps * 1e9));
-        return peak / (flops / (tflops * 1e12));
-    }
+    public static double Share(GpuSpec gpu, double groups, double m, double n, double k, double tflops, Precision inputs = Precision.Fp8) =>
+        PeakSeconds(gpu, groups, m, n, k, inputs) / (Flops(groups, m, n, k) / (tflops * 1e12));
 }

@@ -63,8 +63,8 @@ public sealed partial record ServingMeasurement(string Id, IReadOnlyDictionary<s
         get
         {
             var source = this["silicon_data_source"];
-            var at = source.IndexOf("silicon_concurrency=", StringComparison.Ordinal);
-            return (at < 0 ? source : source[..at]).Trim();
+            var concurrency = ConcurrencyPattern().Match(source);
+            return (concurrency.Success ? source[..concurrency.Index] : source).Trim();
         }
     }
 

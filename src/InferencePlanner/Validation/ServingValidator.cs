@@ -113,7 +113,7 @@ public static class ServingValidator
     public const double LeastTpotShareAtLargerBatch = 0.5;
 
     /// <summary>Why a row is not scored when its TPOT contradicts its deployment's other runs.</summary>
-    public const string InconsistentReason = "reports a TPOT under half that of a run of the same deployment, ISL/OSL and source batch that kept fewer requests decoding (Little's law over the measured means): a decode step cannot get faster as its batch grows";
+    public static readonly string InconsistentReason = FormattableString.Invariant($"reports a TPOT under {LeastTpotShareAtLargerBatch:0.##} x that of a run of the same deployment, ISL/OSL and source batch that kept fewer requests decoding (Little's law over the measured means): a decode step cannot get faster as its batch grows");
 
     // Marks the cases whose measurements contradict another run of their deployment (LeastTpotShareAtLargerBatch).
     private static void MarkInconsistent(List<(ServingCase? Case, ServingPrediction? Unread)> each)
