@@ -420,12 +420,17 @@ public sealed class PlanTests
         // the same; validate --serving's JSON reports both counts.
         var calibration = Serving.Value.Calibration;
         var json = JsonDocument.Parse(ServingValidationReport.Json(Serving.Value)).RootElement;
-        foreach (var (folds, key) in new[] { (calibration.ByGpu, "plannerGroupsWithin90PercentGpuHeldOut"), (calibration.ByModel, "plannerGroupsWithin90PercentModelHeldOut") })
+        foreach (var (folds, key, list) in new[] { (calibration.ByGpu, "plannerGroupsWithin90PercentGpuHeldOut", "plannerChoicesGpuHeldOut"), (calibration.ByModel, "plannerGroupsWithin90PercentModelHeldOut", "plannerChoicesModelHeldOut") })
         {
             var heldOut = ServingValidationReport.PlannerChoicesHeldOut(folds);
             Assert.Equal(choices.Select(c => c.Group), heldOut.Select(c => c.Group));
             Assert.True(heldOut.Count(c => c.Good) >= 0.62 * heldOut.Count, $"{heldOut.Count(c => c.Good)} of {heldOut.Count} with each {key} fold held out");
             Assert.Equal(heldOut.Count(c => c.Good), json.GetProperty(key).GetInt32());
+
+            // The JSON lists each held-out choice, group by group, as it lists the fitted ones: the count is theirs.
+            var listed = json.GetProperty(list).EnumerateArray().ToList();
+            Assert.Equal(heldOut.Select(c => c.Group), listed.Select(c => c.GetProperty("group").GetString()));
+            Assert.Equal(heldOut.Count(c => c.Good), listed.Count(c => c.GetProperty("share").GetDouble() >= 0.9));
         }
     }
 

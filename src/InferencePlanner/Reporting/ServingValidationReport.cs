@@ -534,24 +534,32 @@ public static partial class ServingValidationReport
             }
 
             j.WriteEndArray();
-            j.WriteStartArray("plannerChoices");
-            foreach (var c in choices)
-            {
-                j.WriteStartObject();
-                j.WriteString("group", c.Group);
-                j.WriteNumber("deployments", c.Deployments);
-                j.WriteNumber("targetTpotMs", c.TargetTpotMs);
-                j.WriteString("chosen", c.Chosen);
-                j.WriteString("bestMeasured", c.BestMeasured);
-                j.WriteNumber("share", c.Share);
-                j.WriteEndObject();
-            }
-
-            j.WriteEndArray();
+            // The choices behind the fitted figure and the two held-out ones, group by group.
+            WriteChoices(j, "plannerChoices", choices);
+            WriteChoices(j, "plannerChoicesGpuHeldOut", PlannerChoicesHeldOut(o.Calibration.ByGpu));
+            WriteChoices(j, "plannerChoicesModelHeldOut", PlannerChoicesHeldOut(o.Calibration.ByModel));
             j.WriteEndObject();
         }
 
         return System.Text.Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    private static void WriteChoices(Utf8JsonWriter j, string name, IReadOnlyList<PlannerChoice> choices)
+    {
+        j.WriteStartArray(name);
+        foreach (var c in choices)
+        {
+            j.WriteStartObject();
+            j.WriteString("group", c.Group);
+            j.WriteNumber("deployments", c.Deployments);
+            j.WriteNumber("targetTpotMs", c.TargetTpotMs);
+            j.WriteString("chosen", c.Chosen);
+            j.WriteString("bestMeasured", c.BestMeasured);
+            j.WriteNumber("share", c.Share);
+            j.WriteEndObject();
+        }
+
+        j.WriteEndArray();
     }
 
     private static void Number(Utf8JsonWriter j, string name, double? v)
