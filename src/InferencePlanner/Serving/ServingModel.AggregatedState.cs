@@ -41,6 +41,8 @@ public sealed partial class ServingModel
 
         public double Upper { get; }
 
+        public double LastGraphed => (double)_e.CudaGraphMaxBatch / _e.Layout.Tp * _e.Gpus;
+
         public Point At(double b)
         {
             var fw = _m.Framework;

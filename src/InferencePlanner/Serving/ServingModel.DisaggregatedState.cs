@@ -48,6 +48,8 @@ public sealed partial class ServingModel
 
         public double Cap { get; }
 
+        public double LastGraphed => (double)_d.CudaGraphMaxBatch / _d.Layout.Tp * _d.Gpus * _dy;
+
         public Point At(double b)
         {
             var bGpu = b / (_dy * _d.Gpus);

@@ -238,7 +238,8 @@ public sealed partial class ServingModel
         if (at.Rate > s.PrefillCapacity)
         {
             // Regula falsi (Illinois) on rate - capacity to a relative tolerance, staying on the feasible side.
-            var bracket = new Bracket(0, -s.PrefillCapacity, upper, s.At(upper).Rate - s.PrefillCapacity);
+            // The rate grows with the batch below the steady state found, which runs faster than the capacity: one root.
+            var bracket = new Bracket(0, -s.PrefillCapacity, b, at.Rate - s.PrefillCapacity);
             for (var i = 0; i < 60 && bracket.Hi - bracket.Lo > 1e-6 * upper; i++)
             {
                 var x = bracket.Next();
@@ -290,6 +291,12 @@ public sealed partial class ServingModel
         Point At(double b);
 
         double PrefillStepMs(double chunk);
+
+        /// <summary>
+        /// The largest decode batch whose steps replay CUDA graphs, where the engine has a cap below which they do:
+        /// one request more and each step launches its kernels one by one, so TPOT jumps up there (infinity without a cap).
+        /// </summary>
+        double LastGraphed { get; }
     }
 
     // The prompt tokens one prefill step carries for a step budget of `budget` tokens: the budget when the framework
@@ -298,7 +305,29 @@ public sealed partial class ServingModel
 
     // The decode batch b in [0, upper] at which TTFT by Little's law, (C - b) / rate, meets its floor; upper when the
     // clients offer more than that. Returns the steady state at b too, so that the caller need not price it again.
+    // Where TPOT jumps up at the last graphed batch, the gap jumps up with it and may cross zero twice: once below the
+    // jump and again above. A run fills its decode batch from empty and settles at the first, which is stable (below it
+    // requests wait longer than their prompts take, above it less), so where a root is found above the jump and the gap
+    // at the jump is not positive, the steady state is the root below it.
     private static (double B, ServingLimit Limit, Point At) Solve<T>(ref T state, double c, double upper, double below, double guess)
+        where T : struct, ISteadyState
+    {
+        var found = SolveBracketed(ref state, c, upper, below, guess);
+        var jump = state.LastGraphed;
+        if (jump > 0 && jump < found.B)
+        {
+            var at = state.At(jump);
+            var gap = Gap(c, jump, at);
+            if (gap <= 0 && double.IsFinite(gap))
+            {
+                return SolveBracketed(ref state, c, jump, below < jump ? below : 0, guess < jump ? guess : 0);
+            }
+        }
+
+        return found;
+    }
+
+    private static (double B, ServingLimit Limit, Point At) SolveBracketed<T>(ref T state, double c, double upper, double below, double guess)
         where T : struct, ISteadyState
     {
         // The gap falls as b grows: a bracketed root, found by regula falsi with the Illinois correction (a few
