@@ -293,8 +293,8 @@ public sealed partial class ServingModel
         double PrefillStepMs(double chunk);
 
         /// <summary>
-        /// The largest decode batch whose steps replay CUDA graphs, where the engine has a cap below which they do:
-        /// one request more and each step launches its kernels one by one, so TPOT jumps up there (infinity without a cap).
+        /// The largest decode batch (of all the decode engines) whose steps replay CUDA graphs, the framework's cap per
+        /// data-parallel group: one request more and each step launches its kernels one by one, so TPOT jumps up there.
         /// </summary>
         double LastGraphed { get; }
     }
