@@ -149,12 +149,7 @@ public sealed class PlanTests
         Gen.Select(Gen.OneOf("deepseek-v3", "llama-3.1-70b", "gpt-oss-120b"), Gen.OneOf("H200", "B200"), Gen.OneOf("sglang", "vllm"), Gen.Int[1, 4096], Gen.Int[1, 3], Gen.Int[1, 3])
             .Sample((name, gpuName, fw, c, x, y) =>
             {
-                var m = ModelCatalog.Resolve(name);
-                var model = new ServingModel(m, GpuCatalog.Resolve(gpuName), FrameworkCatalog.Resolve(fw), PrecisionSet.NativeFor(m.Transformer));
-                var engine = new EngineLayout(8, 1, 8, 1);
-                var w = new ServingWorkload(2048, 512, c);
-                var fresh = model.Disaggregated(model, model.Prepare(engine), x, model.Prepare(engine), y, w);
-                var cached = model.Disaggregated(model, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, x, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, y, w);
+                var (fresh, cached, _) = DisaggregatedBothWays(name, gpuName, fw, c, x, y);
                 Assert.Equal(1, cached.Tpot.Total / fresh.Tpot.Total, 2);
                 Assert.Equal(fresh.Limit, cached.Limit);
                 if (fresh.Limit == ServingLimit.Prefill || c - fresh.Running < 0.1 * c)
@@ -184,17 +179,23 @@ public sealed class PlanTests
         // batch from empty stops at the first. These two deployments on B200 (8-GPU engines, 2K/512) have both, and the
         // solver once found the upper one from the grids and the lower one afresh: TPOT 33.4 against 25.5 ms and 13.2
         // against 6.8 ms. Whichever way it is priced, the steady state is the lower one.
-        var m = ModelCatalog.Resolve(name);
-        var model = new ServingModel(m, GpuCatalog.Resolve("B200"), FrameworkCatalog.Resolve(fw), PrecisionSet.NativeFor(m.Transformer));
-        var engine = new EngineLayout(8, 1, 8, 1);
-        var w = new ServingWorkload(2048, 512, c);
-        var fresh = model.Disaggregated(model, model.Prepare(engine), x, model.Prepare(engine), y, w);
-        var cached = model.Disaggregated(model, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, x, model.Prepare(engine) with { Cache = new StepCache(2048, 512, 0) }, y, w);
+        var (fresh, cached, engine) = DisaggregatedBothWays(name, "B200", fw, c, x, y);
         Assert.Equal(1, cached.Tpot.Total / fresh.Tpot.Total, 2);
         Assert.Equal(fresh.Limit, cached.Limit);
-        var prepared = model.Prepare(engine);
-        var graphedPerGpu = (double)prepared.CudaGraphMaxBatch / engine.AttentionTp;
+        var graphedPerGpu = (double)engine.CudaGraphMaxBatch / engine.Engine.AttentionTp;
         Assert.True(fresh.DecodeBatchPerGpu <= graphedPerGpu * (1 + 1e-9), FormattableString.Invariant($"{fresh.DecodeBatchPerGpu} requests per GPU, past the {graphedPerGpu} its graphs hold"));
+    }
+
+    // A disaggregated deployment of TP8 prefill and decode engines at 2K/512, priced afresh and from the search's grids.
+    private static (ServingResult Fresh, ServingResult Cached, PreparedEngine Engine) DisaggregatedBothWays(string name, string gpuName, string fw, int c, int x, int y)
+    {
+        var m = ModelCatalog.Resolve(name);
+        var model = new ServingModel(m, GpuCatalog.Resolve(gpuName), FrameworkCatalog.Resolve(fw), PrecisionSet.NativeFor(m.Transformer));
+        var engine = model.Prepare(new EngineLayout(8, 1, 8, 1));
+        var w = new ServingWorkload(2048, 512, c);
+        var fresh = model.Disaggregated(model, engine, x, engine, y, w);
+        var cached = model.Disaggregated(model, engine with { Cache = new StepCache(2048, 512, 0) }, x, engine with { Cache = new StepCache(2048, 512, 0) }, y, w);
+        return (fresh, cached, engine);
     }
 
     [Fact]

@@ -30,6 +30,9 @@ public readonly record struct PreparedEngine(
     /// <summary>The largest decode batch per data-parallel group the engine replays from a CUDA graph (the framework's cap for this GPU and engine size).</summary>
     public int CudaGraphMaxBatch { get; init; }
 
+    /// <summary>The largest decode batch per GPU whose steps replay CUDA graphs (<see cref="CudaGraphMaxBatch"/> per DP group of TP GPUs); past it a step launches its kernels one by one.</summary>
+    public double LastGraphedPerGpu => (double)CudaGraphMaxBatch / Layout.Tp;
+
     /// <summary>GPUs of the engine.</summary>
     public int Gpus => Engine.Gpus;
 

@@ -41,7 +41,7 @@ public sealed partial class ServingModel
 
         public double Upper { get; }
 
-        public double LastGraphed => (double)_e.CudaGraphMaxBatch / _e.Layout.Tp * _e.Gpus;
+        public double LastGraphed => _e.LastGraphedPerGpu * _e.Gpus;
 
         public Point At(double b)
         {

@@ -48,7 +48,7 @@ public sealed partial class ServingModel
 
         public double Cap { get; }
 
-        public double LastGraphed => (double)_d.CudaGraphMaxBatch / _d.Layout.Tp * _d.Gpus * _dy;
+        public double LastGraphed => _d.LastGraphedPerGpu * _d.Gpus * _dy;
 
         public Point At(double b)
         {

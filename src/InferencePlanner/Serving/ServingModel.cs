@@ -293,8 +293,8 @@ public sealed partial class ServingModel
         double PrefillStepMs(double chunk);
 
         /// <summary>
-        /// The largest decode batch (of all the decode engines) whose steps replay CUDA graphs, the framework's cap per
-        /// data-parallel group: one request more and each step launches its kernels one by one, so TPOT jumps up there.
+        /// The largest decode batch (of all the decode engines) whose steps replay CUDA graphs
+        /// (<see cref="PreparedEngine.LastGraphedPerGpu"/> on each GPU): one request more and TPOT jumps up there.
         /// </summary>
         double LastGraphed { get; }
     }
@@ -612,7 +612,7 @@ public sealed partial class ServingModel
         return v;
     }
 
-    private static bool Graphed(in PreparedEngine e, double bGpu) => bGpu * e.Layout.Tp <= e.CudaGraphMaxBatch;
+    private static bool Graphed(in PreparedEngine e, double bGpu) => bGpu <= e.LastGraphedPerGpu;
 
     // Whether this model runs the engine's decode steps as two overlapped micro-batches (where that is faster).
     private bool Overlaps(in PreparedEngine e) => _twoBatch && _t.FeedForward.IsMoe && Framework.OverlapsMicroBatches(e.Layout.Ep, e.Layout.Dp);
