@@ -52,11 +52,14 @@ public sealed partial class ServingModel
 
         public Point At(double b)
         {
-            var bGpu = b / (_dy * _d.Gpus);
+            // A decode worker steps only with a request in it: the one a token belongs to runs at least that request,
+            // however many workers share fewer requests than there are workers.
+            var perWorker = Math.Max(b / _dy, 1);
+            var bGpu = perWorker / _d.Gpus;
             var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
             var chunk = Math.Min(FullChunk, Missed * inPrefill);
             var sd = _m.DecodeStep(_d, bGpu, _w);
-            var pace = _m.Pace(sd, b / (_dy * _d.Dp));
+            var pace = _m.Pace(sd, perWorker / _d.Dp);
             var step = pace + Overhead;
             var tpot = step / _m.TokensPerStep;
             var rate = b / (_osl1 * tpot) * 1000;
