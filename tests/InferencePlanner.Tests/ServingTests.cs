@@ -332,6 +332,26 @@ public sealed class ServingTests
         Assert.True(queued.Ttft.Queue > queued.Tpot.Total * 1023, $"{queued.Ttft.Queue} ms queued");
     }
 
+    [Theory]
+    [InlineData(1)]
+    [InlineData(4)]
+    [InlineData(8)]
+    public void A_decode_worker_steps_with_at_least_one_request_however_many_workers_share_fewer_clients(int clients)
+    {
+        // With fewer clients than decode workers each request decodes alone on its worker: 9 decode workers give it no
+        // shorter step than one worker with a batch of one (DeepSeek-R1 on H200 under SGLang, TP8 workers, as the
+        // published 1P9D runs have them). An even spread would price 1/9 of a request per worker, one expert per layer.
+        var m = ModelCatalog.Resolve("deepseek-r1");
+        var model = new ServingModel(m, Hardware.GpuCatalog.Resolve("H200"), FrameworkCatalog.Resolve("sglang"), PrecisionSet.NativeFor(m.Transformer));
+        var tp8 = EngineLayout.TensorParallel(8);
+        var w = new ServingWorkload(1024, 1024, clients);
+        var alone = model.Disaggregated(w, new DisaggregatedLayout(tp8, 1, tp8, 1)).Tpot.Total;
+        var single = model.Disaggregated(new ServingWorkload(1024, 1024, 1), new DisaggregatedLayout(tp8, 1, tp8, 1)).Tpot.Total;
+        var nine = model.Disaggregated(w, new DisaggregatedLayout(tp8, 1, tp8, 9)).Tpot.Total;
+        Assert.True(nine >= single - 1e-9, $"{nine} ms per token over 9 workers against {single} ms for one request alone");
+        Assert.True(nine <= alone + 1e-9, $"{nine} ms per token over 9 workers against {alone} ms with all {clients} on one");
+    }
+
     [Fact]
     public void A_max_batch_caps_the_running_requests_and_the_rest_wait()
     {
