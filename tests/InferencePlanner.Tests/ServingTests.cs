@@ -1101,6 +1101,29 @@ public sealed class ServingTests
     }
 
     [Fact]
+    public void The_published_serving_points_outside_the_bundled_file_are_all_read_and_predicted_and_take_no_part_in_the_calibration()
+    {
+        // TensorRT-LLM issue #5929's DeepSeek-R1 runs on 8 x H200 and 8 x B200, in the bundled file's columns: every
+        // row is read as a known deployment and predicted, none is a bundled row, and none is embedded (the bundled
+        // calibration, error bands and planner check read the bundled file alone).
+        var path = Path.Combine(DataDir, "measurements", "published-serving", "trtllm-issue-5929.csv");
+        var (exit, output, err) = Cli.Run("validate", "--serving", path, "--format", "json");
+        Assert.True(exit == 0, err);
+        var root = JsonDocument.Parse(output).RootElement;
+        var rows = root.GetProperty("rows").EnumerateArray().ToList();
+        Assert.Equal(15, rows.Count);
+        Assert.All(rows, r =>
+        {
+            Assert.True(r.GetProperty("predictedTpotMs").GetDouble() > 0, r.GetProperty("id").GetString());
+            Assert.True(r.GetProperty("deploymentKnown").GetBoolean());
+            Assert.StartsWith("deepseek-r1 / ", r.GetProperty("group").GetString(), StringComparison.Ordinal);
+        });
+        var ids = rows.Select(r => r.GetProperty("id").GetString()).ToHashSet();
+        Assert.DoesNotContain(ServingMeasurement.Bundled, m => ids.Contains(m["id"]));
+        Assert.All(File.ReadAllLines(path).Skip(1), line => Assert.Contains("TensorRT-LLM issue #5929", line, StringComparison.Ordinal));
+    }
+
+    [Fact]
     public void Validate_serving_scores_a_csv_row_by_row_with_reasons()
     {
         var header = string.Join(',', ServingMeasurement.RequiredColumns);
