@@ -129,7 +129,7 @@ public static class Charts
             var steps = new (string Label, Breakdown Step)[]
             {
                 ($"{gpu.Name}\nprefill", serving.PrefillStepBreakdown(engine, Math.Max(1, r.ChunkTokens), workload)),
-                ($"{gpu.Name}\ndecode", serving.DecodeStepBreakdown(engine, r.DecodeBatchPerGpu, workload)),
+                ($"{gpu.Name}\ndecode", serving.DecodeStepBreakdown(engine, r.StepBatchPerGpu, workload)),
             };
             foreach (var (label, b) in steps)
             {

@@ -77,7 +77,7 @@ public static class ServingReport
             [.. r.Tpot.Labelled.Select(p => (IReadOnlyList<Cell>)[p.Part, Cell.Of(p.Ms, 3)]), ["total", Cell.Of(r.Tpot.Total, 3)]]);
 
         static Cell Ms(Units.Duration d) => Cell.Of(d.Milliseconds, 3);
-        var stepTable = new Table("decode-step", $"The decode step at {r.DecodeBatchPerGpu:0.##} requests per GPU by component (ms, all layers)", ["component", "ms"],
+        var stepTable = new Table("decode-step", $"The decode step at {r.StepBatchPerGpu:0.##} requests per GPU by component (ms, all layers)", ["component", "ms"],
         [
             ["attention projections", Ms(step.AttentionProjections)],
             ["attention core (KV read)", Ms(step.AttentionCore)],

@@ -36,13 +36,13 @@ public sealed record ServingScenario(
         {
             var e = m.Prepare(Engine ?? throw new InputException("aggregated serving needs an engine layout"), ChunkTokens);
             var r = m.Aggregated(e, Workload);
-            return (r, m.DecodeStepBreakdown(e, r.DecodeBatchPerGpu, Workload), m.KernelDescription);
+            return (r, m.DecodeStepBreakdown(e, r.StepBatchPerGpu, Workload), m.KernelDescription);
         }
 
         var d = Disaggregated ?? throw new InputException("disaggregated serving needs prefill and decode layouts");
         var decode = m.PrepareDecode(d.Decode);
         var result = m.Disaggregated(m.Prepare(d.Prefill, ChunkTokens, "prefill"), d.PrefillWorkers, decode, d.DecodeWorkers, Workload);
-        return (result, m.DecodeStepBreakdown(decode, result.DecodeBatchPerGpu, Workload), m.KernelDescription);
+        return (result, m.DecodeStepBreakdown(decode, result.StepBatchPerGpu, Workload), m.KernelDescription);
     }
 
     /// <summary>The layout as people write it.</summary>

@@ -52,9 +52,7 @@ public sealed partial class ServingModel
 
         public Point At(double b)
         {
-            // A decode worker steps only with a request in it: the one a token belongs to runs at least that request,
-            // however many workers share fewer requests than there are workers.
-            var perWorker = Math.Max(b / _dy, 1);
+            var perWorker = RequestsPerDecodeWorker(b, _dy);
             var bGpu = perWorker / _d.Gpus;
             var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
             var chunk = Math.Min(FullChunk, Missed * inPrefill);

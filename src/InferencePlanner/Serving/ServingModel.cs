@@ -182,7 +182,7 @@ public sealed partial class ServingModel
             new TtftParts(Framework.RequestOverheadMs, queue, at.Own, 0, wave, delivery),
             new TpotParts(at.Decode, shared, ovh / TokensPerStep + at.HostWait),
             at.Rate, e.Gpus, Math.Min(c, b + (c - b) * at.Own / ttft), m.MaxRunning, b / e.Gpus, at.Chunk, limit, e.MemoryAt(b, m.PerRequestGB))
-        { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised };
+        { Isl = w.Isl, Osl = w.Osl, MemoryShareRaised = e.MemoryShareRaised, StepBatchPerGpu = b / e.Gpus };
     }
 
     /// <summary>
@@ -279,6 +279,7 @@ public sealed partial class ServingModel
             PrefillCapacityPerSecond = s.PrefillCapacity,
             MemoryShareRaised = prefill.MemoryShareRaised || decode.MemoryShareRaised,
             BalancedPrefillPerDecode = decodeWorkerRate / (s.PrefillCapacity / px),
+            StepBatchPerGpu = RequestsPerDecodeWorker(b, dy) / decode.Gpus,
         };
     }
 
@@ -534,6 +535,10 @@ public sealed partial class ServingModel
 
         return budget;
     }
+
+    // A decode worker steps only with a request in it: the one a token belongs to runs at least that request, however
+    // many workers share fewer requests than there are workers (an even spread would price a fraction of a request).
+    private static double RequestsPerDecodeWorker(double decoding, double workers) => Math.Max(decoding / workers, 1);
 
     // The mean context a decoding request attends to in the steady state: its prompt and half its output.
     private static double Context(in ServingWorkload w) => w.Isl + w.Osl / 2.0;

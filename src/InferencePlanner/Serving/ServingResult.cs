@@ -104,6 +104,12 @@ public readonly record struct ServingResult(
     /// <summary>Disaggregated: the largest request rate the prefill workers carry.</summary>
     public double PrefillCapacityPerSecond { get; init; }
 
+    /// <summary>
+    /// Requests per GPU the decode step is priced at: <see cref="DecodeBatchPerGpu"/>, or in disaggregated serving one
+    /// request per decode worker where the clients are fewer than the workers (a worker steps with one at least).
+    /// </summary>
+    public double StepBatchPerGpu { get; init; }
+
     /// <summary>Tokens per second each user sees while its output streams.</summary>
     public double TokensPerSecondPerUser => 1000 / Tpot.Total;
 
