@@ -50,14 +50,16 @@ public sealed partial class ServingModel
 
         public double LastGraphed => _d.LastGraphedPerGpu * _d.Gpus * _dy;
 
+        // Requests per decode GPU the step of a worker holding a request is priced at.
+        public double StepBatchPerGpu(double b) => RequestsPerDecodeWorker(b, _dy) / _d.Gpus;
+
         public Point At(double b)
         {
-            var perWorker = RequestsPerDecodeWorker(b, _dy);
-            var bGpu = perWorker / _d.Gpus;
+            var bGpu = StepBatchPerGpu(b);
             var inPrefill = Math.Max(1, (_c - b) / (_px * _p.Dp));
             var chunk = Math.Min(FullChunk, Missed * inPrefill);
             var sd = _m.DecodeStep(_d, bGpu, _w);
-            var pace = _m.Pace(sd, perWorker / _d.Dp);
+            var pace = _m.Pace(sd, bGpu * _d.Gpus / _d.Dp);
             var step = pace + Overhead;
             var tpot = step / _m.TokensPerStep;
             var rate = b / (_osl1 * tpot) * 1000;

@@ -279,7 +279,7 @@ public sealed partial class ServingModel
             PrefillCapacityPerSecond = s.PrefillCapacity,
             MemoryShareRaised = prefill.MemoryShareRaised || decode.MemoryShareRaised,
             BalancedPrefillPerDecode = decodeWorkerRate / (s.PrefillCapacity / px),
-            StepBatchPerGpu = RequestsPerDecodeWorker(b, dy) / decode.Gpus,
+            StepBatchPerGpu = s.StepBatchPerGpu(b),
         };
     }
 
