@@ -179,7 +179,13 @@ public sealed class RooflinePropertyTests
             var p = PrecisionSet.NativeFor(t);
             var policy = new RooflinePolicy(gpu);
             var baseline = RooflinePhases.Decode(t, policy, layout, p, bs, ctx, 100, Options).Step;
-            Assert.True(RooflinePhases.Decode(t, policy, layout, p, bs + more, ctx, 100, Options).Step.Total >= baseline.Total);
+
+            // A larger batch may come out a hair cheaper where the GEMMs are memory-bound, for the published kernel
+            // tables the shares come from are not monotone in M themselves: cuBLAS BF16 on B200 at N 6144, K 4096 took
+            // 8.5 us at M 16 and 8.0 us at M 64 (data/kernels/blackwell.json). Qwen3-32B on GB200 prices batch 36 0.03%
+            // below batch 23. Anything past 0.5% of the step is a component lost, not kernel selection.
+            var larger = RooflinePhases.Decode(t, policy, layout, p, bs + more, ctx, 100, Options).Step;
+            Assert.True(larger.Total.Milliseconds >= 0.995 * baseline.Total.Milliseconds, FormattableString.Invariant($"{m.Name} on {gpu.Name}: batch {bs + more} {larger.Total.Milliseconds} ms against batch {bs} {baseline.Total.Milliseconds} ms"));
             Assert.True(RooflinePhases.Decode(t, policy, layout, p, bs, ctx + longer, 100, Options).Step.Total >= baseline.Total);
         });
     }
