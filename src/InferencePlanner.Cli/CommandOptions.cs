@@ -11,7 +11,7 @@ internal static class CommandOptions
 {
     internal static Option<string[]> GpuOption(params string[] defaults) => new("--gpu")
     {
-        Description = "A built-in GPU name or the path of a GPU JSON file; repeat for several (H20_3e is H20-3e outside the seed preset).",
+        Description = "A built-in GPU name or the path of a GPU JSON file; repeat, or separate by commas, for several (H20_3e is H20-3e outside the seed preset).",
         DefaultValueFactory = _ => defaults,
         Arity = ArgumentArity.OneOrMore,
     };
@@ -44,13 +44,21 @@ internal static class CommandOptions
         return g;
     }
 
+    /// <summary>
+    /// The GPUs a repeatable --gpu names: each value one GPU, or several separated by commas ("H200,B200"); a value that
+    /// is the path of an existing file stays whole, so a GPU file may carry a comma in its name.
+    /// </summary>
+    internal static string[] GpuNames(ParseResult p, Option<string[]> option)
+    {
+        var names = (p.GetValue(option) ?? [])
+            .SelectMany(v => File.Exists(v) ? [v] : v.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries))
+            .ToArray();
+        return names.Length == 0 ? throw new InputException($"{option.Name} needs at least one GPU") : names;
+    }
+
     internal static List<GpuSpec> ResolveGpus(ParseResult p, CommonOptions common, Option<string[]> option, Option<double?>? nic)
     {
-        var names = p.GetValue(option) ?? [];
-        if (names.Length == 0)
-        {
-            throw new InputException("--gpu needs at least one GPU");
-        }
+        var names = GpuNames(p, option);
 
         var seed = common.IsSeed(p);
 

@@ -35,12 +35,7 @@ internal static class CompareCommand
             Check.Positive(p.GetValue(seq), "--seq-len");
             Check.Positive(p.GetValue(decodeLen), "--decode-len");
             Check.CacheHit(p.GetValue(hit));
-            var names = p.GetValue(gpus) ?? [];
-            if (names.Length == 0)
-            {
-                throw new InputException("--gpu needs at least one GPU");
-            }
-
+            var names = GpuNames(p, gpus);
             return Write(stdout, p, common, RooflineReport.Compare(common.Model(p), names, p.GetValue(seq), p.GetValue(hit), p.GetValue(decodeLen), min, model.Inputs(p, common.Model(p), "compare"), common.Seed(p)));
         });
         return cmd;

@@ -17,7 +17,7 @@ internal static class PlanCommand
         var format = new Option<string>("--format") { Description = $"Output format: {string.Join(", ", OutputFormats.Names)}.", DefaultValueFactory = _ => "table" };
         format.AcceptOnlyFromAmong([.. OutputFormats.Names]);
         var model = new Option<string>("--model") { Description = "A built-in model name or the path of a HuggingFace config.json.", DefaultValueFactory = _ => ModelCatalog.DefaultName };
-        var gpus = new Option<string[]>("--gpu") { Description = "GPU types to plan for (repeat to compare several).", DefaultValueFactory = _ => ["H200"], Arity = ArgumentArity.OneOrMore };
+        var gpus = new Option<string[]>("--gpu") { Description = "GPU types to plan for (repeat, or separate by commas, to compare several).", DefaultValueFactory = _ => ["H200"], Arity = ArgumentArity.OneOrMore };
         var framework = new Option<string>("--framework") { Description = "Serving framework: sglang, vllm, trtllm, or the path of a framework JSON file.", DefaultValueFactory = _ => "sglang" };
         var mode = new Option<string>("--mode") { Description = "Serving modes searched: agg, disagg or both.", DefaultValueFactory = _ => "both" };
         mode.AcceptOnlyFromAmong("agg", "disagg", "both");
@@ -52,7 +52,7 @@ internal static class PlanCommand
         cmd.SetAction(p =>
         {
             var m = ModelCatalog.Resolve(p.GetValue(model)!);
-            var gpuList = (p.GetValue(gpus) ?? []).Select(GpuCatalog.Resolve).ToList();
+            var gpuList = CommandOptions.GpuNames(p, gpus).Select(GpuCatalog.Resolve).ToList();
             var fw = FrameworkCatalog.Resolve(p.GetValue(framework)!).WithPostprocessWorkers(p.GetValue(postprocess));
             var t = m.Transformer;
             // --kv-cache may name several formats to search; the first sets the precisions' own.

@@ -21,7 +21,7 @@ internal static class PlotCommand
         var width = new Option<int>("--width") { Description = "Width in pixels.", DefaultValueFactory = _ => 800 }.Within(200, 10_000);
         var height = new Option<int>("--height") { Description = "Height in pixels.", DefaultValueFactory = _ => 500 }.Within(150, 10_000);
         var model = new Option<string>("--model") { Description = "A built-in model name or the path of a HuggingFace config.json.", DefaultValueFactory = _ => ModelCatalog.DefaultName };
-        var gpus = new Option<string[]>("--gpu") { Description = "GPUs (repeat for several; roofline draws the first).", DefaultValueFactory = _ => ["H200", "B200"], Arity = ArgumentArity.OneOrMore };
+        var gpus = new Option<string[]>("--gpu") { Description = "GPUs (repeat, or separate by commas, for several; roofline draws the first).", DefaultValueFactory = _ => ["H200", "B200"], Arity = ArgumentArity.OneOrMore };
         var framework = new Option<string>("--framework") { Description = "Serving framework of frontier and breakdown.", DefaultValueFactory = _ => "sglang" };
         var isl = new Option<int>("--isl") { Description = "Input tokens per request.", DefaultValueFactory = _ => 1024 }.Within(1, OptionRanges.MaxTokens);
         var osl = new Option<int>("--osl") { Description = "Output tokens per request.", DefaultValueFactory = _ => 1024 }.Within(2, OptionRanges.MaxTokens);
@@ -40,7 +40,7 @@ internal static class PlotCommand
         {
             var what = p.GetValue(kind)!;
             var m = ModelCatalog.Resolve(p.GetValue(model)!);
-            var gpuList = p.GetValue(gpus)!.Select(GpuCatalog.Resolve).ToList();
+            var gpuList = CommandOptions.GpuNames(p, gpus).Select(GpuCatalog.Resolve).ToList();
             var native = PrecisionSet.NativeFor(m.Transformer);
             var precisions = p.GetPrecision(weights) is { } w ? native with { Weights = w, ExpertWeights = w } : native;
             var chart = what switch

@@ -230,6 +230,24 @@ public sealed class CommandLineTests : IDisposable
     }
 
     [Fact]
+    public void Gpus_separated_by_commas_are_the_gpus_given_one_by_one_and_a_file_with_a_comma_stays_whole()
+    {
+        var listed = Cli.Run("compare", "--gpu", "H800, H20", "--format", "csv");
+        var repeated = Cli.Run("compare", "--gpu", "H800", "--gpu", "H20", "--format", "csv");
+        Assert.True(listed.Exit == 0, listed.Err);
+        Assert.Equal(repeated.Out, listed.Out);
+        Assert.Contains("H20", listed.Out, StringComparison.Ordinal);
+
+        var file = Cli.Run("decode", "--gpu", Write("x,y.json", UserGpu), "--gpu", "H800", "--format", "csv");
+        Assert.True(file.Exit == 0, file.Err);
+        Assert.Contains("X", file.Out, StringComparison.Ordinal);
+
+        var none = Cli.Run("plan", "--gpu", ",");
+        Assert.Equal(2, none.Exit);
+        Assert.Contains("--gpu needs at least one GPU", none.Err, StringComparison.Ordinal);
+    }
+
+    [Fact]
     public void A_user_gpu_file_with_the_H800_figures_gives_the_H800_prefill()
     {
         var file = Cli.Run("prefill", "--preset", "seed", "--gpu", Write("x.json", UserGpu), "--format", "csv");
