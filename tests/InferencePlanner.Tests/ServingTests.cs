@@ -670,6 +670,54 @@ public sealed class ServingTests
         Assert.True(RooflineWork.ExpertsHitShare(f, 1e6, spread) > 0.999);
     }
 
+    [Fact]
+    public void The_largest_of_several_normal_draws_is_the_published_order_statistic()
+    {
+        // Standard normal quantiles as printed in any statistics table.
+        Assert.Equal(0, OrderStatistics.NormalQuantile(0.5), 9);
+        Assert.Equal(1.959964, OrderStatistics.NormalQuantile(0.975), 6);
+        Assert.Equal(-2.326348, OrderStatistics.NormalQuantile(0.01), 6);
+        Assert.Equal(3.090232, OrderStatistics.NormalQuantile(0.999), 6);
+        Assert.Throws<ArgumentOutOfRangeException>(() => OrderStatistics.NormalQuantile(1));
+
+        // Expected largest of n standard normal draws: 1 / sqrt(pi) for two, and H. L. Harter's 1961 tables.
+        Assert.Equal(0, OrderStatistics.ExpectedLargestOfNormals(1));
+        Assert.Equal(1 / Math.Sqrt(Math.PI), OrderStatistics.ExpectedLargestOfNormals(2), 0.03);
+        Assert.Equal(1.4236, OrderStatistics.ExpectedLargestOfNormals(8), 0.03);
+        Assert.Equal(2.5076, OrderStatistics.ExpectedLargestOfNormals(100), 0.03);
+        for (var n = 2; n < 10_000; n += 7)
+        {
+            Assert.True(OrderStatistics.ExpectedLargestOfNormals(n + 1) > OrderStatistics.ExpectedLargestOfNormals(n), $"{n} draws");
+        }
+    }
+
+    [Fact]
+    public void An_expert_parallel_layer_waits_for_the_rank_that_reads_the_most_experts()
+    {
+        // At most all of a rank's experts, the mean without expert parallelism or when every expert is reached.
+        Assert.Equal(32 * 0.1, RooflineWork.BusiestRankExperts(32, 0.1, 1), 12);
+        Assert.Equal(32, RooflineWork.BusiestRankExperts(32, 1, 8));
+        foreach (var q in new[] { 0.01, 0.1, 0.5, 0.9, 0.999 })
+        {
+            var busiest = RooflineWork.BusiestRankExperts(32, q, 8);
+            Assert.True(busiest > 32 * q && busiest <= 32, $"share {q}: {busiest}");
+            Assert.True(RooflineWork.BusiestRankExperts(32, q, 64) >= busiest);
+        }
+
+        // DeepSeek-V3 on eight GPUs at four tokens: whole experts on the busiest of eight ranks against an eighth of every
+        // expert reached, on each GPU under MoE TP8. On average both read as many experts' weights; the busiest rank
+        // reads more. At a batch that reaches every expert, both read 32 experts' worth.
+        var t = ModelCatalog.Resolve("deepseek-v3").Transformer;
+        var p = PrecisionSet.NativeFor(t);
+        double ExpertsRead(EngineLayout e, double tokens) => RooflineWork.Decode(t, e.ToRooflineLayout(t), 8, p, tokens / 8, 2048).MoeFeedForward.Routed.Groups / e.MoeTp;
+        var ep8 = new EngineLayout(8, 1, 1, 8);
+        var moeTp8 = EngineLayout.TensorParallel(8);
+        Assert.Equal(3.71, ExpertsRead(moeTp8, 4), 0.01);
+        Assert.Equal(6.31, ExpertsRead(ep8, 4), 0.01);
+        Assert.Equal(32, ExpertsRead(ep8, 8192), 0.01);
+        Assert.Equal(32, ExpertsRead(moeTp8, 8192), 0.01);
+    }
+
     [Theory]
     [InlineData("--concurrency", "0")]
     [InlineData("--isl", "-5")]

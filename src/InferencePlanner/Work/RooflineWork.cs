@@ -471,13 +471,14 @@ public static class RooflineWork
         // deployment; the busiest gets `imbalance` times the mean. Under MoE TP each of its GPUs computes a 1/MoeTp
         // slice of every expert for those copies. A small batch activates only some experts: each token picks k of
         // the E, so an expert is left idle by all T tokens, and its weights are not read; the more popular experts draw
-        // repeat picks, so fewer are hit than if all were equally popular (ExpertsHitShare).
+        // repeat picks, so fewer are hit than if all were equally popular (ExpertsHitShare). The layer waits for the
+        // rank that reads the most of them (BusiestRankExperts).
         double moeTp = layout.MoeTp, ep = layout.Ep;
         var allTokens = groupTokens * layout.Dp;
         var imbalance = layout.EffectiveImbalance(t, allTokens / ep);
         var pairs = allTokens * k / ep * imbalance;
         var localExperts = Math.Max(1, layout.ExpertsPerGpu(t));
-        var hitExperts = Math.Max(1, localExperts * ExpertsHitShare(f, allTokens, layout.LoadSpread));
+        var hitExperts = Math.Max(1, BusiestRankExperts(localExperts, ExpertsHitShare(f, allTokens, layout.LoadSpread), ep));
         var routed = Operator.Kernel(OperatorKind.ExpertGemm, p.ExpertWeights, Flops.FromMacs(pairs * expertParams / moeTp),
             Bytes.FromBytes(hitExperts * expertBytes / moeTp + pairs * (2 * h + f.ExpertIntermediate / moeTp) * ActivationBytes))
             with { M = pairs / hitExperts, N = 2.0 * f.ExpertIntermediate / moeTp, K = h, Groups = hitExperts, Table = decode ? Kernels.GemmTable.Masked : Kernels.GemmTable.Contiguous, Launches = 2 };
@@ -500,6 +501,27 @@ public static class RooflineWork
             noExchange ? Operator.None(OperatorKind.Dispatch) : Exchange(OperatorKind.Dispatch, f, epRanks, gpusPerDomain, lowLatency, busiest, h, p.Dispatch) with { M = tokens },
             noExchange ? Operator.None(OperatorKind.Combine) : Exchange(OperatorKind.Combine, f, epRanks, gpusPerDomain, lowLatency, busiest, h, p.Combine) with { M = tokens },
             glue);
+    }
+
+    /// <summary>
+    /// Experts whose weights the busiest of <paramref name="ranks"/> expert-parallel ranks reads in one layer, each of
+    /// its <paramref name="localExperts"/> reached by at least one token copy with probability
+    /// <paramref name="hitShare"/>. A rank reads the weights of the local experts its copies reach, a binomial count
+    /// (mean L q, variance L q (1 - q)), and the layer's exchange waits for the rank that reads the most: the mean plus
+    /// the expected largest of as many standard normal draws as there are ranks times the count's spread, at most all
+    /// L. A small batch reaches few experts per rank and its ranks differ most: at DeepSeek-V3's 256 experts over
+    /// EP8, four tokens reach 3.7 of a rank's 32 on average and 6.3 on the busiest. A large batch reaches all of them
+    /// on every rank. One rank (no expert parallelism) reads the mean: MoE TP slices every expert over the GPUs alike.
+    /// </summary>
+    public static double BusiestRankExperts(double localExperts, double hitShare, double ranks)
+    {
+        var mean = localExperts * hitShare;
+        if (!(ranks > 1) || !(hitShare > 0 && hitShare < 1))
+        {
+            return mean;
+        }
+
+        return Math.Min(localExperts, mean + OrderStatistics.ExpectedLargestOfNormals(ranks) * Math.Sqrt(mean * (1 - hitShare)));
     }
 
     /// <summary>
