@@ -685,6 +685,7 @@ public sealed class ServingTests
         Assert.Equal(1 / Math.Sqrt(Math.PI), OrderStatistics.ExpectedLargestOfNormals(2), 0.03);
         Assert.Equal(1.4236, OrderStatistics.ExpectedLargestOfNormals(8), 0.03);
         Assert.Equal(2.5076, OrderStatistics.ExpectedLargestOfNormals(100), 0.03);
+        Assert.True(double.IsFinite(OrderStatistics.ExpectedLargestOfNormals(1e18)) && OrderStatistics.ExpectedLargestOfNormals(1e18) > OrderStatistics.ExpectedLargestOfNormals(1e6));
         for (var n = 2; n < 10_000; n += 7)
         {
             Assert.True(OrderStatistics.ExpectedLargestOfNormals(n + 1) > OrderStatistics.ExpectedLargestOfNormals(n), $"{n} draws");

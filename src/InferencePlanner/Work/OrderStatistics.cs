@@ -62,7 +62,13 @@ public static class OrderStatistics
         (((((-7.784894002430293e-03 * q - 3.223964580411365e-01) * q - 2.400758277161838e+00) * q - 2.549732539343734e+00) * q + 4.374664141464968e+00) * q + 2.938163982698783e+00)
         / ((((7.784695709041462e-03 * q + 3.224671290700398e-01) * q + 2.445134137142996e+00) * q + 3.754408661907416e+00) * q + 1);
 
-    private static double Blom(double n) => NormalQuantile((n - 0.375) / (n + 0.25));
+    // The quantile at (n - 0.375) / (n + 0.25); past the central region from its upper tail, 0.625 / (n + 0.25), so that
+    // no count of draws rounds the probability to 1.
+    private static double Blom(double n)
+    {
+        var upper = 0.625 / (n + 0.25);
+        return upper < 0.02425 ? -Tail(Math.Sqrt(-2 * Math.Log(upper))) : NormalQuantile(1 - upper);
+    }
 
     private static double[] BuildTable()
     {
