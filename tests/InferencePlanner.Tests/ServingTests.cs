@@ -705,16 +705,40 @@ public sealed class ServingTests
             Assert.True(RooflineWork.BusiestRankExperts(32, q, 64) >= busiest);
         }
 
+        // Against the exact expected largest of several binomial counts, E[max] = sum over k of 1 - F(k)^ranks: within 2%
+        // where a rank reaches a few experts on average, within 10% (under) where it reaches about one.
+        static double ExactLargestCount(int experts, double share, int ranks)
+        {
+            double cdf = 0, expected = 0;
+            for (var k = 0; k < experts; k++)
+            {
+                cdf += Math.Exp(LogChoose(experts, k) + (k * Math.Log(share)) + ((experts - k) * Math.Log(1 - share)));
+                expected += 1 - Math.Pow(Math.Min(cdf, 1), ranks);
+            }
+
+            return expected;
+        }
+
+        static double LogChoose(int n, int k) => Enumerable.Range(1, k).Sum(i => Math.Log(n - k + i) - Math.Log(i));
+        foreach (var (experts, share, ranks, within) in new[] { (32, 0.12, 8, 0.02), (32, 0.5, 8, 0.02), (64, 0.75, 4, 0.02), (32, 0.03, 8, 0.1), (4, 0.2, 64, 0.1) })
+        {
+            var exact = ExactLargestCount(experts, share, ranks);
+            Assert.Equal(1, RooflineWork.BusiestRankExperts(experts, share, ranks) / exact, within);
+        }
+
         // DeepSeek-V3 on eight GPUs at four tokens: whole experts on the busiest of eight ranks against an eighth of every
-        // expert reached, on each GPU under MoE TP8. On average both read as many experts' weights; the busiest rank
-        // reads more. At a batch that reaches every expert, both read 32 experts' worth.
+        // expert reached, on each GPU under MoE TP8. On average both read as many experts' weights (the share of the
+        // experts four tokens reach, times 32); the busiest rank reads more. At a batch that reaches every expert, both
+        // read 32 experts' worth.
         var t = ModelCatalog.Resolve("deepseek-v3").Transformer;
         var p = PrecisionSet.NativeFor(t);
         double ExpertsRead(EngineLayout e, double tokens) => RooflineWork.Decode(t, e.ToRooflineLayout(t), 8, p, tokens / 8, 2048).MoeFeedForward.Routed.Groups / e.MoeTp;
         var ep8 = new EngineLayout(8, 1, 1, 8);
         var moeTp8 = EngineLayout.TensorParallel(8);
-        Assert.Equal(3.71, ExpertsRead(moeTp8, 4), 0.01);
-        Assert.Equal(6.31, ExpertsRead(ep8, 4), 0.01);
+        var reached = RooflineWork.ExpertsHitShare(t.FeedForward, 4, RooflineLayout.ExpertLoadSpread);
+        Assert.Equal(32 * reached, ExpertsRead(moeTp8, 4), 0.01);
+        Assert.Equal(1, ExpertsRead(ep8, 4) / ExactLargestCount(32, reached, 8), 0.02);
+        Assert.True(ExpertsRead(ep8, 4) > 1.5 * ExpertsRead(moeTp8, 4));
         Assert.Equal(32, ExpertsRead(ep8, 8192), 0.01);
         Assert.Equal(32, ExpertsRead(moeTp8, 8192), 0.01);
     }

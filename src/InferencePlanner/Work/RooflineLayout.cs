@@ -148,7 +148,8 @@ public sealed record RooflineLayout(int Gpus, int Tp, int RedundantExperts, doub
     /// add, so its excess over 1 shrinks by routed / (routed + redundant) slots. Otherwise it is derived: a GPU's
     /// load sums its expert slots, whose loads spread by <see cref="ExpertLoadSpread"/> (shrunk the same way by
     /// redundancy), plus the sampling noise of routing a finite number of token copies; the busiest of G GPUs
-    /// sits about sqrt(2 ln G) standard deviations above the mean (the largest of G normal draws):
+    /// sits about sqrt(2 ln G) standard deviations above the mean (the largest of G normal draws,
+    /// <see cref="OrderStatistics.LargestOfNormalsBound"/>):
     /// 1 + sqrt(2 ln G) x sqrt(spread^2 / slots per GPU + 1 / copies per GPU). Fewer experts per GPU, more GPUs
     /// and smaller batches all raise it, as the measurements of SGLang's and DeepSeek's balancers describe.
     /// </summary>
@@ -171,6 +172,6 @@ public sealed record RooflineLayout(int Gpus, int Tp, int RedundantExperts, doub
         var spread = LoadSpread * routed / slots;
         var copies = Math.Max(tokensPerGpu * f.TopK, 1);
         var sd = Math.Sqrt(spread * spread / (slots / ep) + 1 / copies);
-        return 1 + Math.Sqrt(2 * Math.Log(ep)) * sd;
+        return 1 + OrderStatistics.LargestOfNormalsBound(ep) * sd;
     }
 }
