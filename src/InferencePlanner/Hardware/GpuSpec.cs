@@ -71,7 +71,9 @@ public sealed record GpuLatency(double KernelUs, double ScaleUpUs, double ScaleO
     /// H100 for kernels replayed from a CUDA graph ("Look Ma, No Bubbles", May 2025); an all-reduce across nodes of
     /// <see cref="DefaultAllReduceScaleOutUs"/>. Against the serving measurements (validate --serving, each GPU held out,
     /// the frameworks' overheads recalibrated) the held-out TPOT error is least at these two per-kernel figures: a launch
-    /// of 0.8 / 1.3 / 2.5 us gives 10.70 / 10.52 / 11.23%, a prologue of 1.5 / 3 / 5 us 10.76 / 10.52 / 11.78%.
+    /// of 0.8 / 1.3 / 2.5 us gives 10.22 / 10.20 / 11.35%, a prologue of 1.5 / 3 / 5 us 10.34 / 10.20 / 11.87% (1.5 us
+    /// fits the rows themselves and the model folds better, 9.72 and 9.94% against 10.09 and 10.72%, and the planner
+    /// check worse, 52 of 78 against 56).
     /// </summary>
     public static GpuLatency Default { get; } = new(3, 10, 20, 1.3);
 }
