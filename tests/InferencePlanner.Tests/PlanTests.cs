@@ -125,6 +125,22 @@ public sealed class PlanTests
     }
 
     [Fact]
+    public void A_budget_too_small_for_the_weights_is_refused_before_the_search_starts()
+    {
+        // DeepSeek-R1 in FP8 needs 671 GB of weights: no engine of two H200s (282 GB) holds them. The refusal names the
+        // smallest engine that does, and no share of the search is reported done before it.
+        var reported = 0;
+        var e = Assert.Throws<InputException>(() => ServingPlanner.Plan(Request("deepseek-r1", "H200") with { GpuBudget = 2 }, _ => reported++));
+        Assert.Contains("a budget of 2 GPU(s) cannot hold deepseek-r1's weights: the smallest layout that holds them takes 8 x H200", e.Message, StringComparison.Ordinal);
+        Assert.Equal(0, reported);
+
+        // Heterogeneous disaggregation is refused the same way when neither side's GPU holds the weights.
+        var hetero = Request("deepseek-r1", "H200") with { GpuBudget = 2, Modes = [ServingMode.Disaggregated], PrefillGpu = GpuCatalog.Resolve("H200"), DecodeGpu = GpuCatalog.Resolve("B200") };
+        Assert.Throws<InputException>(() => ServingPlanner.Plan(hetero, _ => reported++));
+        Assert.Equal(0, reported);
+    }
+
+    [Fact]
     public void Step_prices_from_the_grids_agree_with_pricing_afresh()
     {
         // The search's step grids against a fresh evaluation, over engines, workloads and concurrencies.

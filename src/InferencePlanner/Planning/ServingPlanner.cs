@@ -73,6 +73,22 @@ public static class ServingPlanner
             return list;
         }
 
+        if (request.GpuBudget is { } limit)
+        {
+            // A budget too small for the weights on every GPU is refused before the search, not after it: the engines of
+            // the first pass are prepared here (the search reuses them) and name the smallest that fits.
+            var first = request.Precisions with { KvCache = kvs[0] };
+            IEnumerable<(GpuSpec Gpu, bool PrefillSide)> sides = request.Heterogeneous
+                ? [(request.PrefillGpu!, true), (request.DecodeGpu!, false)]
+                : request.Gpus.Select(g => (g, true));
+            foreach (var (gpu, prefillSide) in sides)
+            {
+                Prepared(new ServingModel(request.Model, gpu, request.Framework, first, mtps[0], tbos[0]), kvs[0], mtps[0], prefillSide ? request.ChunkScales : [1], prefillSide);
+            }
+
+            RequireBudgetHoldsWeights(request, limit, smallestFit);
+        }
+
         foreach (var (kv, mtp, tbo) in kvs.SelectMany(k => mtps.SelectMany(d => tbos.Select(o => (k, d, o)))))
         {
             var precisions = request.Precisions with { KvCache = kv };
@@ -150,11 +166,10 @@ public static class ServingPlanner
             throw new InputException(NothingFits(request, refused));
         }
 
-        if (request.GpuBudget is { } budget && smallestFit.Values.DefaultIfEmpty(int.MaxValue).Min() > budget)
+        if (request.GpuBudget is { } budget)
         {
-            var (name, least) = smallestFit.MinBy(kv => kv.Value);
-            throw new InputException(
-                $"a budget of {budget} GPU(s) cannot hold {request.Model.Name}'s weights: the smallest layout that holds them takes {least} x {name}");
+            // The later passes (another KV-cache format, MTP's extra layer) may need a larger engine than the first.
+            RequireBudgetHoldsWeights(request, budget, smallestFit);
         }
 
         var frontier = Frontier(all.FrontierPoints);
@@ -167,6 +182,17 @@ public static class ServingPlanner
             RunnerUpReplicas = runner?.Replicas ?? 1,
             RefusedLayouts = refused,
         };
+    }
+
+    // Throws where no GPU of the plan holds the weights within the budget, naming the smallest engine that does.
+    private static void RequireBudgetHoldsWeights(PlanRequest request, int budget, Dictionary<string, int> smallestFit)
+    {
+        if (smallestFit.Count > 0 && smallestFit.Values.Min() > budget)
+        {
+            var (name, least) = smallestFit.MinBy(kv => kv.Value);
+            throw new InputException(
+                $"a budget of {budget} GPU(s) cannot hold {request.Model.Name}'s weights: the smallest layout that holds them takes {least} x {name}");
+        }
     }
 
     // Every engine layout of the model's GPU whose weights fit, with its step grids for this workload; the refused
