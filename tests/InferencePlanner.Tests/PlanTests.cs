@@ -138,6 +138,14 @@ public sealed class PlanTests
         var hetero = Request("deepseek-r1", "H200") with { GpuBudget = 2, Modes = [ServingMode.Disaggregated], PrefillGpu = GpuCatalog.Resolve("H200"), DecodeGpu = GpuCatalog.Resolve("B200") };
         Assert.Throws<InputException>(() => ServingPlanner.Plan(hetero, _ => reported++));
         Assert.Equal(0, reported);
+
+        // A budget one format of the KV cache fits is kept, whichever format comes first: Llama-3.1-8B on one L4 (24 GB,
+        // 16 GB of BF16 weights) holds a 61k-token request's KV cache in FP8 (about 4 GB) and not in BF16 (about 8 GB).
+        var longPrompt = Request("llama-3.1-8b", "L4") with { Isl = 60_000, Osl = 1000, GpuBudget = 1, Modes = [ServingMode.Aggregated] };
+        Assert.Throws<InputException>(() => ServingPlanner.Plan(longPrompt with { KvCaches = [Units.Precision.Bf16] }));
+        var either = ServingPlanner.Plan(longPrompt with { KvCaches = [Units.Precision.Bf16, Units.Precision.Fp8] });
+        Assert.Equal(1, either.Best.Gpus);
+        Assert.Equal(Units.Precision.Fp8, either.Best.KvCache);
     }
 
     [Fact]

@@ -73,20 +73,28 @@ public static class ServingPlanner
             return list;
         }
 
-        if (request.GpuBudget is { } limit)
+        if (request.GpuBudget is { } budget)
         {
-            // A budget too small for the weights on every GPU is refused before the search, not after it: the engines of
-            // the first pass are prepared here (the search reuses them) and name the smallest that fits.
-            var first = request.Precisions with { KvCache = kvs[0] };
+            // A budget too small for the weights on every GPU is refused before the search, not after it. The engines
+            // without MTP's extra layer are the smallest, in each KV-cache format searched: they are prepared here (the
+            // search reuses them) and name the smallest engine that fits.
             IEnumerable<(GpuSpec Gpu, bool PrefillSide)> sides = request.Heterogeneous
                 ? [(request.PrefillGpu!, true), (request.DecodeGpu!, false)]
                 : request.Gpus.Select(g => (g, true));
-            foreach (var (gpu, prefillSide) in sides)
+            foreach (var kv in kvs)
             {
-                Prepared(new ServingModel(request.Model, gpu, request.Framework, first, mtps[0], tbos[0]), kvs[0], mtps[0], prefillSide ? request.ChunkScales : [1], prefillSide);
+                foreach (var (gpu, prefillSide) in sides)
+                {
+                    Prepared(new ServingModel(request.Model, gpu, request.Framework, request.Precisions with { KvCache = kv }, mtps[0], tbos[0]), kv, mtps[0], prefillSide ? request.ChunkScales : [1], prefillSide);
+                }
             }
 
-            RequireBudgetHoldsWeights(request, limit, smallestFit);
+            if (smallestFit.Count > 0 && smallestFit.Values.Min() > budget)
+            {
+                var (name, least) = smallestFit.MinBy(kv => kv.Value);
+                throw new InputException(
+                    $"a budget of {budget} GPU(s) cannot hold {request.Model.Name}'s weights: the smallest layout that holds them takes {least} x {name}");
+            }
         }
 
         foreach (var (kv, mtp, tbo) in kvs.SelectMany(k => mtps.SelectMany(d => tbos.Select(o => (k, d, o)))))
@@ -166,12 +174,6 @@ public static class ServingPlanner
             throw new InputException(NothingFits(request, refused));
         }
 
-        if (request.GpuBudget is { } budget)
-        {
-            // The later passes (another KV-cache format, MTP's extra layer) may need a larger engine than the first.
-            RequireBudgetHoldsWeights(request, budget, smallestFit);
-        }
-
         var frontier = Frontier(all.FrontierPoints);
         var (best, replicas) = all.Best(mode: null) ?? throw new InputException(Closest(all.Closest, request));
         var other = best.Mode == ServingMode.Aggregated ? ServingMode.Disaggregated : ServingMode.Aggregated;
@@ -182,17 +184,6 @@ public static class ServingPlanner
             RunnerUpReplicas = runner?.Replicas ?? 1,
             RefusedLayouts = refused,
         };
-    }
-
-    // Throws where no GPU of the plan holds the weights within the budget, naming the smallest engine that does.
-    private static void RequireBudgetHoldsWeights(PlanRequest request, int budget, Dictionary<string, int> smallestFit)
-    {
-        if (smallestFit.Count > 0 && smallestFit.Values.Min() > budget)
-        {
-            var (name, least) = smallestFit.MinBy(kv => kv.Value);
-            throw new InputException(
-                $"a budget of {budget} GPU(s) cannot hold {request.Model.Name}'s weights: the smallest layout that holds them takes {least} x {name}");
-        }
     }
 
     // Every engine layout of the model's GPU whose weights fit, with its step grids for this workload; the refused
@@ -234,7 +225,9 @@ public static class ServingPlanner
         refused[gpu.Name] = refusals;
         if (prepared.Count > 0)
         {
-            smallestFit[gpu.Name] = prepared.Min(e => e.Gpus);
+            // The smallest over every pass: MTP's extra layer and another KV-cache format need engines of their own size.
+            var least = prepared.Min(e => e.Gpus);
+            smallestFit[gpu.Name] = smallestFit.TryGetValue(gpu.Name, out var before) ? Math.Min(before, least) : least;
         }
 
         return prepared;
